@@ -26,10 +26,11 @@ public interface Backend extends AutoCloseable {
     CompletableFuture<CommitResult> commit(CommitRequest request);
 
     /**
-     * Completes when the value of {@code key} differs from {@code value} (null: absent) at a
-     * version after {@code version}. Cancelling the future removes the watch.
+     * Completes when a version after {@code version} changes the value that {@code key} had at
+     * {@code version}. Cancelling the future removes the watch. Fails with too_many_watches
+     * when the backend's watch limit is reached.
      */
-    CompletableFuture<Void> watch(byte[] key, byte[] value, long version);
+    CompletableFuture<Void> watch(byte[] key, long version);
 
     /** Releases everything; outstanding operations fail with database_closed. */
     @Override

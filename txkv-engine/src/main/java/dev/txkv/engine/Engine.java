@@ -1,0 +1,309 @@
+package dev.txkv.engine;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvConfig;
+import dev.txkv.TxkvException;
+import dev.txkv.spi.Backend;
+import dev.txkv.spi.CommitRequest;
+import dev.txkv.spi.CommitResult;
+import dev.txkv.spi.RangeChunk;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The embedded engine: MVCC reads at a version through RocksDB snapshots, and the commit
+ * pipeline. One per data directory per machine (the directory is locked).
+ *
+ * <p>Implementation notes. Each committed batch gets a {@link VersionView}; a read at read
+ * version rv uses the newest view at or below rv, which is exactly the state at rv because
+ * versions between two batches saw no commits. Views older than the MVCC window are released
+ * (each reader holds a reference while it reads, so release never races a read). A read
+ * version older than the window fails with transaction_too_old, measured with the version
+ * clock, so an idle database still ages read versions as FoundationDB does.
+ */
+public final class Engine implements Backend {
+    private final TxkvConfig config;
+    private final DataDirectory directory;
+    private final Storage storage;
+    private final VersionClock clock;
+    private final CommitPipeline pipeline;
+    private final Thread pipelineThread;
+    private final ExecutorService completions;
+    private final Watches watches;
+    private final EngineStats stats = new EngineStats();
+    private final ConcurrentSkipListMap<Long, VersionView> views = new ConcurrentSkipListMap<>();
+    private final long windowVersions;
+    private final Object publishLock = new Object();
+    private final AtomicInteger liveViews = new AtomicInteger();
+    private volatile VersionView latest;
+    private volatile boolean closed;
+
+    /** Opens the engine in {@code dir}. */
+    public static Engine open(Path dir, TxkvConfig config) {
+        return new Engine(dir, config, false);
+    }
+
+    /** Test hook: an engine whose resolver never finds a conflict, to prove checkers catch it. */
+    static Engine openWithBrokenResolver(Path dir, TxkvConfig config) {
+        return new Engine(dir, config, true);
+    }
+
+    private Engine(Path dir, TxkvConfig config, boolean brokenResolver) {
+        this.config = config;
+        this.windowVersions = VersionClock.msToVersions(config.mvccWindowMs());
+        this.directory = DataDirectory.open(dir);
+        Storage s;
+        try {
+            s = new Storage(directory.rocksDir(), config.durable());
+        } catch (RuntimeException e) {
+            directory.close();
+            throw e;
+        }
+        this.storage = s;
+        long lastVersion = storage.lastVersion();
+        this.clock = new VersionClock(lastVersion);
+        AtomicInteger threadNumber = new AtomicInteger();
+        this.completions = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "txkv-completion-" + threadNumber.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.watches = new Watches(config.watchesMax(), completions);
+        VersionView first = new VersionView(lastVersion, storage.db, liveViews);
+        views.put(lastVersion, first);
+        this.latest = first;
+        // The resolver knows no writes from before this start: older read versions are too old.
+        Resolver resolver = new Resolver(lastVersion, brokenResolver);
+        IdempotencyTable ids = new IdempotencyTable(storage);
+        this.pipeline = new CommitPipeline(this, storage, resolver, ids, lastVersion, completions, stats);
+        this.pipelineThread = new Thread(pipeline, "txkv-commit");
+        this.pipelineThread.setDaemon(true);
+        this.pipelineThread.start();
+    }
+
+    TxkvConfig config() {
+        return config;
+    }
+
+    VersionClock clock() {
+        return clock;
+    }
+
+    /** Called by the pipeline after a batch is durable: makes its version readable, fires watches. */
+    void publish(long version, BatchWriter writer) {
+        synchronized (publishLock) {
+            VersionView view = new VersionView(version, storage.db, liveViews);
+            views.put(version, view);
+            latest = view;
+        }
+        watches.onBatch(writer.pointChanges(), writer.clearedRanges());
+    }
+
+    /** Releases views no read can need: those whose successor is already older than the horizon. */
+    void releaseOldViews(long horizon) {
+        while (true) {
+            Map.Entry<Long, VersionView> oldest = views.firstEntry();
+            Map.Entry<Long, VersionView> next = oldest == null ? null : views.higherEntry(oldest.getKey());
+            if (next == null || next.getKey() > horizon) {
+                return;
+            }
+            if (views.remove(oldest.getKey(), oldest.getValue())) {
+                oldest.getValue().release();
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new TxkvException(ErrorCode.DATABASE_CLOSED);
+        }
+    }
+
+    /** The view for reading at {@code readVersion}, retained; the caller releases it. */
+    private VersionView acquire(long readVersion) {
+        checkOpen();
+        if (readVersion > latest.version) {
+            awaitVersion(readVersion);
+        }
+        if (readVersion < clock.now() - windowVersions) {
+            throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
+                    "Read version " + readVersion + " is older than the " + config.mvccWindowMs() + " ms MVCC window");
+        }
+        while (true) {
+            Map.Entry<Long, VersionView> e = views.floorEntry(readVersion);
+            if (e == null) {
+                throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
+                        "Read version " + readVersion + " is older than the oldest retained version");
+            }
+            if (e.getValue().retain()) {
+                return e.getValue();
+            }
+            checkOpen();
+            if (views.get(e.getKey()) == e.getValue()) {
+                throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD, "Read version " + readVersion + " was released");
+            }
+        }
+    }
+
+    private void awaitVersion(long readVersion) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.futureVersionWaitMs());
+        while (latest.version < readVersion) {
+            checkOpen();
+            if (System.nanoTime() > deadline || readVersion > clock.now() + windowVersions) {
+                throw new TxkvException(ErrorCode.FUTURE_VERSION,
+                        "Read version " + readVersion + " is newer than the newest committed version " + latest.version);
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TxkvException(ErrorCode.TRANSACTION_CANCELLED, "Interrupted while waiting for a version");
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<Long> getReadVersion() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        }
+        return CompletableFuture.completedFuture(latest.version);
+    }
+
+    @Override
+    public CompletableFuture<byte[]> get(byte[] key, long readVersion) {
+        try {
+            VersionView view = acquire(readVersion);
+            try {
+                stats.reads.increment();
+                return CompletableFuture.completedFuture(storage.get(view, key));
+            } finally {
+                view.release();
+            }
+        } catch (TxkvException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<RangeChunk> getRange(byte[] begin, byte[] end, int rowLimit, long byteLimit,
+            boolean reverse, long readVersion) {
+        if (rowLimit <= 0 || byteLimit <= 0) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.RANGE_LIMITS_INVALID,
+                    "Row and byte limits must be positive"));
+        }
+        try {
+            VersionView view = acquire(readVersion);
+            try {
+                stats.reads.increment();
+                return CompletableFuture.completedFuture(storage.getRange(view, begin, end, rowLimit, byteLimit, reverse));
+            } finally {
+                view.release();
+            }
+        } catch (TxkvException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<CommitResult> commit(CommitRequest request) {
+        return pipeline.submit(request);
+    }
+
+    @Override
+    public CompletableFuture<Void> watch(byte[] key, long version) {
+        try {
+            VersionView view = acquire(version);
+            try {
+                byte[] baseline = storage.get(view, key);
+                synchronized (publishLock) {
+                    // Under the publish lock no batch is published between reading and adding.
+                    byte[] current = readLatest(key);
+                    return watches.add(key, baseline, current);
+                }
+            } finally {
+                view.release();
+            }
+        } catch (TxkvException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private byte[] readLatest(byte[] key) {
+        VersionView view = latest;
+        if (!view.retain()) {
+            throw new TxkvException(ErrorCode.DATABASE_CLOSED);
+        }
+        try {
+            return storage.get(view, key);
+        } finally {
+            view.release();
+        }
+    }
+
+    /** Counters and gauges for status output and benchmarks. */
+    public Map<String, Long> stats() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("version.latest", latest.version);
+        m.put("commits", stats.commits.sum());
+        m.put("commit.batches", stats.batches.sum());
+        m.put("commit.conflicts", stats.conflicts.sum());
+        m.put("commit.too_old", stats.tooOld.sum());
+        m.put("commit.rejected_queue_full", stats.commitsRejected.sum());
+        m.put("commit.queue_depth", (long) pipeline.queueDepth());
+        m.put("commit.write_nanos_total", stats.writeNanosTotal.get());
+        m.put("reads", stats.reads.sum());
+        m.put("watches", (long) watches.count());
+        m.put("mvcc.views", (long) views.size());
+        m.put("storage.live_bytes_estimate", storage.approximateSizeBytes());
+        return m;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        pipeline.stop();
+        try {
+            pipelineThread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        watches.failAll(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        completions.shutdown();
+        try {
+            completions.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (VersionView v : views.values()) {
+            v.release();
+        }
+        views.clear();
+        // Readers that retained a view before close finish first: their views are not yet freed.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && liveViewsRemain()) {
+            Thread.onSpinWait();
+        }
+        if (liveViewsRemain()) {
+            // A reader is stuck inside a view: closing RocksDB under it would crash the process.
+            directory.close();
+            return;
+        }
+        storage.close();
+        directory.close();
+    }
+
+    private boolean liveViewsRemain() {
+        return liveViews.get() > 0;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.txkv.engine;
+
+import dev.txkv.spi.CommitResult;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * Outcomes of commits that carried an idempotency id, so that a retry after
+ * commit_unknown_result learns the earlier outcome instead of committing twice. Durable (in
+ * the same write batch as the commit) and bounded: the newest {@link #ENTRIES_MAX} ids, each
+ * for at most {@link #RETENTION_MS}. A retry later than that may commit again.
+ *
+ * <pre>
+ * key: id (1..255 bytes)   value: [commit version 8][batch order 2][commit time ms 8], big-endian
+ * </pre>
+ */
+final class IdempotencyTable {
+    static final int ENTRIES_MAX = 100_000;
+    static final long RETENTION_MS = 60 * 60 * 1000L;
+
+    private record Entry(ByteBuffer id, CommitResult result, long timeMs) {
+    }
+
+    private final Map<ByteBuffer, Entry> byId = new HashMap<>();
+    private final ArrayDeque<Entry> byAge = new ArrayDeque<>();
+    private final java.util.List<byte[]> pendingDeletes = new java.util.ArrayList<>();
+    private final Storage storage;
+
+    IdempotencyTable(Storage storage) {
+        this.storage = storage;
+        java.util.List<Entry> loaded = new java.util.ArrayList<>();
+        try (RocksIterator it = storage.db.newIterator(storage.idempotency)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                if (v.remaining() != 18) {
+                    continue;
+                }
+                loaded.add(new Entry(ByteBuffer.wrap(it.key()), new CommitResult(v.getLong(), v.getShort() & 0xFFFF),
+                        v.getLong()));
+            }
+        }
+        loaded.sort(java.util.Comparator.comparingLong(Entry::timeMs));
+        for (Entry e : loaded) {
+            byId.put(e.id(), e);
+            byAge.add(e);
+        }
+    }
+
+    CommitResult lookup(byte[] id) {
+        Entry e = byId.get(ByteBuffer.wrap(id));
+        return e == null ? null : e.result();
+    }
+
+    /** Puts an outcome into the commit's write batch; {@link #publish} makes it visible once written. */
+    Object stage(byte[] id, CommitResult result, long nowMs, WriteBatch batch) throws RocksDBException {
+        ByteBuffer value = ByteBuffer.allocate(18).putLong(result.version()).putShort((short) result.batchOrder())
+                .putLong(nowMs);
+        batch.put(storage.idempotency, id, value.array());
+        return new Entry(ByteBuffer.wrap(id.clone()), result, nowMs);
+    }
+
+    /**
+     * Makes staged outcomes visible after their batch is durable, and expires the oldest
+     * entries (deleted with the next batch, best effort: a crash only delays it).
+     */
+    void publish(java.util.List<Object> staged, long nowMs) {
+        for (Object o : staged) {
+            Entry e = (Entry) o;
+            Entry previous = byId.put(e.id(), e);
+            if (previous != null) {
+                byAge.remove(previous);
+            }
+            byAge.add(e);
+        }
+        while (!byAge.isEmpty() && (byAge.size() > ENTRIES_MAX || byAge.peekFirst().timeMs() < nowMs - RETENTION_MS)) {
+            Entry old = byAge.pollFirst();
+            byId.remove(old.id());
+            pendingDeletes.add(old.id().array());
+        }
+    }
+
+    /** Adds the deletions of expired entries to a batch about to be written. */
+    void stageExpiries(WriteBatch batch) throws RocksDBException {
+        for (byte[] id : pendingDeletes) {
+            batch.delete(storage.idempotency, id);
+        }
+        pendingDeletes.clear();
+    }
+}

@@ -1,0 +1,183 @@
+package dev.txkv.engine;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.KeyValue;
+import dev.txkv.TxkvException;
+import dev.txkv.spi.RangeChunk;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * RocksDB as txkv's store: the latest state of every key, the commit log (RocksDB's own
+ * write-ahead log, fsynced once per commit batch) and metadata, in three column families.
+ *
+ * <pre>
+ * column family "default"      user key            -> value
+ * column family "meta"         "version"           -> 8-byte big-endian last committed version
+ * column family "idempotency"  idempotency id      -> [version 8][batch order 2][commit time ms 8]
+ * </pre>
+ *
+ * Older versions are read through RocksDB snapshots ({@link VersionView}).
+ */
+final class Storage implements AutoCloseable {
+    static final byte[] META_VERSION = "version".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    final RocksDB db;
+    final ColumnFamilyHandle data;
+    final ColumnFamilyHandle meta;
+    final ColumnFamilyHandle idempotency;
+    private final List<ColumnFamilyHandle> handles;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final LRUCache cache;
+    private final WriteOptions writeOptions;
+
+    Storage(Path dir, boolean durable) {
+        cache = new LRUCache(256L << 20);
+        BlockBasedTableConfig table = new BlockBasedTableConfig()
+                .setBlockCache(cache)
+                .setFilterPolicy(new BloomFilter(10, false))
+                .setCacheIndexAndFilterBlocks(true);
+        cfOptions = new ColumnFamilyOptions().setTableFormatConfig(table).optimizeLevelStyleCompaction();
+        dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(5);
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+                new ColumnFamilyDescriptor("meta".getBytes(java.nio.charset.StandardCharsets.US_ASCII), cfOptions),
+                new ColumnFamilyDescriptor("idempotency".getBytes(java.nio.charset.StandardCharsets.US_ASCII), cfOptions));
+        handles = new ArrayList<>();
+        try {
+            db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        } catch (RocksDBException e) {
+            cfOptions.close();
+            dbOptions.close();
+            cache.close();
+            throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID,
+                    "Cannot open the store in " + dir + " (left untouched): " + e.getMessage(), e);
+        }
+        data = handles.get(0);
+        meta = handles.get(1);
+        idempotency = handles.get(2);
+        writeOptions = new WriteOptions().setSync(durable);
+    }
+
+    /** The last committed version recorded in the store; 0 for a new store. */
+    long lastVersion() {
+        byte[] v = getLatest(meta, META_VERSION);
+        if (v == null) {
+            return 0;
+        }
+        if (v.length != 8) {
+            throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID, "Corrupt version record of " + v.length + " bytes");
+        }
+        return ByteBuffer.wrap(v).getLong();
+    }
+
+    static byte[] versionBytes(long version) {
+        return ByteBuffer.allocate(8).putLong(version).array();
+    }
+
+    byte[] getLatest(ColumnFamilyHandle cf, byte[] key) {
+        try {
+            return db.get(cf, key);
+        } catch (RocksDBException e) {
+            throw ioError("read", e);
+        }
+    }
+
+    byte[] get(VersionView view, byte[] key) {
+        try {
+            return db.get(data, view.readOptions, key);
+        } catch (RocksDBException e) {
+            throw ioError("read", e);
+        }
+    }
+
+    RangeChunk getRange(VersionView view, byte[] begin, byte[] end, int rowLimit, long byteLimit, boolean reverse) {
+        List<KeyValue> rows = new ArrayList<>(Math.min(rowLimit, 256));
+        long bytes = 0;
+        try (RocksIterator it = db.newIterator(data, view.readOptions)) {
+            if (reverse) {
+                it.seekForPrev(end);
+                if (it.isValid() && Arrays.compareUnsigned(it.key(), end) >= 0) {
+                    it.prev();
+                }
+            } else {
+                it.seek(begin);
+            }
+            while (it.isValid()) {
+                byte[] key = it.key();
+                if (reverse ? Arrays.compareUnsigned(key, begin) < 0 : Arrays.compareUnsigned(key, end) >= 0) {
+                    return new RangeChunk(rows, false);
+                }
+                if (rows.size() >= rowLimit || (bytes >= byteLimit && !rows.isEmpty())) {
+                    return new RangeChunk(rows, true);
+                }
+                byte[] value = it.value();
+                rows.add(new KeyValue(key, value));
+                bytes += key.length + value.length;
+                if (reverse) {
+                    it.prev();
+                } else {
+                    it.next();
+                }
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw ioError("range read", e);
+        }
+        return new RangeChunk(rows, false);
+    }
+
+    void write(WriteBatch batch) {
+        try {
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            throw ioError("commit write", e);
+        }
+    }
+
+    static TxkvException ioError(String what, RocksDBException e) {
+        return new TxkvException(ErrorCode.IO_ERROR, "Storage " + what + " failed: " + e.getMessage(), e);
+    }
+
+    /** Approximate bytes of live data, for status. */
+    long approximateSizeBytes() {
+        try {
+            return db.getLongProperty(data, "rocksdb.estimate-live-data-size");
+        } catch (RocksDBException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        writeOptions.close();
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        db.close();
+        dbOptions.close();
+        cfOptions.close();
+        cache.close();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.txkv.engine;
+
+/**
+ * Commit versions: strictly increasing, advancing about 1,000,000 per second of elapsed time
+ * as in FoundationDB, so that the MVCC window in milliseconds is also a version distance.
+ * Starts above every version already used (read from storage), even if the wall clock went
+ * backwards, and then follows the monotonic clock.
+ */
+final class VersionClock {
+    private final long baseVersion;
+    private final long baseNanos;
+
+    VersionClock(long lastUsedVersion) {
+        this.baseVersion = Math.max(lastUsedVersion + 1, System.currentTimeMillis() * 1000L);
+        this.baseNanos = System.nanoTime();
+    }
+
+    /** The version that "now" corresponds to. */
+    long now() {
+        return baseVersion + (System.nanoTime() - baseNanos) / 1000L;
+    }
+
+    /** The next commit version: after {@code last} and no earlier than now. */
+    long next(long last) {
+        return Math.max(last + 1, now());
+    }
+
+    static long msToVersions(long ms) {
+        return ms * 1000L;
+    }
+}
