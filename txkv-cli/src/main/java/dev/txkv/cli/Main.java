@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,6 +49,9 @@ public final class Main {
     public static final int EXIT_FAILURE = 1;
     /** The command line was wrong: unknown command or option, missing or bad argument. */
     public static final int EXIT_USAGE = 2;
+
+    /** The launcher's own subcommands, which contributed ones may not replace. */
+    private static final Set<String> BUILT_IN_NAMES = Set.of("version", "help");
 
     private Main() {
     }
@@ -98,8 +102,8 @@ public final class Main {
 
     static CommandLine commandLine(Iterable<? extends Subcommand> contributed) {
         CommandLine cli = new CommandLine(new Main());
-        cli.addSubcommand(new VersionCommand());
-        // Sorted by name so the help lists them the same way whatever the class path order.
+        // Sorted by name so the help lists them the same way whatever the class path order;
+        // the launcher's own commands follow, help last.
         Map<String, CommandLine> byName = new TreeMap<>();
         for (Subcommand subcommand : contributed) {
             CommandLine command = toCommandLine(subcommand);
@@ -109,15 +113,16 @@ public final class Main {
                         + " has no name: give its class @Command(name = \"...\")");
             }
             CommandLine earlier = byName.putIfAbsent(name, command);
-            if (earlier != null || cli.getSubcommands().containsKey(name) || name.equals("help")) {
+            if (earlier != null || BUILT_IN_NAMES.contains(name)) {
                 throw new IllegalStateException("Two subcommands are named '" + name + "': "
-                        + describe(earlier != null ? earlier : cli.getSubcommands().get(name)) + " and "
+                        + (earlier != null ? describe(earlier) : "the launcher's own") + " and "
                         + describe(command) + "; remove one from the class path");
             }
         }
         for (CommandLine command : byName.values()) {
             cli.addSubcommand(command);
         }
+        cli.addSubcommand(new VersionCommand());
         cli.addSubcommand(new CommandLine.HelpCommand());
         // Set after the subcommands are added: picocli copies these only to existing ones.
         cli.setParameterExceptionHandler(Main::onUsageError);
@@ -138,11 +143,15 @@ public final class Main {
         if (command == null) {
             throw new IllegalStateException("Subcommand " + subcommand.getClass().getName() + " returned no command");
         }
-        return command instanceof CommandLine ? (CommandLine) command : new CommandLine(command);
+        try {
+            return command instanceof CommandLine ? (CommandLine) command : new CommandLine(command);
+        } catch (CommandLine.InitializationException e) {
+            throw new IllegalStateException("Subcommand " + subcommand.getClass().getName() + ": " + e.getMessage(), e);
+        }
     }
 
     private static String describe(CommandLine command) {
-        return command == null ? "a built-in command" : command.getCommandSpec().userObject().getClass().getName();
+        return command.getCommandSpec().userObject().getClass().getName();
     }
 
     private static int onUsageError(ParameterException e, String[] args) {

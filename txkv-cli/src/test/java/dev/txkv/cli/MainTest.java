@@ -28,6 +28,9 @@ class MainTest {
         Run run = run("--help");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_OK);
         assertThat(run.out()).contains("Usage: txkv", "Commands:", "version", "help", "echo");
+        // Contributed commands first, in name order; the launcher's own after them, help last.
+        assertThat(run.out().indexOf("  echo ")).isLessThan(run.out().indexOf("  version "));
+        assertThat(run.out().indexOf("  version ")).isLessThan(run.out().indexOf("  help "));
         assertThat(run.err()).isEmpty();
     }
 
@@ -126,6 +129,29 @@ class MainTest {
         Subcommand fakeVersion = () -> new VersionCommand();
         Run run = run(List.of(fakeVersion), "version");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
-        assertThat(run.err()).contains("Two subcommands are named 'version'");
+        assertThat(run.err()).contains("Two subcommands are named 'version': the launcher's own and");
+    }
+
+    @Test
+    void subcommandWithoutANameIsRejectedClearly() {
+        Subcommand nameless = () -> new Nameless();
+        Run run = run(List.of(nameless), "--help");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(run.err()).contains("has no name");
+    }
+
+    @Test
+    void subcommandThatIsNotACommandIsRejectedClearly() {
+        Subcommand notACommand = () -> "not a command";
+        Run run = run(List.of(notACommand), "--help");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(run.err()).contains("txkv: Subcommand dev.txkv.cli.MainTest", "is not a command");
+    }
+
+    @picocli.CommandLine.Command(description = "A command whose author forgot its name.")
+    static final class Nameless implements Runnable {
+        @Override
+        public void run() {
+        }
     }
 }
