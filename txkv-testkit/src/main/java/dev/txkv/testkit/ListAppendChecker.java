@@ -63,7 +63,7 @@ public final class ListAppendChecker {
     private final Map<Long, List<Read>> readsByKey = new HashMap<>();
     private final List<Map<Long, List<Long>>> externalReads = new ArrayList<>();
     private final Map<Long, List<Long>> versionOrders = new HashMap<>();
-    private final Set<Long> incompatibleKeys = new HashSet<>();
+    private final Set<Long> unorderedKeys = new HashSet<>();
     private final Set<Integer> observedInfoOps = new HashSet<>();
 
     private ListAppendChecker(History history, long searchStepsMax) {
@@ -184,6 +184,8 @@ public final class ListAppendChecker {
         Set<Long> seen = new HashSet<>();
         for (long v : list) {
             if (!seen.add(v)) {
+                // A list with repeats is no version order: keep the key out of the graph.
+                unorderedKeys.add(key);
                 report(AnomalyType.DUPLICATE_ELEMENTS, name(reader) + " read key " + key + " as " + list
                         + ", which holds " + v + " more than once", reader);
                 break;
@@ -222,8 +224,8 @@ public final class ListAppendChecker {
                 }
             }
             for (Read r : e.getValue()) {
-                if (!longest.list().subList(0, r.list().size()).equals(r.list())) {
-                    incompatibleKeys.add(key);
+                if (!unorderedKeys.contains(key) && !longest.list().subList(0, r.list().size()).equals(r.list())) {
+                    unorderedKeys.add(key);
                     report(AnomalyType.INCOMPATIBLE_ORDER, "key " + key + ": " + name(r.op()) + " read "
                             + r.list() + " but " + name(longest.op()) + " read " + longest.list()
                             + "; neither is a prefix of the other", r.op(), longest.op());
@@ -247,7 +249,7 @@ public final class ListAppendChecker {
         for (Map.Entry<Long, Map<Long, Write>> e : writes.entrySet()) {
             long key = e.getKey();
             Read latest = latestRead.get(key);
-            if (latest == null || incompatibleKeys.contains(key)) {
+            if (latest == null || unorderedKeys.contains(key)) {
                 continue;
             }
             Set<Long> ordered = new HashSet<>(versionOrders.get(key));
@@ -272,7 +274,7 @@ public final class ListAppendChecker {
         DependencyGraph graph = new DependencyGraph(ops.size(), searchStepsMax);
         for (Map.Entry<Long, List<Long>> e : versionOrders.entrySet()) {
             long key = e.getKey();
-            if (incompatibleKeys.contains(key)) {
+            if (unorderedKeys.contains(key)) {
                 continue;
             }
             List<Long> order = e.getValue();
@@ -287,7 +289,7 @@ public final class ListAppendChecker {
         for (int i = 0; i < ops.size(); i++) {
             for (Map.Entry<Long, List<Long>> e : externalReads.get(i).entrySet()) {
                 long key = e.getKey();
-                if (incompatibleKeys.contains(key)) {
+                if (unorderedKeys.contains(key)) {
                     continue;
                 }
                 List<Long> read = e.getValue();
