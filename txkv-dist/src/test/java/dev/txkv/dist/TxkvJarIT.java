@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the packaged txkv.jar as operators do, in a separate JVM: runs after the package phase
@@ -51,6 +52,17 @@ class TxkvJarIT {
         Run run = java("-jar", JAR.toString(), "no-such-command");
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("no-such-command");
+    }
+
+    @Test
+    void exampleRunsOnTheEmbeddedEngineFromTheJar(@TempDir Path dir) throws Exception {
+        // The whole stack from one jar: launcher, contributed subcommand, client and engine
+        // found through merged service files, RocksDB's native library, and (on JDK 22+) the
+        // manifest's Enable-Native-Access instead of a command-line flag.
+        Run run = java("-jar", JAR.toString(), "example", dir.resolve("data").toString());
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("hello, txkv", "(first run)", "total = 200");
+        assertThat(run.err()).doesNotContain("restricted method");
     }
 
     @Test
