@@ -127,6 +127,7 @@ final class CommitPipeline implements Runnable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | Error e) {
+                engine.abandonBatch();
                 LOG.error("Commit pipeline failed on a batch of {} commits", batch.size(), e);
                 TxkvException error = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                         "Commit pipeline failed: " + e, e);
@@ -167,7 +168,7 @@ final class CommitPipeline implements Runnable {
     }
 
     private void process(List<Pending> batch) throws InterruptedException {
-        long version = engine.clock().next(lastVersion);
+        long version = engine.beginBatch(lastVersion);
         long nowMs = System.currentTimeMillis();
         int order = 0;
         List<Object> stagedIds = new ArrayList<>();
@@ -216,8 +217,11 @@ final class CommitPipeline implements Runnable {
                 lastVersion = version;
                 idempotency.publish(stagedIds, nowMs);
                 engine.publish(version, writer);
-            } else if (writer.batch.count() > 0) {
-                storage.write(writer.batch);
+            } else {
+                engine.abandonBatch();
+                if (writer.batch.count() > 0) {
+                    storage.write(writer.batch);
+                }
             }
         } catch (RocksDBException e) {
             throw Storage.ioError("commit batch", e);
@@ -232,6 +236,11 @@ final class CommitPipeline implements Runnable {
             return null;
         }
         long rv = r.readVersion();
+        if (rv >= version) {
+            // Every read version handed out is below this batch; a larger one was not ours
+            // (set by hand, or from before a restart with a clock that went back).
+            return new TxkvException(ErrorCode.FUTURE_VERSION, "Read version " + rv + " was never handed out");
+        }
         if (rv < resolver.horizon() || rv < version - windowVersions) {
             stats.tooOld.increment();
             return new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,

@@ -43,6 +43,10 @@ public final class Engine implements Backend {
     private final Object publishLock = new Object();
     private final AtomicInteger liveViews = new AtomicInteger();
     private volatile VersionView latest;
+    /** Guarded by publishLock: the highest read version handed out. */
+    private long readVersionIssued;
+    /** Guarded by publishLock: the version of the batch being written, or 0. */
+    private long batchVersionInFlight;
     private volatile boolean closed;
 
     /** Opens the engine in {@code dir}. */
@@ -79,6 +83,7 @@ public final class Engine implements Backend {
         VersionView first = new VersionView(lastVersion, storage.db, liveViews);
         views.put(lastVersion, first);
         this.latest = first;
+        this.readVersionIssued = lastVersion;
         // The resolver knows no writes from before this start: older read versions are too old.
         Resolver resolver = new Resolver(lastVersion, brokenResolver);
         IdempotencyTable ids = new IdempotencyTable(storage);
@@ -96,14 +101,55 @@ public final class Engine implements Backend {
         return clock;
     }
 
+    /**
+     * Called by the pipeline before a batch: its commit version, above every version already
+     * committed or handed out as a read version, so no read version ever sees a later commit
+     * at or below it.
+     */
+    long beginBatch(long lastVersion) {
+        synchronized (publishLock) {
+            long v = Math.max(clock.next(lastVersion), readVersionIssued + 1);
+            batchVersionInFlight = v;
+            return v;
+        }
+    }
+
+    /** Called by the pipeline when a batch committed nothing or failed: nothing to publish. */
+    void abandonBatch() {
+        synchronized (publishLock) {
+            batchVersionInFlight = 0;
+        }
+    }
+
     /** Called by the pipeline after a batch is durable: makes its version readable, fires watches. */
     void publish(long version, BatchWriter writer) {
         synchronized (publishLock) {
             VersionView view = new VersionView(version, storage.db, liveViews);
             views.put(version, view);
             latest = view;
+            batchVersionInFlight = 0;
+            readVersionIssued = Math.max(readVersionIssued, version);
         }
         watches.onBatch(writer.pointChanges(), writer.clearedRanges());
+    }
+
+    /**
+     * The newest version reads may use now. With no batch in flight that is the clock's
+     * version (nothing committed since the latest batch, and the next batch will be above it);
+     * during a batch it is the batch's version minus one, whose state is the latest batch's.
+     * So read versions stay fresh on an idle database, as FoundationDB's do.
+     */
+    private long readableVersion(boolean issue) {
+        synchronized (publishLock) {
+            if (batchVersionInFlight != 0) {
+                return Math.max(batchVersionInFlight - 1, latest.version);
+            }
+            if (!issue) {
+                return readVersionIssued;
+            }
+            readVersionIssued = Math.max(readVersionIssued, Math.max(clock.now(), latest.version));
+            return readVersionIssued;
+        }
     }
 
     /** Releases views no read can need: those whose successor is already older than the horizon. */
@@ -129,7 +175,7 @@ public final class Engine implements Backend {
     /** The view for reading at {@code readVersion}, retained; the caller releases it. */
     private VersionView acquire(long readVersion) {
         checkOpen();
-        if (readVersion > latest.version) {
+        if (readVersion > latest.version && readVersion > readableVersion(false)) {
             awaitVersion(readVersion);
         }
         if (readVersion < clock.now() - windowVersions) {
@@ -154,7 +200,7 @@ public final class Engine implements Backend {
 
     private void awaitVersion(long readVersion) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.futureVersionWaitMs());
-        while (latest.version < readVersion) {
+        while (latest.version < readVersion && readableVersion(false) < readVersion) {
             checkOpen();
             if (System.nanoTime() > deadline || readVersion > clock.now() + windowVersions) {
                 throw new TxkvException(ErrorCode.FUTURE_VERSION,
@@ -174,7 +220,7 @@ public final class Engine implements Backend {
         if (closed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
-        return CompletableFuture.completedFuture(latest.version);
+        return CompletableFuture.completedFuture(readableVersion(true));
     }
 
     @Override
@@ -251,7 +297,7 @@ public final class Engine implements Backend {
     /** Counters and gauges for status output and benchmarks. */
     public Map<String, Long> stats() {
         Map<String, Long> m = new LinkedHashMap<>();
-        m.put("version.latest", latest.version);
+        m.put("version.committed", latest.version);
         m.put("commits", stats.commits.sum());
         m.put("commit.batches", stats.batches.sum());
         m.put("commit.conflicts", stats.conflicts.sum());
