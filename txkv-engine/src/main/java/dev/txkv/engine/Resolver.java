@@ -20,9 +20,10 @@ import java.util.TreeMap;
  * FoundationDB's resolver (a skip list of versioned boundaries), here on a {@link TreeMap}.
  * Versions at or below {@link #horizon()} are forgotten by {@link #forgetUpTo(long)}, which
  * merges steps; a transaction that read before the horizon cannot be checked and must get
- * transaction_too_old. Single-threaded by design: only the commit pipeline uses it.
+ * transaction_too_old. Single-threaded by design: only the commit pipeline uses it. Public
+ * only for the resolver benchmark; not part of the API.
  */
-final class Resolver {
+public final class Resolver {
     private static final byte[] KEYSPACE_BEGIN = new byte[0];
 
     private final TreeMap<byte[], Long> steps = new TreeMap<>(Arrays::compareUnsigned);
@@ -30,19 +31,19 @@ final class Resolver {
     /** Test hook: when true, reads are never checked (to prove the checkers catch it). */
     private final boolean skipChecks;
 
-    Resolver(long horizon, boolean skipChecks) {
+    public Resolver(long horizon, boolean skipChecks) {
         this.horizon = horizon;
         this.skipChecks = skipChecks;
         steps.put(KEYSPACE_BEGIN, 0L);
     }
 
     /** Versions at or below this are unknown: reads from before it cannot be resolved. */
-    long horizon() {
+    public long horizon() {
         return horizon;
     }
 
     /** Number of boundaries held; for metrics and tests. */
-    int size() {
+    public int size() {
         return steps.size();
     }
 
@@ -51,7 +52,7 @@ final class Resolver {
      * there is no conflict; otherwise the conflicting ranges (all of them when
      * {@code reportAll}, else just the first found).
      */
-    List<Range> conflicts(List<Range> reads, long readVersion, boolean reportAll) {
+    public List<Range> conflicts(List<Range> reads, long readVersion, boolean reportAll) {
         if (skipChecks) {
             return null;
         }
@@ -74,34 +75,44 @@ final class Resolver {
         if (Arrays.compareUnsigned(begin, end) >= 0) {
             return false;
         }
-        Map.Entry<byte[], Long> floor = steps.floorEntry(begin);
-        if (floor.getValue() > readVersion) {
-            return true;
-        }
-        for (Long v : steps.subMap(begin, false, end, false).values()) {
-            if (v > readVersion) {
+        // Walk boundaries with single lookups: sub-map views cost several lookups each to build.
+        Map.Entry<byte[], Long> e = steps.floorEntry(begin);
+        while (e != null) {
+            if (e.getValue() > readVersion) {
                 return true;
+            }
+            e = steps.higherEntry(e.getKey());
+            if (e != null && Arrays.compareUnsigned(e.getKey(), end) >= 0) {
+                return false;
             }
         }
         return false;
     }
 
     /** Records that [begin, end) was written at {@code version}, the newest version so far. */
-    void addWrite(byte[] begin, byte[] end, long version) {
+    public void addWrite(byte[] begin, byte[] end, long version) {
         if (Arrays.compareUnsigned(begin, end) >= 0) {
             return;
         }
-        Long afterEnd = steps.floorEntry(end).getValue();
-        steps.subMap(begin, true, end, false).clear();
+        Map.Entry<byte[], Long> atEnd = steps.floorEntry(end);
+        Long afterEnd = atEnd.getValue();
+        boolean endIsBoundary = Arrays.equals(atEnd.getKey(), end);
+        Map.Entry<byte[], Long> inside = steps.ceilingEntry(begin);
+        while (inside != null && Arrays.compareUnsigned(inside.getKey(), end) < 0) {
+            steps.remove(inside.getKey());
+            inside = steps.higherEntry(inside.getKey());
+        }
         steps.put(begin, version);
-        steps.putIfAbsent(end, afterEnd);
+        if (!endIsBoundary) {
+            steps.put(end, afterEnd);
+        }
     }
 
     /**
      * Forgets versions up to {@code newHorizon}: their steps become 0 and neighbouring equal
      * steps merge, so memory follows the writes of the window, not of all time.
      */
-    void forgetUpTo(long newHorizon) {
+    public void forgetUpTo(long newHorizon) {
         if (newHorizon <= horizon) {
             return;
         }

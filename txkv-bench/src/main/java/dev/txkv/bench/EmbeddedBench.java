@@ -1,0 +1,283 @@
+package dev.txkv.bench;
+
+import dev.txkv.Database;
+import dev.txkv.Range;
+import dev.txkv.Txkv;
+import dev.txkv.TxkvConfig;
+import dev.txkv.engine.Resolver;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Embedded benchmarks: point reads, single-key write transactions, single-committer
+ * latency, the resolver alone, and resident memory. Every run prints its exact settings
+ * beside its figures, so results can be reproduced.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Embedded benchmarks: reads, writes, latency, resolver, memory.")
+public final class EmbeddedBench implements Callable<Integer> {
+    @Parameters(index = "0", description = "reads | writes | latency | resolver | memory | all")
+    String workload;
+
+    @Option(names = "--threads", description = "Concurrent clients (default: reads 2, writes 256, latency 1).")
+    Integer threads;
+
+    @Option(names = "--seconds", defaultValue = "20", description = "Measured seconds (default ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--warmup", defaultValue = "10", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
+    @Option(names = "--keys", defaultValue = "100000", description = "Keys preloaded for reads (default ${DEFAULT-VALUE}).")
+    int keys;
+
+    @Option(names = "--reads-per-tx", defaultValue = "10", description = "Point reads per read-only transaction.")
+    int readsPerTransaction;
+
+    @Option(names = "--dir", description = "Data directory (default: a new temporary one, deleted after).")
+    Path dir;
+
+    @Option(names = "--no-fsync", description = "Turn fsync off (not durable; for comparison only).")
+    boolean noFsync;
+
+    private static final int VALUE_BYTES = 100;
+
+    @Override
+    public Integer call() throws Exception {
+        switch (workload) {
+            case "reads":
+                return withDatabase(db -> reads(db, threads == null ? 2 : threads));
+            case "writes":
+                return withDatabase(db -> writes(db, threads == null ? 256 : threads));
+            case "latency":
+                return withDatabase(db -> writes(db, threads == null ? 1 : threads));
+            case "resolver":
+                resolver();
+                return 0;
+            case "memory":
+                return withDatabase(this::memory);
+            case "all":
+                withDatabase(db -> reads(db, 2));
+                withDatabase(db -> writes(db, 256));
+                withDatabase(db -> writes(db, 1));
+                resolver();
+                return 0;
+            default:
+                System.err.println("Unknown workload '" + workload + "': use reads, writes, latency, resolver, memory or all");
+                return 2;
+        }
+    }
+
+    private interface Body {
+        void run(Database db) throws Exception;
+    }
+
+    private int withDatabase(Body body) throws Exception {
+        Path data = dir != null ? dir : Files.createTempDirectory("txkv-bench");
+        try (Database db = Txkv.openEmbedded(data, new TxkvConfig().durable(!noFsync))) {
+            body.run(db);
+        } finally {
+            if (dir == null) {
+                deleteTree(data);
+            }
+        }
+        return 0;
+    }
+
+    static byte[] key(long i) {
+        return String.format("k%015d", i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private void load(Database db, int count) {
+        byte[] value = new byte[VALUE_BYTES];
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i += 1000) {
+            int from = i;
+            db.run(tr -> {
+                for (int j = from; j < Math.min(from + 1000, count); j++) {
+                    tr.set(key(j), value);
+                }
+                return null;
+            });
+            if ((i / 1000) % 100 == 99) {
+                System.out.printf("  loaded %,d keys%n", i + 1000);
+            }
+        }
+        System.out.printf("  loaded %,d keys of %d-byte values in %.1f s%n", count, VALUE_BYTES,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private void reads(Database db, int clients) throws Exception {
+        System.out.printf("reads: %d clients, %d point reads per read-only transaction, %,d keys, %d s (+%d s warm-up)%n",
+                clients, readsPerTransaction, keys, seconds, warmupSeconds);
+        load(db, keys);
+        LongAdder reads = new LongAdder();
+        Recorder latency = new Recorder(3);
+        runClients(clients, () -> {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            long start = System.nanoTime();
+            db.read(tr -> {
+                for (int i = 0; i < readsPerTransaction; i++) {
+                    tr.get(key(r.nextInt(keys))).join();
+                }
+                return null;
+            });
+            latency.recordValue((System.nanoTime() - start) / 1000);
+            reads.add(readsPerTransaction);
+        }, reads, latency, "reads/s", "read-only transaction latency");
+    }
+
+    private void writes(Database db, int clients) throws Exception {
+        System.out.printf("writes: %d concurrent committers, one %d-byte key set per transaction, fsync %s, %d s (+%d s warm-up)%n",
+                clients, VALUE_BYTES, noFsync ? "off" : "on", seconds, warmupSeconds);
+        LongAdder commits = new LongAdder();
+        Recorder latency = new Recorder(3);
+        byte[] value = new byte[VALUE_BYTES];
+        runClients(clients, () -> {
+            long k = ThreadLocalRandom.current().nextLong(10_000_000);
+            long start = System.nanoTime();
+            db.run(tr -> {
+                tr.set(key(k), value);
+                return null;
+            });
+            latency.recordValue((System.nanoTime() - start) / 1000);
+            commits.increment();
+        }, commits, latency, "commits/s", "commit latency");
+    }
+
+    private interface Op {
+        void run() throws Exception;
+    }
+
+    private void runClients(int clients, Op op, LongAdder counter, Recorder latency, String unit, String latencyName)
+            throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            Thread t = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        op.run();
+                    } catch (Exception e) {
+                        System.err.println("operation failed: " + e);
+                    }
+                }
+            }, "bench-client-" + i);
+            t.setDaemon(true);
+            t.start();
+            workers.add(t);
+        }
+        Thread.sleep(warmupSeconds * 1000L);
+        counter.reset();
+        latency.reset();
+        long start = System.nanoTime();
+        long before = 0;
+        for (int s = 1; s <= seconds; s++) {
+            Thread.sleep(1000);
+            long now = counter.sum();
+            System.out.printf("  %3d s: %,12d %s%n", s, now - before, unit);
+            before = now;
+        }
+        long total = counter.sum();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        var h = latency.getIntervalHistogram();
+        stop.set(true);
+        for (Thread t : workers) {
+            t.join(10_000);
+        }
+        System.out.printf("RESULT %,.0f %s; %s p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
+                total / elapsed, unit, latencyName, h.getValueAtPercentile(50) / 1000.0,
+                h.getValueAtPercentile(99) / 1000.0, h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
+    }
+
+    /** The resolver alone: checks of random read ranges against a window of random writes. */
+    private void resolver() {
+        int writesInWindow = 100_000;
+        System.out.printf("resolver: one thread, %,d write ranges in the window, 16-byte keys, %d s%n", writesInWindow,
+                seconds);
+        Random r = new Random(42);
+        Resolver resolver = new Resolver(0, false);
+        for (int i = 0; i < writesInWindow; i++) {
+            byte[] k = randomKey(r);
+            resolver.addWrite(k, dev.txkv.ByteArrays.keyAfter(k), 1 + i);
+        }
+        List<Range> reads = new ArrayList<>();
+        for (int i = 0; i < 4096; i++) {
+            byte[] k = randomKey(r);
+            reads.add(new Range(k, dev.txkv.ByteArrays.keyAfter(k)));
+        }
+        long warmEnd = System.nanoTime() + warmupSeconds * 1_000_000_000L;
+        while (System.nanoTime() < warmEnd) {
+            resolver.conflicts(reads, writesInWindow / 2, true);
+        }
+        long checks = 0;
+        long start = System.nanoTime();
+        long end = start + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            // Report all, so every range is checked rather than stopping at the first conflict.
+            resolver.conflicts(reads, writesInWindow / 2, true);
+            checks += reads.size();
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        System.out.printf("RESULT %,.0f conflict-range checks/s%n", checks / elapsed);
+        long version = writesInWindow;
+        long writes = 0;
+        start = System.nanoTime();
+        end = start + Math.max(1, seconds / 4) * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            for (int j = 0; j < 1024; j++) {
+                byte[] w = randomKey(r);
+                resolver.addWrite(w, dev.txkv.ByteArrays.keyAfter(w), ++version);
+            }
+            writes += 1024;
+        }
+        elapsed = (System.nanoTime() - start) / 1e9;
+        System.out.printf("RESULT %,.0f write ranges added/s (window grows from %,d)%n", writes / elapsed, writesInWindow);
+    }
+
+    private static byte[] randomKey(Random r) {
+        return ByteBuffer.allocate(16).putLong(r.nextLong()).putLong(r.nextLong()).array();
+    }
+
+    private void memory(Database db) throws Exception {
+        int count = keys == 100_000 ? 1_000_000 : keys;
+        System.out.printf("memory: %,d keys of %d-byte values%n", count, VALUE_BYTES);
+        long before = rssKb();
+        load(db, count);
+        System.gc();
+        Thread.sleep(2000);
+        long after = rssKb();
+        long heapUsed = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+        System.out.printf("RESULT resident memory %,d MiB after loading (was %,d MiB before); Java heap used %,d MiB%n",
+                after / 1024, before / 1024, heapUsed >> 20);
+    }
+
+    private static long rssKb() throws java.io.IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    private static void deleteTree(Path p) throws java.io.IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}
