@@ -31,7 +31,7 @@ public final class TransactionOptions {
         return this;
     }
 
-    /** Upper bound of the exponential backoff of {@code onError}, in milliseconds (default 1000). */
+    /** Upper bound of the exponential backoff of {@code onError}, in milliseconds (default 1000); 0 retries at once. */
     public TransactionOptions setMaxRetryDelay(long maxRetryDelayMs) {
         requireNonNegative(maxRetryDelayMs, "max retry delay");
         this.maxRetryDelayMs = maxRetryDelayMs;

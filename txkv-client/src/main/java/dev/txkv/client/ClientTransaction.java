@@ -796,9 +796,10 @@ final class ClientTransaction implements Transaction {
                 return Futures.failed(e);
             }
             retries++;
-            long ceiling = Math.min(backoffMs, Math.max(1, options.getMaxRetryDelayMs()));
-            delayMs = ThreadLocalRandom.current().nextLong(ceiling + 1);
-            backoffMs = Math.min(backoffMs * 2, Math.max(1, options.getMaxRetryDelayMs()));
+            long maxDelayMs = options.getMaxRetryDelayMs();
+            // Jittered exponential backoff; a maximum of 0 retries at once (and deterministically).
+            delayMs = maxDelayMs == 0 ? 0 : ThreadLocalRandom.current().nextLong(Math.min(backoffMs, maxDelayMs) + 1);
+            backoffMs = Math.min(backoffMs * 2, Math.max(1, maxDelayMs));
             failWatches(e);
             clearState();
         }
