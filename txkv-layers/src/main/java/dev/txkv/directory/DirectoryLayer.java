@@ -460,7 +460,7 @@ public class DirectoryLayer implements Directory {
         }
     }
 
-    // ---- helpers ----
+    // ---- keys and paths ----
 
     private Subspace nodeWithPrefix(byte[] prefix) {
         return nodeSubspace.get(prefix);
