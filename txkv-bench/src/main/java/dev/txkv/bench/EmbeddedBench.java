@@ -4,7 +4,9 @@ import dev.txkv.Database;
 import dev.txkv.Range;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
+import dev.txkv.engine.Engine;
 import dev.txkv.engine.Resolver;
+import java.util.Map;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,8 +90,15 @@ public final class EmbeddedBench implements Callable<Integer> {
 
     private int withDatabase(Body body) throws Exception {
         Path data = dir != null ? dir : Files.createTempDirectory("txkv-bench");
-        try (Database db = Txkv.openEmbedded(data, new TxkvConfig().durable(!noFsync))) {
+        TxkvConfig config = new TxkvConfig().durable(!noFsync);
+        Engine engine = Engine.open(data, config);
+        try (Database db = Txkv.open(engine, config)) {
             body.run(db);
+            Map<String, Long> stats = engine.stats();
+            long batches = Math.max(1, stats.get("commit.batches"));
+            System.out.printf("  engine: %,d commits in %,d batches (%.1f per batch), %.3f ms per batch write+fsync%n",
+                    stats.get("commits"), batches, stats.get("commits") / (double) batches,
+                    stats.get("commit.write_nanos_total") / 1e6 / batches);
         } finally {
             if (dir == null) {
                 deleteTree(data);

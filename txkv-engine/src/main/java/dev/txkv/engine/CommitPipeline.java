@@ -1,17 +1,15 @@
 package dev.txkv.engine;
 
-import dev.txkv.ByteArrays;
 import dev.txkv.ErrorCode;
+import dev.txkv.MutationType;
 import dev.txkv.Range;
 import dev.txkv.TxkvException;
+import dev.txkv.spi.AtomicOps;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -21,21 +19,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The commit path: batcher, resolver, sequencer, log and apply, on one thread.
+ * The commit path: batcher, resolver and sequencer on one thread; log and apply on a second.
  *
  * <p>Implementation notes. Commits wait in a bounded queue (full: proxy_memory_limit_exceeded,
- * retryable). The thread takes everything waiting, up to the batch limits, as one batch: each
- * transaction is checked against the resolver in arrival order (earlier transactions of the
- * same batch count), the survivors share one new commit version and get consecutive batch
- * orders (the versionstamp's last two bytes), and their mutations go into one RocksDB write
- * batch written with one fsync: group commit. Only after the write returns is the version
- * published to readers and the commits acknowledged, so a read version never exposes an
- * undurable commit and every acknowledged commit is visible to later read versions.
- * Throughput comes from batch size: while one batch is being fsynced, the next one gathers.
+ * retryable). The resolve thread takes everything waiting, up to the batch limits, as one
+ * batch: each transaction is checked against the resolver in arrival order (earlier
+ * transactions of the same batch count), the survivors share one new commit version and get
+ * consecutive batch orders (the versionstamp's last two bytes). The batch then goes to the log
+ * thread, which evaluates its mutations (atomic operations against the latest state, which
+ * holds every earlier batch because this thread writes them in order) into one RocksDB write
+ * batch written with one fsync: group commit. While one batch is being fsynced, the resolve
+ * thread already resolves the next, so the disk is rarely idle. Only after the write returns
+ * is the version published to readers and the commits acknowledged: a read version never
+ * exposes an undurable commit, and every acknowledged commit is visible to later read versions.
+ *
+ * <p>An I/O error while writing fails the engine for commits (FoundationDB's processes stop on
+ * one too): the batch and those behind it get commit_unknown_result, later commits io_error;
+ * reads of what is durable go on.
  */
-final class CommitPipeline implements Runnable {
+final class CommitPipeline {
     private static final Logger LOG = LoggerFactory.getLogger(CommitPipeline.class);
-    private static final long FORGET_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    // A sweep visits every boundary of the window; once a second keeps that near two visits per write.
+    private static final long FORGET_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int BATCHES_IN_FLIGHT_MAX = 4;
 
     static final class Pending {
         final CommitRequest request;
@@ -54,18 +60,28 @@ final class CommitPipeline implements Runnable {
         }
     }
 
+    /** A resolved batch on its way to the log: its version and every commit to answer. */
+    private record Resolved(long version, List<Pending> all, List<Pending> committed, List<Object> stagedIds) {
+    }
+
+    private static final Resolved STOP = new Resolved(-1, List.of(), List.of(), List.of());
+
     private final Engine engine;
     private final Storage storage;
     private final Resolver resolver;
     private final IdempotencyTable idempotency;
     private final ArrayBlockingQueue<Pending> queue;
+    private final ArrayBlockingQueue<Resolved> toLog = new ArrayBlockingQueue<>(BATCHES_IN_FLIGHT_MAX);
     private final Executor completions;
     private final int batchBytesMax;
     private final int batchTransactionsMax;
     private final int valueSizeMax;
     private final long windowVersions;
     private final EngineStats stats;
+    private final Thread resolveThread;
+    private final Thread logThread;
     private volatile boolean stopping;
+    private volatile TxkvException failure;
     private long lastVersion;
     private long lastForgetNanos = System.nanoTime();
     private Pending carried;
@@ -84,11 +100,24 @@ final class CommitPipeline implements Runnable {
         this.batchTransactionsMax = engine.config().batchTransactionsMax();
         this.valueSizeMax = engine.config().valueSizeMax();
         this.windowVersions = VersionClock.msToVersions(engine.config().mvccWindowMs());
+        this.resolveThread = new Thread(this::resolveLoop, "txkv-resolve");
+        this.logThread = new Thread(this::logLoop, "txkv-log");
+        resolveThread.setDaemon(true);
+        logThread.setDaemon(true);
+    }
+
+    void start() {
+        resolveThread.start();
+        logThread.start();
     }
 
     CompletableFuture<CommitResult> submit(CommitRequest request) {
         if (stopping) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        }
+        TxkvException failed = failure;
+        if (failed != null) {
+            return CompletableFuture.failedFuture(failed);
         }
         Pending p = new Pending(request);
         if (!queue.offer(p)) {
@@ -106,39 +135,45 @@ final class CommitPipeline implements Runnable {
         return queue.size();
     }
 
-    void stop() {
+    /** Stops taking commits, finishes those already queued, and waits for both threads. */
+    void stop(long waitMs) throws InterruptedException {
         stopping = true;
+        resolveThread.join(waitMs);
+        logThread.join(waitMs);
     }
 
-    @Override
-    public void run() {
+    // ------------------------------------------------------------------ resolve thread
+
+    private void resolveLoop() {
         List<Pending> batch = new ArrayList<>();
-        while (!stopping || !queue.isEmpty() || carried != null) {
-            try {
-                batch.clear();
-                if (!gather(batch)) {
-                    continue;
-                }
-                process(batch);
-            } catch (InterruptedException e) {
-                if (stopping) {
-                    continue;
-                }
-                Thread.currentThread().interrupt();
-                break;
-            } catch (RuntimeException | Error e) {
-                engine.abandonBatch();
-                LOG.error("Commit pipeline failed on a batch of {} commits", batch.size(), e);
-                TxkvException error = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                        "Commit pipeline failed: " + e, e);
-                for (Pending p : batch) {
-                    p.future.completeExceptionally(error);
+        try {
+            while (!stopping || !queue.isEmpty() || carried != null) {
+                batch = new ArrayList<>();
+                try {
+                    if (!gather(batch)) {
+                        continue;
+                    }
+                    if (failure != null) {
+                        failAll(batch, failure);
+                        continue;
+                    }
+                    resolveBatch(batch);
+                } catch (InterruptedException e) {
+                    if (!stopping) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                } catch (RuntimeException | Error e) {
+                    LOG.error("Resolving a batch of {} commits failed", batch.size(), e);
+                    failAll(batch, new TxkvException(ErrorCode.INTERNAL_ERROR, "Resolving failed: " + e, e));
                 }
             }
-        }
-        Pending p;
-        while ((p = queue.poll()) != null) {
-            p.future.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        } finally {
+            Pending p;
+            while ((p = queue.poll()) != null) {
+                p.future.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED));
+            }
+            putUninterruptibly(STOP);
         }
     }
 
@@ -167,66 +202,56 @@ final class CommitPipeline implements Runnable {
         return true;
     }
 
-    private void process(List<Pending> batch) throws InterruptedException {
+    private void resolveBatch(List<Pending> batch) throws InterruptedException {
         long version = engine.beginBatch(lastVersion);
         long nowMs = System.currentTimeMillis();
         int order = 0;
+        List<Pending> committed = new ArrayList<>(batch.size());
         List<Object> stagedIds = new ArrayList<>();
-        Map<ByteBuffer, CommitResult> idsInBatch = new HashMap<>();
-        try (BatchWriter writer = new BatchWriter(storage, valueSizeMax)) {
-            idempotency.stageExpiries(writer.batch);
-            for (Pending p : batch) {
-                CommitRequest r = p.request;
-                if (r.idempotencyId() != null) {
-                    CommitResult earlier = idsInBatch.get(ByteBuffer.wrap(r.idempotencyId()));
-                    if (earlier == null) {
-                        earlier = idempotency.lookup(r.idempotencyId());
-                    }
-                    if (earlier != null) {
-                        p.result = earlier;
-                        continue;
-                    }
-                }
-                TxkvException rejected = resolve(r, version);
-                if (rejected != null) {
-                    p.error = rejected;
+        List<Pending> rejected = new ArrayList<>();
+        for (Pending p : batch) {
+            CommitRequest r = p.request;
+            if (r.idempotencyId() != null) {
+                CommitResult earlier = idempotency.lookup(r.idempotencyId());
+                if (earlier != null) {
+                    // Answered with this batch, so only once the earlier commit is durable.
+                    p.result = earlier;
                     continue;
                 }
-                CommitResult result = new CommitResult(version, order++);
-                byte[] stamp = result.versionstamp();
-                for (Mutation m : r.mutations()) {
-                    byte[] stampedKey = writer.apply(m, stamp);
-                    if (stampedKey != null) {
-                        resolver.addWrite(stampedKey, ByteArrays.keyAfter(stampedKey), version);
-                    }
-                }
-                for (Range w : r.writeConflicts()) {
-                    resolver.addWrite(w.begin, w.end, version);
-                }
-                if (r.idempotencyId() != null) {
-                    stagedIds.add(idempotency.stage(r.idempotencyId(), result, nowMs, writer.batch));
-                    idsInBatch.put(ByteBuffer.wrap(r.idempotencyId()), result);
-                }
-                p.result = result;
             }
-            if (order > 0) {
-                writer.batch.put(storage.meta, Storage.META_VERSION, Storage.versionBytes(version));
-                long start = System.nanoTime();
-                storage.write(writer.batch);
-                stats.recordBatch(order, System.nanoTime() - start);
-                lastVersion = version;
-                idempotency.publish(stagedIds, nowMs);
-                engine.publish(version, writer);
-            } else {
-                engine.abandonBatch();
-                if (writer.batch.count() > 0) {
-                    storage.write(writer.batch);
+            TxkvException error = resolve(r, version);
+            if (error != null) {
+                p.error = error;
+                rejected.add(p);
+                continue;
+            }
+            CommitResult result = new CommitResult(version, order++);
+            for (Mutation m : r.mutations()) {
+                if (m.type() == MutationType.SET_VERSIONSTAMPED_KEY.code()) {
+                    byte[] key = AtomicOps.placeVersionstamp(m.key(), result.versionstamp());
+                    resolver.addWrite(key, dev.txkv.ByteArrays.keyAfter(key), version);
                 }
             }
-        } catch (RocksDBException e) {
-            throw Storage.ioError("commit batch", e);
+            for (Range w : r.writeConflicts()) {
+                resolver.addWrite(w.begin, w.end, version);
+            }
+            if (r.idempotencyId() != null) {
+                stagedIds.add(idempotency.entry(r.idempotencyId(), result, nowMs));
+            }
+            p.result = result;
+            committed.add(p);
         }
-        complete(batch);
+        // Conflicts need no durability: answer them at once.
+        complete(rejected);
+        if (committed.isEmpty()) {
+            engine.abandonBatch(version);
+        } else {
+            lastVersion = version;
+        }
+        batch.removeAll(rejected);
+        if (!batch.isEmpty()) {
+            toLog.put(new Resolved(committed.isEmpty() ? -1 : version, batch, committed, stagedIds));
+        }
         maybeForget();
     }
 
@@ -256,19 +281,6 @@ final class CommitPipeline implements Runnable {
                 r.reportConflictingKeys() ? conflicts : List.of());
     }
 
-    private void complete(List<Pending> batch) {
-        List<Pending> done = new ArrayList<>(batch);
-        completions.execute(() -> {
-            for (Pending p : done) {
-                if (p.error != null) {
-                    p.future.completeExceptionally(p.error);
-                } else {
-                    p.future.complete(p.result);
-                }
-            }
-        });
-    }
-
     private void maybeForget() {
         long now = System.nanoTime();
         if (now - lastForgetNanos < FORGET_EVERY_NANOS) {
@@ -280,5 +292,104 @@ final class CommitPipeline implements Runnable {
             resolver.forgetUpTo(horizon);
         }
         engine.releaseOldViews(horizon);
+    }
+
+    // ------------------------------------------------------------------ log thread
+
+    private void logLoop() {
+        while (true) {
+            Resolved batch;
+            try {
+                batch = toLog.take();
+            } catch (InterruptedException e) {
+                if (stopping) {
+                    continue;
+                }
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (batch == STOP) {
+                return;
+            }
+            if (failure != null) {
+                failAll(batch.all(), new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                        "Not written after an earlier storage failure: " + failure.getMessage()));
+                continue;
+            }
+            try {
+                write(batch);
+                complete(batch.all());
+            } catch (RuntimeException | Error e) {
+                LOG.error("Writing commit version {} failed; the engine accepts no more commits", batch.version(), e);
+                failure = new TxkvException(ErrorCode.IO_ERROR, "Storage failed; restart the database: " + e, e);
+                engine.abandonBatch(batch.version());
+                failAll(batch.all(), new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                        "Storage failed while writing the commit: " + e, e));
+            }
+        }
+    }
+
+    private void write(Resolved batch) {
+        long nowMs = System.currentTimeMillis();
+        try (BatchWriter writer = new BatchWriter(storage, valueSizeMax)) {
+            idempotency.stageExpiries(writer.batch);
+            for (Pending p : batch.committed()) {
+                byte[] stamp = p.result.versionstamp();
+                for (Mutation m : p.request.mutations()) {
+                    writer.apply(m, stamp);
+                }
+                if (p.request.idempotencyId() != null) {
+                    idempotency.stage(p.request.idempotencyId(), p.result, nowMs, writer.batch);
+                }
+            }
+            if (batch.committed().isEmpty()) {
+                if (writer.batch.count() > 0) {
+                    storage.write(writer.batch);
+                }
+                return;
+            }
+            writer.batch.put(storage.meta, Storage.META_VERSION, Storage.versionBytes(batch.version()));
+            long start = System.nanoTime();
+            storage.write(writer.batch);
+            stats.recordBatch(batch.committed().size(), System.nanoTime() - start);
+            idempotency.publish(batch.stagedIds(), nowMs);
+            engine.publish(batch.version(), writer);
+        } catch (RocksDBException e) {
+            throw Storage.ioError("commit batch", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ both
+
+    private void complete(List<Pending> done) {
+        if (done.isEmpty()) {
+            return;
+        }
+        completions.execute(() -> {
+            for (Pending p : done) {
+                if (p.error != null) {
+                    p.future.completeExceptionally(p.error);
+                } else {
+                    p.future.complete(p.result);
+                }
+            }
+        });
+    }
+
+    private static void failAll(List<Pending> batch, TxkvException error) {
+        for (Pending p : batch) {
+            p.future.completeExceptionally(error);
+        }
+    }
+
+    private void putUninterruptibly(Resolved r) {
+        while (true) {
+            try {
+                toLog.put(r);
+                return;
+            } catch (InterruptedException e) {
+                // Keep trying: the log thread must learn that no more batches come.
+            }
+        }
     }
 }

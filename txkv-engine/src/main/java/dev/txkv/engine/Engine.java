@@ -34,7 +34,6 @@ public final class Engine implements Backend {
     private final Storage storage;
     private final VersionClock clock;
     private final CommitPipeline pipeline;
-    private final Thread pipelineThread;
     private final ExecutorService completions;
     private final Watches watches;
     private final EngineStats stats = new EngineStats();
@@ -45,8 +44,8 @@ public final class Engine implements Backend {
     private volatile VersionView latest;
     /** Guarded by publishLock: the highest read version handed out. */
     private long readVersionIssued;
-    /** Guarded by publishLock: the version of the batch being written, or 0. */
-    private long batchVersionInFlight;
+    /** Guarded by publishLock: versions of batches resolved but not yet durable, ascending. */
+    private final java.util.ArrayDeque<Long> batchVersionsInFlight = new java.util.ArrayDeque<>();
     private volatile boolean closed;
 
     /** Opens the engine in {@code dir}. */
@@ -88,9 +87,7 @@ public final class Engine implements Backend {
         Resolver resolver = new Resolver(lastVersion, brokenResolver);
         IdempotencyTable ids = new IdempotencyTable(storage);
         this.pipeline = new CommitPipeline(this, storage, resolver, ids, lastVersion, completions, stats);
-        this.pipelineThread = new Thread(pipeline, "txkv-commit");
-        this.pipelineThread.setDaemon(true);
-        this.pipelineThread.start();
+        this.pipeline.start();
     }
 
     TxkvConfig config() {
@@ -109,15 +106,18 @@ public final class Engine implements Backend {
     long beginBatch(long lastVersion) {
         synchronized (publishLock) {
             long v = Math.max(clock.next(lastVersion), readVersionIssued + 1);
-            batchVersionInFlight = v;
+            if (!batchVersionsInFlight.isEmpty()) {
+                v = Math.max(v, batchVersionsInFlight.peekLast() + 1);
+            }
+            batchVersionsInFlight.addLast(v);
             return v;
         }
     }
 
     /** Called by the pipeline when a batch committed nothing or failed: nothing to publish. */
-    void abandonBatch() {
+    void abandonBatch(long version) {
         synchronized (publishLock) {
-            batchVersionInFlight = 0;
+            batchVersionsInFlight.remove(version);
         }
     }
 
@@ -127,7 +127,7 @@ public final class Engine implements Backend {
             VersionView view = new VersionView(version, storage.db, liveViews);
             views.put(version, view);
             latest = view;
-            batchVersionInFlight = 0;
+            batchVersionsInFlight.remove(version);
             readVersionIssued = Math.max(readVersionIssued, version);
         }
         watches.onBatch(writer.pointChanges(), writer.clearedRanges());
@@ -136,13 +136,14 @@ public final class Engine implements Backend {
     /**
      * The newest version reads may use now. With no batch in flight that is the clock's
      * version (nothing committed since the latest batch, and the next batch will be above it);
-     * during a batch it is the batch's version minus one, whose state is the latest batch's.
+     * while batches are being written it is the oldest one's version minus one, whose state is
+     * the latest durable batch's.
      * So read versions stay fresh on an idle database, as FoundationDB's do.
      */
     private long readableVersion(boolean issue) {
         synchronized (publishLock) {
-            if (batchVersionInFlight != 0) {
-                return Math.max(batchVersionInFlight - 1, latest.version);
+            if (!batchVersionsInFlight.isEmpty()) {
+                return Math.max(batchVersionsInFlight.peekFirst() - 1, latest.version);
             }
             if (!issue) {
                 return readVersionIssued;
@@ -318,9 +319,8 @@ public final class Engine implements Backend {
             return;
         }
         closed = true;
-        pipeline.stop();
         try {
-            pipelineThread.join(TimeUnit.SECONDS.toMillis(30));
+            pipeline.stop(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

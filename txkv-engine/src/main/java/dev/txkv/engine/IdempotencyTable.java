@@ -3,7 +3,6 @@ package dev.txkv.engine;
 import dev.txkv.spi.CommitResult;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -26,7 +25,10 @@ final class IdempotencyTable {
     private record Entry(ByteBuffer id, CommitResult result, long timeMs) {
     }
 
-    private final Map<ByteBuffer, Entry> byId = new HashMap<>();
+    /** Durable outcomes; read by the resolve thread, written by the log thread. */
+    private final Map<ByteBuffer, Entry> byId = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Outcomes of commits resolved but not yet durable. */
+    private final Map<ByteBuffer, Entry> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
     private final ArrayDeque<Entry> byAge = new ArrayDeque<>();
     private final java.util.List<byte[]> pendingDeletes = new java.util.ArrayList<>();
     private final Storage storage;
@@ -51,17 +53,28 @@ final class IdempotencyTable {
         }
     }
 
+    /** The outcome of an earlier commit with this id, durable or still being written; null if none. */
     CommitResult lookup(byte[] id) {
-        Entry e = byId.get(ByteBuffer.wrap(id));
+        ByteBuffer key = ByteBuffer.wrap(id);
+        Entry e = inFlight.get(key);
+        if (e == null) {
+            e = byId.get(key);
+        }
         return e == null ? null : e.result();
     }
 
-    /** Puts an outcome into the commit's write batch; {@link #publish} makes it visible once written. */
-    Object stage(byte[] id, CommitResult result, long nowMs, WriteBatch batch) throws RocksDBException {
+    /** Resolve thread: notes a commit with this id, visible to {@link #lookup} at once. */
+    Object entry(byte[] id, CommitResult result, long nowMs) {
+        Entry e = new Entry(ByteBuffer.wrap(id.clone()), result, nowMs);
+        inFlight.put(e.id(), e);
+        return e;
+    }
+
+    /** Log thread: puts an outcome into the commit's write batch. */
+    void stage(byte[] id, CommitResult result, long nowMs, WriteBatch batch) throws RocksDBException {
         ByteBuffer value = ByteBuffer.allocate(18).putLong(result.version()).putShort((short) result.batchOrder())
                 .putLong(nowMs);
         batch.put(storage.idempotency, id, value.array());
-        return new Entry(ByteBuffer.wrap(id.clone()), result, nowMs);
     }
 
     /**
@@ -72,6 +85,7 @@ final class IdempotencyTable {
         for (Object o : staged) {
             Entry e = (Entry) o;
             Entry previous = byId.put(e.id(), e);
+            inFlight.remove(e.id(), e);
             if (previous != null) {
                 byAge.remove(previous);
             }

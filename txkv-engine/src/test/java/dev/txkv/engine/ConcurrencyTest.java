@@ -27,7 +27,7 @@ class ConcurrencyTest {
     Path dir;
 
     private static int transactionsPerThread() {
-        return TestSeeds.soak() ? 5_000 : 250;
+        return TestSeeds.soak() ? 5_000 : 1_000;
     }
 
     @Test
