@@ -107,8 +107,16 @@ public final class EmbeddedBench implements Callable<Integer> {
         return 0;
     }
 
+    /** "k" and 15 decimal digits: 16-byte keys that sort in numeric order. */
     static byte[] key(long i) {
-        return String.format("k%015d", i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] k = new byte[16];
+        k[0] = 'k';
+        long v = i;
+        for (int p = 15; p >= 1; p--) {
+            k[p] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        return k;
     }
 
     private void load(Database db, int count) {

@@ -42,6 +42,8 @@ public final class Engine implements Backend {
     private final Object publishLock = new Object();
     private final AtomicInteger liveViews = new AtomicInteger();
     private volatile VersionView latest;
+    /** The highest version known readable without waiting: every read version handed out is at or below it. */
+    private volatile long readableMax;
     /** Guarded by publishLock: the highest read version handed out. */
     private long readVersionIssued;
     /** Guarded by publishLock: versions of batches resolved but not yet durable, ascending. */
@@ -129,6 +131,7 @@ public final class Engine implements Backend {
             latest = view;
             batchVersionsInFlight.remove(version);
             readVersionIssued = Math.max(readVersionIssued, version);
+            readableMax = readVersionIssued;
         }
         watches.onBatch(writer.pointChanges(), writer.clearedRanges());
     }
@@ -143,12 +146,17 @@ public final class Engine implements Backend {
     private long readableVersion(boolean issue) {
         synchronized (publishLock) {
             if (!batchVersionsInFlight.isEmpty()) {
-                return Math.max(batchVersionsInFlight.peekFirst() - 1, latest.version);
+                long v = Math.max(batchVersionsInFlight.peekFirst() - 1, latest.version);
+                if (issue && v > readableMax) {
+                    readableMax = v;
+                }
+                return v;
             }
             if (!issue) {
                 return readVersionIssued;
             }
             readVersionIssued = Math.max(readVersionIssued, Math.max(clock.now(), latest.version));
+            readableMax = readVersionIssued;
             return readVersionIssued;
         }
     }
@@ -176,6 +184,16 @@ public final class Engine implements Backend {
     /** The view for reading at {@code readVersion}, retained; the caller releases it. */
     private VersionView acquire(long readVersion) {
         checkOpen();
+        // readableMax before latest: a batch at or below readableMax was published before
+        // readableMax was set, so the latest view read afterwards includes it.
+        long readable = readableMax;
+        VersionView newest = latest;
+        if (readVersion >= newest.version && readVersion <= readable
+                && readVersion >= clock.now() - windowVersions && newest.retain()) {
+            // The common case: a fresh read version whose state is the newest batch's. No
+            // later batch can land at or below it, since batches go above every read version.
+            return newest;
+        }
         if (readVersion > latest.version && readVersion > readableVersion(false)) {
             awaitVersion(readVersion);
         }
