@@ -28,6 +28,8 @@ public enum ErrorCode {
     TRANSACTION_TOO_LARGE(2101, "transaction_too_large", "Transaction exceeds byte limit"),
     KEY_TOO_LARGE(2102, "key_too_large", "Key length exceeds limit"),
     VALUE_TOO_LARGE(2103, "value_too_large", "Value length exceeds limit"),
+    PROTOCOL_VERSION_UNSUPPORTED(2200, "protocol_version_unsupported", "The server does not speak this protocol version"),
+    CONNECTION_FAILED(1026, "connection_failed", "Network connection failed"),
     CLIENT_INVALID_OPERATION(2000, "client_invalid_operation", "Invalid API call"),
     DATABASE_CLOSED(2107, "database_closed", "The database has been closed"),
     INTERNAL_ERROR(4100, "internal_error", "An internal error occurred"),

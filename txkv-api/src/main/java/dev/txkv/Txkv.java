@@ -3,6 +3,7 @@ package dev.txkv;
 import dev.txkv.spi.Backend;
 import dev.txkv.spi.BackendProvider;
 import dev.txkv.spi.DatabaseFactory;
+import dev.txkv.spi.RemoteProvider;
 import java.nio.file.Path;
 import java.util.ServiceLoader;
 
@@ -22,6 +23,34 @@ public final class Txkv {
     /** As {@link #openEmbedded(Path)} with explicit settings. */
     public static Database openEmbedded(Path dir, TxkvConfig config) {
         Backend backend = provider().openEmbedded(dir, config);
+        try {
+            return databaseFactory().open(backend, config);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to a txkv server or cluster: {@code "host:port[,host:port...]"}, e.g.
+     * {@code "127.0.0.1:4500"}. The returned database behaves exactly as an embedded one.
+     */
+    public static Database open(String connection) {
+        return open(connection, new TxkvConfig());
+    }
+
+    /** As {@link #open(String)} with explicit client settings. */
+    public static Database open(String connection, TxkvConfig config) {
+        RemoteProvider remote = null;
+        for (RemoteProvider p : ServiceLoader.load(RemoteProvider.class, Txkv.class.getClassLoader())) {
+            remote = p;
+            break;
+        }
+        if (remote == null) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                    "No remote client on the class path: add the dev.txkv:txkv-remote artifact");
+        }
+        Backend backend = remote.connect(connection, config);
         try {
             return databaseFactory().open(backend, config);
         } catch (RuntimeException e) {

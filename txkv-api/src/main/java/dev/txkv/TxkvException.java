@@ -54,6 +54,7 @@ public class TxkvException extends RuntimeException {
             case PROCESS_BEHIND:
             case DATABASE_LOCKED:
             case PROXY_MEMORY_LIMIT_EXCEEDED:
+            case CONNECTION_FAILED:
                 return true;
             default:
                 return false;
