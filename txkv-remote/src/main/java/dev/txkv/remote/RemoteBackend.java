@@ -1,0 +1,411 @@
+package dev.txkv.remote;
+
+import com.google.protobuf.ByteString;
+import dev.txkv.ErrorCode;
+import dev.txkv.KeyValue;
+import dev.txkv.TxkvException;
+import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.GetRangeRequest;
+import dev.txkv.proto.GetRangeResponse;
+import dev.txkv.proto.GetReadVersionRequest;
+import dev.txkv.proto.GetReadVersionResponse;
+import dev.txkv.proto.GetRequest;
+import dev.txkv.proto.GetResponse;
+import dev.txkv.proto.StatusRequest;
+import dev.txkv.proto.StatusResponse;
+import dev.txkv.proto.WatchRequest;
+import dev.txkv.proto.WatchResponse;
+import dev.txkv.spi.Backend;
+import dev.txkv.spi.CommitRequest;
+import dev.txkv.spi.CommitResult;
+import dev.txkv.spi.RangeChunk;
+import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Backend} of {@code Txkv.open("host:port[,host:port...]")}: read versions, reads,
+ * commits and watches as gRPC calls (protocol version 1) to txkv servers. Transactions stay in
+ * the client ({@code txkv-client}) exactly as over the embedded engine.
+ *
+ * <p>Implementation notes.
+ * <ul>
+ *   <li>One plaintext channel per server; calls go to a preferred server and the preference
+ *       moves on to the next server after a transport failure.</li>
+ *   <li>Reads and read versions are idempotent, so a transport failure is retried at once on
+ *       each other server; only when all failed does the caller see connection_failed (1026,
+ *       retryable).</li>
+ *   <li>A commit goes to one server. It moves on to the next server only while it is certain
+ *       that the previous one never received it (the connection could not be made); any other
+ *       loss of the call leaves the outcome unknown: commit_unknown_result (1021). Idempotency
+ *       ids make the retry of such a commit safe.</li>
+ *   <li>Every call but a watch has a deadline ({@link RemoteSettings}).</li>
+ * </ul>
+ */
+public final class RemoteBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteBackend.class);
+
+    private final List<Endpoint> endpoints;
+    private final RemoteSettings settings;
+    private final AtomicInteger preferred = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Outstanding watches, so that close() can end them: a watch call never ends by itself. */
+    private final Map<CompletableFuture<Void>, ClientCallStreamObserver<WatchRequest>> watches = new ConcurrentHashMap<>();
+
+    private RemoteBackend(List<ServerAddress> servers, RemoteSettings settings) {
+        this.settings = settings;
+        List<Endpoint> list = new ArrayList<>(servers.size());
+        for (ServerAddress a : servers) {
+            list.add(new Endpoint(a, settings));
+        }
+        this.endpoints = List.copyOf(list);
+    }
+
+    /**
+     * A backend for the servers in {@code connection} ({@code host:port[,host:port...]}).
+     * Connecting is lazy: an unreachable server shows up as a retryable error on first use.
+     *
+     * @throws TxkvException client_invalid_operation (2000) for a malformed connection string
+     */
+    public static RemoteBackend connect(String connection, RemoteSettings settings) {
+        return new RemoteBackend(ServerAddress.parseConnection(connection), settings);
+    }
+
+    /** The servers of the connection string, in order, as {@code host:port}. */
+    public List<String> servers() {
+        List<String> out = new ArrayList<>(endpoints.size());
+        for (Endpoint e : endpoints) {
+            out.add(e.address().toString());
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public CompletableFuture<Long> getReadVersion() {
+        GetReadVersionRequest request = GetReadVersionRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).build();
+        return withFailover(GrpcErrors.Call.READ, e -> {
+            Unary<GetReadVersionResponse> call = new Unary<>();
+            e.stub(settings.requestTimeout()).getReadVersion(request, call);
+            return call.future.thenApply(GetReadVersionResponse::getReadVersion);
+        });
+    }
+
+    @Override
+    public CompletableFuture<byte[]> get(byte[] key, long readVersion) {
+        GetRequest request = GetRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
+                .setKey(ByteString.copyFrom(key)).setReadVersion(readVersion).build();
+        return withFailover(GrpcErrors.Call.READ, e -> {
+            Unary<GetResponse> call = new Unary<>();
+            e.stub(settings.requestTimeout()).get(request, call);
+            return call.future.thenApply(r -> r.getPresent() ? r.getValue().toByteArray() : null);
+        });
+    }
+
+    @Override
+    public CompletableFuture<RangeChunk> getRange(byte[] begin, byte[] end, int rowLimit, long byteLimit,
+            boolean reverse, long readVersion) {
+        if (rowLimit <= 0 || byteLimit <= 0) {
+            // The wire gives 0 the meaning "server maximum"; the SPI has no such meaning.
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.RANGE_LIMITS_INVALID,
+                    "Row and byte limits must be positive, got " + rowLimit + " and " + byteLimit));
+        }
+        GetRangeRequest request = GetRangeRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
+                .setBegin(ByteString.copyFrom(begin)).setEnd(ByteString.copyFrom(end))
+                .setRowLimit(rowLimit).setByteLimit(byteLimit).setReverse(reverse)
+                .setReadVersion(readVersion).build();
+        return withFailover(GrpcErrors.Call.READ, e -> {
+            RangeCollector call = new RangeCollector(rowLimit);
+            e.stub(settings.requestTimeout()).getRange(request, call);
+            return call.future;
+        });
+    }
+
+    /** The status document of the first server that answers, as JSON; all tries end by {@code deadline}. */
+    CompletableFuture<String> status(Deadline deadline) {
+        StatusRequest request = StatusRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).build();
+        return withFailover(GrpcErrors.Call.STATUS, e -> {
+            Unary<StatusResponse> call = new Unary<>();
+            e.stub(Duration.ZERO).withDeadline(deadline).status(request, call);
+            return call.future.thenApply(StatusResponse::getJson);
+        });
+    }
+
+    /**
+     * Runs an idempotent call on the preferred server and, after a transport failure, on each
+     * other server once; the last failure is reported.
+     */
+    private <T> CompletableFuture<T> withFailover(GrpcErrors.Call kind, Function<Endpoint, CompletableFuture<T>> call) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        attempt(kind, call, preferred.get(), 0, result);
+        return result;
+    }
+
+    private <T> void attempt(GrpcErrors.Call kind, Function<Endpoint, CompletableFuture<T>> call, int index,
+            int tried, CompletableFuture<T> result) {
+        Endpoint e = endpoints.get(Math.floorMod(index, endpoints.size()));
+        CompletableFuture<T> sent;
+        try {
+            e.beforeCall();
+            sent = call.apply(e);
+        } catch (RuntimeException ex) {
+            sent = CompletableFuture.failedFuture(ex);
+        }
+        sent.whenComplete((value, error) -> {
+            if (error == null) {
+                e.answered();
+                result.complete(value);
+                return;
+            }
+            GrpcErrors.Mapped m = GrpcErrors.map(error, kind, e.address(), closed.get());
+            if (!m.transport()) {
+                if (!m.neverSent()) {
+                    e.answered();
+                }
+                result.completeExceptionally(m.error());
+                return;
+            }
+            moveOn(index);
+            boolean retryElsewhere = m.error().getError() == ErrorCode.CONNECTION_FAILED
+                    && tried + 1 < endpoints.size() && !closed.get();
+            if (retryElsewhere && isDeadline(m.error())) {
+                // A server that is merely slow is not worth a second full deadline elsewhere.
+                retryElsewhere = false;
+            }
+            if (retryElsewhere) {
+                attempt(kind, call, index + 1, tried + 1, result);
+            } else {
+                result.completeExceptionally(m.error());
+            }
+        });
+    }
+
+    private static boolean isDeadline(TxkvException e) {
+        return e.getCause() instanceof io.grpc.StatusRuntimeException
+                && ((io.grpc.StatusRuntimeException) e.getCause()).getStatus().getCode()
+                        == io.grpc.Status.Code.DEADLINE_EXCEEDED;
+    }
+
+    /** After a transport failure at {@code index}, later calls prefer the next server. */
+    private void moveOn(int index) {
+        int n = endpoints.size();
+        if (n > 1) {
+            int failed = Math.floorMod(index, n);
+            preferred.compareAndSet(failed, (failed + 1) % n);
+        }
+    }
+
+    // ---------------------------------------------------------------- commits
+
+    @Override
+    public CompletableFuture<CommitResult> commit(CommitRequest request) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        }
+        dev.txkv.proto.CommitRequest message = ProtoCodec.commitRequest(request);
+        CompletableFuture<CommitResult> result = new CompletableFuture<>();
+        commitAttempt(message, preferred.get(), 0, result);
+        return result;
+    }
+
+    /** Sends to one server; moves to the next only when the previous one certainly saw nothing. */
+    private void commitAttempt(dev.txkv.proto.CommitRequest message, int index, int tried,
+            CompletableFuture<CommitResult> result) {
+        Endpoint e = endpoints.get(Math.floorMod(index, endpoints.size()));
+        Unary<CommitResponse> call = new Unary<>();
+        try {
+            e.beforeCall();
+            e.stub(settings.commitTimeout()).commit(message, call);
+        } catch (RuntimeException ex) {
+            call.future.completeExceptionally(ex);
+        }
+        call.future.whenComplete((response, error) -> {
+            if (error == null) {
+                e.answered();
+                result.complete(ProtoCodec.commitResult(response));
+                return;
+            }
+            GrpcErrors.Mapped m = GrpcErrors.map(error, GrpcErrors.Call.COMMIT, e.address(), closed.get());
+            if (m.transport() || m.neverSent()) {
+                moveOn(index);
+            } else {
+                e.answered();
+            }
+            if (m.neverSent() && m.error().getError() == ErrorCode.CONNECTION_FAILED
+                    && tried + 1 < endpoints.size() && !closed.get()) {
+                commitAttempt(message, index + 1, tried + 1, result);
+            } else {
+                result.completeExceptionally(m.error());
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- watches
+
+    @Override
+    public CompletableFuture<Void> watch(byte[] key, long version) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        }
+        WatchRequest request = WatchRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
+                .setKey(ByteString.copyFrom(key)).setVersion(version).build();
+        Endpoint e = endpoints.get(Math.floorMod(preferred.get(), endpoints.size()));
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        WatchObserver observer = new WatchObserver(future, e);
+        try {
+            e.beforeCall();
+            e.stub(settings.watchTimeout()).watch(request, observer);
+        } catch (RuntimeException ex) {
+            future.completeExceptionally(GrpcErrors.map(ex, GrpcErrors.Call.WATCH, e.address(), closed.get()).error());
+        }
+        future.whenComplete((v, error) -> {
+            ClientCallStreamObserver<WatchRequest> callStream = watches.remove(future);
+            if (future.isCancelled() && callStream != null) {
+                // Cancelling the call is what removes the watch on the server.
+                callStream.cancel("watch cancelled by the client", null);
+            }
+        });
+        return future;
+    }
+
+    /** Completes the watch's future on the first message (a change, or a spurious wake-up, both allowed). */
+    private final class WatchObserver implements ClientResponseObserver<WatchRequest, WatchResponse> {
+        private final CompletableFuture<Void> future;
+        private final Endpoint endpoint;
+
+        WatchObserver(CompletableFuture<Void> future, Endpoint endpoint) {
+            this.future = future;
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<WatchRequest> requestStream) {
+            watches.put(future, requestStream);
+        }
+
+        @Override
+        public void onNext(WatchResponse value) {
+            endpoint.answered();
+            future.complete(null);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            future.completeExceptionally(GrpcErrors.map(t, GrpcErrors.Call.WATCH, endpoint.address(), closed.get()).error());
+        }
+
+        @Override
+        public void onCompleted() {
+            // A stream that ends without a message is a spurious fire: the caller rereads and rewatches.
+            future.complete(null);
+        }
+    }
+
+    // ---------------------------------------------------------------- close
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (Map.Entry<CompletableFuture<Void>, ClientCallStreamObserver<WatchRequest>> w : watches.entrySet()) {
+            w.getKey().completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED));
+            w.getValue().cancel("database closed", null);
+        }
+        watches.clear();
+        for (Endpoint e : endpoints) {
+            e.channel().shutdown();
+        }
+        long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
+        for (Endpoint e : endpoints) {
+            awaitOrCut(e.channel(), deadline);
+        }
+    }
+
+    private static void awaitOrCut(ManagedChannel channel, long deadlineNanos) {
+        try {
+            if (!channel.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                channel.shutdownNow();
+                if (!channel.awaitTermination(1, TimeUnit.SECONDS)) {
+                    LOG.warn("A txkv channel did not terminate within a second of shutdownNow");
+                }
+            }
+        } catch (InterruptedException ie) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- call adapters
+
+    /** A unary call's answer as a future; the failure is the raw gRPC one, mapped by the caller. */
+    private static final class Unary<T> implements StreamObserver<T> {
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        private T value;
+
+        @Override
+        public void onNext(T v) {
+            value = v;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            future.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            if (value == null) {
+                future.completeExceptionally(new TxkvException(ErrorCode.INTERNAL_ERROR, "The server sent no answer"));
+            } else {
+                future.complete(value);
+            }
+        }
+    }
+
+    /** Gathers a streamed range read into one chunk; the last message says whether rows remain. */
+    private static final class RangeCollector implements StreamObserver<GetRangeResponse> {
+        final CompletableFuture<RangeChunk> future = new CompletableFuture<>();
+        private final List<KeyValue> rows;
+        private boolean more;
+
+        RangeCollector(int rowLimit) {
+            this.rows = ProtoCodec.newRowList(rowLimit);
+        }
+
+        @Override
+        public void onNext(GetRangeResponse message) {
+            ProtoCodec.addRows(rows, message.getRowsList());
+            more = message.getMore();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            future.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            future.complete(new RangeChunk(List.copyOf(rows), more));
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package dev.txkv.remote;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import java.time.Duration;
+
+/**
+ * Client-side network settings of the remote backend: deadlines, keepalive, message size and
+ * reconnect pacing. Mutable until handed to {@link RemoteBackend#connect(String, RemoteSettings)};
+ * every setter checks its argument.
+ *
+ * <p>{@code Txkv.open(connection)} uses {@link #fromSystemProperties()}, so the deadlines can be
+ * changed without code: {@code -Dtxkv.remote.requestTimeoutMs=...},
+ * {@code -Dtxkv.remote.commitTimeoutMs=...}, {@code -Dtxkv.remote.watchTimeoutMs=...}.
+ */
+public final class RemoteSettings {
+    /** Largest message accepted from a server; range reads ask for about 1 MiB per call. */
+    public static final int MAX_INBOUND_MESSAGE_BYTES_DEFAULT = 16 << 20;
+
+    private Duration requestTimeout = Duration.ofSeconds(10);
+    private Duration commitTimeout = Duration.ofSeconds(10);
+    private Duration watchTimeout = Duration.ZERO;
+    private Duration connectTimeout = Duration.ofSeconds(3);
+    private Duration keepAliveTime = Duration.ofMinutes(5);
+    private Duration keepAliveTimeout = Duration.ofSeconds(20);
+    private Duration reconnectBackoffInitial = Duration.ofMillis(100);
+    private Duration reconnectBackoffMax = Duration.ofSeconds(2);
+    private Duration shutdownTimeout = Duration.ofSeconds(5);
+    private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
+
+    /** The defaults, with the deadlines overridden by the {@code txkv.remote.*} system properties. */
+    public static RemoteSettings fromSystemProperties() {
+        RemoteSettings s = new RemoteSettings();
+        Long request = Long.getLong("txkv.remote.requestTimeoutMs");
+        if (request != null) {
+            s.requestTimeout(Duration.ofMillis(request));
+        }
+        Long commit = Long.getLong("txkv.remote.commitTimeoutMs");
+        if (commit != null) {
+            s.commitTimeout(Duration.ofMillis(commit));
+        }
+        Long watch = Long.getLong("txkv.remote.watchTimeoutMs");
+        if (watch != null) {
+            s.watchTimeout(Duration.ofMillis(watch));
+        }
+        return s;
+    }
+
+    /** Deadline of a read version request, a read or a range read (default 10 s); zero: none. */
+    public RemoteSettings requestTimeout(Duration timeout) {
+        this.requestTimeout = nonNegative(timeout, "requestTimeout");
+        return this;
+    }
+
+    /**
+     * Deadline of a commit (default 10 s); zero: none. A commit that misses it fails with
+     * commit_unknown_result (1021): the server may still apply it.
+     */
+    public RemoteSettings commitTimeout(Duration timeout) {
+        this.commitTimeout = nonNegative(timeout, "commitTimeout");
+        return this;
+    }
+
+    /** Deadline of a watch (default zero: none, a watch waits as long as it takes). */
+    public RemoteSettings watchTimeout(Duration timeout) {
+        this.watchTimeout = nonNegative(timeout, "watchTimeout");
+        return this;
+    }
+
+    /** How long one TCP connect attempt may take (default 3 s). */
+    public RemoteSettings connectTimeout(Duration timeout) {
+        this.connectTimeout = positive(timeout, "connectTimeout");
+        return this;
+    }
+
+    /**
+     * Interval of HTTP/2 keepalive pings while calls are outstanding (default 5 minutes, the
+     * most frequent rate a gRPC server accepts unless configured otherwise); detects a dead
+     * connection under a long watch.
+     */
+    public RemoteSettings keepAliveTime(Duration time) {
+        this.keepAliveTime = positive(time, "keepAliveTime");
+        return this;
+    }
+
+    /** How long a keepalive ping may go unanswered before the connection counts as dead (default 20 s). */
+    public RemoteSettings keepAliveTimeout(Duration timeout) {
+        this.keepAliveTimeout = positive(timeout, "keepAliveTimeout");
+        return this;
+    }
+
+    /**
+     * Pacing of reconnects to a server that refused connections: the first retry after this
+     * (default 100 ms), doubling up to {@link #reconnectBackoffMax(Duration)}.
+     */
+    public RemoteSettings reconnectBackoffInitial(Duration backoff) {
+        this.reconnectBackoffInitial = positive(backoff, "reconnectBackoffInitial");
+        return this;
+    }
+
+    /** Cap of the reconnect backoff (default 2 s), so a restarted server is found quickly. */
+    public RemoteSettings reconnectBackoffMax(Duration backoff) {
+        this.reconnectBackoffMax = positive(backoff, "reconnectBackoffMax");
+        return this;
+    }
+
+    /** How long {@code close()} waits for calls to finish before cutting them off (default 5 s). */
+    public RemoteSettings shutdownTimeout(Duration timeout) {
+        this.shutdownTimeout = nonNegative(timeout, "shutdownTimeout");
+        return this;
+    }
+
+    /** Largest message accepted from a server (default 16 MiB). */
+    public RemoteSettings maxInboundMessageBytes(int bytes) {
+        if (bytes <= 0) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "maxInboundMessageBytes must be positive, got " + bytes);
+        }
+        this.maxInboundMessageBytes = bytes;
+        return this;
+    }
+
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    public Duration commitTimeout() {
+        return commitTimeout;
+    }
+
+    public Duration watchTimeout() {
+        return watchTimeout;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration keepAliveTime() {
+        return keepAliveTime;
+    }
+
+    public Duration keepAliveTimeout() {
+        return keepAliveTimeout;
+    }
+
+    public Duration reconnectBackoffInitial() {
+        return reconnectBackoffInitial;
+    }
+
+    public Duration reconnectBackoffMax() {
+        return reconnectBackoffMax;
+    }
+
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public int maxInboundMessageBytes() {
+        return maxInboundMessageBytes;
+    }
+
+    private static Duration nonNegative(Duration d, String name) {
+        if (d == null || d.isNegative()) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, name + " must be zero or more, got " + d);
+        }
+        return d;
+    }
+
+    private static Duration positive(Duration d, String name) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, name + " must be positive, got " + d);
+        }
+        return d;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.txkv.remote;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import io.grpc.Deadline;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/** The status document of a txkv server, for tools such as {@code txkv status}. */
+public final class RemoteStatus {
+    private RemoteStatus() {
+    }
+
+    /**
+     * Asks the servers of {@code connection} in order for their status and returns the JSON
+     * document of the first one that answers. Everything, connecting included, ends within
+     * {@code timeout}.
+     *
+     * @throws TxkvException client_invalid_operation (2000) for a bad connection string,
+     *         connection_failed (1026) when no server answered in time, or the server's error
+     */
+    public static String fetchJson(String connection, Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "The status timeout must be positive, got " + timeout);
+        }
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        RemoteSettings settings = new RemoteSettings().shutdownTimeout(Duration.ofSeconds(1));
+        try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
+            return backend.status(deadline).join();
+        } catch (CompletionException e) {
+            Throwable cause = GrpcErrors.unwrap(e);
+            if (cause instanceof TxkvException) {
+                throw (TxkvException) cause;
+            }
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, String.valueOf(cause.getMessage()), cause);
+        }
+    }
+}
