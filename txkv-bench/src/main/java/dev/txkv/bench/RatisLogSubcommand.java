@@ -1,0 +1,11 @@
+package dev.txkv.bench;
+
+import dev.txkv.cli.Subcommand;
+
+/** Contributes {@code txkv ratis-log} (the commit-log benchmark) to the launcher. */
+public final class RatisLogSubcommand implements Subcommand {
+    @Override
+    public Object command() {
+        return new RatisLogBench();
+    }
+}
