@@ -36,6 +36,8 @@ import org.rocksdb.WriteOptions;
  */
 final class Storage implements AutoCloseable {
     static final byte[] META_VERSION = "version".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** Range deletions a memtable may hold before it is flushed. */
+    static final int MEMTABLE_RANGE_DELETIONS_MAX = 256;
 
     static {
         RocksDB.loadLibrary();
@@ -57,7 +59,11 @@ final class Storage implements AutoCloseable {
                 .setBlockCache(cache)
                 .setFilterPolicy(new BloomFilter(10, false))
                 .setCacheIndexAndFilterBlocks(true);
-        cfOptions = new ColumnFamilyOptions().setTableFormatConfig(table).optimizeLevelStyleCompaction();
+        // Every read and range clear works through all range deletions still in the memtable, so
+        // a workload of small clears would slow down with each one until the memtable filled:
+        // flushing after a bounded number keeps their cost constant (SST files index them once).
+        cfOptions = new ColumnFamilyOptions().setTableFormatConfig(table).optimizeLevelStyleCompaction()
+                .setMemtableMaxRangeDeletions(MEMTABLE_RANGE_DELETIONS_MAX);
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setParanoidChecks(true).setMaxBackgroundJobs(2).setKeepLogFileNum(5);
         List<ColumnFamilyDescriptor> descriptors = List.of(
