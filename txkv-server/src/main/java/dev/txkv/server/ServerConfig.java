@@ -1,0 +1,170 @@
+package dev.txkv.server;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvConfig;
+import dev.txkv.TxkvException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link TxkvServer}: where it keeps data and listens, the database limits
+ * ({@link TxkvConfig}, FoundationDB's defaults) and the server's own bounds. Every queue and
+ * count the server keeps has a named maximum here. Mutable until handed to
+ * {@link TxkvServer#start(ServerConfig)}; setters check their arguments.
+ */
+public final class ServerConfig {
+    /** The gRPC port of {@code txkv server} by default. */
+    public static final int DEFAULT_GRPC_PORT = 4500;
+    /** The HTTP port of {@code txkv server} by default. */
+    public static final int DEFAULT_HTTP_PORT = 4501;
+
+    private Path dataDir = Path.of("txkv-data");
+    private InetSocketAddress grpcAddress = InetSocketAddress.createUnresolved("127.0.0.1", DEFAULT_GRPC_PORT);
+    private InetSocketAddress httpAddress;
+    private TxkvConfig txkvConfig = new TxkvConfig();
+    private long slowCommitThresholdMs = 500;
+    private int executorThreads = 2 * Runtime.getRuntime().availableProcessors();
+    private int executorQueueMax = 10_000;
+    private int watchStreamsMax = 10_000;
+    private int inboundMessageBytesMax = 16 << 20;
+    private int rangeRowsMax = 10_000;
+    private long rangeBytesMax = 8 << 20;
+    private long shutdownGraceMs = 10_000;
+
+    /** The data directory (default ./txkv-data); created if missing, locked while the server runs. */
+    public ServerConfig dataDir(Path dir) {
+        this.dataDir = Objects.requireNonNull(dir, "dataDir");
+        return this;
+    }
+
+    /** Where gRPC listens (default 127.0.0.1:4500); port 0 picks a free port. */
+    public ServerConfig grpcAddress(String host, int port) {
+        this.grpcAddress = InetSocketAddress.createUnresolved(Objects.requireNonNull(host, "host"), port(port));
+        return this;
+    }
+
+    /** Where the HTTP/JSON gateway listens; null (the default) starts none. Port 0 picks a free port. */
+    public ServerConfig httpAddress(String host, int port) {
+        this.httpAddress = host == null ? null : InetSocketAddress.createUnresolved(host, port(port));
+        return this;
+    }
+
+    /** The database settings and limits; the server enforces the limits on every request. */
+    public ServerConfig txkvConfig(TxkvConfig config) {
+        this.txkvConfig = Objects.requireNonNull(config, "txkvConfig");
+        return this;
+    }
+
+    /** Commits slower than this are logged at WARN with their sizes (default 500 ms). */
+    public ServerConfig slowCommitThresholdMs(long ms) {
+        this.slowCommitThresholdMs = positive(ms, "slowCommitThresholdMs");
+        return this;
+    }
+
+    /** Threads that run requests (default twice the processors). */
+    public ServerConfig executorThreads(int threads) {
+        this.executorThreads = (int) positive(threads, "executorThreads");
+        return this;
+    }
+
+    /** Requests waiting for a thread; beyond it requests fail with 1042, retryable (default 10,000). */
+    public ServerConfig executorQueueMax(int requests) {
+        this.executorQueueMax = (int) positive(requests, "executorQueueMax");
+        return this;
+    }
+
+    /** Open Watch calls on this server; beyond it Watch fails with too_many_watches, 1032 (default 10,000). */
+    public ServerConfig watchStreamsMax(int streams) {
+        this.watchStreamsMax = (int) positive(streams, "watchStreamsMax");
+        return this;
+    }
+
+    /** Largest request message (default 16 MiB, above the 10 MB transaction limit plus framing). */
+    public ServerConfig inboundMessageBytesMax(int bytes) {
+        this.inboundMessageBytesMax = (int) positive(bytes, "inboundMessageBytesMax");
+        return this;
+    }
+
+    /** Most rows one GetRange call returns (default 10,000); larger or zero row limits are clamped to it. */
+    public ServerConfig rangeRowsMax(int rows) {
+        this.rangeRowsMax = (int) positive(rows, "rangeRowsMax");
+        return this;
+    }
+
+    /** About the most bytes one GetRange call returns (default 8 MiB); larger or zero byte limits are clamped. */
+    public ServerConfig rangeBytesMax(long bytes) {
+        this.rangeBytesMax = positive(bytes, "rangeBytesMax");
+        return this;
+    }
+
+    /** How long close() lets in-flight calls finish before cancelling them (default 10,000 ms). */
+    public ServerConfig shutdownGraceMs(long ms) {
+        this.shutdownGraceMs = positive(ms, "shutdownGraceMs");
+        return this;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The configured gRPC address, unresolved. */
+    public InetSocketAddress grpcAddress() {
+        return grpcAddress;
+    }
+
+    /** The configured HTTP address, unresolved, or null for none. */
+    public InetSocketAddress httpAddress() {
+        return httpAddress;
+    }
+
+    public TxkvConfig txkvConfig() {
+        return txkvConfig;
+    }
+
+    public long slowCommitThresholdMs() {
+        return slowCommitThresholdMs;
+    }
+
+    public int executorThreads() {
+        return executorThreads;
+    }
+
+    public int executorQueueMax() {
+        return executorQueueMax;
+    }
+
+    public int watchStreamsMax() {
+        return watchStreamsMax;
+    }
+
+    public int inboundMessageBytesMax() {
+        return inboundMessageBytesMax;
+    }
+
+    public int rangeRowsMax() {
+        return rangeRowsMax;
+    }
+
+    public long rangeBytesMax() {
+        return rangeBytesMax;
+    }
+
+    public long shutdownGraceMs() {
+        return shutdownGraceMs;
+    }
+
+    private static int port(int port) {
+        if (port < 0 || port > 65_535) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Port must be 0 to 65535, got " + port);
+        }
+        return port;
+    }
+
+    private static long positive(long v, String name) {
+        if (v <= 0) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, name + " must be positive, got " + v);
+        }
+        return v;
+    }
+}

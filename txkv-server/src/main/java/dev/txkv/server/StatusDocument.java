@@ -1,0 +1,204 @@
+package dev.txkv.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.ListValue;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
+import dev.txkv.ByteArrays;
+import dev.txkv.Range;
+import dev.txkv.TxkvConfig;
+import dev.txkv.engine.Engine;
+import dev.txkv.spi.CommitRequest;
+import dev.txkv.spi.Mutation;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The status document, shaped like FoundationDB's {@code status json}: "client" (what a
+ * client sees: is the database available), "cluster" (processes and roles, latest version,
+ * data size, workload rates, queues against their limits, and a latency probe).
+ *
+ * <p>Implementation notes. Rates ("hz") are the change of a counter between the last two
+ * samples, taken once a second by the server. The latency probe times a read version, a read
+ * and a one-key commit under {@link #PROBE_KEY} in the system keyspace, which clients cannot
+ * write; it runs at most once a second however often status is asked, so asking for status
+ * in a loop cannot flood the commit pipeline.
+ */
+final class StatusDocument {
+    /** The key the latency probe writes: in the system keyspace, so no client data is touched. */
+    static final byte[] PROBE_KEY = "\u00ff/probe".getBytes(StandardCharsets.ISO_8859_1);
+    private static final long PROBE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long PROBE_TIMEOUT_MS = 5_000;
+
+    private final Engine engine;
+    private final ServerConfig config;
+    private final String processId;
+    private final Supplier<String> grpcAddress;
+    private final Supplier<Integer> watchStreams;
+    private final long startNanos = System.nanoTime();
+    private final long startMillis = System.currentTimeMillis();
+    private Map<String, Long> previousSample;
+    private Map<String, Long> lastSample;
+    private long previousSampleNanos;
+    private long lastSampleNanos;
+    private Struct lastProbe;
+    private long lastProbeNanos;
+
+    StatusDocument(Engine engine, ServerConfig config, String processId, Supplier<String> grpcAddress,
+            Supplier<Integer> watchStreams) {
+        this.engine = engine;
+        this.config = config;
+        this.processId = processId;
+        this.grpcAddress = grpcAddress;
+        this.watchStreams = watchStreams;
+    }
+
+    /** Takes a sample of the engine's counters for the rates; called once a second. */
+    synchronized void sample() {
+        previousSample = lastSample;
+        previousSampleNanos = lastSampleNanos;
+        lastSample = engine.stats();
+        lastSampleNanos = System.nanoTime();
+    }
+
+    /** The document as JSON. */
+    String json() {
+        try {
+            return JsonFormat.printer().print(document());
+        } catch (InvalidProtocolBufferException e) {
+            // A Struct built from numbers, strings and lists always prints.
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Struct document() {
+        Map<String, Long> stats = engine.stats();
+        Struct probe = probe();
+        boolean available = probe.getFieldsOrThrow("error").getStringValue().isEmpty();
+        Struct client = object(
+                "database_status", Value.newBuilder().setStructValue(object(
+                        "available", bool(available),
+                        "healthy", bool(available))).build(),
+                "protocol_version", number(ProtocolVersion.CURRENT),
+                "timestamp", number(System.currentTimeMillis() / 1000));
+        Struct process = object(
+                "address", string(grpcAddress.get()),
+                "roles", Value.newBuilder().setListValue(ListValue.newBuilder()
+                        .addValues(string("log")).addValues(string("resolver")).addValues(string("storage"))).build(),
+                "uptime_seconds", number((System.nanoTime() - startNanos) / 1e9),
+                "start_time", number(startMillis / 1000));
+        TxkvConfig limits = config.txkvConfig();
+        Struct cluster = object(
+                "processes", struct(object(processId, struct(process))),
+                "latest_version", number(stats.get("version.committed")),
+                "data", struct(object(
+                        "total_kv_size_bytes_estimate", number(stats.get("storage.live_bytes_estimate")),
+                        "mvcc_versions_retained", number(stats.get("mvcc.views")))),
+                "workload", struct(object(
+                        "transactions", struct(object(
+                                "committed", rate(stats, "commits"),
+                                "conflicted", rate(stats, "commit.conflicts"),
+                                "too_old", rate(stats, "commit.too_old"),
+                                "rejected_for_queue_full", rate(stats, "commit.rejected_queue_full"))),
+                        "operations", struct(object(
+                                "reads", rate(stats, "reads"),
+                                "commit_batches", rate(stats, "commit.batches"))))),
+                "qos", struct(object(
+                        "commit_queue_depth", number(stats.get("commit.queue_depth")),
+                        "commit_queue_limit", number(limits.commitQueueMax()),
+                        "watches", number(stats.get("watches")),
+                        "watches_limit", number(limits.watchesMax()),
+                        "watch_streams", number(watchStreams.get()),
+                        "watch_streams_limit", number(config.watchStreamsMax()))),
+                "limits", struct(object(
+                        "key_size_bytes", number(limits.keySizeMax()),
+                        "value_size_bytes", number(limits.valueSizeMax()),
+                        "transaction_size_bytes", number(limits.transactionSizeMax()),
+                        "mvcc_window_seconds", number(limits.mvccWindowMs() / 1000.0),
+                        "range_rows_per_call", number(config.rangeRowsMax()),
+                        "range_bytes_per_call", number(config.rangeBytesMax()))),
+                "latency_probe", struct(probe));
+        return object("client", struct(client), "cluster", struct(cluster));
+    }
+
+    private synchronized Value rate(Map<String, Long> now, String key) {
+        double hz = 0;
+        if (previousSample != null && lastSampleNanos > previousSampleNanos) {
+            long delta = lastSample.getOrDefault(key, 0L) - previousSample.getOrDefault(key, 0L);
+            hz = delta / ((lastSampleNanos - previousSampleNanos) / 1e9);
+        }
+        return struct(object("counter", number(now.getOrDefault(key, 0L)), "hz", number(hz)));
+    }
+
+    /** Times a read version, a read and a commit; reuses the last result within a second. */
+    private synchronized Struct probe() {
+        long now = System.nanoTime();
+        if (lastProbe != null && now - lastProbeNanos < PROBE_EVERY_NANOS) {
+            return lastProbe;
+        }
+        double grvSeconds = -1;
+        double readSeconds = -1;
+        double commitSeconds = -1;
+        String error = "";
+        try {
+            long t0 = System.nanoTime();
+            long readVersion = engine.getReadVersion().get(PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            long t1 = System.nanoTime();
+            engine.get(PROBE_KEY, readVersion).get(PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            long t2 = System.nanoTime();
+            byte[] value = Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII);
+            engine.commit(new CommitRequest(-1, List.of(),
+                    List.of(new Range(PROBE_KEY, ByteArrays.keyAfter(PROBE_KEY))),
+                    List.of(new Mutation(Mutation.SET, PROBE_KEY, value)), null, false))
+                    .get(PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            long t3 = System.nanoTime();
+            grvSeconds = (t1 - t0) / 1e9;
+            readSeconds = (t2 - t1) / 1e9;
+            commitSeconds = (t3 - t2) / 1e9;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted";
+        } catch (Exception e) {
+            error = String.valueOf(ErrorMapping.toTxkvException(e).getMessage());
+        }
+        lastProbe = object(
+                "read_version_seconds", number(grvSeconds),
+                "read_seconds", number(readSeconds),
+                "commit_seconds", number(commitSeconds),
+                "error", string(error));
+        lastProbeNanos = System.nanoTime();
+        return lastProbe;
+    }
+
+    private static Struct object(Object... namesAndValues) {
+        Struct.Builder b = Struct.newBuilder();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            b.putFields((String) namesAndValues[i], (Value) namesAndValues[i + 1]);
+        }
+        return b.build();
+    }
+
+    private static Value struct(Struct s) {
+        return Value.newBuilder().setStructValue(s).build();
+    }
+
+    private static Value number(double n) {
+        return Value.newBuilder().setNumberValue(n).build();
+    }
+
+    private static Value number(Long n) {
+        return number(n == null ? 0 : (double) n);
+    }
+
+    private static Value string(String s) {
+        return Value.newBuilder().setStringValue(s).build();
+    }
+
+    private static Value bool(boolean b) {
+        return Value.newBuilder().setBoolValue(b).build();
+    }
+}

@@ -1,0 +1,366 @@
+package dev.txkv.server;
+
+import dev.txkv.engine.Engine;
+import dev.txkv.proto.TxkvGrpc;
+import dev.txkv.server.http.HttpGateway;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * txkv as a network database: the engine on a data directory, served over gRPC (txkv.v1 and
+ * the standard grpc.health.v1), in-process gRPC for the HTTP/JSON gateway, and Prometheus
+ * meters. Start one with {@link #start(ServerConfig)}; {@link #close()} shuts it down
+ * gracefully.
+ *
+ * <p>Implementation notes. Both gRPC servers run with a direct executor and the service puts
+ * each call's work on one bounded pool ({@link ServerConfig#executorThreads()} threads,
+ * {@link ServerConfig#executorQueueMax()} waiting): gRPC's own executor has no way to refuse
+ * work with a meaningful status, while the service answers a full queue with 1042, which
+ * clients retry. Shutdown order matters for durability: stop accepting, end watches (they may
+ * never fire), let in-flight calls finish within the grace period, then close the engine, whose
+ * commit pipeline drains so that every commit it accepted is durable before the process ends.
+ */
+public final class TxkvServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TxkvServer.class);
+    private static final AtomicInteger instances = new AtomicInteger();
+
+    private final ServerConfig config;
+    private final Engine engine;
+    private final PrometheusMeterRegistry registry;
+    private final ThreadPoolExecutor executor;
+    private final ScheduledExecutorService sampler;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final String inProcessName;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile boolean ready;
+    private TxkvService service;
+    private CachedStats stats;
+    private Server grpcServer;
+    private Server inProcessServer;
+    private ManagedChannel gatewayChannel;
+    private HttpGateway gateway;
+
+    private TxkvServer(ServerConfig config, Engine engine) {
+        this.config = config;
+        this.engine = engine;
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.inProcessName = "txkv-server-" + instances.incrementAndGet() + "-" + UUID.randomUUID();
+        AtomicInteger threadNumber = new AtomicInteger();
+        this.executor = new ThreadPoolExecutor(config.executorThreads(), config.executorThreads(),
+                0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.executorQueueMax()), r -> {
+                    Thread t = new Thread(r, "txkv-server-" + threadNumber.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "txkv-server-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Opens the engine on {@code config.dataDir()} and starts listening.
+     *
+     * @throws IOException when an address cannot be bound (the message names it)
+     * @throws dev.txkv.TxkvException when the data directory cannot be used, e.g.
+     *     data_directory_locked (4201) when another process has it
+     */
+    public static TxkvServer start(ServerConfig config) throws IOException {
+        Engine engine = Engine.open(config.dataDir(), config.txkvConfig());
+        TxkvServer server = new TxkvServer(config, engine);
+        try {
+            server.startServing();
+        } catch (IOException | RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void startServing() throws IOException {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        ServerMetrics metrics = new ServerMetrics(registry);
+        stats = new CachedStats(engine);
+        metrics.bindEngine(stats);
+        metrics.bindExecutor(executor);
+        String processId = HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
+        StatusDocument[] status = new StatusDocument[1];
+        service = new TxkvService(engine, config, executor, metrics, () -> status[0].json());
+        status[0] = new StatusDocument(engine, config, processId, this::grpcAddressText, service::watchStreams);
+        sampler.scheduleAtFixedRate(status[0]::sample, 0, 1, TimeUnit.SECONDS);
+
+        InetSocketAddress grpc = config.grpcAddress();
+        grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(grpc.getHostString(), grpc.getPort()))
+                .directExecutor()
+                .addService(service)
+                .addService(health.getHealthService())
+                .maxInboundMessageSize(config.inboundMessageBytesMax())
+                .maxInboundMetadataSize(64 << 10)
+                // Watches keep calls open for long: allow client keepalives, also between calls,
+                // but not more often than every 10 s; drop connections idle for an hour.
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .keepAliveTime(60, TimeUnit.SECONDS)
+                .keepAliveTimeout(20, TimeUnit.SECONDS)
+                .maxConnectionIdle(1, TimeUnit.HOURS)
+                .maxConcurrentCallsPerConnection(config.watchStreamsMax() + config.executorQueueMax())
+                .build();
+        try {
+            grpcServer.start();
+        } catch (IOException e) {
+            throw bindFailure("gRPC", grpc, e);
+        }
+        inProcessServer = InProcessServerBuilder.forName(inProcessName)
+                .directExecutor()
+                .addService(service)
+                .addService(health.getHealthService())
+                .maxInboundMessageSize(config.inboundMessageBytesMax())
+                .build()
+                .start();
+        InetSocketAddress http = config.httpAddress();
+        if (http != null) {
+            gatewayChannel = InProcessChannelBuilder.forName(inProcessName).directExecutor()
+                    .maxInboundMessageSize(config.inboundMessageBytesMax()).build();
+            try {
+                gateway = new HttpGateway(gatewayChannel, registry, () -> ready,
+                        new InetSocketAddress(http.getHostString(), http.getPort()));
+            } catch (IOException e) {
+                throw bindFailure("HTTP", http, e);
+            }
+        }
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(TxkvGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        ready = true;
+        log.info("txkv server listening: grpc {}, http {}, data {}", grpcAddressText(),
+                gateway == null ? "none" : http.getHostString() + ":" + gateway.port(), config.dataDir());
+    }
+
+    private static IOException bindFailure(String what, InetSocketAddress address, IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return new IOException("Cannot listen for " + what + " on " + address.getHostString() + ":"
+                        + address.getPort() + ": " + t.getMessage(), e);
+            }
+        }
+        return new IOException("Cannot listen for " + what + " on " + address.getHostString() + ":"
+                + address.getPort() + ": " + e.getMessage(), e);
+    }
+
+    private String grpcAddressText() {
+        Server s = grpcServer;
+        return config.grpcAddress().getHostString() + ":" + (s == null ? config.grpcAddress().getPort() : s.getPort());
+    }
+
+    /** The gRPC port, the one picked when the configured port was 0. */
+    public int grpcPort() {
+        return grpcServer.getPort();
+    }
+
+    /** The HTTP gateway's port, or -1 when no HTTP address was configured. */
+    public int httpPort() {
+        return gateway == null ? -1 : gateway.port();
+    }
+
+    /** The in-process gRPC server's name, for {@code InProcessChannelBuilder.forName}. */
+    public String inProcessName() {
+        return inProcessName;
+    }
+
+    /** The engine this server serves; embedded callers may use it directly (no limits are checked there). */
+    public Engine engine() {
+        return engine;
+    }
+
+    /** The server's meters, in Prometheus form through {@code scrape()}. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    /** True from the end of start until close begins. */
+    public boolean isReady() {
+        return ready;
+    }
+
+    /**
+     * Shuts down gracefully: reports NOT_SERVING, stops accepting calls, ends open watches,
+     * lets in-flight calls finish for up to {@link ServerConfig#shutdownGraceMs()}, cancels
+     * what remains, then closes the engine, which makes every commit it accepted durable.
+     * Idempotent; other threads in {@link #awaitTermination()} return once it is done.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            awaitTerminationUninterruptibly();
+            return;
+        }
+        try {
+            ready = false;
+            health.enterTerminalState();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.shutdownGraceMs());
+            if (gateway != null) {
+                gateway.close();
+            }
+            shutdown(grpcServer);
+            shutdown(inProcessServer);
+            if (service != null) {
+                service.closeWatches();
+            }
+            awaitOrCancel(grpcServer, deadline);
+            awaitOrCancel(inProcessServer, deadline);
+            if (gatewayChannel != null) {
+                gatewayChannel.shutdownNow();
+            }
+            executor.shutdown();
+            awaitExecutor(deadline);
+            sampler.shutdownNow();
+            awaitSampler();
+            if (stats != null) {
+                // Meters may still be scraped through meterRegistry(); a closed engine must not be asked.
+                stats.freeze();
+            }
+            engine.close();
+            registry.close();
+            log.info("txkv server stopped: data {}", config.dataDir());
+        } finally {
+            terminated.countDown();
+        }
+    }
+
+    /** Waits until {@link #close()} has finished. */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    private void awaitTerminationUninterruptibly() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                terminated.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void shutdown(Server server) {
+        if (server != null) {
+            server.shutdown();
+        }
+    }
+
+    private static void awaitOrCancel(Server server, long deadlineNanos) {
+        if (server == null) {
+            return;
+        }
+        try {
+            long left = Math.max(0, deadlineNanos - System.nanoTime());
+            if (!server.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+                log.warn("Calls still running after the shutdown grace period; cancelling them");
+                server.shutdownNow();
+                server.awaitTermination(1, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+    }
+
+    private void awaitExecutor(long deadlineNanos) {
+        try {
+            long left = Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadlineNanos - System.nanoTime());
+            if (!executor.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+    }
+
+    private void awaitSampler() {
+        try {
+            sampler.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static byte[] longBytes(long v) {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (v >>> (56 - 8 * i));
+        }
+        return b;
+    }
+
+    /**
+     * Engine counters for the meters, read at most every 250 ms: a scrape reads a dozen of
+     * them, and each read of the engine's stats asks RocksDB for a size estimate.
+     */
+    private static final class CachedStats implements Supplier<Map<String, Long>> {
+        private static final long TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+        private final Engine engine;
+        private Map<String, Long> cached;
+        private long readNanos;
+        private boolean frozen;
+
+        CachedStats(Engine engine) {
+            this.engine = engine;
+        }
+
+        @Override
+        public synchronized Map<String, Long> get() {
+            long now = System.nanoTime();
+            if (frozen) {
+                return cached == null ? Map.of() : cached;
+            }
+            if (cached == null || now - readNanos > TTL_NANOS) {
+                cached = engine.stats();
+                readNanos = now;
+            }
+            return cached;
+        }
+
+        synchronized void freeze() {
+            frozen = true;
+        }
+    }
+}

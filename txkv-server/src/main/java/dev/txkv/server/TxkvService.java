@@ -1,0 +1,367 @@
+package dev.txkv.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.txkv.ErrorCode;
+import dev.txkv.KeyValue;
+import dev.txkv.Range;
+import dev.txkv.TxkvException;
+import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.GetRangeRequest;
+import dev.txkv.proto.GetRangeResponse;
+import dev.txkv.proto.GetReadVersionRequest;
+import dev.txkv.proto.GetReadVersionResponse;
+import dev.txkv.proto.GetRequest;
+import dev.txkv.proto.GetResponse;
+import dev.txkv.proto.StatusRequest;
+import dev.txkv.proto.StatusResponse;
+import dev.txkv.proto.TxkvGrpc;
+import dev.txkv.proto.WatchRequest;
+import dev.txkv.proto.WatchResponse;
+import dev.txkv.spi.Backend;
+import dev.txkv.spi.CommitRequest;
+import dev.txkv.spi.CommitResult;
+import dev.txkv.spi.Mutation;
+import dev.txkv.spi.RangeChunk;
+import io.grpc.Context;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The txkv.v1 gRPC service over a {@link Backend} (the engine). It keeps no per-transaction
+ * state: every call carries what it needs, so a client may send each call to any server.
+ *
+ * <p>Implementation notes. gRPC hands calls to this service on its transport threads (the
+ * servers run with a direct executor); each call's work is then submitted to one bounded
+ * executor, so a flood of requests fills a fixed queue and is refused with
+ * proxy_memory_limit_exceeded (1042, retryable) instead of growing threads or memory. The
+ * engine trusts its caller, so every request is checked first ({@link RequestValidator}).
+ * A commit holds no thread while the commit pipeline works: it answers from the engine's
+ * completion thread. A watch holds no thread either; it is counted against
+ * {@link ServerConfig#watchStreamsMax()} and removed from the engine when the call is cancelled.
+ */
+public class TxkvService extends TxkvGrpc.TxkvImplBase {
+    private static final Logger log = LoggerFactory.getLogger(TxkvService.class);
+    /** Rows per GetRange message, so a client can start on the first rows early. */
+    static final int RANGE_MESSAGE_ROWS_MAX = 256;
+    /** About the most bytes per GetRange message; a single larger row still goes alone. */
+    static final int RANGE_MESSAGE_BYTES_MAX = 1 << 20;
+
+    private final Backend backend;
+    private final ServerConfig config;
+    private final Executor executor;
+    private final RequestValidator validator;
+    private final ServerMetrics metrics;
+    private final Supplier<String> statusDocument;
+    private final Set<CompletableFuture<Void>> watchStreams = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger watchStreamCount = new AtomicInteger();
+    private volatile boolean closing;
+
+    /**
+     * A service over {@code backend}, enforcing the limits of {@code config}, running calls on
+     * {@code executor} (which should be bounded and throw {@link RejectedExecutionException}
+     * when full), recording meters in {@code registry} and answering Status with
+     * {@code statusDocument}.
+     */
+    public TxkvService(Backend backend, ServerConfig config, Executor executor, MeterRegistry registry,
+            Supplier<String> statusDocument) {
+        this(backend, config, executor, new ServerMetrics(registry), statusDocument);
+    }
+
+    TxkvService(Backend backend, ServerConfig config, Executor executor, ServerMetrics metrics,
+            Supplier<String> statusDocument) {
+        this.backend = backend;
+        this.config = config;
+        this.executor = executor;
+        this.validator = new RequestValidator(config.txkvConfig());
+        this.metrics = metrics;
+        this.statusDocument = statusDocument;
+        metrics.bindWatchStreams(watchStreamCount::get);
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** Open Watch calls. */
+    public int watchStreams() {
+        return watchStreamCount.get();
+    }
+
+    @Override
+    public void getReadVersion(GetReadVersionRequest request, StreamObserver<GetReadVersionResponse> observer) {
+        long start = System.nanoTime();
+        dispatch("GetReadVersion", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            backend.getReadVersion().whenComplete((version, error) -> {
+                if (error != null) {
+                    fail("GetReadVersion", observer, error);
+                    return;
+                }
+                metrics.grvLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                observer.onNext(GetReadVersionResponse.newBuilder().setReadVersion(version).build());
+                observer.onCompleted();
+            });
+        });
+    }
+
+    @Override
+    public void get(GetRequest request, StreamObserver<GetResponse> observer) {
+        long start = System.nanoTime();
+        dispatch("Get", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            byte[] key = validator.key(request.getKey());
+            long readVersion = RequestValidator.readVersion(request.getReadVersion());
+            backend.get(key, readVersion).whenComplete((value, error) -> {
+                if (error != null) {
+                    fail("Get", observer, error);
+                    return;
+                }
+                metrics.getLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                GetResponse.Builder response = GetResponse.newBuilder().setPresent(value != null);
+                if (value != null) {
+                    metrics.bytesRead.increment(key.length + value.length);
+                    response.setValue(UnsafeByteOperations.unsafeWrap(value));
+                }
+                observer.onNext(response.build());
+                observer.onCompleted();
+            });
+        });
+    }
+
+    @Override
+    public void getRange(GetRangeRequest request, StreamObserver<GetRangeResponse> observer) {
+        long start = System.nanoTime();
+        ignoreCancellation(observer);
+        dispatch("GetRange", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            Range range = validator.range(request.getBegin(), request.getEnd());
+            long readVersion = RequestValidator.readVersion(request.getReadVersion());
+            int rowLimit = RequestValidator.rowLimit(request.getRowLimit(), config.rangeRowsMax());
+            long byteLimit = RequestValidator.byteLimit(request.getByteLimit(), config.rangeBytesMax());
+            backend.getRange(range.begin, range.end, rowLimit, byteLimit, request.getReverse(), readVersion)
+                    .whenComplete((chunk, error) -> {
+                        if (error != null) {
+                            fail("GetRange", observer, error);
+                            return;
+                        }
+                        metrics.getRangeLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                        sendRows(chunk, observer);
+                    });
+        });
+    }
+
+    private void sendRows(RangeChunk chunk, StreamObserver<GetRangeResponse> observer) {
+        if (Context.current().isCancelled()) {
+            return;
+        }
+        GetRangeResponse.Builder message = GetRangeResponse.newBuilder();
+        long messageBytes = 0;
+        long totalBytes = 0;
+        List<KeyValue> rows = chunk.rows();
+        for (KeyValue row : rows) {
+            long rowBytes = row.getKey().length + row.getValue().length;
+            if (message.getRowsCount() >= RANGE_MESSAGE_ROWS_MAX
+                    || (message.getRowsCount() > 0 && messageBytes + rowBytes > RANGE_MESSAGE_BYTES_MAX)) {
+                observer.onNext(message.build());
+                message = GetRangeResponse.newBuilder();
+                messageBytes = 0;
+            }
+            // The engine's arrays are never modified after it returns them: no copy needed.
+            message.addRows(dev.txkv.proto.KeyValue.newBuilder()
+                    .setKey(UnsafeByteOperations.unsafeWrap(row.getKey()))
+                    .setValue(UnsafeByteOperations.unsafeWrap(row.getValue())));
+            messageBytes += rowBytes;
+            totalBytes += rowBytes;
+        }
+        metrics.rowsRead.increment(rows.size());
+        metrics.bytesRead.increment(totalBytes);
+        observer.onNext(message.setMore(chunk.more()).build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void commit(dev.txkv.proto.CommitRequest request, StreamObserver<CommitResponse> observer) {
+        long start = System.nanoTime();
+        dispatch("Commit", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            CommitRequest commit = validator.commit(request);
+            backend.commit(commit).whenComplete((result, error) -> {
+                long nanos = System.nanoTime() - start;
+                metrics.commitLatency.record(nanos, TimeUnit.NANOSECONDS);
+                logIfSlow(commit, nanos, error);
+                if (error != null) {
+                    fail("Commit", observer, error);
+                    return;
+                }
+                recordCommit(commit, result);
+                observer.onNext(CommitResponse.newBuilder()
+                        .setVersion(result.version())
+                        .setBatchOrder(result.batchOrder())
+                        .setVersionstamp(ByteString.copyFrom(result.versionstamp()))
+                        .build());
+                observer.onCompleted();
+            });
+        });
+    }
+
+    private void recordCommit(CommitRequest commit, CommitResult result) {
+        long mutationBytes = 0;
+        for (Mutation m : commit.mutations()) {
+            mutationBytes += m.sizeBytes();
+        }
+        metrics.bytesWritten.increment(mutationBytes);
+        metrics.commitBytes.record(transactionBytes(commit));
+        metrics.commitMutations.record(commit.mutations().size());
+        metrics.commitResult(result.version(), result.batchOrder());
+    }
+
+    private void logIfSlow(CommitRequest commit, long nanos, Throwable error) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(nanos);
+        if (ms < config.slowCommitThresholdMs()) {
+            return;
+        }
+        log.warn("Slow commit: {} ms, {} mutations, {} bytes, {} read and {} write conflict ranges, read version {}, {}",
+                ms, commit.mutations().size(), transactionBytes(commit), commit.readConflicts().size(),
+                commit.writeConflicts().size(), commit.readVersion(),
+                error == null ? "committed" : ErrorMapping.toTxkvException(error).getError().errorName());
+    }
+
+    private static long transactionBytes(CommitRequest commit) {
+        long bytes = 0;
+        for (Mutation m : commit.mutations()) {
+            bytes += m.sizeBytes();
+        }
+        for (Range r : commit.readConflicts()) {
+            bytes += r.begin.length + r.end.length;
+        }
+        for (Range r : commit.writeConflicts()) {
+            bytes += r.begin.length + r.end.length;
+        }
+        return bytes;
+    }
+
+    @Override
+    public void watch(WatchRequest request, StreamObserver<WatchResponse> observer) {
+        ignoreCancellation(observer);
+        Context context = Context.current();
+        dispatch("Watch", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            byte[] key = validator.key(request.getKey());
+            long version = RequestValidator.readVersion(request.getVersion());
+            if (closing) {
+                throw new TxkvException(ErrorCode.DATABASE_CLOSED, "The server is shutting down");
+            }
+            if (watchStreamCount.incrementAndGet() > config.watchStreamsMax()) {
+                watchStreamCount.decrementAndGet();
+                throw new TxkvException(ErrorCode.TOO_MANY_WATCHES,
+                        "This server has " + config.watchStreamsMax() + " open watches, its limit");
+            }
+            CompletableFuture<Void> stream = new CompletableFuture<>();
+            watchStreams.add(stream);
+            CompletableFuture<Void> watch = backend.watch(key, version);
+            watch.whenComplete((ignored, error) -> {
+                if (error == null) {
+                    stream.complete(null);
+                } else {
+                    stream.completeExceptionally(error);
+                }
+            });
+            stream.whenComplete((ignored, error) -> {
+                watchStreams.remove(stream);
+                watchStreamCount.decrementAndGet();
+                // Removes the engine's watch when the call ended first (cancel, shutdown).
+                watch.cancel(false);
+                if (context.isCancelled() || error instanceof CancellationException) {
+                    return;
+                }
+                if (error != null) {
+                    fail("Watch", observer, error);
+                    return;
+                }
+                observer.onNext(WatchResponse.newBuilder().setChanged(true).build());
+                observer.onCompleted();
+            });
+            context.addListener(cancelled -> stream.cancel(false), Runnable::run);
+            if (closing) {
+                stream.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED, "The server is shutting down"));
+            }
+        });
+    }
+
+    @Override
+    public void status(StatusRequest request, StreamObserver<StatusResponse> observer) {
+        dispatch("Status", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            observer.onNext(StatusResponse.newBuilder().setJson(statusDocument.get()).build());
+            observer.onCompleted();
+        });
+    }
+
+    /**
+     * Ends every open Watch call with database_closed (2107, UNAVAILABLE) and refuses new ones,
+     * so that a graceful shutdown is not held up by watches that may never fire; clients set
+     * their watches again on another server.
+     */
+    public void closeWatches() {
+        closing = true;
+        for (CompletableFuture<Void> stream : watchStreams) {
+            stream.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED, "The server is shutting down"));
+        }
+    }
+
+    private void dispatch(String method, StreamObserver<?> observer, Runnable work) {
+        Runnable task = Context.current().wrap(() -> {
+            try {
+                work.run();
+            } catch (Throwable t) {
+                fail(method, observer, t);
+            }
+        });
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            metrics.executorRejected.increment();
+            fail(method, observer, e);
+        }
+    }
+
+    private void fail(String method, StreamObserver<?> observer, Throwable error) {
+        TxkvException e = ErrorMapping.toTxkvException(error);
+        metrics.rpcError(method, e);
+        if (e.getError() == ErrorCode.INTERNAL_ERROR) {
+            log.error("{} failed", method, error);
+        }
+        try {
+            observer.onError(ErrorMapping.toStatusException(e));
+        } catch (RuntimeException alreadyClosed) {
+            // The call was cancelled or had already ended: nobody is left to tell.
+            log.debug("{}: could not send {}", method, e, alreadyClosed);
+        }
+    }
+
+    /**
+     * Streaming calls may be cancelled by the client while rows or a watch result are on their
+     * way; without a handler gRPC would throw at the next onNext.
+     */
+    private static void ignoreCancellation(StreamObserver<?> observer) {
+        if (observer instanceof ServerCallStreamObserver) {
+            ((ServerCallStreamObserver<?>) observer).setOnCancelHandler(() -> {
+            });
+        }
+    }
+}
