@@ -51,7 +51,7 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     /** The launcher's own subcommands, which contributed ones may not replace. */
-    private static final Set<String> BUILT_IN_NAMES = Set.of("version", "help");
+    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "version", "help");
 
     private Main() {
     }
@@ -122,6 +122,8 @@ public final class Main {
         for (CommandLine command : byName.values()) {
             cli.addSubcommand(command);
         }
+        cli.addSubcommand(new dev.txkv.cli.shell.ShellCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.StatusCommand());
         cli.addSubcommand(new VersionCommand());
         cli.addSubcommand(new CommandLine.HelpCommand());
         // Set after the subcommands are added: picocli copies these only to existing ones.

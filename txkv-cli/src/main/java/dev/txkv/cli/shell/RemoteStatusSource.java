@@ -1,0 +1,59 @@
+package dev.txkv.cli.shell;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Asks the servers of a connection string for their status document through the remote
+ * client's {@code dev.txkv.remote.RemoteStatus.fetchJson(String, Duration)}.
+ *
+ * <p>Why by name and not by a compile-time call: txkv-server depends on this module (it
+ * contributes {@code txkv server}), and txkv-remote's tests depend on txkv-server, so a Maven
+ * dependency from here on txkv-remote, of any scope, is a cycle the reactor refuses. The
+ * method is looked up once, at first use, and a missing remote client gets the same error as
+ * {@code Txkv.open} gives. A status call in the API's SPI ({@code RemoteProvider}) would make
+ * this class unnecessary.
+ */
+public final class RemoteStatusSource implements StatusSource {
+    static final String REMOTE_STATUS_CLASS = "dev.txkv.remote.RemoteStatus";
+
+    private final String connection;
+    private MethodHandle fetchJson;
+
+    /** A source asking the servers of {@code connection} ({@code host:port[,host:port...]}). */
+    public RemoteStatusSource(String connection) {
+        this.connection = Objects.requireNonNull(connection, "connection");
+    }
+
+    @Override
+    public String fetchJson(Duration timeout) {
+        MethodHandle handle = handle();
+        try {
+            return (String) handle.invokeExact(connection, timeout);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            // fetchJson declares no checked exception; keep the cause rather than lose it.
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "status failed: " + e, e);
+        }
+    }
+
+    private synchronized MethodHandle handle() {
+        if (fetchJson == null) {
+            try {
+                Class<?> remoteStatus = Class.forName(REMOTE_STATUS_CLASS, true, RemoteStatusSource.class.getClassLoader());
+                fetchJson = MethodHandles.publicLookup().findStatic(remoteStatus, "fetchJson",
+                        MethodType.methodType(String.class, String.class, Duration.class));
+            } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
+                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                        "No remote client on the class path: add the dev.txkv:txkv-remote artifact (" + e + ")");
+            }
+        }
+        return fetchJson;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.txkv.cli.shell;
+
+import dev.txkv.cli.Main;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code txkv status}: the cluster's status, as a summary or as the server's whole JSON
+ * document. Failures (no server answered in time) go through the launcher's error handler, so
+ * they print as {@code txkv status: connection_failed (1026): ...} with exit code 1.
+ */
+@Command(name = "status",
+        description = "Print the status of a txkv cluster: configuration, processes and roles, latest version,"
+                + " data size, workload, latency probe and queues; or with --json the server's status document.",
+        footer = {
+            "",
+            "Examples:",
+            "  txkv status",
+            "  txkv status --cluster 10.0.0.5:4500 --json"})
+public final class StatusCommand implements Callable<Integer> {
+    /** Status waits this long unless told otherwise: a healthy server answers at once. */
+    static final long TIMEOUT_MS_DEFAULT = 5_000;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = {"-C", "--cluster"}, paramLabel = "CONN", defaultValue = ShellCommand.CLUSTER_DEFAULT,
+            description = "Servers to ask, in order: host:port[,host:port...] (default: ${DEFAULT-VALUE}).")
+    private String cluster;
+
+    @Option(names = "--json", description = "Print the server's status document (JSON) instead of a summary.")
+    private boolean json;
+
+    @Option(names = "--timeout", paramLabel = "MS", defaultValue = "" + TIMEOUT_MS_DEFAULT,
+            description = "Give up after this many milliseconds (default: ${DEFAULT-VALUE}).")
+    private long timeoutMs;
+
+    @Override
+    public Integer call() {
+        if (timeoutMs <= 0) {
+            throw new ParameterException(spec.commandLine(), "--timeout must be positive, got " + timeoutMs);
+        }
+        String document = new RemoteStatusSource(cluster).fetchJson(Duration.ofMillis(timeoutMs));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(document.strip());
+        } else {
+            out.println("Using cluster " + cluster);
+            out.print(StatusSummary.render(document));
+        }
+        out.flush();
+        return Main.EXIT_OK;
+    }
+}
