@@ -62,33 +62,51 @@ public final class StatusSummary {
         line("Leader", text("cluster.raft.leader", "cluster.leader"));
         line("Raft term", number("cluster.raft.term"));
         line("Recovery state", text("cluster.recovery_state.name", "cluster.recovery_state"));
-        line("Database available", text("cluster.database_available", "client.database_status.available"));
+        line("Database available", text("client.database_status.available", "cluster.database_available"));
+        line("Database healthy", text("client.database_status.healthy"));
+        line("Protocol version", number("client.protocol_version"));
 
         section("Data");
         line("Latest version", number("cluster.latest_version", "cluster.versions.latest",
                 "cluster.latest_committed_version"));
-        line("Sum of key-value sizes", bytes("cluster.data.total_kv_size_bytes"));
+        line("Sum of key-value sizes", bytes("cluster.data.total_kv_size_bytes",
+                "cluster.data.total_kv_size_bytes_estimate"));
         line("Disk space used", bytes("cluster.data.total_disk_used_bytes"));
-        line("Keys", number("cluster.data.keys", "cluster.data.total_keys"));
+        line("MVCC versions retained", number("cluster.data.mvcc_versions_retained"));
 
         section("Workload");
         line("Read rate", rate("cluster.workload.operations.reads.hz"));
         line("Write rate", rate("cluster.workload.operations.writes.hz"));
+        line("Commit batch rate", rate("cluster.workload.operations.commit_batches.hz"));
         line("Transactions started", rate("cluster.workload.transactions.started.hz"));
         line("Transactions committed", rate("cluster.workload.transactions.committed.hz"));
         line("Conflict rate", rate("cluster.workload.transactions.conflicted.hz"));
+        line("Too old rate", rate("cluster.workload.transactions.too_old.hz"));
+        line("Rejected, queue full", rate("cluster.workload.transactions.rejected_for_queue_full.hz"));
 
         section("Latency probe");
-        line("Transaction start", seconds("cluster.latency_probe.transaction_start_seconds"));
+        // The probe reports -1 for a step it could not time; that is "unknown", not a latency.
+        line("Transaction start", seconds("cluster.latency_probe.read_version_seconds",
+                "cluster.latency_probe.transaction_start_seconds"));
         line("Read", seconds("cluster.latency_probe.read_seconds"));
         line("Commit", seconds("cluster.latency_probe.commit_seconds"));
+        first("cluster.latency_probe.error").map(StatusSummary::plain).filter(e -> !e.isEmpty())
+                .ifPresent(error -> line("Probe error", error));
 
         section("Queues");
-        line("Commit queue", number("cluster.qos.commit_queue_depth", "cluster.queues.commit"));
+        line("Commit queue", ofLimit("cluster.qos.commit_queue_depth", "cluster.qos.commit_queue_limit"));
         line("Read version queue", number("cluster.qos.grv_queue_depth", "cluster.queues.grv"));
         line("Storage apply lag (versions)", number("cluster.qos.worst_version_lag_storage_server",
                 "cluster.queues.apply_lag_versions"));
-        line("Watches", number("cluster.qos.watches", "cluster.watches"));
+        line("Watches", ofLimit("cluster.qos.watches", "cluster.qos.watches_limit"));
+        line("Watch streams", ofLimit("cluster.qos.watch_streams", "cluster.qos.watch_streams_limit"));
+
+        section("Limits");
+        line("Key size", bytes("cluster.limits.key_size_bytes"));
+        line("Value size", bytes("cluster.limits.value_size_bytes"));
+        line("Transaction size", bytes("cluster.limits.transaction_size_bytes"));
+        line("MVCC window", firstNumber("cluster.limits.mvcc_window_seconds")
+                .map(s -> formatNumber(s) + " s").orElse(UNKNOWN));
 
         processes();
         messages();
@@ -118,7 +136,9 @@ public final class StatusSummary {
             Struct process = entry.getValue().getStructValue();
             String address = field(process, "address").filter(Value::hasStringValue)
                     .map(Value::getStringValue).orElse(entry.getKey());
-            text.append(String.format("  %-28s - %s%n", address, roles(process)));
+            String uptime = field(process, "uptime_seconds").filter(Value::hasNumberValue)
+                    .map(v -> ", up " + formatNumber(Math.floor(v.getNumberValue())) + " s").orElse("");
+            text.append(String.format("  %-28s - %s%s%n", address, roles(process), uptime));
         }
     }
 
@@ -194,12 +214,19 @@ public final class StatusSummary {
         return UNKNOWN;
     }
 
+    /** A depth against its limit, such as {@code 3 of 8192}; the limit only when known. */
+    private String ofLimit(String valuePath, String limitPath) {
+        String value = number(valuePath);
+        return firstNumber(limitPath).map(limit -> value + " of " + formatNumber(limit)).orElse(value);
+    }
+
     private String rate(String... paths) {
         return firstNumber(paths).map(hz -> formatNumber(hz) + " Hz").orElse(UNKNOWN);
     }
 
     private String seconds(String... paths) {
-        return firstNumber(paths).map(s -> String.format(Locale.ROOT, "%.3f ms", s * 1000)).orElse(UNKNOWN);
+        return firstNumber(paths).filter(s -> s >= 0)
+                .map(s -> String.format(Locale.ROOT, "%.3f ms", s * 1000)).orElse(UNKNOWN);
     }
 
     private String bytes(String... paths) {

@@ -56,6 +56,49 @@ class StatusSummaryTest {
         assertThat(summary.indexOf("10.0.0.1:4500 ")).isLessThan(summary.lastIndexOf("10.0.0.2:4500"));
     }
 
+    /** The shape txkv-server's status document has today (StatusDocument). */
+    private static final String SERVER = """
+            {
+              "client": {"database_status": {"available": true, "healthy": true}, "protocol_version": 1, "timestamp": 1790000000},
+              "cluster": {
+                "processes": {"a1b2": {"address": "127.0.0.1:4500", "roles": ["log", "resolver", "storage"],
+                                       "uptime_seconds": 12.7, "start_time": 1790000000}},
+                "latest_version": 1796037580702086,
+                "data": {"total_kv_size_bytes_estimate": 2048, "mvcc_versions_retained": 4},
+                "workload": {
+                  "transactions": {"committed": {"counter": 10, "hz": 2}, "conflicted": {"counter": 0, "hz": 0},
+                                   "too_old": {"counter": 0, "hz": 0}, "rejected_for_queue_full": {"counter": 0, "hz": 0}},
+                  "operations": {"reads": {"counter": 50, "hz": 7.25}, "commit_batches": {"counter": 9, "hz": 1}}
+                },
+                "qos": {"commit_queue_depth": 0, "commit_queue_limit": 8192, "watches": 1, "watches_limit": 10000,
+                        "watch_streams": 1, "watch_streams_limit": 64},
+                "limits": {"key_size_bytes": 10000, "value_size_bytes": 100000, "transaction_size_bytes": 10000000,
+                           "mvcc_window_seconds": 5, "range_rows_per_call": 1000, "range_bytes_per_call": 1048576},
+                "latency_probe": {"read_version_seconds": 0.0002, "read_seconds": 0.0001, "commit_seconds": -1,
+                                  "error": "commit_unknown_result (1021): boom"}
+              }
+            }
+            """;
+
+    @Test
+    void summarisesTheServersDocument() {
+        String summary = StatusSummary.render(SERVER);
+        assertThat(summary).containsPattern("Server processes +- 1")
+                .containsPattern("Database available +- yes")
+                .containsPattern("Latest version +- 1796037580702086")
+                .containsPattern("Sum of key-value sizes +- 2.0 KB")
+                .containsPattern("Read rate +- 7.25 Hz")
+                .containsPattern("Transactions committed +- 2 Hz")
+                .containsPattern("Transaction start +- 0.200 ms")
+                .containsPattern("Commit +- unknown")
+                .containsPattern("Probe error +- commit_unknown_result \\(1021\\): boom")
+                .containsPattern("Commit queue +- 0 of 8192")
+                .containsPattern("Watches +- 1 of 10000")
+                .containsPattern("MVCC window +- 5 s")
+                .containsPattern("127.0.0.1:4500 +- log, resolver, storage, up 12 s")
+                .containsPattern("Redundancy mode +- unknown");
+    }
+
     @Test
     void missingSectionsPrintUnknown() {
         String summary = StatusSummary.render("{}");
