@@ -1,0 +1,309 @@
+package dev.txkv.server.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.txkv.ErrorCode;
+import dev.txkv.proto.StatusRequest;
+import dev.txkv.proto.StatusResponse;
+import dev.txkv.proto.TxkvGrpc;
+import dev.txkv.server.ProtocolVersion;
+import io.grpc.Channel;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/JSON gateway of a txkv server: {@code POST /v1/{Method}} for every RPC of the Txkv
+ * gRPC service (proto3 JSON), key-value conveniences for curl ({@code /v1/kv/{key}},
+ * {@code /v1/range}, {@code /v1/transaction}), and {@code /health}, {@code /status},
+ * {@code /metrics}. Every request goes through the in-process channel to the gRPC service, so
+ * HTTP and gRPC share one set of checks. docs/http.md describes the endpoints.
+ *
+ * <p>Implementation notes. The JDK's {@link HttpServer} parses HTTP. Its work runs on a bounded
+ * pool ({@value #WORKER_THREADS} threads, {@value #WORKER_QUEUE_MAX} queued connections). When
+ * the queue is full the connection goes to one shedding thread that answers 503
+ * (proxy_memory_limit_exceeded, 1042, retryable) without doing the work; only if that thread's
+ * own small queue is full too is the connection closed unanswered. Slow clients are cut off by
+ * the JDK server's request and response timers, which it reads from system properties once per
+ * JVM ({@link #configureServerTimeouts()}). Errors never escape a request: each becomes a JSON
+ * error body with the txkv code and an HTTP status.
+ */
+public final class HttpGateway implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpGateway.class);
+
+    static final int WORKER_THREADS = 4;
+    static final int WORKER_QUEUE_MAX = 1_000;
+    static final int SHED_QUEUE_MAX = 64;
+    static final long BODY_BYTES_MAX = 16L << 20;
+    /** A transcoded streaming response (GetRange) is cut short past this size, with more=true. */
+    static final long RESPONSE_BYTES_MAX = 32L << 20;
+    static final long CALL_DEADLINE_MS = 30_000;
+    static final int LONG_POLLS_MAX = 1_000;
+    /** Seconds a client may take to send its request. */
+    static final long REQUEST_TIME_MAX_SECONDS = 60;
+    /** Seconds to answer, including a long poll's wait (at most 300 s), plus slack for a slow reader. */
+    static final long RESPONSE_TIME_MAX_SECONDS = 360;
+    static final long IDLE_INTERVAL_SECONDS = 30;
+    private static final int STOP_DELAY_SECONDS = 1;
+
+    private static final ThreadLocal<Boolean> SHEDDING = new ThreadLocal<>();
+
+    private final HttpServer server;
+    private final ThreadPoolExecutor workers;
+    private final ThreadPoolExecutor shedder;
+    private final Channel channel;
+    private final PrometheusMeterRegistry registry;
+    private final BooleanSupplier ready;
+    private final RpcTranscoder transcoder;
+    private final KeyValueEndpoints keyValues;
+    private boolean closed;
+
+    /**
+     * Starts the gateway on {@code address} (port 0: any free port, see {@link #port()}).
+     *
+     * @param inProcessChannel a channel to the Txkv gRPC service every request is sent through
+     * @param registry the registry {@code /metrics} scrapes; the gateway adds its own meters to it
+     * @param ready what {@code /health} reports: true once the server accepts work
+     * @param address where to listen
+     * @throws IOException if the address cannot be bound
+     */
+    public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, BooleanSupplier ready,
+            InetSocketAddress address) throws IOException {
+        this(inProcessChannel, registry, ready, address, WORKER_THREADS, WORKER_QUEUE_MAX);
+    }
+
+    HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, BooleanSupplier ready,
+            InetSocketAddress address, int workerThreads, int workerQueueMax) throws IOException {
+        this.channel = Objects.requireNonNull(inProcessChannel, "inProcessChannel");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.ready = Objects.requireNonNull(ready, "ready");
+        Objects.requireNonNull(address, "address");
+        configureServerTimeouts();
+        this.shedder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(SHED_QUEUE_MAX), threads("txkv-http-shed-"), new ThreadPoolExecutor.AbortPolicy());
+        this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(workerQueueMax), threads("txkv-http-"), (task, pool) -> shed(task));
+        this.transcoder = new RpcTranscoder(channel, TxkvGrpc.getServiceDescriptor(), Set.of("Watch"),
+                CALL_DEADLINE_MS, RESPONSE_BYTES_MAX, LONG_POLLS_MAX, workers);
+        this.keyValues = new KeyValueEndpoints(channel, CALL_DEADLINE_MS);
+        Gauge.builder("txkv_http_queued_requests", workers, p -> p.getQueue().size())
+                .description("HTTP requests waiting for a gateway worker").register(registry);
+        try {
+            this.server = HttpServer.create(address, 0);
+        } catch (IOException | RuntimeException e) {
+            workers.shutdownNow();
+            shedder.shutdownNow();
+            throw e;
+        }
+        server.setExecutor(workers);
+        server.createContext("/", this::dispatch);
+        server.start();
+        LOG.info("HTTP gateway listening on {}", server.getAddress());
+    }
+
+    /**
+     * Sets the JDK HTTP server's timers unless the operator already set them: a request must
+     * arrive within {@value #REQUEST_TIME_MAX_SECONDS} s and be answered within
+     * {@value #RESPONSE_TIME_MAX_SECONDS} s, and idle keep-alive connections close after
+     * {@value #IDLE_INTERVAL_SECONDS} s. The JDK reads them once, when its first server starts,
+     * so they apply only if no HttpServer ran earlier in this JVM.
+     */
+    static void configureServerTimeouts() {
+        setIfAbsent("sun.net.httpserver.maxReqTime", REQUEST_TIME_MAX_SECONDS);
+        setIfAbsent("sun.net.httpserver.maxRspTime", RESPONSE_TIME_MAX_SECONDS);
+        setIfAbsent("sun.net.httpserver.idleInterval", IDLE_INTERVAL_SECONDS);
+    }
+
+    private static void setIfAbsent(String property, long seconds) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, Long.toString(seconds));
+        }
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** The full pool's overflow: answered 503 by the shedding thread, or closed if that is full too. */
+    private void shed(Runnable exchangeTask) {
+        if (shedder.isShutdown()) {
+            throw new RejectedExecutionException("The HTTP gateway is closed");
+        }
+        shedder.execute(() -> {
+            SHEDDING.set(Boolean.TRUE);
+            try {
+                exchangeTask.run();
+            } finally {
+                SHEDDING.remove();
+            }
+        });
+    }
+
+    /** The port the gateway listens on. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Stops listening, cancels waiting long polls and stops the threads; idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        transcoder.cancelLongPolls();
+        server.stop(STOP_DELAY_SECONDS);
+        workers.shutdownNow();
+        shedder.shutdownNow();
+    }
+
+    // ---------------------------------------------------------------- dispatch
+
+    private void dispatch(HttpExchange exchange) {
+        HttpCall call = new HttpCall(exchange, BODY_BYTES_MAX);
+        String route = "unknown";
+        try {
+            if (Boolean.TRUE.equals(SHEDDING.get())) {
+                call.header("Connection", "close");
+                throw HttpError.of(503, ErrorCode.PROXY_MEMORY_LIMIT_EXCEEDED,
+                        "The HTTP gateway's request queue is full; retry later");
+            }
+            route = route(call);
+        } catch (HttpError e) {
+            respondError(call, e);
+        } catch (Throwable e) {
+            // A bug, not the client's fault: log it and answer without leaking a stack.
+            LOG.warn("HTTP gateway failed on {} {}", call.method, call.rawPath, e);
+            respondError(call, HttpError.of(500, ErrorCode.INTERNAL_ERROR, "Internal error: " + e.getClass().getSimpleName()));
+        } finally {
+            if (!call.detached()) {
+                if (!call.responded()) {
+                    respondError(call, HttpError.of(500, ErrorCode.INTERNAL_ERROR, "No response was produced"));
+                }
+                exchange.close();
+            }
+            Counter.builder("txkv_http_requests")
+                    .description("HTTP requests answered by the gateway, by route and status")
+                    .tag("route", route)
+                    .tag("status", call.detached() ? "async" : Integer.toString(call.status()))
+                    .register(registry).increment();
+        }
+    }
+
+    private static void respondError(HttpCall call, HttpError error) {
+        if (call.responded()) {
+            return;
+        }
+        try {
+            call.respondError(error);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Could not send an error to {} {}", call.method, call.rawPath, e);
+        }
+    }
+
+    /** Routes the call and answers it; returns the route's name for metrics. */
+    private String route(HttpCall call) throws IOException {
+        String path = call.rawPath;
+        if (path.startsWith(KeyValueEndpoints.KV_PREFIX)) {
+            switch (call.method) {
+                case "GET":
+                    keyValues.get(call);
+                    break;
+                case "PUT":
+                    keyValues.put(call);
+                    break;
+                case "DELETE":
+                    keyValues.delete(call);
+                    break;
+                default:
+                    throw methodNotAllowed(call, "GET, PUT, DELETE");
+            }
+            return "/v1/kv";
+        }
+        switch (path) {
+            case "/health":
+                requireMethod(call, "GET");
+                health(call);
+                return path;
+            case "/status":
+                requireMethod(call, "GET");
+                status(call);
+                return path;
+            case "/metrics":
+                requireMethod(call, "GET");
+                call.respond(200, "text/plain; version=0.0.4; charset=utf-8",
+                        registry.scrape().getBytes(StandardCharsets.UTF_8));
+                return path;
+            case "/v1/range":
+                requireMethod(call, "GET");
+                keyValues.range(call);
+                return path;
+            case "/v1/transaction":
+                requireMethod(call, "POST");
+                keyValues.transaction(call);
+                return path;
+            default:
+                break;
+        }
+        if (path.startsWith("/v1/") && transcoder.has(path.substring("/v1/".length()))) {
+            requireMethod(call, "POST");
+            transcoder.handle(call, path.substring("/v1/".length()));
+            return path;
+        }
+        throw HttpError.httpOnly(404, "not_found", "No endpoint " + path + "; see docs/http.md");
+    }
+
+    private static void requireMethod(HttpCall call, String method) {
+        if (!call.method.equals(method)) {
+            throw methodNotAllowed(call, method);
+        }
+    }
+
+    private static HttpError methodNotAllowed(HttpCall call, String allowed) {
+        call.header("Allow", allowed);
+        return HttpError.httpOnly(405, "method_not_allowed", call.method + " is not allowed on " + call.rawPath
+                + "; allowed: " + allowed);
+    }
+
+    private void health(HttpCall call) throws IOException {
+        call.allowQuery(Set.of());
+        boolean isReady = ready.getAsBoolean();
+        call.respondJson(isReady ? 200 : 503, GatewayDocuments.print(GatewayDocuments.builder(GatewayDocuments.HEALTH)
+                .setField(GatewayDocuments.field(GatewayDocuments.HEALTH, "status"), isReady ? "ok" : "unavailable")));
+    }
+
+    /** The Status RPC's document itself (the RPC carries it as a JSON string). */
+    private void status(HttpCall call) throws IOException {
+        call.allowQuery(Set.of());
+        StatusResponse response = KeyValueEndpoints.grpc(() -> TxkvGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
+                .status(StatusRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).build()));
+        call.respondJson(200, response.getJson());
+    }
+
+    /** Workers busy or queued, for tests of the overload path. */
+    int queuedRequests() {
+        return workers.getQueue().size();
+    }
+}
