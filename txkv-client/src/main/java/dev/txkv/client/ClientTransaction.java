@@ -388,6 +388,12 @@ final class ClientTransaction implements Transaction {
             boolean snapshot) {
         checkReadable();
         checkLimit(limit);
+        if (begin == null || end == null) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "Key selectors must not be null");
+        }
+        if (mode == StreamingMode.EXACT && limit == 0) {
+            throw new TxkvException(ErrorCode.RANGE_LIMITS_INVALID, "Streaming mode EXACT needs a row limit");
+        }
         CompletableFuture<byte[]> b = getKey(begin, snapshot);
         CompletableFuture<byte[]> e = getKey(end, snapshot);
         CompletableFuture<AsyncIterable<KeyValue>> resolved = b.thenCombine(e, (bk, ek) -> {
@@ -683,11 +689,10 @@ final class ClientTransaction implements Transaction {
 
     private synchronized void finishCommit(CommitResult result, Throwable error) {
         if (state != State.COMMITTING) {
-            // Cancelled or reset meanwhile: the outcome is no longer this transaction's.
-            if (error != null) {
-                throw new java.util.concurrent.CompletionException(error);
-            }
-            return;
+            // Cancelled or closed meanwhile: as in FoundationDB the commit reports the
+            // cancellation, although it may or may not have taken effect.
+            throw new java.util.concurrent.CompletionException(error != null ? error
+                    : new TxkvException(ErrorCode.TRANSACTION_CANCELLED, "Cancelled while committing; the commit may have taken effect"));
         }
         if (error != null) {
             state = State.ACTIVE;
