@@ -81,7 +81,9 @@ public final class ShellCommand implements Callable<Integer> {
     }
 
     private int runInteractive(Database db) throws IOException {
-        try (Terminal terminal = TerminalBuilder.builder().name("txkv").system(true).build()) {
+        try (Terminal terminal = TerminalBuilder.builder().name("txkv").system(true)
+                // Input from a pipe or file gets a plain line reader, without a warning about it.
+                .dumb(true).build()) {
             PrintWriter out = terminal.writer();
             out.println((embeddedDir != null ? "Using the embedded database in " + embeddedDir
                     : "Using cluster " + cluster) + ". For help, type `help'.");

@@ -299,7 +299,7 @@ public final class StatusSummary {
 
     /** JSON numbers arrive as doubles; whole ones print without a fraction. */
     static String formatNumber(double n) {
-        if (n == Math.rint(n) && Math.abs(n) < 1e15) {
+        if (n == Math.rint(n) && Math.abs(n) < 0x1p63) {
             return String.valueOf((long) n);
         }
         return String.format(Locale.ROOT, "%.2f", n);

@@ -128,6 +128,8 @@ class StatusSummaryTest {
     @Test
     void formatsNumbersAndBytes() {
         assertThat(StatusSummary.formatNumber(3.0)).isEqualTo("3");
+        // Versions are around 2^50: whole, not in scientific or fixed-point form.
+        assertThat(StatusSummary.formatNumber(1796037699758654.0)).isEqualTo("1796037699758654");
         assertThat(StatusSummary.formatNumber(0.125)).isEqualTo("0.13");
         assertThat(StatusSummary.formatBytes(999)).isEqualTo("999 B");
         assertThat(StatusSummary.formatBytes(1_500_000_000)).isEqualTo("1.5 GB");
