@@ -17,7 +17,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.HexFormat;
 import java.util.Map;
@@ -170,14 +169,14 @@ public final class TxkvServer implements AutoCloseable {
     }
 
     private static IOException bindFailure(String what, InetSocketAddress address, IOException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof BindException) {
-                return new IOException("Cannot listen for " + what + " on " + address.getHostString() + ":"
-                        + address.getPort() + ": " + t.getMessage(), e);
-            }
+        // The transport wraps the operating system's reason ("Address already in use") in
+        // its own message; the innermost one is what an operator needs.
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
         }
         return new IOException("Cannot listen for " + what + " on " + address.getHostString() + ":"
-                + address.getPort() + ": " + e.getMessage(), e);
+                + address.getPort() + ": " + root.getMessage(), e);
     }
 
     private String grpcAddressText() {
