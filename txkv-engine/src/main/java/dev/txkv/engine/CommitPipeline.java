@@ -14,34 +14,27 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The commit path: batcher, resolver and sequencer on one thread; log and apply on a second.
+ * The commit path: batcher, resolver and sequencer on one thread, then the commit log.
  *
  * <p>Implementation notes. Commits wait in a bounded queue (full: proxy_memory_limit_exceeded,
  * retryable). The resolve thread takes everything waiting, up to the batch limits, as one
  * batch: each transaction is checked against the resolver in arrival order (earlier
  * transactions of the same batch count), the survivors share one new commit version and get
- * consecutive batch orders (the versionstamp's last two bytes). The batch then goes to the log
- * thread, which evaluates its mutations (atomic operations against the latest state, which
- * holds every earlier batch because this thread writes them in order) into one RocksDB write
- * batch written with one fsync: group commit. While one batch is being fsynced, the resolve
- * thread already resolves the next, so the disk is rarely idle. Only after the write returns
- * is the version published to readers and the commits acknowledged: a read version never
+ * consecutive batch orders (the versionstamp's last two bytes). The batch then goes to the
+ * {@link CommitLog}, which makes it durable (one fsync for the whole batch: group commit) and
+ * applies it; while it does, this thread already resolves the next batch. Only after the log
+ * says the batch is durable and applied are its commits acknowledged: a read version never
  * exposes an undurable commit, and every acknowledged commit is visible to later read versions.
- *
- * <p>An I/O error while writing fails the engine for commits (FoundationDB's processes stop on
- * one too): the batch and those behind it get commit_unknown_result, later commits io_error;
- * reads of what is durable go on.
+ * If the log cannot tell, the batch's commits get commit_unknown_result.
  */
 final class CommitPipeline {
     private static final Logger LOG = LoggerFactory.getLogger(CommitPipeline.class);
     // A sweep visits every boundary of the window; once a second keeps that near two visits per write.
     private static final long FORGET_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final int BATCHES_IN_FLIGHT_MAX = 4;
 
     static final class Pending {
         final CommitRequest request;
@@ -60,36 +53,29 @@ final class CommitPipeline {
         }
     }
 
-    /** A resolved batch on its way to the log: its version and every commit to answer. */
-    private record Resolved(long version, List<Pending> all, List<Pending> committed, List<Object> stagedIds) {
-    }
-
-    private static final Resolved STOP = new Resolved(-1, List.of(), List.of(), List.of());
 
     private final Engine engine;
-    private final Storage storage;
     private final Resolver resolver;
     private final IdempotencyTable idempotency;
     private final ArrayBlockingQueue<Pending> queue;
-    private final ArrayBlockingQueue<Resolved> toLog = new ArrayBlockingQueue<>(BATCHES_IN_FLIGHT_MAX);
+    private final CommitLog log;
+    /** Resolve thread only: completes when every batch appended so far is durable. */
+    private CompletableFuture<Void> lastAppend = CompletableFuture.completedFuture(null);
     private final Executor completions;
     private final int batchBytesMax;
     private final int batchTransactionsMax;
-    private final int valueSizeMax;
     private final long windowVersions;
     private final EngineStats stats;
     private final Thread resolveThread;
-    private final Thread logThread;
     private volatile boolean stopping;
-    private volatile TxkvException failure;
     private long lastVersion;
     private long lastForgetNanos = System.nanoTime();
     private Pending carried;
 
-    CommitPipeline(Engine engine, Storage storage, Resolver resolver, IdempotencyTable idempotency, long lastVersion,
+    CommitPipeline(Engine engine, CommitLog log, Resolver resolver, IdempotencyTable idempotency, long lastVersion,
             Executor completions, EngineStats stats) {
         this.engine = engine;
-        this.storage = storage;
+        this.log = log;
         this.resolver = resolver;
         this.idempotency = idempotency;
         this.lastVersion = lastVersion;
@@ -98,24 +84,20 @@ final class CommitPipeline {
         this.queue = new ArrayBlockingQueue<>(engine.config().commitQueueMax());
         this.batchBytesMax = engine.config().batchBytesMax();
         this.batchTransactionsMax = engine.config().batchTransactionsMax();
-        this.valueSizeMax = engine.config().valueSizeMax();
         this.windowVersions = VersionClock.msToVersions(engine.config().mvccWindowMs());
         this.resolveThread = new Thread(this::resolveLoop, "txkv-resolve");
-        this.logThread = new Thread(this::logLoop, "txkv-log");
         resolveThread.setDaemon(true);
-        logThread.setDaemon(true);
     }
 
     void start() {
         resolveThread.start();
-        logThread.start();
     }
 
     CompletableFuture<CommitResult> submit(CommitRequest request) {
         if (stopping) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
-        TxkvException failed = failure;
+        TxkvException failed = log.failure();
         if (failed != null) {
             return CompletableFuture.failedFuture(failed);
         }
@@ -135,11 +117,15 @@ final class CommitPipeline {
         return queue.size();
     }
 
-    /** Stops taking commits, finishes those already queued, and waits for both threads. */
+    /** Stops taking commits, finishes those already queued, and waits for them to be answered. */
     void stop(long waitMs) throws InterruptedException {
         stopping = true;
         resolveThread.join(waitMs);
-        logThread.join(waitMs);
+        try {
+            lastAppend.get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // Those commits were answered with their error; nothing more to wait for.
+        }
     }
 
     // ------------------------------------------------------------------ resolve thread
@@ -153,8 +139,9 @@ final class CommitPipeline {
                     if (!gather(batch)) {
                         continue;
                     }
-                    if (failure != null) {
-                        failAll(batch, failure);
+                    TxkvException failed = log.failure();
+                    if (failed != null) {
+                        failAll(batch, failed);
                         continue;
                     }
                     resolveBatch(batch);
@@ -173,7 +160,6 @@ final class CommitPipeline {
             while ((p = queue.poll()) != null) {
                 p.future.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED));
             }
-            putUninterruptibly(STOP);
         }
     }
 
@@ -206,8 +192,7 @@ final class CommitPipeline {
         long version = engine.beginBatch(lastVersion);
         long nowMs = System.currentTimeMillis();
         int order = 0;
-        List<Pending> committed = new ArrayList<>(batch.size());
-        List<Object> stagedIds = new ArrayList<>();
+        List<CommittedBatch.Transaction> committed = new ArrayList<>(batch.size());
         List<Pending> rejected = new ArrayList<>();
         for (Pending p : batch) {
             CommitRequest r = p.request;
@@ -236,21 +221,36 @@ final class CommitPipeline {
                 resolver.addWrite(w.begin, w.end, version);
             }
             if (r.idempotencyId() != null) {
-                stagedIds.add(idempotency.entry(r.idempotencyId(), result, nowMs));
+                idempotency.entry(r.idempotencyId(), result, nowMs);
             }
             p.result = result;
-            committed.add(p);
+            committed.add(new CommittedBatch.Transaction(result.batchOrder(), r.idempotencyId(), r.mutations()));
         }
         // Conflicts need no durability: answer them at once.
         complete(rejected);
+        batch.removeAll(rejected);
+        CompletableFuture<Void> durable;
         if (committed.isEmpty()) {
             engine.abandonBatch(version);
+            // Only earlier outcomes (idempotency ids) to report: once every earlier batch is durable.
+            durable = lastAppend;
         } else {
             lastVersion = version;
+            durable = log.append(new CommittedBatch(version, nowMs, committed));
+            lastAppend = durable;
         }
-        batch.removeAll(rejected);
         if (!batch.isEmpty()) {
-            toLog.put(new Resolved(committed.isEmpty() ? -1 : version, batch, committed, stagedIds));
+            List<Pending> answered = List.copyOf(batch);
+            durable.whenComplete((v, error) -> {
+                if (error == null) {
+                    complete(answered);
+                } else {
+                    engine.abandonBatch(version);
+                    TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                            "The commit's outcome is unknown: " + error.getMessage(), error);
+                    failAll(answered, unknown);
+                }
+            });
         }
         maybeForget();
     }
@@ -294,71 +294,6 @@ final class CommitPipeline {
         engine.releaseOldViews(horizon);
     }
 
-    // ------------------------------------------------------------------ log thread
-
-    private void logLoop() {
-        while (true) {
-            Resolved batch;
-            try {
-                batch = toLog.take();
-            } catch (InterruptedException e) {
-                if (stopping) {
-                    continue;
-                }
-                Thread.currentThread().interrupt();
-                return;
-            }
-            if (batch == STOP) {
-                return;
-            }
-            if (failure != null) {
-                failAll(batch.all(), new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                        "Not written after an earlier storage failure: " + failure.getMessage()));
-                continue;
-            }
-            try {
-                write(batch);
-                complete(batch.all());
-            } catch (RuntimeException | Error e) {
-                LOG.error("Writing commit version {} failed; the engine accepts no more commits", batch.version(), e);
-                failure = new TxkvException(ErrorCode.IO_ERROR, "Storage failed; restart the database: " + e, e);
-                engine.abandonBatch(batch.version());
-                failAll(batch.all(), new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                        "Storage failed while writing the commit: " + e, e));
-            }
-        }
-    }
-
-    private void write(Resolved batch) {
-        long nowMs = System.currentTimeMillis();
-        try (BatchWriter writer = new BatchWriter(storage, valueSizeMax)) {
-            idempotency.stageExpiries(writer.batch);
-            for (Pending p : batch.committed()) {
-                byte[] stamp = p.result.versionstamp();
-                for (Mutation m : p.request.mutations()) {
-                    writer.apply(m, stamp);
-                }
-                if (p.request.idempotencyId() != null) {
-                    idempotency.stage(p.request.idempotencyId(), p.result, nowMs, writer.batch);
-                }
-            }
-            if (batch.committed().isEmpty()) {
-                if (writer.batch.count() > 0) {
-                    storage.write(writer.batch);
-                }
-                return;
-            }
-            writer.batch.put(storage.meta, Storage.META_VERSION, Storage.versionBytes(batch.version()));
-            long start = System.nanoTime();
-            storage.write(writer.batch);
-            stats.recordBatch(batch.committed().size(), System.nanoTime() - start);
-            idempotency.publish(batch.stagedIds(), nowMs);
-            engine.publish(batch.version(), writer);
-        } catch (RocksDBException e) {
-            throw Storage.ioError("commit batch", e);
-        }
-    }
-
     // ------------------------------------------------------------------ both
 
     private void complete(List<Pending> done) {
@@ -379,17 +314,6 @@ final class CommitPipeline {
     private static void failAll(List<Pending> batch, TxkvException error) {
         for (Pending p : batch) {
             p.future.completeExceptionally(error);
-        }
-    }
-
-    private void putUninterruptibly(Resolved r) {
-        while (true) {
-            try {
-                toLog.put(r);
-                return;
-            } catch (InterruptedException e) {
-                // Keep trying: the log thread must learn that no more batches come.
-            }
         }
     }
 }

@@ -34,6 +34,8 @@ public final class Engine implements Backend {
     private final Storage storage;
     private final VersionClock clock;
     private final CommitPipeline pipeline;
+    private final CommitLog log;
+    private final IdempotencyTable idempotency;
     private final ExecutorService completions;
     private final Watches watches;
     private final EngineStats stats = new EngineStats();
@@ -87,8 +89,9 @@ public final class Engine implements Backend {
         this.readVersionIssued = lastVersion;
         // The resolver knows no writes from before this start: older read versions are too old.
         Resolver resolver = new Resolver(lastVersion, brokenResolver);
-        IdempotencyTable ids = new IdempotencyTable(storage);
-        this.pipeline = new CommitPipeline(this, storage, resolver, ids, lastVersion, completions, stats);
+        this.idempotency = new IdempotencyTable(storage);
+        this.log = new LocalCommitLog(this);
+        this.pipeline = new CommitPipeline(this, log, resolver, idempotency, lastVersion, completions, stats);
         this.pipeline.start();
     }
 
@@ -158,6 +161,35 @@ public final class Engine implements Backend {
             readVersionIssued = Math.max(readVersionIssued, Math.max(clock.now(), latest.version));
             readableMax = readVersionIssued;
             return readVersionIssued;
+        }
+    }
+
+    /**
+     * Applies a resolved batch to storage in one write (with one fsync when durable) and
+     * publishes its version. Called by the commit log, one batch at a time, in version order;
+     * a replica applies the batches its log delivers the same way.
+     */
+    void applyBatch(CommittedBatch batch) {
+        try (BatchWriter writer = new BatchWriter(storage, config.valueSizeMax())) {
+            idempotency.stageExpiries(writer.batch);
+            for (CommittedBatch.Transaction t : batch.transactions()) {
+                CommitResult result = t.result(batch.version());
+                byte[] stamp = result.versionstamp();
+                for (dev.txkv.spi.Mutation m : t.mutations()) {
+                    writer.apply(m, stamp);
+                }
+                if (t.idempotencyId() != null) {
+                    idempotency.stage(t.idempotencyId(), result, batch.commitTimeMs(), writer.batch);
+                }
+            }
+            writer.batch.put(storage.meta, Storage.META_VERSION, Storage.versionBytes(batch.version()));
+            long start = System.nanoTime();
+            storage.write(writer.batch);
+            stats.recordBatch(batch.transactions().size(), System.nanoTime() - start);
+            idempotency.publish(batch);
+            publish(batch.version(), writer);
+        } catch (org.rocksdb.RocksDBException e) {
+            throw Storage.ioError("commit batch", e);
         }
     }
 
@@ -342,6 +374,7 @@ public final class Engine implements Backend {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        log.close();
         watches.failAll(new TxkvException(ErrorCode.DATABASE_CLOSED));
         completions.shutdown();
         try {

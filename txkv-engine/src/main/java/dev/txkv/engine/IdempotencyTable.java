@@ -64,10 +64,9 @@ final class IdempotencyTable {
     }
 
     /** Resolve thread: notes a commit with this id, visible to {@link #lookup} at once. */
-    Object entry(byte[] id, CommitResult result, long nowMs) {
+    void entry(byte[] id, CommitResult result, long nowMs) {
         Entry e = new Entry(ByteBuffer.wrap(id.clone()), result, nowMs);
         inFlight.put(e.id(), e);
-        return e;
     }
 
     /** Log thread: puts an outcome into the commit's write batch. */
@@ -78,19 +77,24 @@ final class IdempotencyTable {
     }
 
     /**
-     * Makes staged outcomes visible after their batch is durable, and expires the oldest
-     * entries (deleted with the next batch, best effort: a crash only delays it).
+     * Makes the outcomes of an applied batch visible as durable, and expires the oldest entries
+     * (deleted with the next batch, best effort: a crash only delays it).
      */
-    void publish(java.util.List<Object> staged, long nowMs) {
-        for (Object o : staged) {
-            Entry e = (Entry) o;
+    void publish(CommittedBatch batch) {
+        for (CommittedBatch.Transaction t : batch.transactions()) {
+            if (t.idempotencyId() == null) {
+                continue;
+            }
+            Entry e = new Entry(ByteBuffer.wrap(t.idempotencyId().clone()), t.result(batch.version()),
+                    batch.commitTimeMs());
             Entry previous = byId.put(e.id(), e);
-            inFlight.remove(e.id(), e);
+            inFlight.remove(e.id());
             if (previous != null) {
                 byAge.remove(previous);
             }
             byAge.add(e);
         }
+        long nowMs = batch.commitTimeMs();
         while (!byAge.isEmpty() && (byAge.size() > ENTRIES_MAX || byAge.peekFirst().timeMs() < nowMs - RETENTION_MS)) {
             Entry old = byAge.pollFirst();
             byId.remove(old.id());
