@@ -29,6 +29,7 @@ import java.util.List;
  *              u8   type (FoundationDB's code: 0 set, 1 clear range, 2.. atomic)
  *              u32  key length, then the key
  *              u32  param length, then the param
+ *   last       u32  CRC32C of everything before it
  * </pre>
  */
 record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Transaction> transactions) {
@@ -45,7 +46,7 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
     }
 
     byte[] encode() {
-        int size = 22;
+        int size = 22 + 4;
         for (Transaction t : transactions) {
             size += 2 + 1 + (t.idempotencyId() == null ? 0 : t.idempotencyId().length) + 4;
             for (Mutation m : t.mutations()) {
@@ -67,12 +68,23 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
                 b.put((byte) m.type()).putInt(m.key().length).put(m.key()).putInt(param.length).put(param);
             }
         }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b.array(), 0, b.position());
+        b.putInt((int) crc.getValue());
         return b.array();
     }
 
     static CommittedBatch decode(byte[] bytes) {
+        if (bytes.length < 26) {
+            throw corrupt("truncated");
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes, 0, bytes.length - 4);
+        if ((int) crc.getValue() != ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt()) {
+            throw corrupt("checksum mismatch");
+        }
         try {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
+            ByteBuffer b = ByteBuffer.wrap(bytes, 0, bytes.length - 4);
             if (b.get() != MAGIC || b.get() != FORMAT) {
                 throw corrupt("unknown magic or format");
             }
