@@ -69,13 +69,17 @@ final class FakeServer implements AutoCloseable {
     }
 
     /** Cuts every connection at once, as a crashed server would. */
-    void kill() throws InterruptedException {
+    void kill() {
         server.shutdownNow();
-        server.awaitTermination(5, TimeUnit.SECONDS);
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         kill();
     }
 

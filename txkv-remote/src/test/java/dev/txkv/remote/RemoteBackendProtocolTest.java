@@ -43,7 +43,7 @@ class RemoteBackendProtocolTest {
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
+    void stop() {
         if (backend != null) {
             backend.close();
         }

@@ -88,7 +88,7 @@ public abstract class DatabaseContract {
         prefix = b(info.getTestMethod().map(m -> m.getName()).orElse("test") + "/");
     }
 
-    // ------------------------------------------------------------------ helpers
+    // ------------------------------------------------------------------ keys, values, assertions
 
     /** {@code name} under this test's prefix. */
     protected byte[] k(String name) {
