@@ -30,9 +30,11 @@ import picocli.CommandLine.Parameters;
  * beside its figures, so results can be reproduced.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Embedded benchmarks: reads, writes, latency, resolver, memory.")
+        description = {"Benchmarks: embedded by default, or against a server with --cluster.",
+            "Workloads: reads, writes, latency, grv, rmw, matrix (grv, reads, writes, rmw at 1, 16, 256 clients),",
+            "resolver and memory (embedded only), all."})
 public final class EmbeddedBench implements Callable<Integer> {
-    @Parameters(index = "0", description = "reads | writes | latency | resolver | memory | all")
+    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all")
     String workload;
 
     @Option(names = "--threads", description = "Concurrent clients (default: reads 2, writes 256, latency 1).")
@@ -56,6 +58,9 @@ public final class EmbeddedBench implements Callable<Integer> {
     @Option(names = "--no-fsync", description = "Turn fsync off (not durable; for comparison only).")
     boolean noFsync;
 
+    @Option(names = "--cluster", description = "Benchmark a running server (host:port[,...]) instead of an embedded database.")
+    String cluster;
+
     private static final int VALUE_BYTES = 100;
 
     @Override
@@ -67,6 +72,12 @@ public final class EmbeddedBench implements Callable<Integer> {
                 return withDatabase(db -> writes(db, threads == null ? 256 : threads));
             case "latency":
                 return withDatabase(db -> writes(db, threads == null ? 1 : threads));
+            case "grv":
+                return withDatabase(db -> readVersions(db, threads == null ? 16 : threads));
+            case "rmw":
+                return withDatabase(db -> readModifyWrite(db, threads == null ? 16 : threads));
+            case "matrix":
+                return withDatabase(this::matrix);
             case "resolver":
                 resolver();
                 return 0;
@@ -89,6 +100,12 @@ public final class EmbeddedBench implements Callable<Integer> {
     }
 
     private int withDatabase(Body body) throws Exception {
+        if (cluster != null) {
+            try (Database db = Txkv.open(cluster)) {
+                body.run(db);
+            }
+            return 0;
+        }
         Path data = dir != null ? dir : Files.createTempDirectory("txkv-bench");
         TxkvConfig config = new TxkvConfig().durable(!noFsync);
         Engine engine = Engine.open(data, config);
@@ -139,9 +156,15 @@ public final class EmbeddedBench implements Callable<Integer> {
     }
 
     private void reads(Database db, int clients) throws Exception {
+        reads(db, clients, true);
+    }
+
+    private void reads(Database db, int clients, boolean loadFirst) throws Exception {
         System.out.printf("reads: %d clients, %d point reads per read-only transaction, %,d keys, %d s (+%d s warm-up)%n",
                 clients, readsPerTransaction, keys, seconds, warmupSeconds);
-        load(db, keys);
+        if (loadFirst) {
+            load(db, keys);
+        }
         LongAdder reads = new LongAdder();
         Recorder latency = new Recorder(3);
         runClients(clients, () -> {
@@ -174,6 +197,62 @@ public final class EmbeddedBench implements Callable<Integer> {
             latency.recordValue((System.nanoTime() - start) / 1000);
             commits.increment();
         }, commits, latency, "commits/s", "commit latency");
+    }
+
+    private void readVersions(Database db, int clients) throws Exception {
+        System.out.printf("grv: %d clients, one read version per transaction, %d s (+%d s warm-up)%n", clients, seconds,
+                warmupSeconds);
+        LongAdder count = new LongAdder();
+        Recorder latency = new Recorder(3);
+        runClients(clients, () -> {
+            long start = System.nanoTime();
+            try (dev.txkv.Transaction tr = db.createTransaction()) {
+                tr.getReadVersion().join();
+            }
+            latency.recordValue((System.nanoTime() - start) / 1000);
+            count.increment();
+        }, count, latency, "read versions/s", "read version latency");
+    }
+
+    /** Ten keys read and rewritten in one transaction, over 100,000 keys: little contention. */
+    private void readModifyWrite(Database db, int clients) throws Exception {
+        System.out.printf("rmw: %d clients, 10-key read-modify-write transactions over %,d keys, %d s (+%d s warm-up)%n",
+                clients, keys, seconds, warmupSeconds);
+        LongAdder commits = new LongAdder();
+        Recorder latency = new Recorder(3);
+        byte[] value = new byte[VALUE_BYTES];
+        runClients(clients, () -> {
+            ThreadLocalRandom r = ThreadLocalRandom.current();
+            long start = System.nanoTime();
+            db.run(tr -> {
+                List<java.util.concurrent.CompletableFuture<byte[]>> reads = new ArrayList<>(10);
+                byte[][] ks = new byte[10][];
+                for (int i = 0; i < 10; i++) {
+                    ks[i] = key(r.nextInt(keys));
+                    reads.add(tr.get(ks[i]));
+                }
+                for (int i = 0; i < 10; i++) {
+                    byte[] old = reads.get(i).join();
+                    byte[] next = old == null ? value.clone() : old.clone();
+                    next[0]++;
+                    tr.set(ks[i], next);
+                }
+                return null;
+            });
+            latency.recordValue((System.nanoTime() - start) / 1000);
+            commits.increment();
+        }, commits, latency, "commits/s", "10-key read-modify-write latency");
+    }
+
+    /** Every network workload at 1, 16 and 256 clients; each RESULT line names its settings. */
+    private void matrix(Database db) throws Exception {
+        load(db, keys);
+        for (int clients : new int[] {1, 16, 256}) {
+            readVersions(db, clients);
+            reads(db, clients, false);
+            writes(db, clients);
+            readModifyWrite(db, clients);
+        }
     }
 
     private interface Op {
@@ -216,8 +295,8 @@ public final class EmbeddedBench implements Callable<Integer> {
         for (Thread t : workers) {
             t.join(10_000);
         }
-        System.out.printf("RESULT %,.0f %s; %s p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
-                total / elapsed, unit, latencyName, h.getValueAtPercentile(50) / 1000.0,
+        System.out.printf("RESULT %s%d clients: %,.0f %s; %s p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
+                cluster == null ? "embedded, " : "server " + cluster + ", ", clients, total / elapsed, unit, latencyName, h.getValueAtPercentile(50) / 1000.0,
                 h.getValueAtPercentile(99) / 1000.0, h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
     }
 
