@@ -96,6 +96,7 @@ public final class TxkvServer implements AutoCloseable {
      *     data_directory_locked (4201) when another process has it
      */
     public static TxkvServer start(ServerConfig config) throws IOException {
+        GrpcLogging.quietMalformedRequestTraces();
         Engine engine = Engine.open(config.dataDir(), config.txkvConfig());
         TxkvServer server = new TxkvServer(config, engine);
         try {
