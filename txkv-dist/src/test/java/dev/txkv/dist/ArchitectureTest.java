@@ -34,7 +34,12 @@ class ArchitectureTest {
     private static final String CLI = "dev.txkv.cli..";
     private static final String EXAMPLES = "dev.txkv.examples..";
     private static final String BENCH = "dev.txkv.bench..";
+    private static final String SERVER = "dev.txkv.server..";
+    private static final String REMOTE = "dev.txkv.remote..";
+    private static final String PROTO = "dev.txkv.proto..";
     private static final String[] LAYERS = {"dev.txkv.tuple..", "dev.txkv.subspace..", "dev.txkv.directory.."};
+    private static final String[] TOOLKIT = {"dev.txkv.queue..", "dev.txkv.outbox..", "dev.txkv.idempotency..",
+        "dev.txkv.lease..", "dev.txkv.saga.."};
 
     @ArchTest
     static final ArchRule apiDependsOnNoOtherTxkvPackage = noClasses()
@@ -52,7 +57,8 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule engineDependsNeitherOnClientNorOnWhatIsBuiltOnTop = noClasses()
             .that().resideInAPackage(ENGINE)
-            .should().dependOnClassesThat().resideInAnyPackage(concat(LAYERS, CLIENT, CLI, EXAMPLES, BENCH))
+            .should().dependOnClassesThat().resideInAnyPackage(
+                    concat(concat(LAYERS, TOOLKIT), CLIENT, CLI, EXAMPLES, BENCH, SERVER, REMOTE, PROTO))
             .because("the engine serves any client through the SPI; Txkv.openEmbedded joins the two at run time")
             .allowEmptyShould(true);
 
@@ -64,9 +70,30 @@ class ArchitectureTest {
             .allowEmptyShould(true);
 
     @ArchTest
+    static final ArchRule toolkitUsesOnlyThePublicApiAndLayers = noClasses()
+            .that().resideInAnyPackage(TOOLKIT)
+            .should().dependOnClassesThat(txkvPackagesExcept(concat(concat(LAYERS, TOOLKIT), API)))
+            .because("the microservice toolkit is layers too: ordinary code on the public API")
+            .allowEmptyShould(true);
+
+    @ArchTest
+    static final ArchRule remoteClientDependsOnlyOnTheApiAndTheProtocol = noClasses()
+            .that().resideInAPackage(REMOTE)
+            .should().dependOnClassesThat(txkvPackagesExcept(API, SPI, PROTO, REMOTE))
+            .because("the remote client needs nothing but the API and the wire protocol; never the server")
+            .allowEmptyShould(true);
+
+    @ArchTest
+    static final ArchRule protocolDependsOnNothingOfTxkv = noClasses()
+            .that().resideInAPackage(PROTO)
+            .should().dependOnClassesThat(txkvPackagesExcept(PROTO))
+            .because("the generated protocol classes are shared by server, client and other languages")
+            .allowEmptyShould(true);
+
+    @ArchTest
     static final ArchRule cliNeverDependsOnTheEngine = noClasses()
             .that().resideInAPackage(CLI)
-            .should().dependOnClassesThat().resideInAnyPackage(ENGINE, EXAMPLES, BENCH)
+            .should().dependOnClassesThat().resideInAnyPackage(ENGINE, SERVER, EXAMPLES, BENCH)
             .because("the launcher talks to databases through the API; other modules contribute subcommands to it");
 
     @ArchTest
