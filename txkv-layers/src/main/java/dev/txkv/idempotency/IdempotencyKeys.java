@@ -28,6 +28,10 @@ import java.util.function.Function;
  * I + (bucket, id) → (response, recordedAtMs)
  * </pre>
  *
+ * Bucket {@code b} holds entries recorded in {@code [b·width, (b+1)·width)}; all of them have
+ * expired once {@code now - ttl >= (b+1)·width}, so the live buckets are those from
+ * {@code floor((now - ttl) / width)} on.
+ *
  * <ul>
  *   <li><b>Expiry is a range clear.</b> Entries sort by bucket first, so every bucket older
  *       than the time-to-live is the single range {@code [I + (), I + (oldestLiveBucket))}. An
@@ -83,9 +87,9 @@ public final class IdempotencyKeys {
     public CompletableFuture<Optional<byte[]>> lookup(ReadTransaction tr, String id) {
         checkId(id);
         long now = clock.millis();
-        long current = now / bucketWidthMs;
+        long current = Math.floorDiv(now, bucketWidthMs);
         List<CompletableFuture<byte[]>> reads = new ArrayList<>();
-        for (long bucket = current - liveBuckets() + 1; bucket <= current + 1; bucket++) {
+        for (long bucket = firstLiveBucket(now); bucket <= current + 1; bucket++) {
             reads.add(tr.get(root.pack(Tuple.from(bucket, id))));
         }
         return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])).thenApply(ignored -> {
@@ -110,7 +114,7 @@ public final class IdempotencyKeys {
             throw new IllegalArgumentException("response of " + stored.length + " bytes exceeds " + RESPONSE_BYTES_MAX);
         }
         long now = clock.millis();
-        tr.set(root.pack(Tuple.from(now / bucketWidthMs, id)), Tuple.from(stored, now).pack());
+        tr.set(root.pack(Tuple.from(Math.floorDiv(now, bucketWidthMs), id)), Tuple.from(stored, now).pack());
     }
 
     /**
@@ -133,17 +137,23 @@ public final class IdempotencyKeys {
         return db.run(tr -> execute(tr, id, effect));
     }
 
-    /** Clears every bucket older than the time-to-live: one range clear. */
+    /** Clears every bucket whose entries have all outlived the time-to-live: one range clear. */
     public void expire(Database db) {
-        long oldestLive = clock.millis() / bucketWidthMs - liveBuckets() + 1;
+        long oldestLive = firstLiveBucket(clock.millis());
         db.run(tr -> {
             tr.clear(root.range().begin, root.pack(Tuple.from(oldestLive)));
             return null;
         });
     }
 
+    /** The oldest bucket that may hold an entry recorded less than ttl ago. */
+    private long firstLiveBucket(long nowMs) {
+        return Math.floorDiv(nowMs - ttlMs, bucketWidthMs);
+    }
+
+    /** Buckets a lookup reads: the live ones, the current one and the next. */
     private long liveBuckets() {
-        return (ttlMs + bucketWidthMs - 1) / bucketWidthMs + 1;
+        return (ttlMs + bucketWidthMs - 1) / bucketWidthMs + 2;
     }
 
     private static void checkId(String id) {
