@@ -1,0 +1,104 @@
+"""HTTP/JSON transport: one keep-alive connection per thread, errors as TxkvError."""
+import http.client
+import json
+import threading
+import urllib.parse
+
+from .errors import TxkvError
+
+CONNECTION_FAILED = 1038
+COMMIT_UNKNOWN_RESULT = 1021
+
+
+class Transport:
+    """Sends requests to one gateway; safe to share between threads."""
+
+    def __init__(self, url, timeout_s):
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "") or not parsed.hostname:
+            raise ValueError(f"expected a URL like http://127.0.0.1:4501, not {url!r}")
+        self.host = parsed.hostname
+        self.port = parsed.port or 80
+        self.base_path = parsed.path.rstrip("/")
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+
+    def _connection(self, timeout_s):
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout_s)
+            self._local.connection = connection
+        connection.timeout = timeout_s
+        if connection.sock is not None:
+            connection.sock.settimeout(timeout_s)
+        return connection
+
+    def _drop_connection(self):
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()
+
+    def close(self):
+        """Closes this thread's connection (others close when their threads end)."""
+        self._drop_connection()
+
+    def request(self, method, path, body=None, headers=None, may_have_committed=False,
+                timeout_s=None):
+        """Returns (status, headers, body bytes) for 2xx; raises TxkvError otherwise.
+
+        A kept-alive connection the server closed fails on its next use; such a request is
+        sent once more on a new connection, unless it may have committed already.
+        """
+        timeout_s = timeout_s or self.timeout_s
+        reused = getattr(self._local, "connection", None) is not None
+        try:
+            return self._send(method, path, body, headers, timeout_s)
+        except (ConnectionError, http.client.HTTPException, OSError) as failure:
+            self._drop_connection()
+            if reused and not may_have_committed and not isinstance(failure, TimeoutError):
+                try:
+                    return self._send(method, path, body, headers, timeout_s)
+                except (ConnectionError, http.client.HTTPException, OSError) as second:
+                    self._drop_connection()
+                    failure = second
+            raise self._network_error(failure, may_have_committed) from failure
+
+    def _send(self, method, path, body, headers, timeout_s):
+        connection = self._connection(timeout_s)
+        all_headers = {"Accept": "application/json"}
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        connection.request(method, self.base_path + path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        data = response.read()
+        if response.status >= 400:
+            raise self._http_error(response.status, data)
+        return response.status, response.headers, data
+
+    @staticmethod
+    def _http_error(status, data):
+        try:
+            error = json.loads(data)["error"]
+            return TxkvError(error["code"], error["name"], error.get("message", ""),
+                             error.get("retryable", False))
+        except (ValueError, KeyError, TypeError):
+            text = data[:200].decode("utf-8", "replace")
+            return TxkvError(status, "http_error", f"HTTP {status}: {text}", status == 503)
+
+    def _network_error(self, failure, may_have_committed):
+        where = f"http://{self.host}:{self.port}"
+        if may_have_committed:
+            return TxkvError(COMMIT_UNKNOWN_RESULT, "commit_unknown_result",
+                             f"the commit was sent to {where} but its answer was lost "
+                             f"({failure!r}); it may have committed", True)
+        return TxkvError(CONNECTION_FAILED, "connection_failed",
+                         f"cannot reach {where}: {failure!r}", True)
+
+    def call(self, method_name, message, may_have_committed=False, query="", timeout_s=None):
+        """A transcoded RPC: POST /v1/{Method} with a proto3 JSON body; returns the answer."""
+        body = json.dumps(message).encode("utf-8")
+        _, _, data = self.request("POST", f"/v1/{method_name}{query}", body,
+                                  may_have_committed=may_have_committed, timeout_s=timeout_s)
+        return json.loads(data) if data else {}
