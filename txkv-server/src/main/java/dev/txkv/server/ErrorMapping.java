@@ -91,15 +91,27 @@ public final class ErrorMapping {
         Metadata trailers = new Metadata();
         trailers.put(ERROR_CODE, Integer.toString(e.getCode()));
         trailers.put(ERROR_NAME, e.getError().errorName());
-        if (e.getError() == ErrorCode.NOT_COMMITTED && !e.getConflictingKeyRanges().isEmpty()) {
-            ConflictDetails.Builder details = ConflictDetails.newBuilder();
-            for (Range r : e.getConflictingKeyRanges()) {
-                details.addConflictingRanges(KeyRange.newBuilder()
-                        .setBegin(ByteString.copyFrom(r.begin)).setEnd(ByteString.copyFrom(r.end)));
-            }
-            trailers.put(ERROR_DETAILS, details.build().toByteArray());
+        ConflictDetails details = conflictDetails(e);
+        if (details != null) {
+            trailers.put(ERROR_DETAILS, details.toByteArray());
         }
         return trailers;
+    }
+
+    /**
+     * The conflicting read ranges of a not_committed error that reported them, or null: the
+     * details of the {@value #ERROR_DETAILS_TRAILER} trailer and of a CommitMany element's error.
+     */
+    public static ConflictDetails conflictDetails(TxkvException e) {
+        if (e.getError() != ErrorCode.NOT_COMMITTED || e.getConflictingKeyRanges().isEmpty()) {
+            return null;
+        }
+        ConflictDetails.Builder details = ConflictDetails.newBuilder();
+        for (Range r : e.getConflictingKeyRanges()) {
+            details.addConflictingRanges(KeyRange.newBuilder()
+                    .setBegin(ByteString.copyFrom(r.begin)).setEnd(ByteString.copyFrom(r.end)));
+        }
+        return details.build();
     }
 
     /** The gRPC status code that carries {@code error}. */

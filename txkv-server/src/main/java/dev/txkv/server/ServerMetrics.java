@@ -35,6 +35,8 @@ final class ServerMetrics {
     final DistributionSummary commitBytes;
     final DistributionSummary commitMutations;
     final DistributionSummary batchSize;
+    final DistributionSummary getManySize;
+    final DistributionSummary commitManySize;
     private long batchVersion = -1;
     private int batchOrderMax;
 
@@ -59,6 +61,14 @@ final class ServerMetrics {
         batchSize = DistributionSummary.builder("txkv.commit.batch.size")
                 .description("Transactions per commit batch (one fsync), as seen by this server's commits")
                 .publishPercentileHistogram().register(registry);
+        getManySize = callBatchSize("get_many");
+        commitManySize = callBatchSize("commit_many");
+    }
+
+    /** Elements per GetMany or CommitMany call: how much the clients' coalescing saves. */
+    private DistributionSummary callBatchSize(String method) {
+        return DistributionSummary.builder("txkv.rpc.batch.size").tag("method", method)
+                .description("Elements per GetMany or CommitMany call").publishPercentileHistogram().register(registry);
     }
 
     private Timer latency(String name, String description, String operation) {

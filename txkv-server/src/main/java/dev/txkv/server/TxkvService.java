@@ -6,7 +6,15 @@ import dev.txkv.ErrorCode;
 import dev.txkv.KeyValue;
 import dev.txkv.Range;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.CommitManyRequest;
+import dev.txkv.proto.CommitManyResponse;
+import dev.txkv.proto.CommitOutcome;
 import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.ConflictDetails;
+import dev.txkv.proto.ElementError;
+import dev.txkv.proto.GetManyRequest;
+import dev.txkv.proto.GetManyResponse;
+import dev.txkv.proto.GetOutcome;
 import dev.txkv.proto.GetRangeRequest;
 import dev.txkv.proto.GetRangeResponse;
 import dev.txkv.proto.GetReadVersionRequest;
@@ -28,10 +36,12 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -53,6 +63,12 @@ import org.slf4j.LoggerFactory;
  * A commit holds no thread while the commit pipeline works: it answers from the engine's
  * completion thread. A watch holds no thread either; it is counted against
  * {@link ServerConfig#watchStreamsMax()} and removed from the engine when the call is cancelled.
+ *
+ * <p>GetMany and CommitMany carry many Gets or Commits in one call, so that the per-call cost
+ * of gRPC (HTTP/2 frames, headers, a task switch each way) is paid once per batch. Each element
+ * goes through the very code of the single call ({@link #readOne}, {@link #validateCommit}) and
+ * fails on its own; a batch is one executor task, and every commit of a CommitMany is handed
+ * to the engine before any is waited for, so that they can share one commit batch.
  */
 public class TxkvService extends TxkvGrpc.TxkvImplBase {
     private static final Logger log = LoggerFactory.getLogger(TxkvService.class);
@@ -60,6 +76,12 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     static final int RANGE_MESSAGE_ROWS_MAX = 256;
     /** About the most bytes per GetRange message; a single larger row still goes alone. */
     static final int RANGE_MESSAGE_BYTES_MAX = 1 << 20;
+    /**
+     * Most elements of one GetMany or CommitMany. Beyond some hundreds a batch saves no more
+     * per-call overhead, while one huge batch would hold a server thread and the answer of
+     * every element until the slowest is done.
+     */
+    public static final int BATCH_ELEMENTS_MAX = 1_024;
 
     private final Backend backend;
     private final ServerConfig config;
@@ -122,20 +144,69 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void get(GetRequest request, StreamObserver<GetResponse> observer) {
         long start = System.nanoTime();
-        dispatch("Get", observer, () -> {
+        dispatch("Get", observer, () -> readOne(request, start).whenComplete((response, error) -> {
+            if (error != null) {
+                fail("Get", observer, error);
+                return;
+            }
+            observer.onNext(response);
+            observer.onCompleted();
+        }));
+    }
+
+    /**
+     * One Get, checked and read: the path of both Get and every element of GetMany. A check
+     * that fails comes back as a failed future, never as an exception.
+     */
+    private CompletableFuture<GetResponse> readOne(GetRequest request, long start) {
+        byte[] key;
+        long readVersion;
+        try {
             RequestValidator.checkProtocol(request.getProtocolVersion());
-            byte[] key = validator.key(request.getKey());
-            long readVersion = RequestValidator.readVersion(request.getReadVersion());
-            backend.get(key, readVersion).whenComplete((value, error) -> {
-                if (error != null) {
-                    fail("Get", observer, error);
-                    return;
-                }
-                metrics.getLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                GetResponse.Builder response = GetResponse.newBuilder().setPresent(value != null);
-                if (value != null) {
-                    metrics.bytesRead.increment(key.length + value.length);
-                    response.setValue(UnsafeByteOperations.unsafeWrap(value));
+            key = validator.key(request.getKey());
+            readVersion = RequestValidator.readVersion(request.getReadVersion());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return backend.get(key, readVersion).thenApply(value -> {
+            metrics.getLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            GetResponse.Builder response = GetResponse.newBuilder().setPresent(value != null);
+            if (value != null) {
+                metrics.bytesRead.increment(key.length + value.length);
+                // The engine's arrays are never modified after it returns them: no copy needed.
+                response.setValue(UnsafeByteOperations.unsafeWrap(value));
+            }
+            return response.build();
+        });
+    }
+
+    /**
+     * Many Gets in one call and one executor task. The engine answers a point read at once,
+     * so the elements are read one after another on this task; the answer goes out when the
+     * last one is done, in request order.
+     */
+    @Override
+    public void getMany(GetManyRequest request, StreamObserver<GetManyResponse> observer) {
+        long start = System.nanoTime();
+        dispatch("GetMany", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            int n = checkBatchSize("GetMany", request.getRequestsCount());
+            metrics.getManySize.record(n);
+            List<CompletableFuture<GetResponse>> reads = new ArrayList<>(n);
+            for (GetRequest r : request.getRequestsList()) {
+                reads.add(readOne(r, start));
+            }
+            whenAll(reads, "GetMany", observer, () -> {
+                GetManyResponse.Builder response = GetManyResponse.newBuilder();
+                for (CompletableFuture<GetResponse> read : reads) {
+                    GetOutcome.Builder outcome = GetOutcome.newBuilder();
+                    Throwable error = failure(read);
+                    if (error == null) {
+                        outcome.setResponse(read.join());
+                    } else {
+                        outcome.setError(elementError("GetMany", error));
+                    }
+                    response.addResults(outcome);
                 }
                 observer.onNext(response.build());
                 observer.onCompleted();
@@ -197,26 +268,137 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void commit(dev.txkv.proto.CommitRequest request, StreamObserver<CommitResponse> observer) {
         long start = System.nanoTime();
-        dispatch("Commit", observer, () -> {
+        dispatch("Commit", observer, () -> commitOne(validateCommit(request), start).whenComplete((response, error) -> {
+            if (error != null) {
+                fail("Commit", observer, error);
+                return;
+            }
+            observer.onNext(response);
+            observer.onCompleted();
+        }));
+    }
+
+    /** The checks of a Commit, shared by Commit and every element of CommitMany. */
+    private CommitRequest validateCommit(dev.txkv.proto.CommitRequest request) {
+        RequestValidator.checkProtocol(request.getProtocolVersion());
+        return validator.commit(request);
+    }
+
+    /** Hands a checked commit to the engine; the future completes from its completion thread. */
+    private CompletableFuture<CommitResponse> commitOne(CommitRequest commit, long start) {
+        CompletableFuture<CommitResult> result;
+        try {
+            result = backend.commit(commit);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        return result.handle((r, error) -> {
+            long nanos = System.nanoTime() - start;
+            metrics.commitLatency.record(nanos, TimeUnit.NANOSECONDS);
+            logIfSlow(commit, nanos, error);
+            if (error != null) {
+                throw error instanceof CompletionException ? (CompletionException) error : new CompletionException(error);
+            }
+            recordCommit(commit, r);
+            return CommitResponse.newBuilder()
+                    .setVersion(r.version())
+                    .setBatchOrder(r.batchOrder())
+                    .setVersionstamp(ByteString.copyFrom(r.versionstamp()))
+                    .build();
+        });
+    }
+
+    /**
+     * Many Commits in one call. All valid elements are submitted to the engine before any is
+     * waited for, so that they enter its queue together and may share a batch; the answer
+     * goes out when the last is decided. Nothing holds a thread meanwhile.
+     */
+    @Override
+    public void commitMany(CommitManyRequest request, StreamObserver<CommitManyResponse> observer) {
+        long start = System.nanoTime();
+        dispatch("CommitMany", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
-            CommitRequest commit = validator.commit(request);
-            backend.commit(commit).whenComplete((result, error) -> {
-                long nanos = System.nanoTime() - start;
-                metrics.commitLatency.record(nanos, TimeUnit.NANOSECONDS);
-                logIfSlow(commit, nanos, error);
-                if (error != null) {
-                    fail("Commit", observer, error);
-                    return;
+            int n = checkBatchSize("CommitMany", request.getRequestsCount());
+            metrics.commitManySize.record(n);
+            List<CompletableFuture<CommitResponse>> commits = new ArrayList<>(n);
+            for (dev.txkv.proto.CommitRequest r : request.getRequestsList()) {
+                CompletableFuture<CommitResponse> commit;
+                try {
+                    commit = commitOne(validateCommit(r), start);
+                } catch (RuntimeException e) {
+                    commit = CompletableFuture.failedFuture(e);
                 }
-                recordCommit(commit, result);
-                observer.onNext(CommitResponse.newBuilder()
-                        .setVersion(result.version())
-                        .setBatchOrder(result.batchOrder())
-                        .setVersionstamp(ByteString.copyFrom(result.versionstamp()))
-                        .build());
+                commits.add(commit);
+            }
+            whenAll(commits, "CommitMany", observer, () -> {
+                CommitManyResponse.Builder response = CommitManyResponse.newBuilder();
+                for (CompletableFuture<CommitResponse> commit : commits) {
+                    CommitOutcome.Builder outcome = CommitOutcome.newBuilder();
+                    Throwable error = failure(commit);
+                    if (error == null) {
+                        outcome.setResponse(commit.join());
+                    } else {
+                        outcome.setError(elementError("CommitMany", error));
+                    }
+                    response.addResults(outcome);
+                }
+                observer.onNext(response.build());
                 observer.onCompleted();
             });
         });
+    }
+
+    private static int checkBatchSize(String method, int n) {
+        if (n > BATCH_ELEMENTS_MAX) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, method + " of " + n
+                    + " requests exceeds the limit of " + BATCH_ELEMENTS_MAX + " per call; send several calls");
+        }
+        return n;
+    }
+
+    /**
+     * Runs {@code then} once every future is done (at once when all already are), on the
+     * thread that completes the last one. A failure inside {@code then} would otherwise be
+     * lost on an engine thread, leaving the call without an answer.
+     */
+    private void whenAll(List<? extends CompletableFuture<?>> futures, String method, StreamObserver<?> observer,
+            Runnable then) {
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).whenComplete((ignored, error) -> {
+            try {
+                then.run();
+            } catch (Throwable t) {
+                fail(method, observer, t);
+            }
+        });
+    }
+
+    /** The failure of a completed future, or null when it succeeded. */
+    private static Throwable failure(CompletableFuture<?> future) {
+        if (!future.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            future.join();
+            return null;
+        } catch (CompletionException | CancellationException e) {
+            return e;
+        }
+    }
+
+    /** What a single call would have put into its status and trailers, as one element's error. */
+    private ElementError elementError(String method, Throwable error) {
+        TxkvException e = ErrorMapping.toTxkvException(error);
+        metrics.rpcError(method, e);
+        if (e.getError() == ErrorCode.INTERNAL_ERROR) {
+            log.error("{} element failed", method, error);
+        }
+        ElementError.Builder b = ElementError.newBuilder().setCode(e.getCode()).setName(e.getError().errorName())
+                .setMessage(e.getMessage() == null ? e.getError().description() : e.getMessage());
+        ConflictDetails details = ErrorMapping.conflictDetails(e);
+        if (details != null) {
+            b.setConflict(details);
+        }
+        return b.build();
     }
 
     private void recordCommit(CommitRequest commit, CommitResult result) {
