@@ -127,6 +127,7 @@ public final class Consumer {
     /**
      * Records that every event up to {@code position} is processed. Never moves the cursor
      * backwards: the byte-wise maximum is kept ({@code BYTE_MAX}, which also adds no conflict).
+     * Committing for a removed consumer registers it again.
      */
     public void commit(Versionstamp position) {
         feed.database().run(tr -> {

@@ -88,7 +88,9 @@ public final class Outbox {
 
     /**
      * Publishes an event in the caller's transaction. It becomes visible to consumers when that
-     * transaction commits, at a position after every event committed before it.
+     * transaction commits, at a position after every event committed before it. The writes are
+     * blind, so a retry after {@code commit_unknown_result} would publish twice: give such
+     * transactions {@code tr.options().setAutomaticIdempotency()}.
      */
     public void publish(Transaction tr, String key, String type, byte[] payload) {
         checkName(key, "key");

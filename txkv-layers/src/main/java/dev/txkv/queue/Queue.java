@@ -132,6 +132,10 @@ public final class Queue {
      * Enqueues {@code payload} in the caller's transaction: it becomes visible to consumers
      * once that transaction commits and {@code delay} has passed, and never if it aborts.
      *
+     * <p>The write is blind (a versionstamped key), so a retry after {@code commit_unknown_result}
+     * would enqueue a second copy: give such transactions
+     * {@code tr.options().setAutomaticIdempotency()}.
+     *
      * @param priority 0 (served first) to {@code priorityLevels - 1}
      * @param delay how long after now the item vests; zero for at once
      */
@@ -475,8 +479,8 @@ public final class Queue {
         }
     }
 
+    /** The first key after {@code key}: partitions strictly after the last one served. */
     private static byte[] keyAfter(byte[] key) {
-        byte[] out = Arrays.copyOf(key, key.length + 1);
-        return out;
+        return Arrays.copyOf(key, key.length + 1);
     }
 }
