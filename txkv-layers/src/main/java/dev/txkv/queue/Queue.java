@@ -423,7 +423,7 @@ public final class Queue {
         });
     }
 
-    // --- helpers ---------------------------------------------------------------------------
+    // --- lease checks, dead letters and argument checks ------------------------------------
 
     /**
      * The item's record if {@code lease} holds it; null if it is gone after an attempt that may
