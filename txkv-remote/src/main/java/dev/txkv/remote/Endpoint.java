@@ -26,6 +26,12 @@ final class Endpoint {
     private final long backoffMaxNanos;
     private int failures;
     private long nextReconnectNanos;
+    /** Coalesces Gets into GetMany calls; set once by {@link RemoteBackend}. */
+    Coalescer<dev.txkv.proto.GetRequest, dev.txkv.proto.GetResponse> reads;
+    /** Coalesces Commits into CommitMany calls; set once by {@link RemoteBackend}. */
+    Coalescer<dev.txkv.proto.CommitRequest, dev.txkv.proto.CommitResponse> commits;
+    /** The server answered a batch call with UNIMPLEMENTED (an older server): send single calls only. */
+    volatile boolean batchUnsupported;
 
     Endpoint(ServerAddress address, RemoteSettings settings) {
         this.address = address;

@@ -5,6 +5,7 @@ import dev.txkv.ErrorCode;
 import dev.txkv.Range;
 import dev.txkv.TxkvException;
 import dev.txkv.proto.ConflictDetails;
+import dev.txkv.proto.ElementError;
 import dev.txkv.proto.KeyRange;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -83,13 +84,33 @@ final class GrpcErrors {
             return new TxkvException(ErrorCode.INTERNAL_ERROR,
                     "Server " + server + " sent an unreadable error code '" + codeText + "': " + status.getDescription());
         }
+        return serverError(code, trailers.get(ERROR_NAME), status.getDescription(), conflictRanges(trailers), server);
+    }
+
+    /**
+     * The error of one element of GetMany or CommitMany: the same exception a failed single
+     * call with these trailers would have given.
+     */
+    static TxkvException elementError(ElementError e, ServerAddress server) {
+        List<Range> ranges = List.of();
+        if (e.hasConflict()) {
+            ranges = new ArrayList<>();
+            for (KeyRange r : e.getConflict().getConflictingRangesList()) {
+                ranges.add(new Range(r.getBegin().toByteArray(), r.getEnd().toByteArray()));
+            }
+        }
+        return serverError(e.getCode(), e.getName(), e.getMessage().isEmpty() ? null : e.getMessage(), ranges, server);
+    }
+
+    private static TxkvException serverError(int code, String name, String serverDescription, List<Range> conflicts,
+            ServerAddress server) {
         ErrorCode error = ErrorCode.of(code);
-        String description = status.getDescription() == null ? error.description() : status.getDescription();
+        String description = serverDescription == null ? error.description() : serverDescription;
         if (error.code() != code) {
             // A code this client does not know (a newer server): keep its number and name visible.
-            description = "server error " + code + " " + trailers.get(ERROR_NAME) + ": " + description;
+            description = "server error " + code + " " + name + ": " + description;
         }
-        return new TxkvException(error, description + " (server " + server + ")", null, conflictRanges(trailers));
+        return new TxkvException(error, description + " (server " + server + ")", null, conflicts);
     }
 
     private static List<Range> conflictRanges(Metadata trailers) {

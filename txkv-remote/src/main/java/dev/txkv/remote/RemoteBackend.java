@@ -4,7 +4,11 @@ import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
 import dev.txkv.KeyValue;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.CommitManyRequest;
+import dev.txkv.proto.CommitManyResponse;
 import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.GetManyRequest;
+import dev.txkv.proto.GetManyResponse;
 import dev.txkv.proto.GetRangeRequest;
 import dev.txkv.proto.GetRangeResponse;
 import dev.txkv.proto.GetReadVersionRequest;
@@ -54,10 +58,31 @@ import org.slf4j.LoggerFactory;
  *       loss of the call leaves the outcome unknown: commit_unknown_result (1021). Idempotency
  *       ids make the retry of such a commit safe.</li>
  *   <li>Every call but a watch has a deadline ({@link RemoteSettings}).</li>
+ *   <li>Concurrent gets and commits to one server are coalesced ({@link Coalescer}): while
+ *       fewer than {@value #BATCH_CALLS_IN_FLIGHT} batch calls are outstanding to the server a
+ *       request goes out at once (alone, as a plain Get or Commit); otherwise it waits for the
+ *       next call to return and goes out with everything else queued meanwhile, as one GetMany
+ *       or CommitMany. Per-call gRPC overhead, not the engine, limits a busy client otherwise.
+ *       Every element keeps the error semantics of its single call: a server error is that
+ *       element's alone, and a failed batch call fails each element exactly as its own call's
+ *       failure would have (1026 for reads, retried elsewhere; 1021 for commits that may have
+ *       been sent).</li>
  * </ul>
  */
 public final class RemoteBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteBackend.class);
+    /** Batch calls to one server before further requests queue; two keep the pipe full. */
+    static final int BATCH_CALLS_IN_FLIGHT = 2;
+    /** Most gets per GetMany; their values (at most 100,000 bytes each) must fit one answer. */
+    static final int READ_BATCH_MAX = 128;
+    /** Most commits per CommitMany. */
+    static final int COMMIT_BATCH_MAX = 256;
+    /** About the most bytes of one batch request, well below the server's 16 MiB message limit. */
+    static final int BATCH_BYTES_MAX = 4 << 20;
+    /** A commit larger than this goes alone, as a plain Commit, so that it never delays a batch. */
+    static final int COMMIT_ALONE_BYTES = 1 << 20;
+    /** Room per element in a GetMany answer: the largest value plus framing. */
+    private static final int READ_ANSWER_BYTES_MAX = 110_000;
 
     private final List<Endpoint> endpoints;
     private final RemoteSettings settings;
@@ -69,8 +94,14 @@ public final class RemoteBackend implements Backend {
     private RemoteBackend(List<ServerAddress> servers, RemoteSettings settings) {
         this.settings = settings;
         List<Endpoint> list = new ArrayList<>(servers.size());
+        int readBatchMax = Math.max(1, Math.min(READ_BATCH_MAX, settings.maxInboundMessageBytes() / READ_ANSWER_BYTES_MAX));
         for (ServerAddress a : servers) {
-            list.add(new Endpoint(a, settings));
+            Endpoint e = new Endpoint(a, settings);
+            e.reads = new Coalescer<>(BATCH_CALLS_IN_FLIGHT, readBatchMax, BATCH_BYTES_MAX,
+                    (batch, done) -> sendReads(e, batch, done));
+            e.commits = new Coalescer<>(BATCH_CALLS_IN_FLIGHT, COMMIT_BATCH_MAX, BATCH_BYTES_MAX,
+                    (batch, done) -> sendCommits(e, batch, done));
+            list.add(e);
         }
         this.endpoints = List.copyOf(list);
     }
@@ -111,11 +142,9 @@ public final class RemoteBackend implements Backend {
     public CompletableFuture<byte[]> get(byte[] key, long readVersion) {
         GetRequest request = GetRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
                 .setKey(ByteString.copyFrom(key)).setReadVersion(readVersion).build();
-        return withFailover(GrpcErrors.Call.READ, e -> {
-            Unary<GetResponse> call = new Unary<>();
-            e.stub(settings.requestTimeout()).get(request, call);
-            return call.future.thenApply(r -> r.getPresent() ? r.getValue().toByteArray() : null);
-        });
+        int bytes = request.getSerializedSize();
+        return withFailover(GrpcErrors.Call.READ, e -> e.reads.submit(request, bytes)
+                .thenApply(r -> r.getPresent() ? r.getValue().toByteArray() : null));
     }
 
     @Override
@@ -231,14 +260,15 @@ public final class RemoteBackend implements Backend {
     private void commitAttempt(dev.txkv.proto.CommitRequest message, int index, int tried,
             CompletableFuture<CommitResult> result) {
         Endpoint e = endpoints.get(Math.floorMod(index, endpoints.size()));
-        Unary<CommitResponse> call = new Unary<>();
+        CompletableFuture<CommitResponse> call;
         try {
             e.beforeCall();
-            e.stub(settings.commitTimeout()).commit(message, call);
+            int bytes = message.getSerializedSize();
+            call = bytes > COMMIT_ALONE_BYTES ? commitAlone(e, message) : e.commits.submit(message, bytes);
         } catch (RuntimeException ex) {
-            call.future.completeExceptionally(ex);
+            call = CompletableFuture.failedFuture(ex);
         }
-        call.future.whenComplete((response, error) -> {
+        call.whenComplete((response, error) -> {
             if (error == null) {
                 e.answered();
                 result.complete(ProtoCodec.commitResult(response));
@@ -257,6 +287,144 @@ public final class RemoteBackend implements Backend {
                 result.completeExceptionally(m.error());
             }
         });
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    private CompletableFuture<CommitResponse> commitAlone(Endpoint e, dev.txkv.proto.CommitRequest message) {
+        Unary<CommitResponse> call = new Unary<>();
+        e.stub(settings.commitTimeout()).commit(message, call);
+        return call.future;
+    }
+
+    /**
+     * Sends a batch of gets: one alone as a plain Get, more as one GetMany. A failed GetMany
+     * fails each element with the call's raw failure, which its caller maps as a failed Get.
+     */
+    private void sendReads(Endpoint e, List<Coalescer.Element<GetRequest, GetResponse>> batch, Runnable done) {
+        if (batch.size() == 1 || e.batchUnsupported) {
+            sendAlone(batch, done, element -> {
+                Unary<GetResponse> call = new Unary<>();
+                e.stub(settings.requestTimeout()).get(element.request, call);
+                return call.future;
+            });
+            return;
+        }
+        GetManyRequest.Builder request = GetManyRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION);
+        for (Coalescer.Element<GetRequest, GetResponse> element : batch) {
+            request.addRequests(element.request);
+        }
+        Unary<GetManyResponse> call = new Unary<>();
+        e.stub(settings.requestTimeout()).getMany(request.build(), call);
+        call.future.whenComplete((response, error) -> {
+            if (error != null && unimplemented(error)) {
+                e.batchUnsupported = true;
+                sendReads(e, batch, done);
+                return;
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                CompletableFuture<GetResponse> future = batch.get(i).future;
+                if (error != null) {
+                    future.completeExceptionally(error);
+                } else if (i >= response.getResultsCount()) {
+                    future.completeExceptionally(new TxkvException(ErrorCode.INTERNAL_ERROR,
+                            "Server " + e.address() + " answered " + response.getResultsCount() + " of " + batch.size() + " reads"));
+                } else if (response.getResults(i).hasError()) {
+                    future.completeExceptionally(GrpcErrors.elementError(response.getResults(i).getError(), e.address()));
+                } else {
+                    future.complete(response.getResults(i).getResponse());
+                }
+            }
+            done.run();
+        });
+    }
+
+    /**
+     * Sends a batch of commits: one alone as a plain Commit, more as one CommitMany. A failed
+     * CommitMany fails each element with the call's raw failure, which its caller maps exactly
+     * as a failed Commit: commit_unknown_result unless the request was provably never sent.
+     */
+    private void sendCommits(Endpoint e, List<Coalescer.Element<dev.txkv.proto.CommitRequest, CommitResponse>> batch,
+            Runnable done) {
+        if (batch.size() == 1 || e.batchUnsupported) {
+            sendAlone(batch, done, element -> commitAlone(e, element.request));
+            return;
+        }
+        CommitManyRequest.Builder request = CommitManyRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION);
+        for (Coalescer.Element<dev.txkv.proto.CommitRequest, CommitResponse> element : batch) {
+            request.addRequests(element.request);
+        }
+        Unary<CommitManyResponse> call = new Unary<>();
+        e.stub(settings.commitTimeout()).commitMany(request.build(), call);
+        call.future.whenComplete((response, error) -> {
+            if (error != null && unimplemented(error)) {
+                // The server does not know CommitMany and so applied none of it: safe to resend.
+                e.batchUnsupported = true;
+                sendCommits(e, batch, done);
+                return;
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                CompletableFuture<CommitResponse> future = batch.get(i).future;
+                if (error != null) {
+                    future.completeExceptionally(error);
+                } else if (i >= response.getResultsCount()) {
+                    future.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                            "Server " + e.address() + " answered " + response.getResultsCount() + " of " + batch.size()
+                                    + " commits; the transaction may or may not have committed"));
+                } else if (response.getResults(i).hasError()) {
+                    future.completeExceptionally(GrpcErrors.elementError(response.getResults(i).getError(), e.address()));
+                } else {
+                    future.complete(response.getResults(i).getResponse());
+                }
+            }
+            done.run();
+        });
+    }
+
+    /** Sends each element as its own call; the batch is done when all are. */
+    private static <Q, R> void sendAlone(List<Coalescer.Element<Q, R>> batch, Runnable done,
+            Function<Coalescer.Element<Q, R>, CompletableFuture<R>> send) {
+        AtomicInteger left = new AtomicInteger(batch.size());
+        for (Coalescer.Element<Q, R> element : batch) {
+            CompletableFuture<R> call;
+            try {
+                call = send.apply(element);
+            } catch (RuntimeException ex) {
+                call = CompletableFuture.failedFuture(ex);
+            }
+            call.whenComplete((value, error) -> {
+                if (error != null) {
+                    element.future.completeExceptionally(error);
+                } else {
+                    element.future.complete(value);
+                }
+                if (left.decrementAndGet() == 0) {
+                    done.run();
+                }
+            });
+        }
+    }
+
+    /** A batch call refused by a server that predates it: no txkv code, status UNIMPLEMENTED. */
+    private static boolean unimplemented(Throwable error) {
+        Throwable t = GrpcErrors.unwrap(error);
+        if (!(t instanceof io.grpc.StatusRuntimeException)) {
+            return false;
+        }
+        io.grpc.StatusRuntimeException s = (io.grpc.StatusRuntimeException) t;
+        return s.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED
+                && (s.getTrailers() == null || s.getTrailers().get(GrpcErrors.ERROR_CODE) == null);
+    }
+
+    /** Batch calls sent to each server and the elements they carried: {batches, elements} for gets and commits. */
+    Map<String, long[]> batchCounts() {
+        Map<String, long[]> out = new java.util.LinkedHashMap<>();
+        for (Endpoint e : endpoints) {
+            long[] r = e.reads.sent();
+            long[] c = e.commits.sent();
+            out.put(e.address().toString(), new long[] {r[0], r[1], c[0], c[1]});
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- watches

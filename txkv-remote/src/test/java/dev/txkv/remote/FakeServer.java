@@ -1,7 +1,11 @@
 package dev.txkv.remote;
 
+import dev.txkv.proto.CommitManyRequest;
+import dev.txkv.proto.CommitManyResponse;
 import dev.txkv.proto.CommitRequest;
 import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.GetManyRequest;
+import dev.txkv.proto.GetManyResponse;
 import dev.txkv.proto.GetRangeRequest;
 import dev.txkv.proto.GetRangeResponse;
 import dev.txkv.proto.GetReadVersionRequest;
@@ -15,6 +19,7 @@ import dev.txkv.proto.WatchRequest;
 import dev.txkv.proto.WatchResponse;
 import io.grpc.Context;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -48,6 +53,11 @@ final class FakeServer implements AutoCloseable {
         o.onCompleted();
     };
     volatile BiConsumer<WatchRequest, StreamObserver<WatchResponse>> onWatch = (r, o) -> { };
+    /** By default the batch calls are unknown, as on a server that predates them. */
+    volatile BiConsumer<GetManyRequest, StreamObserver<GetManyResponse>> onGetMany =
+            (r, o) -> o.onError(Status.UNIMPLEMENTED.withDescription("GetMany").asRuntimeException());
+    volatile BiConsumer<CommitManyRequest, StreamObserver<CommitManyResponse>> onCommitMany =
+            (r, o) -> o.onError(Status.UNIMPLEMENTED.withDescription("CommitMany").asRuntimeException());
     volatile String statusJson = "{\"fake\":true}";
     private final Server server;
 
@@ -107,6 +117,18 @@ final class FakeServer implements AutoCloseable {
             requests.add(request);
             commitArrived.countDown();
             onCommit.accept(request, out);
+        }
+
+        @Override
+        public void getMany(GetManyRequest request, StreamObserver<GetManyResponse> out) {
+            requests.add(request);
+            onGetMany.accept(request, out);
+        }
+
+        @Override
+        public void commitMany(CommitManyRequest request, StreamObserver<CommitManyResponse> out) {
+            requests.add(request);
+            onCommitMany.accept(request, out);
         }
 
         @Override
