@@ -1,6 +1,7 @@
 """HTTP/JSON transport: one keep-alive connection per thread, errors as TxkvError."""
 import http.client
 import json
+import socket
 import threading
 import urllib.parse
 
@@ -10,10 +11,19 @@ CONNECTION_FAILED = 1038
 COMMIT_UNKNOWN_RESULT = 1021
 
 
+class _NoDelayConnection(http.client.HTTPConnection):
+    """Sends each request at once: http.client writes headers and body separately, and
+    Nagle's algorithm would hold the body back until the server's delayed ACK (~40 ms)."""
+
+    def connect(self):
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class Transport:
     """Sends requests to one gateway; safe to share between threads."""
 
-    def __init__(self, url, timeout_s):
+    def __init__(self, url, timeout_s, keep_alive=False):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "") or not parsed.hostname:
             raise ValueError(f"expected a URL like http://127.0.0.1:4501, not {url!r}")
@@ -21,12 +31,16 @@ class Transport:
         self.port = parsed.port or 80
         self.base_path = parsed.path.rstrip("/")
         self.timeout_s = timeout_s
+        # The JDK's HTTP server (the gateway) leaves Nagle's algorithm on unless started with
+        # -Dsun.net.httpserver.nodelay=true: a reused connection then waits ~40 ms for the
+        # client's delayed ACK on every answer. A new connection per request costs far less.
+        self.keep_alive = keep_alive
         self._local = threading.local()
 
     def _connection(self, timeout_s):
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout_s)
+            connection = _NoDelayConnection(self.host, self.port, timeout=timeout_s)
             self._local.connection = connection
         connection.timeout = timeout_s
         if connection.sock is not None:
@@ -67,12 +81,16 @@ class Transport:
     def _send(self, method, path, body, headers, timeout_s):
         connection = self._connection(timeout_s)
         all_headers = {"Accept": "application/json"}
+        if not self.keep_alive:
+            all_headers["Connection"] = "close"
         if body is not None:
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         connection.request(method, self.base_path + path, body=body, headers=all_headers)
         response = connection.getresponse()
         data = response.read()
+        if not self.keep_alive:
+            self._drop_connection()
         if response.status >= 400:
             raise self._http_error(response.status, data)
         return response.status, response.headers, data
