@@ -170,8 +170,9 @@ class Demo:
 
     def seed(self):
         rng = self.random
-        self.initial_stock = {sku: rng.randint(60, 120) for sku in SKUS}
-        customers = {f"customer-{i:02d}": rng.choice((150, 300, 600, 1200)) for i in range(16)}
+        self.initial_stock = {sku: rng.randint(150, 300) for sku in SKUS}
+        customers = {f"customer-{i:02d}": rng.choice((300, 3000, 6000, 12000))
+                     for i in range(16)}
         customers["merchant"] = 0
         self.initial_accounts = customers
         config = {"skus": {sku: {"stock": self.initial_stock[sku], "price": SKUS[sku]}
@@ -510,7 +511,9 @@ def main(argv=None):
         print(f"txkv demo: {args.jar} is missing: run bin/txkv demo, or mvn package",
               file=sys.stderr)
         return 2
-    # SIGTERM (and SIGHUP) clean up like Ctrl-C does.
+    # SIGTERM and SIGHUP clean up like Ctrl-C does; SIGINT too when started in the background
+    # (where shells ignore it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     demo = Demo(args)
@@ -527,6 +530,8 @@ def main(argv=None):
     finally:
         demo.stop_load.set()
         demo.cleanup(keep=args.keep or code != 0)
+        if args.keep or code != 0:
+            log(f"kept {demo.run_dir} (data and logs)")
     return code
 
 
