@@ -29,6 +29,7 @@ public enum ErrorCode {
     KEY_TOO_LARGE(2102, "key_too_large", "Key length exceeds limit"),
     VALUE_TOO_LARGE(2103, "value_too_large", "Value length exceeds limit"),
     PROTOCOL_VERSION_UNSUPPORTED(2200, "protocol_version_unsupported", "The server does not speak this protocol version"),
+    NOT_LEADER(1060, "not_leader", "This server does not lead the cluster now; retry on another server"),
     CONNECTION_FAILED(1026, "connection_failed", "Network connection failed"),
     CLIENT_INVALID_OPERATION(2000, "client_invalid_operation", "Invalid API call"),
     DATABASE_CLOSED(2107, "database_closed", "The database has been closed"),

@@ -55,6 +55,7 @@ public class TxkvException extends RuntimeException {
             case DATABASE_LOCKED:
             case PROXY_MEMORY_LIMIT_EXCEEDED:
             case CONNECTION_FAILED:
+            case NOT_LEADER:
                 return true;
             default:
                 return false;

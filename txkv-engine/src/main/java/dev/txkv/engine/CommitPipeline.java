@@ -55,10 +55,12 @@ final class CommitPipeline {
 
 
     private final Engine engine;
-    private final Resolver resolver;
+    /** Replaced when this member starts leading a new term: it knows no earlier writes. */
+    private Resolver resolver;
+    private volatile long newTermVersion = -1;
     private final IdempotencyTable idempotency;
     private final ArrayBlockingQueue<Pending> queue;
-    private final CommitLog log;
+    private CommitLog log;
     /** Resolve thread only: completes when every batch appended so far is durable. */
     private CompletableFuture<Void> lastAppend = CompletableFuture.completedFuture(null);
     private final Executor completions;
@@ -89,8 +91,18 @@ final class CommitPipeline {
         resolveThread.setDaemon(true);
     }
 
+    /** Sets the log before {@link #start()}; the engine creates the log after the pipeline. */
+    void useLog(CommitLog commitLog) {
+        this.log = commitLog;
+    }
+
     void start() {
         resolveThread.start();
+    }
+
+    /** For an engine whose start failed after the pipeline was made: nothing to stop. */
+    void stopUnstarted() {
+        stopping = true;
     }
 
     CompletableFuture<CommitResult> submit(CommitRequest request) {
@@ -100,6 +112,9 @@ final class CommitPipeline {
         TxkvException failed = log.failure();
         if (failed != null) {
             return CompletableFuture.failedFuture(failed);
+        }
+        if (!engine.acceptingCommits()) {
+            return CompletableFuture.failedFuture(notLeader());
         }
         Pending p = new Pending(request);
         if (!queue.offer(p)) {
@@ -111,6 +126,29 @@ final class CommitPipeline {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
         return p.future;
+    }
+
+    private TxkvException notLeader() {
+        return new TxkvException(ErrorCode.NOT_LEADER, engine.leaderHint());
+    }
+
+    /**
+     * This member leads a new term from {@code version}, the newest version it has applied:
+     * the resolver starts empty with its horizon there, so transactions that read earlier get
+     * transaction_too_old instead of being checked against writes this member never saw.
+     */
+    void newTerm(long version) {
+        newTermVersion = version;
+    }
+
+    private void applyNewTerm() {
+        long version = newTermVersion;
+        if (version >= 0) {
+            newTermVersion = -1;
+            resolver = new Resolver(version, resolver.skipsChecks());
+            lastVersion = Math.max(lastVersion, version);
+            lastAppend = CompletableFuture.completedFuture(null);
+        }
     }
 
     int queueDepth() {
@@ -142,6 +180,11 @@ final class CommitPipeline {
                     TxkvException failed = log.failure();
                     if (failed != null) {
                         failAll(batch, failed);
+                        continue;
+                    }
+                    applyNewTerm();
+                    if (!engine.acceptingCommits()) {
+                        failAll(batch, notLeader());
                         continue;
                     }
                     resolveBatch(batch);

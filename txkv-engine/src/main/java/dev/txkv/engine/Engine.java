@@ -34,7 +34,14 @@ public final class Engine implements Backend {
     private final Storage storage;
     private final VersionClock clock;
     private final CommitPipeline pipeline;
-    private final CommitLog log;
+    private CommitLog log;
+    /** Null for an embedded engine. */
+    private RaftReplica raft;
+    /** Whether this engine accepts commits: always when embedded; when leading, replicated. */
+    private volatile boolean leading;
+    private volatile long raftAppliedIndex;
+    private volatile TxkvException replicaFailure;
+    private final ReadIndexBatcher leaderReadVersions = new ReadIndexBatcher(() -> raft.readIndex());
     private final IdempotencyTable idempotency;
     private final ExecutorService completions;
     private final Watches watches;
@@ -62,13 +69,28 @@ public final class Engine implements Backend {
         return new Engine(dir, config, true);
     }
 
+    /**
+     * Opens a member of a replicated cluster in {@code dir}: its commit log is a Raft group
+     * (Apache Ratis) whose log lives in {@code dir/raft}. Only the leader accepts commits and
+     * hands out read versions (others answer not_leader, 1060, retryable); every member serves
+     * reads at a version once it has applied it.
+     */
+    public static Engine openReplicated(Path dir, TxkvConfig config, ReplicationConfig replication) {
+        return new Engine(dir, config, false, replication);
+    }
+
     private Engine(Path dir, TxkvConfig config, boolean brokenResolver) {
+        this(dir, config, brokenResolver, null);
+    }
+
+    private Engine(Path dir, TxkvConfig config, boolean brokenResolver, ReplicationConfig replication) {
         this.config = config;
         this.windowVersions = VersionClock.msToVersions(config.mvccWindowMs());
         this.directory = DataDirectory.open(dir);
         Storage s;
         try {
-            s = new Storage(directory.rocksDir(), config.durable());
+            // Replicated: the Raft log is the durable log, so RocksDB's own needs no fsync.
+            s = new Storage(directory.rocksDir(), replication == null && config.durable());
         } catch (RuntimeException e) {
             directory.close();
             throw e;
@@ -90,8 +112,27 @@ public final class Engine implements Backend {
         // The resolver knows no writes from before this start: older read versions are too old.
         Resolver resolver = new Resolver(lastVersion, brokenResolver);
         this.idempotency = new IdempotencyTable(storage);
-        this.log = new LocalCommitLog(this);
-        this.pipeline = new CommitPipeline(this, log, resolver, idempotency, lastVersion, completions, stats);
+        this.raftAppliedIndex = storage.raftAppliedIndex();
+        this.pipeline = new CommitPipeline(this, null, resolver, idempotency, lastVersion, completions, stats);
+        if (replication == null) {
+            this.raft = null;
+            this.log = new LocalCommitLog(this);
+            this.leading = true;
+        } else {
+            RaftReplica replica;
+            try {
+                replica = new RaftReplica(this, replication, dir.resolve("raft"));
+            } catch (RuntimeException e) {
+                pipeline.stopUnstarted();
+                views.values().forEach(VersionView::release);
+                completions.shutdown();
+                closeStorage();
+                throw e;
+            }
+            this.raft = replica;
+            this.log = replica;
+        }
+        this.pipeline.useLog(log);
         this.pipeline.start();
     }
 
@@ -170,6 +211,11 @@ public final class Engine implements Backend {
      * a replica applies the batches its log delivers the same way.
      */
     void applyBatch(CommittedBatch batch) {
+        applyBatch(batch, -1);
+    }
+
+    /** As {@link #applyBatch(CommittedBatch)}, recording the Raft index of the batch when replicated. */
+    void applyBatch(CommittedBatch batch, long raftIndex) {
         try (BatchWriter writer = new BatchWriter(storage, config.valueSizeMax())) {
             idempotency.stageExpiries(writer.batch);
             for (CommittedBatch.Transaction t : batch.transactions()) {
@@ -183,14 +229,99 @@ public final class Engine implements Backend {
                 }
             }
             writer.batch.put(storage.meta, Storage.META_VERSION, Storage.versionBytes(batch.version()));
+            if (raftIndex >= 0) {
+                writer.batch.put(storage.meta, Storage.META_RAFT_APPLIED, Storage.versionBytes(raftIndex));
+            }
             long start = System.nanoTime();
             storage.write(writer.batch);
             stats.recordBatch(batch.transactions().size(), System.nanoTime() - start);
             idempotency.publish(batch);
+            if (raftIndex >= 0) {
+                raftAppliedIndex = raftIndex;
+            }
             publish(batch.version(), writer);
         } catch (org.rocksdb.RocksDBException e) {
             throw Storage.ioError("commit batch", e);
         }
+    }
+
+    // ------------------------------------------------------------------ replication
+
+    boolean acceptingCommits() {
+        return leading && replicaFailure == null;
+    }
+
+    long raftAppliedIndex() {
+        return raftAppliedIndex;
+    }
+
+    /** For not_leader errors: who leads now, if known. */
+    String leaderHint() {
+        String leader = raft == null ? null : raft.leaderId();
+        return leader == null ? "This server does not lead the cluster; the leader is not known yet"
+                : "This server does not lead the cluster; member " + leader + " does";
+    }
+
+    /** Called by the state machine when the leader changes; losing leadership stops commits at once. */
+    void onLeaderChanged(boolean self) {
+        if (!self) {
+            leading = false;
+        }
+    }
+
+    /**
+     * Called once this member's first entry of its term is committed. It starts taking commits
+     * only after applying everything the previous leaders committed, with a resolver that
+     * knows nothing older (so older read versions get transaction_too_old) and versions that
+     * jump one MVCC window past the newest applied one: read versions the previous leader
+     * handed out followed its clock, and this clock may run behind it (clock assumption: the
+     * members' clocks agree within the MVCC window, 5 s by default).
+     */
+    void onLeaderReady() {
+        RaftReplica replica = raft;
+        Thread t = new Thread(() -> {
+            long target = replica.committedIndex();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (replica.appliedIndex() < target && System.nanoTime() < deadline && !closed) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            if (!replica.isLeader() || closed) {
+                return;
+            }
+            long version = latest.version;
+            synchronized (publishLock) {
+                readVersionIssued = Math.max(readVersionIssued, Math.max(version, clock.now()) + windowVersions);
+            }
+            pipeline.newTerm(version);
+            leading = true;
+        }, "txkv-leader-start");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** After a failed apply this member's storage may lack a committed batch: it serves nothing more. */
+    void failReplica(Throwable e) {
+        replicaFailure = new TxkvException(ErrorCode.IO_ERROR, "This replica failed to apply the log: " + e, e);
+        leading = false;
+    }
+
+    /** The answer to a linearizable read: the leader's read version, or a follower's applied version. */
+    long readableAfterReadIndex() {
+        return leading ? readableVersion(true) : latest.version;
+    }
+
+    /** Is this engine a member of a replicated cluster? */
+    public boolean isReplicated() {
+        return raft != null;
+    }
+
+    /** Whether this member leads its cluster and takes commits now (always true when embedded). */
+    public boolean isLeading() {
+        return acceptingCommits();
     }
 
     /** Releases views no read can need: those whose successor is already older than the horizon. */
@@ -226,8 +357,15 @@ public final class Engine implements Backend {
             // later batch can land at or below it, since batches go above every read version.
             return newest;
         }
+        if (replicaFailure != null) {
+            throw replicaFailure;
+        }
         if (readVersion > latest.version && readVersion > readableVersion(false)) {
-            awaitVersion(readVersion);
+            if (raft != null && !leading) {
+                confirmReadableOnFollower(readVersion);
+            } else {
+                awaitVersion(readVersion);
+            }
         }
         if (readVersion < clock.now() - windowVersions) {
             throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
@@ -246,6 +384,34 @@ public final class Engine implements Backend {
             if (views.get(e.getKey()) == e.getValue()) {
                 throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD, "Read version " + readVersion + " was released");
             }
+        }
+    }
+
+    /**
+     * A follower asked to read at a version it has not seen: a read version comes from the
+     * leader, which hands out only versions whose batches were committed before it answered.
+     * A ReadIndex started now therefore makes this member apply every batch at or below the
+     * version, after which it may serve reads there. A version far ahead of the clock was never
+     * handed out: future_version.
+     */
+    private void confirmReadableOnFollower(long readVersion) {
+        if (readVersion > clock.now() + windowVersions) {
+            throw new TxkvException(ErrorCode.FUTURE_VERSION, "Read version " + readVersion + " is in the future");
+        }
+        try {
+            raft.readIndex().get(config.futureVersionWaitMs(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new TxkvException(ErrorCode.FUTURE_VERSION, "Could not catch up to read version " + readVersion);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new TxkvException(ErrorCode.PROCESS_BEHIND, "Could not confirm the cluster state: " + e.getCause(),
+                    e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TxkvException(ErrorCode.TRANSACTION_CANCELLED, "Interrupted while catching up");
+        }
+        synchronized (publishLock) {
+            readVersionIssued = Math.max(readVersionIssued, readVersion);
+            readableMax = Math.max(readableMax, readVersion);
         }
     }
 
@@ -271,7 +437,15 @@ public final class Engine implements Backend {
         if (closed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
-        return CompletableFuture.completedFuture(readableVersion(true));
+        if (raft == null) {
+            return CompletableFuture.completedFuture(readableVersion(true));
+        }
+        if (!acceptingCommits()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, leaderHint()));
+        }
+        // Leadership confirmed by a majority (ReadIndex) before the version is handed out, so a
+        // deposed leader cannot hand out a stale one.
+        return leaderReadVersions.next();
     }
 
     @Override
@@ -396,6 +570,10 @@ public final class Engine implements Backend {
             directory.close();
             return;
         }
+        closeStorage();
+    }
+
+    private void closeStorage() {
         storage.close();
         directory.close();
     }

@@ -50,6 +50,10 @@ public final class Resolver {
         steps.put(KEYSPACE_BEGIN, 0L);
     }
 
+    boolean skipsChecks() {
+        return skipChecks;
+    }
+
     /** Versions at or below this are unknown: reads from before it cannot be resolved. */
     public long horizon() {
         return horizon;

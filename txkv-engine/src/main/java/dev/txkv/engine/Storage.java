@@ -36,6 +36,8 @@ import org.rocksdb.WriteOptions;
  */
 final class Storage implements AutoCloseable {
     static final byte[] META_VERSION = "version".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** Replicated engines: the Raft log index of the last applied batch, written with it. */
+    static final byte[] META_RAFT_APPLIED = "raft_applied".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** Range deletions a memtable may hold before it is flushed. */
     static final int MEMTABLE_RANGE_DELETIONS_MAX = 256;
 
@@ -88,7 +90,16 @@ final class Storage implements AutoCloseable {
 
     /** The last committed version recorded in the store; 0 for a new store. */
     long lastVersion() {
-        byte[] v = getLatest(meta, META_VERSION);
+        return metaLong(META_VERSION);
+    }
+
+    /** The Raft index of the last applied batch; 0 for a new or unreplicated store. */
+    long raftAppliedIndex() {
+        return metaLong(META_RAFT_APPLIED);
+    }
+
+    private long metaLong(byte[] name) {
+        byte[] v = getLatest(meta, name);
         if (v == null) {
             return 0;
         }

@@ -1,0 +1,186 @@
+package dev.txkv.engine;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * The replicated commit log: an Apache Ratis group whose entries are {@link CommittedBatch}
+ * records. The leader's resolve thread appends batches in version order straight into its
+ * local Raft server (no client hop); Ratis replicates them, and once a majority has each on
+ * disk every member's {@link TxkvStateMachine} applies it to its own storage. The append's
+ * future completes when the entry is applied on this (leading) member, which is when the
+ * commits in it may be acknowledged.
+ *
+ * <p>Settings that differ from Ratis's defaults, and why: linearizable reads (ReadIndex),
+ * used to confirm leadership for read versions and to let followers serve reads at a
+ * version; election timeouts of 1 to 2 s; append-entries composition and log metadata off
+ * (see RATIS-NOTES); storage in the data directory, never a shared temporary folder.
+ */
+final class RaftReplica implements CommitLog {
+    private final Engine engine;
+    private final ReplicationConfig config;
+    private final RaftGroup group;
+    private final RaftPeerId self;
+    private final RaftServer server;
+    private final TxkvStateMachine stateMachine;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callId = new AtomicLong();
+
+    RaftReplica(Engine engine, ReplicationConfig config, Path raftDir) {
+        this.engine = engine;
+        this.config = config;
+        List<RaftPeer> peers = new ArrayList<>();
+        for (Map.Entry<String, String> m : config.orderedMembers().entrySet()) {
+            peers.add(RaftPeer.newBuilder().setId(m.getKey()).setAddress(m.getValue()).build());
+        }
+        RaftGroupId groupId = RaftGroupId.valueOf(
+                UUID.nameUUIDFromBytes(("txkv-cluster:" + config.clusterName()).getBytes(StandardCharsets.UTF_8)));
+        this.group = RaftGroup.valueOf(groupId, peers);
+        this.self = RaftPeerId.valueOf(config.selfId());
+        this.stateMachine = new TxkvStateMachine(engine, self);
+        String address = config.orderedMembers().get(config.selfId());
+        int colon = address.lastIndexOf(':');
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+        GrpcConfigKeys.Server.setHost(p, address.substring(0, colon));
+        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(colon + 1)));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+        // A commit batch may be up to the batch byte limit plus framing.
+        SizeInBytes entryMax = SizeInBytes.valueOf(Math.max(8 << 20, engine.config().batchBytesMax() * 2L));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(64L << 20, entryMax.getSize() * 2)));
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryMax);
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
+        try {
+            boolean fresh = !raftDir.resolve(groupId.getUuid().toString()).toFile().exists();
+            this.server = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(p)
+                    .setStateMachine(stateMachine)
+                    .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER).build();
+            server.start();
+        } catch (IOException e) {
+            throw new TxkvException(ErrorCode.IO_ERROR, "Cannot start the replication log in " + raftDir + ": " + e, e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> append(CommittedBatch batch) {
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(self)
+                .setGroupId(group.getGroupId()).setCallId(callId.incrementAndGet())
+                .setMessage(Message.valueOf(ByteString.copyFrom(batch.encode())))
+                .setType(RaftClientRequest.writeRequestType()).build();
+        try {
+            return server.submitClientRequestAsync(request).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new CompletionException(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                            "The replication log did not confirm the batch: " + describe(reply)));
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                    "The replication log refused the batch: " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * A linearizable read through Raft (ReadIndex): completes once this member has applied
+     * everything committed when it was asked, with the leader confirmed by a majority. Returns
+     * the version this member may then hand out or read at.
+     */
+    CompletableFuture<Long> readIndex() {
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(self)
+                .setGroupId(group.getGroupId()).setCallId(callId.incrementAndGet())
+                .setMessage(Message.EMPTY).setType(RaftClientRequest.readRequestType()).build();
+        try {
+            return server.submitClientRequestAsync(request).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new CompletionException(new TxkvException(
+                            reply.getNotLeaderException() != null ? ErrorCode.NOT_LEADER : ErrorCode.PROCESS_BEHIND,
+                            "Could not confirm the cluster state: " + describe(reply)));
+                }
+                return ByteBuffer.wrap(reply.getMessage().getContent().toByteArray()).getLong();
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, e.getMessage(), e));
+        }
+    }
+
+    private static String describe(RaftClientReply reply) {
+        if (reply.getNotLeaderException() != null) {
+            return "not the leader (leader hint: " + reply.getNotLeaderException().getSuggestedLeader() + ")";
+        }
+        return reply.getException() == null ? "no reason given" : reply.getException().getMessage();
+    }
+
+    /** Index of the last entry committed in the log, as this member knows it. */
+    long committedIndex() {
+        try {
+            return server.getDivision(group.getGroupId()).getRaftLog().getLastCommittedIndex();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    long appliedIndex() {
+        return stateMachine.appliedIndex();
+    }
+
+    boolean isLeader() {
+        try {
+            return server.getDivision(group.getGroupId()).getInfo().isLeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The current leader's member id, or null when unknown. */
+    String leaderId() {
+        try {
+            RaftPeerId leader = server.getDivision(group.getGroupId()).getInfo().getLeaderId();
+            return leader == null ? null : leader.toString();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            // Closing on shutdown: nothing more to do.
+        }
+    }
+}

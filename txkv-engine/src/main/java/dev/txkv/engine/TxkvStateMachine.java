@@ -1,0 +1,94 @@
+package dev.txkv.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies committed log entries (commit batches) to this member's engine, in log order. An
+ * entry at or below the Raft index recorded in storage was applied before a restart and is
+ * skipped, so replaying the log is harmless. Errors never escape as exceptions (an exception
+ * from applyTransaction stops the Ratis server): they fail the engine and the entry's future.
+ */
+final class TxkvStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(TxkvStateMachine.class);
+
+    private final Engine engine;
+    private final RaftPeerId self;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private volatile long appliedIndex;
+
+    TxkvStateMachine(Engine engine, RaftPeerId self) {
+        this.engine = engine;
+        this.self = self;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        appliedIndex = engine.raftAppliedIndex();
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    /** The last applied log index, counting entries Ratis applies itself (configuration, no-ops). */
+    long appliedIndex() {
+        org.apache.ratis.server.protocol.TermIndex last = getLastAppliedTermIndex();
+        return Math.max(appliedIndex, last == null ? 0 : last.getIndex());
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        long index = entry.getIndex();
+        try {
+            if (index > engine.raftAppliedIndex()) {
+                ByteString data = entry.getStateMachineLogEntry().getLogData();
+                engine.applyBatch(CommittedBatch.decode(data.toByteArray()), index);
+            }
+            appliedIndex = index;
+            updateLastAppliedTermIndex(entry.getTerm(), index);
+            return CompletableFuture.completedFuture(Message.EMPTY);
+        } catch (RuntimeException | Error e) {
+            LOG.error("Applying log entry {} failed; this member stops applying", index, e);
+            engine.failReplica(e);
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** A linearizable read's answer, once this member has applied up to the read index. */
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        long version = engine.readableAfterReadIndex();
+        return CompletableFuture.completedFuture(
+                Message.valueOf(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(version).array())));
+    }
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+        engine.onLeaderChanged(self.equals(newLeaderId));
+    }
+
+    @Override
+    public void notifyLeaderReady() {
+        engine.onLeaderReady();
+    }
+}
