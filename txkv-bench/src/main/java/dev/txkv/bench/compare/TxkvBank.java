@@ -1,0 +1,91 @@
+package dev.txkv.bench.compare;
+
+import dev.txkv.Database;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The bank on txkv: a transfer is one {@code db.run} with two gets and two sets. */
+public final class TxkvBank implements BankStore {
+    private static final byte[] PREFIX = "bank/".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PREFIX_END = "bank0".getBytes(StandardCharsets.UTF_8);
+
+    private final Database db;
+    private final boolean closeDatabase;
+
+    /** Over {@code db}; {@link #close()} closes it only if {@code closeDatabase}. */
+    public TxkvBank(Database db, boolean closeDatabase) {
+        this.db = db;
+        this.closeDatabase = closeDatabase;
+    }
+
+    @Override
+    public String name() {
+        return "txkv";
+    }
+
+    static byte[] account(int id) {
+        return String.format("bank/%06d", id).getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] amount(long value) {
+        return ByteBuffer.allocate(8).putLong(value).array();
+    }
+
+    static long amountOf(byte[] value) {
+        return value == null ? 0 : ByteBuffer.wrap(value).getLong();
+    }
+
+    @Override
+    public void reset(int accounts, long balance) {
+        db.run(tr -> {
+            tr.clear(PREFIX, PREFIX_END);
+            return null;
+        });
+        for (int from = 0; from < accounts; from += 500) {
+            int first = from;
+            db.run(tr -> {
+                for (int id = first; id < Math.min(first + 500, accounts); id++) {
+                    tr.set(account(id), amount(balance));
+                }
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public int transfer(int from, int to, long amount) {
+        AtomicInteger attempts = new AtomicInteger();
+        db.run(tr -> {
+            attempts.incrementAndGet();
+            var fromBalance = tr.get(account(from));
+            var toBalance = tr.get(account(to));
+            long source = amountOf(fromBalance.join());
+            long target = amountOf(toBalance.join());
+            if (source >= amount) {
+                tr.set(account(from), amount(source - amount));
+                tr.set(account(to), amount(target + amount));
+            }
+            return null;
+        });
+        return attempts.get();
+    }
+
+    @Override
+    public long total(int accounts) {
+        return db.read(tr -> {
+            long sum = 0;
+            for (var row : tr.getRange(PREFIX, PREFIX_END).asList().join()) {
+                sum += amountOf(row.getValue());
+            }
+            return sum;
+        });
+    }
+
+    @Override
+    public void close() {
+        if (closeDatabase) {
+            db.close();
+        }
+    }
+}
