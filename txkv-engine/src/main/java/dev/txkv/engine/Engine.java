@@ -314,6 +314,35 @@ public final class Engine implements Backend {
         return leading ? readableVersion(true) : latest.version;
     }
 
+    /**
+     * Replaces the cluster's membership (id -> Raft "host:port"); only the leader can. Add a
+     * member by starting it with the new member list, then calling this on the leader with the
+     * old members plus the new one; remove one by leaving it out. Raft's joint consensus keeps
+     * a majority of both the old and the new membership during the change.
+     */
+    public CompletableFuture<Void> setMembers(Map<String, String> members) {
+        if (raft == null) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                    "This database is not replicated"));
+        }
+        new ReplicationConfig(members.keySet().iterator().next(), members); // validates the list
+        return raft.setMembers(members);
+    }
+
+    /**
+     * This member's replication state for status documents: role, term, leader, Raft log
+     * positions, members, and the newest applied version; empty when not replicated.
+     */
+    public Map<String, Object> replicationStatus() {
+        if (raft == null) {
+            return Map.of();
+        }
+        Map<String, Object> m = new LinkedHashMap<>(raft.status());
+        m.put("applied_version", latest.version);
+        m.put("accepting_commits", acceptingCommits());
+        return m;
+    }
+
     /** Is this engine a member of a replicated cluster? */
     public boolean isReplicated() {
         return raft != null;

@@ -175,6 +175,65 @@ final class RaftReplica implements CommitLog {
         }
     }
 
+    /**
+     * Replaces the membership with {@code members} (id -> Raft address), through Raft's joint
+     * consensus. A new member must already run (started with the new member list); it catches
+     * up from the leader's log. Completes when the new configuration is committed.
+     */
+    CompletableFuture<Void> setMembers(Map<String, String> members) {
+        List<RaftPeer> peers = new ArrayList<>();
+        for (Map.Entry<String, String> m : members.entrySet()) {
+            peers.add(RaftPeer.newBuilder().setId(m.getKey()).setAddress(m.getValue()).build());
+        }
+        org.apache.ratis.protocol.SetConfigurationRequest request = new org.apache.ratis.protocol.SetConfigurationRequest(
+                clientId, self, group.getGroupId(), callId.incrementAndGet(), peers);
+        try {
+            return server.setConfigurationAsync(request).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new CompletionException(new TxkvException(
+                            reply.getNotLeaderException() != null ? ErrorCode.NOT_LEADER : ErrorCode.OPERATION_FAILED,
+                            "Membership change refused: " + describe(reply)));
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED, e.getMessage(), e));
+        }
+    }
+
+    /** This member's view of the group: role, term, leader, log positions, members and their progress. */
+    Map<String, Object> status() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        try {
+            RaftServer.Division division = server.getDivision(group.getGroupId());
+            org.apache.ratis.server.DivisionInfo info = division.getInfo();
+            m.put("id", self.toString());
+            m.put("role", info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("term", info.getCurrentTerm());
+            m.put("leader", info.getLeaderId() == null ? "" : info.getLeaderId().toString());
+            m.put("commit_index", division.getRaftLog().getLastCommittedIndex());
+            m.put("applied_index", info.getLastAppliedIndex());
+            Map<String, String> members = new java.util.LinkedHashMap<>();
+            for (RaftPeer p : division.getGroup().getPeers()) {
+                members.put(p.getId().toString(), p.getAddress());
+            }
+            m.put("members", members);
+            if (info.isLeader()) {
+                Map<String, Long> progress = new java.util.LinkedHashMap<>();
+                for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f
+                        : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+                    progress.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+                }
+                m.put("followers_last_contact_ms", progress);
+                long[] match = info.getFollowerMatchIndices();
+                m.put("follower_match_indices", java.util.Arrays.toString(match));
+            }
+        } catch (IOException e) {
+            m.put("error", e.getMessage());
+        }
+        return m;
+    }
+
     @Override
     public void close() {
         try {

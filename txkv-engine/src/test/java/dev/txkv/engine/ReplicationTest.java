@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicationTest {
     @TempDir
     Path dir;
-    private final Engine[] members = new Engine[3];
+    private final Engine[] members = new Engine[4];
     private Map<String, String> addresses;
 
     private static int freePort() throws IOException {
@@ -69,7 +69,7 @@ class ReplicationTest {
     private int awaitLeader(int excluded) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < members.length; i++) {
                 if (i != excluded && members[i] != null && members[i].isLeading()) {
                     return i;
                 }
@@ -136,5 +136,39 @@ class ReplicationTest {
             }
         }
         assertThat(seen).isEqualTo(b("failover"));
+    }
+
+    @Test
+    void aMemberCanBeAddedOnlineAndCatchesUp() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        Database db = Txkv.open(members[leader], config());
+        for (int i = 0; i < 20; i++) {
+            int n = i;
+            db.run(tr -> {
+                tr.set(b("before" + n), b("x"));
+                return null;
+            });
+        }
+        addresses.put("m3", "127.0.0.1:" + freePort());
+        start(3);
+        members[leader].setMembers(addresses).get(30, TimeUnit.SECONDS);
+        assertThat(members[leader].replicationStatus().get("members")).asString().contains("m3");
+        db.run(tr -> {
+            tr.set(b("after"), b("join"));
+            return null;
+        });
+        long rv = db.read(tr -> tr.getReadVersion().join());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        byte[] seen = null;
+        while (System.nanoTime() < deadline && seen == null) {
+            try {
+                seen = members[3].get(b("after"), rv).join();
+            } catch (CompletionException e) {
+                Thread.sleep(50);
+            }
+        }
+        assertThat(seen).isEqualTo(b("join"));
+        assertThat(members[3].get(b("before19"), rv).join()).isEqualTo(b("x"));
     }
 }
