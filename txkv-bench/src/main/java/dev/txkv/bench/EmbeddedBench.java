@@ -20,9 +20,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import org.HdrHistogram.Recorder;
+import dev.txkv.bench.compare.CompareBench;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
 
 /**
  * Embedded benchmarks: point reads, single-key write transactions, single-committer
@@ -32,10 +35,15 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmarks: embedded by default, or against a server with --cluster.",
             "Workloads: reads, writes, latency, grv, rmw, matrix (grv, reads, writes, rmw at 1, 16, 256 clients),",
-            "resolver and memory (embedded only), all."})
+            "resolver and memory (embedded only), all;",
+            "compare: txkv beside etcd and PostgreSQL (the same as txkv bench-compare; options after it go there)."})
 public final class EmbeddedBench implements Callable<Integer> {
-    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all")
+    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all | compare")
     String workload;
+
+    /** Arguments after {@code compare}, passed on to {@link dev.txkv.bench.compare.CompareBench}. */
+    @Unmatched
+    List<String> unmatched = new ArrayList<>();
 
     @Option(names = "--threads", description = "Concurrent clients (default: reads 2, writes 256, latency 1).")
     Integer threads;
@@ -65,6 +73,13 @@ public final class EmbeddedBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (workload.equals("compare")) {
+            return new CommandLine(new CompareBench()).execute(unmatched.toArray(new String[0]));
+        }
+        if (!unmatched.isEmpty()) {
+            System.err.println("Unknown arguments: " + String.join(" ", unmatched));
+            return 2;
+        }
         switch (workload) {
             case "reads":
                 return withDatabase(db -> reads(db, threads == null ? 2 : threads));

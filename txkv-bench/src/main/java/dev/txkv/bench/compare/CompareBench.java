@@ -1,0 +1,203 @@
+package dev.txkv.bench.compare;
+
+import dev.txkv.Txkv;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * txkv beside etcd (3 members) and PostgreSQL 15 (SERIALIZABLE) on this machine, in one run:
+ * YCSB workloads A-F plus a 256-client write run, and the contended bank workload. Measurements
+ * are interleaved (txkv, etcd, PostgreSQL, txkv, etcd, PostgreSQL, ...) so machine noise falls
+ * on all three. Writes docs/benchmarks-compare.md and PNG charts in docs/charts/.
+ *
+ * <p>fsync is on everywhere: txkv's default, etcd's default, PostgreSQL fsync=on and
+ * synchronous_commit=on. Everything listens on 127.0.0.1 and is stopped at the end, on
+ * failure and on Ctrl-C ({@link Peers}).
+ */
+@Command(name = "bench-compare", mixinStandardHelpOptions = true,
+        description = {"txkv against etcd and PostgreSQL (YCSB A-F, 256-client writes, contended bank transfers),",
+            "interleaved, with a ratio table, docs/benchmarks-compare.md and charts in docs/charts/.",
+            "Installs etcd-server and postgresql-15 with apt-get when missing. Also: txkv bench compare."})
+public final class CompareBench implements Callable<Integer> {
+    @Option(names = "--quick", description = "Small counts and short runs: finishes within 5 minutes.")
+    boolean quick;
+
+    @Option(names = "--root", description = "Repository root: bench/workloads is read and docs/ written there "
+            + "(default: found from txkv.jar's place, else the current directory).")
+    Path root;
+
+    @Option(names = "--jar", description = "txkv.jar to run the server and YCSB from (default: the running jar).")
+    Path jar;
+
+    @Option(names = "--txkv-cluster", description = "Benchmark this running txkv (host:port[,host:port...]) "
+            + "instead of starting a single-node server.")
+    String txkvCluster;
+
+    @Option(names = "--no-docs", description = "Print the figures only; do not write docs/ and charts.")
+    boolean noDocs;
+
+    static final List<String> SYSTEMS = List.of("txkv", "etcd", "PostgreSQL");
+
+    /** The settings of one run, quick or full. */
+    record Settings(int records, int ycsbThreads, int ycsbSeconds, int writeThreads, List<Integer> bankClients,
+            List<Integer> bankAccounts, long bankWarmupMs, long bankMeasureMs, List<String> ycsbJvmOptions) {
+    }
+
+    Settings settings() {
+        return quick
+                // Short runs: C1 only, so the YCSB JVMs' few seconds are not spent compiling with C2.
+                ? new Settings(1_000, 16, 4, 256, List.of(1, 16, 64), List.of(10, 1_000), 500, 2_000,
+                        List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"))
+                : new Settings(100_000, 64, 30, 256, List.of(1, 16, 64), List.of(10, 1_000), 5_000, 20_000,
+                        List.of("-XX:+UseSerialGC"));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Instant started = Instant.now();
+        Settings s = settings();
+        Path jarPath = jar != null ? jar : runningJar();
+        if (jarPath == null || !Files.isRegularFile(jarPath)) {
+            System.err.println("cannot find txkv.jar: run through bin/txkv or pass --jar");
+            return 2;
+        }
+        Path repo = root != null ? root : guessRoot(jarPath);
+        Path workloads = repo.resolve("bench/workloads");
+        if (!Files.isDirectory(workloads)) {
+            System.err.println("no " + workloads + ": pass --root with the repository root");
+            return 2;
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Peers.installMissing();
+        try (Peers peers = new Peers()) {
+            System.out.println("starting txkv, etcd (3 members) and PostgreSQL 15 on 127.0.0.1 in " + peers.directory());
+            String txkv = txkvCluster != null ? txkvCluster : peers.startTxkv(java, jarPath);
+            String etcd = peers.startEtcd(3);
+            String postgres = peers.startPostgres(s.writeThreads() + 64);
+            Map<String, Binding> bindings = new LinkedHashMap<>();
+            bindings.put("txkv", new Binding(TxkvYcsbClient.class.getName(), Map.of("txkv.cluster", txkv)));
+            bindings.put("etcd", new Binding(EtcdYcsbClient.class.getName(), Map.of("etcd.endpoints", etcd)));
+            bindings.put("PostgreSQL", new Binding(PostgresYcsbClient.class.getName(), Map.of("postgres.url", postgres)));
+
+            List<YcsbRun.Result> ycsb = runYcsb(s, java, jarPath, workloads, bindings);
+            List<BankWorkload.Result> bank = runBank(s, txkv, etcd, postgres);
+
+            Report report = new Report(repo, s, quick, started, Instant.now(), txkvCluster != null, ycsb, bank);
+            System.out.println();
+            System.out.print(report.ratioTable());
+            if (!noDocs) {
+                Path docs = repo.resolve("docs");
+                Path charts = Files.createDirectories(docs.resolve("charts"));
+                report.writeCharts(charts);
+                Files.writeString(docs.resolve("benchmarks-compare.md"), report.markdown());
+                System.out.println("wrote " + docs.resolve("benchmarks-compare.md") + " and charts in " + charts);
+            }
+            return report.moneyConservedEverywhere() ? 0 : 1;
+        }
+    }
+
+    /** A YCSB binding class and its connection properties. */
+    record Binding(String className, Map<String, String> properties) {
+    }
+
+    private List<YcsbRun.Result> runYcsb(Settings s, String java, Path jarPath, Path workloads,
+            Map<String, Binding> bindings) throws Exception {
+        Map<String, String> common = Map.of("recordcount", Integer.toString(s.records()),
+                "operationcount", Integer.toString(s.records() * 1000));
+        for (var b : bindings.entrySet()) {
+            long t0 = System.nanoTime();
+            Map<String, String> p = new LinkedHashMap<>(common);
+            p.putAll(b.getValue().properties());
+            YcsbRun.Result load = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
+                    workloads.resolve("workloada"), true, 16, 600, s.ycsbJvmOptions(), p);
+            System.out.printf("  load %-10s %,d records in %.1f s (%,.0f ops/s, %d errors)%n", b.getKey(), s.records(),
+                    (System.nanoTime() - t0) / 1e9, load.opsPerSecond(), load.errors());
+        }
+        // Unmeasured: warms the txkv server's JIT and every system's caches before the first figure.
+        for (var b : bindings.entrySet()) {
+            Map<String, String> p = new LinkedHashMap<>(common);
+            p.putAll(b.getValue().properties());
+            YcsbRun.Result warm = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
+                    workloads.resolve("workloada"), false, s.ycsbThreads(), Math.max(2, s.ycsbSeconds() / 2),
+                    s.ycsbJvmOptions(), p);
+            System.out.printf("  warm-up %-10s workloada %,.0f ops/s (not reported)%n", b.getKey(), warm.opsPerSecond());
+        }
+        List<YcsbRun.Result> results = new ArrayList<>();
+        List<String> runs = List.of("workloada", "workloadb", "workloadc", "workloadd", "workloade", "workloadf", "writes");
+        for (String workload : runs) {
+            int threads = workload.equals("writes") ? s.writeThreads() : s.ycsbThreads();
+            for (var b : bindings.entrySet()) {
+                Map<String, String> p = new LinkedHashMap<>(common);
+                p.putAll(b.getValue().properties());
+                YcsbRun.Result r = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
+                        workloads.resolve(workload), false, threads, s.ycsbSeconds(), s.ycsbJvmOptions(), p);
+                results.add(r);
+                System.out.printf("  ycsb %-10s %-11s %3d threads %,10.0f ops/s  %s%s%n", workload, b.getKey(), threads,
+                        r.opsPerSecond(), latencySummary(r), r.errors() > 0 ? "  errors " + r.errors() : "");
+            }
+        }
+        return results;
+    }
+
+    private static String latencySummary(YcsbRun.Result r) {
+        StringBuilder out = new StringBuilder();
+        r.latencyMicrosByOperation().forEach((op, l) ->
+                out.append(String.format("%s p50 %.2f p99 %.2f ms  ", op, l[0] / 1000, l[1] / 1000)));
+        return out.toString();
+    }
+
+    private List<BankWorkload.Result> runBank(Settings s, String txkv, String etcd, String postgres) throws Exception {
+        List<BankWorkload.Result> results = new ArrayList<>();
+        try (BankStore txkvBank = new TxkvBank(Txkv.open(txkv), true);
+                BankStore etcdBank = new EtcdBank(etcd);
+                BankStore postgresBank = new PostgresBank(postgres)) {
+            List<BankStore> stores = List.of(txkvBank, etcdBank, postgresBank);
+            for (BankStore store : stores) {
+                // Unmeasured: warms this JVM's client code (JIT) for each system.
+                BankWorkload.Result warm = BankWorkload.run(store, 1_000, 16, 0, s.bankWarmupMs() * 2);
+                System.out.printf("  warm-up bank %-10s %,.0f commits/s (not reported)%n", store.name(), warm.commitsPerSecond());
+            }
+            for (int accounts : s.bankAccounts()) {
+                for (int clients : s.bankClients()) {
+                    for (BankStore store : stores) {
+                        BankWorkload.Result r = BankWorkload.run(store, accounts, clients, s.bankWarmupMs(), s.bankMeasureMs());
+                        results.add(r);
+                        System.out.printf("  bank %,5d accounts %3d clients %-10s %,9.0f commits/s  aborts %5.1f%%  p50 %7.2f ms  p99 %7.2f ms  money %s%s%n",
+                                accounts, clients, store.name(), r.commitsPerSecond(), 100 * r.abortRate(), r.p50Ms(), r.p99Ms(),
+                                r.moneyConserved() ? "conserved" : "NOT CONSERVED (" + r.totalBefore() + " -> " + r.totalAfter() + ")",
+                                (r.errors() > 0 ? "  failed transfers " + r.errors() : "")
+                                        + (r.commitsLate() > 0 ? "  late " + r.commitsLate() : ""));
+                    }
+                }
+            }
+        }
+        return results;
+    }
+
+    private static Path runningJar() {
+        try {
+            Path location = Path.of(CompareBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return location.toString().endsWith(".jar") ? location : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** {@code ROOT/txkv-dist/target/txkv.jar} gives ROOT; otherwise the current directory. */
+    private static Path guessRoot(Path jarPath) {
+        Path target = jarPath.toAbsolutePath().getParent();
+        if (target != null && target.getParent() != null && target.getParent().getParent() != null
+                && Files.isDirectory(target.getParent().getParent().resolve("bench"))) {
+            return target.getParent().getParent();
+        }
+        return Path.of("").toAbsolutePath();
+    }
+}

@@ -1,0 +1,11 @@
+package dev.txkv.bench.compare;
+
+import dev.txkv.cli.Subcommand;
+
+/** Contributes {@code txkv bench-compare} to the launcher ({@code txkv bench compare} delegates to it). */
+public final class CompareSubcommand implements Subcommand {
+    @Override
+    public Object command() {
+        return new CompareBench();
+    }
+}
