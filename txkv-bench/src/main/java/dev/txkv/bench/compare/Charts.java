@@ -23,6 +23,18 @@ final class Charts {
     private Charts() {
     }
 
+    /** White plot area with grey grid lines: readable on screen and in print. */
+    private static JFreeChart plain(JFreeChart chart) {
+        chart.getPlot().setBackgroundPaint(java.awt.Color.WHITE);
+        if (chart.getPlot() instanceof XYPlot xy) {
+            xy.setDomainGridlinePaint(java.awt.Color.LIGHT_GRAY);
+            xy.setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
+        } else if (chart.getPlot() instanceof org.jfree.chart.plot.CategoryPlot category) {
+            category.setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
+        }
+        return chart;
+    }
+
     /** Bank commits per second against clients, one line per system. */
     static void bankThroughput(Path file, int accounts, List<BankWorkload.Result> results, List<String> systems)
             throws IOException {
@@ -43,7 +55,7 @@ final class Charts {
         LogarithmicAxis clients = new LogarithmicAxis("concurrent clients (log)");
         clients.setAllowNegativesFlag(false);
         plot.setDomainAxis(clients);
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+        ChartUtils.saveChartAsPNG(file.toFile(), plain(chart), WIDTH, HEIGHT);
     }
 
     /** Bank transfer latency CDF at {@code clients}: fraction of transfers at or under x ms. */
@@ -66,17 +78,19 @@ final class Charts {
         LogarithmicAxis latency = new LogarithmicAxis("latency, ms (log)");
         latency.setAllowNegativesFlag(false);
         plot.setDomainAxis(latency);
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+        ChartUtils.saveChartAsPNG(file.toFile(), plain(chart), WIDTH, HEIGHT);
     }
 
     /** YCSB throughput per workload, bars per system. */
     static void ycsbThroughput(Path file, List<YcsbRun.Result> results) throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (YcsbRun.Result r : results) {
-            data.addValue(r.opsPerSecond(), r.system(), r.workload() + " (" + r.threads() + ")");
+            String workload = r.workload().startsWith("workload") ? r.workload().substring(8).toUpperCase(java.util.Locale.ROOT)
+                    : r.workload();
+            data.addValue(r.opsPerSecond(), r.system(), workload + " (" + r.threads() + ")");
         }
         JFreeChart chart = ChartFactory.createBarChart("YCSB throughput (threads)", "workload", "operations/s",
                 data, PlotOrientation.VERTICAL, true, false, false);
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH + 200, HEIGHT);
+        ChartUtils.saveChartAsPNG(file.toFile(), plain(chart), WIDTH + 200, HEIGHT);
     }
 }

@@ -63,6 +63,7 @@ public final class CompareBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Instant started = Instant.now();
+        String loadStart = Report.loadAverage();
         Settings s = settings();
         Path jarPath = jar != null ? jar : runningJar();
         if (jarPath == null || !Files.isRegularFile(jarPath)) {
@@ -90,7 +91,7 @@ public final class CompareBench implements Callable<Integer> {
             List<YcsbRun.Result> ycsb = runYcsb(s, java, jarPath, workloads, bindings);
             List<BankWorkload.Result> bank = runBank(s, txkv, etcd, postgres);
 
-            Report report = new Report(repo, s, quick, started, Instant.now(), txkvCluster != null, ycsb, bank);
+            Report report = new Report(repo, loadStart, s, quick, started, Instant.now(), txkvCluster != null, ycsb, bank);
             System.out.println();
             System.out.print(report.ratioTable());
             if (!noDocs) {

@@ -21,10 +21,12 @@ final class Report {
     private final List<YcsbRun.Result> ycsb;
     private final List<BankWorkload.Result> bank;
     private final Path repo;
+    private final String loadStart;
 
-    Report(Path repo, CompareBench.Settings settings, boolean quick, Instant started, Instant finished, boolean externalTxkv,
+    Report(Path repo, String loadStart, CompareBench.Settings settings, boolean quick, Instant started, Instant finished, boolean externalTxkv,
             List<YcsbRun.Result> ycsb, List<BankWorkload.Result> bank) {
         this.repo = repo;
+        this.loadStart = loadStart;
         this.settings = settings;
         this.quick = quick;
         this.started = started;
@@ -103,6 +105,10 @@ final class Report {
         Charts.ycsbThroughput(dir.resolve("compare-ycsb-throughput.png"), ycsb);
     }
 
+    private static String join(List<Integer> values, String separator) {
+        return String.join(separator, values.stream().map(v -> String.format("%,d", v)).toList());
+    }
+
     private static String command(List<String> command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -110,6 +116,16 @@ final class Report {
             p.waitFor(30, TimeUnit.SECONDS);
             return out.lines().findFirst().orElse("");
         } catch (IOException | InterruptedException e) {
+            return "?";
+        }
+    }
+
+    /** The 1, 5 and 15 minute load averages, from /proc/loadavg. */
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + ", " + fields[1] + ", " + fields[2];
+        } catch (IOException | RuntimeException e) {
             return "?";
         }
     }
@@ -176,10 +192,12 @@ final class Report {
                 SERIALIZABLE, serialization failures (40001) retried.
                 - **Replicated txkv column: pending.** txkv has no multi-replica cluster yet; when it does, \
                 `--txkv-cluster host:port,host:port,host:port` benchmarks it with no other change. Until then etcd \
-                pays for 3-way replication (two more fsyncs and a network round per commit) and txkv does not, so the \
+                pays for 3-way replication (every commit waits for a follower's fsync and a network round trip, \
+                and the two extra copies run on the same cores) and txkv does not, so the \
                 txkv/etcd ratios below overstate what a replicated txkv will show.
                 - All systems, the YCSB client JVMs and the bank clients share this one machine; measurements are \
-                interleaved (txkv, etcd, PostgreSQL, txkv, ...) so noise falls on all three.
+                interleaved (txkv, etcd, PostgreSQL, txkv, ...) so noise falls on all three. The machine may carry \
+                other work: its load average was %s at the start and %s at the end (1, 5, 15 minutes).
                 - YCSB 0.17.0 (`site.ycsb.Client`), bindings in txkv-bench (`dev.txkv.bench.compare`), workload files \
                 in [bench/workloads](../bench/workloads): %,d records of 10 fields × 100 bytes (one value per record), \
                 %d s per run, A–F at %d threads, inserts-only at %d threads; each YCSB run is a new JVM \
@@ -192,10 +210,11 @@ final class Report {
                 the total balance is checked after every run.
 
                 """.formatted(externalTxkv ? "the given cluster (`--txkv-cluster`)" : "a single-node server (`txkv server`)",
+                loadStart, loadAverage(),
                 settings.records(), settings.ycsbSeconds(), settings.ycsbThreads(), settings.writeThreads(),
                 String.join(" ", settings.ycsbJvmOptions()),
-                settings.bankMeasureMs() / 1000.0, settings.bankWarmupMs() / 1000.0, settings.bankAccounts(),
-                settings.bankClients()));
+                settings.bankMeasureMs() / 1000.0, settings.bankWarmupMs() / 1000.0, join(settings.bankAccounts(), " and "),
+                join(settings.bankClients(), ", ")));
         md.append("## Targets\n\n| Target | Goal | Measured | |\n|---|---|---|---|\n");
         md.append(target("txkv/etcd, write throughput, " + settings.writeThreads() + " clients (YCSB inserts)",
                 ycsbRatio("writes", "etcd"), 5));
