@@ -57,6 +57,13 @@ import org.slf4j.LoggerFactory;
  *       that the previous one never received it (the connection could not be made); any other
  *       loss of the call leaves the outcome unknown: commit_unknown_result (1021). Idempotency
  *       ids make the retry of such a commit safe.</li>
+ *   <li>Against a replicated cluster only the leader takes commits and hands out read
+ *       versions; another member answers not_leader (1060), which proves the request was
+ *       never appended. Such a commit or read version request is sent again to the next
+ *       server (to the one the message names as leader when that is one of ours), after a
+ *       short backoff, until one takes it or the call's deadline passes; the server that
+ *       answered becomes the preferred one. Reads go to the preferred server, which may be
+ *       a follower: every member serves reads at a version.</li>
  *   <li>Every call but a watch has a deadline ({@link RemoteSettings}).</li>
  *   <li>Concurrent gets and commits to one server are coalesced ({@link Coalescer}): while
  *       fewer than {@value #BATCH_CALLS_IN_FLIGHT} batch calls are outstanding to the server a
@@ -81,6 +88,14 @@ public final class RemoteBackend implements Backend {
     static final int BATCH_BYTES_MAX = 4 << 20;
     /** A commit larger than this goes alone, as a plain Commit, so that it never delays a batch. */
     static final int COMMIT_ALONE_BYTES = 1 << 20;
+    /** First wait before asking the next server after not_leader answers. */
+    static final long LEADER_BACKOFF_INITIAL_MS = 10;
+    /** Longest wait between not_leader retries: an election takes about one election timeout. */
+    static final long LEADER_BACKOFF_MAX_MS = 250;
+    /** How long a call without a deadline looks for a leader before it reports not_leader. */
+    static final long LEADER_SEARCH_UNBOUNDED_MS = 30_000;
+    private static final java.util.regex.Pattern LEADER_IN_MESSAGE =
+            java.util.regex.Pattern.compile("member ([A-Za-z0-9_.:-]+) does");
     /** Room per element in a GetMany answer: the largest value plus framing. */
     private static final int READ_ANSWER_BYTES_MAX = 110_000;
 
@@ -131,7 +146,7 @@ public final class RemoteBackend implements Backend {
     public CompletableFuture<Long> getReadVersion() {
         GetReadVersionRequest request = GetReadVersionRequest.newBuilder()
                 .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).build();
-        return withFailover(GrpcErrors.Call.READ, e -> {
+        return withLeaderFailover(GrpcErrors.Call.READ, settings.requestTimeout(), e -> {
             Unary<GetReadVersionResponse> call = new Unary<>();
             e.stub(settings.requestTimeout()).getReadVersion(request, call);
             return call.future.thenApply(GetReadVersionResponse::getReadVersion);
@@ -177,6 +192,32 @@ public final class RemoteBackend implements Backend {
     }
 
     /**
+     * Replaces the cluster's membership (id -> Raft address) through its leader, which is
+     * found as for commits; returns the membership in force afterwards. Repeating the call
+     * with the same list is harmless, so a transport failure is retried on the next server.
+     */
+    CompletableFuture<Map<String, String>> setMembers(Map<String, String> members, Duration timeout) {
+        dev.txkv.proto.SetMembersRequest.Builder request = dev.txkv.proto.SetMembersRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION);
+        for (Map.Entry<String, String> m : members.entrySet()) {
+            request.addMembers(dev.txkv.proto.Member.newBuilder().setId(m.getKey()).setRaftAddress(m.getValue()));
+        }
+        dev.txkv.proto.SetMembersRequest message = request.build();
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
+            Unary<dev.txkv.proto.SetMembersResponse> call = new Unary<>();
+            e.stub(Duration.ZERO).withDeadline(deadline).setMembers(message, call);
+            return call.future.thenApply(r -> {
+                Map<String, String> out = new java.util.LinkedHashMap<>();
+                for (dev.txkv.proto.Member m : r.getMembersList()) {
+                    out.put(m.getId(), m.getRaftAddress());
+                }
+                return out;
+            });
+        });
+    }
+
+    /**
      * Runs an idempotent call on the preferred server and, after a transport failure, on each
      * other server once; the last failure is reported.
      */
@@ -189,8 +230,29 @@ public final class RemoteBackend implements Backend {
         return result;
     }
 
+    /**
+     * As {@link #withFailover}, for calls only the leader serves (read versions, membership
+     * changes): a not_leader answer is tried again on the next server after a short backoff,
+     * until {@code timeout} has passed since the first try (zero: one round of the servers).
+     */
+    private <T> CompletableFuture<T> withLeaderFailover(GrpcErrors.Call kind, Duration timeout,
+            Function<Endpoint, CompletableFuture<T>> call) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        LeaderSearch search = new LeaderSearch(timeout);
+        attempt(kind, call, preferred.get(), 0, result, search);
+        return result;
+    }
+
     private <T> void attempt(GrpcErrors.Call kind, Function<Endpoint, CompletableFuture<T>> call, int index,
             int tried, CompletableFuture<T> result) {
+        attempt(kind, call, index, tried, result, null);
+    }
+
+    private <T> void attempt(GrpcErrors.Call kind, Function<Endpoint, CompletableFuture<T>> call, int index,
+            int tried, CompletableFuture<T> result, LeaderSearch search) {
         Endpoint e = endpoints.get(Math.floorMod(index, endpoints.size()));
         CompletableFuture<T> sent;
         try {
@@ -202,10 +264,23 @@ public final class RemoteBackend implements Backend {
         sent.whenComplete((value, error) -> {
             if (error == null) {
                 e.answered();
+                if (search != null) {
+                    preferLeader(index);
+                }
                 result.complete(value);
                 return;
             }
             GrpcErrors.Mapped m = GrpcErrors.map(error, kind, e.address(), closed.get());
+            if (search != null && m.error().getError() == ErrorCode.NOT_LEADER) {
+                e.answered();
+                int next = search.next(index, m.error());
+                if (next >= 0 && !closed.get()) {
+                    search.afterBackoff(() -> attempt(kind, call, next, 0, result, search));
+                } else {
+                    result.completeExceptionally(m.error());
+                }
+                return;
+            }
             if (!m.transport()) {
                 if (!m.neverSent()) {
                     e.answered();
@@ -215,13 +290,17 @@ public final class RemoteBackend implements Backend {
             }
             moveOn(index);
             boolean retryElsewhere = m.error().getError() == ErrorCode.CONNECTION_FAILED
-                    && tried + 1 < endpoints.size() && !closed.get();
+                    && (tried + 1 < endpoints.size() || (search != null && search.sawNotLeader() && search.timeLeft()))
+                    && !closed.get();
             if (retryElsewhere && isDeadline(m.error())) {
                 // A server that is merely slow is not worth a second full deadline elsewhere.
                 retryElsewhere = false;
             }
-            if (retryElsewhere) {
-                attempt(kind, call, index + 1, tried + 1, result);
+            if (retryElsewhere && search != null && tried + 1 >= endpoints.size()) {
+                // Every server was tried and some answered not_leader: an election is running.
+                search.afterBackoff(() -> attempt(kind, call, index + 1, 0, result, search));
+            } else if (retryElsewhere) {
+                attempt(kind, call, index + 1, tried + 1, result, search);
             } else {
                 result.completeExceptionally(m.error());
             }
@@ -232,6 +311,79 @@ public final class RemoteBackend implements Backend {
         return e.getCause() instanceof io.grpc.StatusRuntimeException
                 && ((io.grpc.StatusRuntimeException) e.getCause()).getStatus().getCode()
                         == io.grpc.Status.Code.DEADLINE_EXCEEDED;
+    }
+
+    /** A server at {@code index} took a commit or handed out a read version: it leads; prefer it. */
+    private void preferLeader(int index) {
+        preferred.set(Math.floorMod(index, endpoints.size()));
+    }
+
+    /**
+     * The search for the leader during one call: where to go after a not_leader answer, and
+     * the backoff (starting at {@value #LEADER_BACKOFF_INITIAL_MS} ms, doubling to
+     * {@value #LEADER_BACKOFF_MAX_MS} ms) within the call's deadline.
+     */
+    private final class LeaderSearch {
+        private final long deadlineNanos;
+        private long backoffMs = LEADER_BACKOFF_INITIAL_MS;
+        private int notLeaderAnswers;
+
+        /** @param timeout the call's deadline; zero (none) searches for at most {@value #LEADER_SEARCH_UNBOUNDED_MS} ms */
+        LeaderSearch(Duration timeout) {
+            long nanos = timeout.isZero() ? TimeUnit.MILLISECONDS.toNanos(LEADER_SEARCH_UNBOUNDED_MS) : timeout.toNanos();
+            this.deadlineNanos = System.nanoTime() + nanos;
+        }
+
+        boolean sawNotLeader() {
+            return notLeaderAnswers > 0;
+        }
+
+        boolean timeLeft() {
+            return System.nanoTime() - deadlineNanos < 0;
+        }
+
+        /** The index to try after {@code index} answered {@code error} (not_leader), or -1 to give up. */
+        int next(int index, TxkvException error) {
+            notLeaderAnswers++;
+            if (endpoints.size() < 2 || !timeLeft()) {
+                return -1;
+            }
+            int named = namedLeader(error.getMessage());
+            if (named >= 0 && named != Math.floorMod(index, endpoints.size())) {
+                return named;
+            }
+            return index + 1;
+        }
+
+        /** Runs {@code retry} after the backoff, which grows with each not_leader round. */
+        void afterBackoff(Runnable retry) {
+            long delay = Math.min(backoffMs, Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
+            backoffMs = Math.min(LEADER_BACKOFF_MAX_MS, backoffMs * 2);
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(retry);
+        }
+    }
+
+    /**
+     * The index of the server a not_leader message names as leader ("member ID does"), when
+     * that id is the host of one of our servers; -1 otherwise. Member ids are not client
+     * addresses, so this finds one only where hosts are named after their member ids.
+     */
+    int namedLeader(String message) {
+        if (message == null) {
+            return -1;
+        }
+        java.util.regex.Matcher m = LEADER_IN_MESSAGE.matcher(message);
+        if (!m.find()) {
+            return -1;
+        }
+        String id = m.group(1);
+        for (int i = 0; i < endpoints.size(); i++) {
+            ServerAddress a = endpoints.get(i).address();
+            if (a.host().equalsIgnoreCase(id) || a.toString().equalsIgnoreCase(id)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** After a transport failure at {@code index}, later calls prefer the next server. */
@@ -252,13 +404,16 @@ public final class RemoteBackend implements Backend {
         }
         dev.txkv.proto.CommitRequest message = ProtoCodec.commitRequest(request);
         CompletableFuture<CommitResult> result = new CompletableFuture<>();
-        commitAttempt(message, preferred.get(), 0, result);
+        commitAttempt(message, preferred.get(), 0, result, new LeaderSearch(settings.commitTimeout()));
         return result;
     }
 
-    /** Sends to one server; moves to the next only when the previous one certainly saw nothing. */
+    /**
+     * Sends to one server; moves to the next only when the previous one certainly saw nothing:
+     * it could not be reached, or it answered not_leader (nothing appended).
+     */
     private void commitAttempt(dev.txkv.proto.CommitRequest message, int index, int tried,
-            CompletableFuture<CommitResult> result) {
+            CompletableFuture<CommitResult> result, LeaderSearch search) {
         Endpoint e = endpoints.get(Math.floorMod(index, endpoints.size()));
         CompletableFuture<CommitResponse> call;
         try {
@@ -271,18 +426,32 @@ public final class RemoteBackend implements Backend {
         call.whenComplete((response, error) -> {
             if (error == null) {
                 e.answered();
+                preferLeader(index);
                 result.complete(ProtoCodec.commitResult(response));
                 return;
             }
             GrpcErrors.Mapped m = GrpcErrors.map(error, GrpcErrors.Call.COMMIT, e.address(), closed.get());
+            if (m.error().getError() == ErrorCode.NOT_LEADER) {
+                e.answered();
+                int next = search.next(index, m.error());
+                if (next >= 0 && !closed.get()) {
+                    search.afterBackoff(() -> commitAttempt(message, next, 0, result, search));
+                } else {
+                    result.completeExceptionally(m.error());
+                }
+                return;
+            }
             if (m.transport() || m.neverSent()) {
                 moveOn(index);
             } else {
                 e.answered();
             }
-            if (m.neverSent() && m.error().getError() == ErrorCode.CONNECTION_FAILED
-                    && tried + 1 < endpoints.size() && !closed.get()) {
-                commitAttempt(message, index + 1, tried + 1, result);
+            boolean refused = m.neverSent() && m.error().getError() == ErrorCode.CONNECTION_FAILED && !closed.get();
+            if (refused && tried + 1 < endpoints.size()) {
+                commitAttempt(message, index + 1, tried + 1, result, search);
+            } else if (refused && search.sawNotLeader() && search.timeLeft()) {
+                // Every server was tried and some answered not_leader: an election is running.
+                search.afterBackoff(() -> commitAttempt(message, index + 1, 0, result, search));
             } else {
                 result.completeExceptionally(m.error());
             }

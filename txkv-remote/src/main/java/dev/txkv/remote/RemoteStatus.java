@@ -4,10 +4,11 @@ import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import io.grpc.Deadline;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
-/** The status document of a txkv server, for tools such as {@code txkv status}. */
+/** The status document of a txkv server and cluster administration, for tools such as {@code txkv status}. */
 public final class RemoteStatus {
     private RemoteStatus() {
     }
@@ -28,6 +29,31 @@ public final class RemoteStatus {
         RemoteSettings settings = new RemoteSettings().shutdownTimeout(Duration.ofSeconds(1));
         try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
             return backend.status(deadline).join();
+        } catch (CompletionException e) {
+            Throwable cause = GrpcErrors.unwrap(e);
+            if (cause instanceof TxkvException) {
+                throw (TxkvException) cause;
+            }
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, String.valueOf(cause.getMessage()), cause);
+        }
+    }
+
+    /**
+     * Replaces the membership of the replicated cluster behind {@code connection} with
+     * {@code members} (id -> Raft host:port, every member), through its leader: servers that
+     * do not lead answer not_leader and the next one is asked, until {@code timeout}.
+     *
+     * @return the membership in force afterwards
+     * @throws TxkvException not_leader (1060) when no leader took the change in time,
+     *         invalid_option_value (2006) for a bad member list, or the server's error
+     */
+    public static Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "The timeout must be positive, got " + timeout);
+        }
+        RemoteSettings settings = new RemoteSettings().shutdownTimeout(Duration.ofSeconds(1));
+        try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
+            return backend.setMembers(members, timeout).join();
         } catch (CompletionException e) {
             Throwable cause = GrpcErrors.unwrap(e);
             if (cause instanceof TxkvException) {
