@@ -30,7 +30,8 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Status codes: retryable conflicts (1007, 1020) are ABORTED, other retryable errors
  * UNAVAILABLE, overload (1042, 1032) RESOURCE_EXHAUSTED, an unknown commit outcome (1021)
  * UNKNOWN, invalid requests INVALID_ARGUMENT, a protocol version the server does not speak
- * FAILED_PRECONDITION, a closed database UNAVAILABLE (another server may answer).
+ * FAILED_PRECONDITION, a closed database and a member that does not lead (1060) UNAVAILABLE
+ * (another server may answer).
  */
 public final class ErrorMapping {
     /** Trailer name of the decimal txkv error code. */
@@ -125,6 +126,7 @@ public final class ErrorMapping {
             case DATABASE_LOCKED:
             case CONNECTION_FAILED:
             case DATABASE_CLOSED:
+            case NOT_LEADER:
                 return Status.UNAVAILABLE;
             case PROXY_MEMORY_LIMIT_EXCEEDED:
             case TOO_MANY_WATCHES:

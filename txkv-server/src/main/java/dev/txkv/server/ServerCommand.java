@@ -1,9 +1,13 @@
 package dev.txkv.server;
 
 import dev.txkv.TxkvException;
+import dev.txkv.engine.ReplicationConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,6 +26,13 @@ import picocli.CommandLine.Spec;
             "Runs txkv as a network database: gRPC (txkv.v1 and grpc.health.v1) and HTTP/JSON on a data directory.",
             "Runs until SIGTERM or SIGINT, then stops gracefully: in-flight calls finish, every acknowledged commit is on disk."
         },
+        footer = {
+            "",
+            "Replication: start every member with the same --peers (this server included) and its own --id;",
+            "the members elect a leader, which takes commits; the others serve reads and follow. Example:",
+            "  txkv server --data d1 --listen 127.0.0.1:4500 --http none --id a \\",
+            "      --peers a@127.0.0.1:4502,b@127.0.0.1:4512,c@127.0.0.1:4522"
+        },
         sortOptions = false)
 public final class ServerCommand implements Callable<Integer> {
     @Spec
@@ -39,6 +50,21 @@ public final class ServerCommand implements Callable<Integer> {
             description = "HTTP/JSON gateway address, or none (default: ${DEFAULT-VALUE}).")
     private String http;
 
+    @Option(names = "--id", paramLabel = "ID",
+            description = "This server's member id in a replicated cluster (letters, digits, '-', '_'); needs --peers.")
+    private String id;
+
+    @Option(names = "--peers", paramLabel = "ID@HOST:RAFTPORT,...",
+            description = "Every member of the replicated cluster, this server included: id@host:port of each"
+                    + " member's Raft endpoint (separate from its client port). Needs --id.")
+    private String peers;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "Name of the replicated cluster; all members must agree (default: txkv).")
+    private String clusterName;
+
+    private static final Pattern MEMBER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -50,6 +76,8 @@ public final class ServerCommand implements Callable<Integer> {
         if (httpAddress != null) {
             config.httpAddress(httpAddress.host, httpAddress.port);
         }
+        ReplicationConfig replication = replication();
+        config.replication(replication);
         TxkvServer server;
         try {
             server = TxkvServer.start(config);
@@ -63,7 +91,9 @@ public final class ServerCommand implements Callable<Integer> {
         }
         out.println("txkv server listening: grpc " + grpcAddress.host + ":" + server.grpcPort()
                 + ", http " + (httpAddress == null ? "none" : httpAddress.host + ":" + server.httpPort())
-                + ", data " + data);
+                + ", data " + data
+                + (replication == null ? "" : ", member " + replication.selfId() + " of " + replication.members().size()
+                        + " (raft " + replication.members().get(replication.selfId()) + ")"));
         out.flush();
         Thread hook = new Thread(() -> {
             server.close();
@@ -77,6 +107,70 @@ public final class ServerCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** The membership from --id, --peers and --cluster-name, or null when none is given; usage errors otherwise. */
+    private ReplicationConfig replication() {
+        if (id == null && peers == null) {
+            if (clusterName != null) {
+                throw usage("--cluster-name needs --id and --peers");
+            }
+            return null;
+        }
+        if (id == null) {
+            throw usage("--peers needs --id (this server's member id)");
+        }
+        if (peers == null) {
+            throw usage("--id needs --peers (every member as ID@HOST:RAFTPORT, this server included)");
+        }
+        String self = id.trim();
+        if (!MEMBER_ID.matcher(self).matches()) {
+            throw usage("--id must be 1 to 64 letters, digits, '-' or '_', got '" + id + "'");
+        }
+        Map<String, String> members = parsePeers(peers);
+        if (!members.containsKey(self)) {
+            throw usage("--id " + self + " is not among the --peers " + members.keySet());
+        }
+        try {
+            ReplicationConfig rc = new ReplicationConfig(self, members);
+            if (clusterName != null) {
+                rc.clusterName(clusterName.trim());
+            }
+            return rc;
+        } catch (TxkvException e) {
+            throw usage(e.getMessage());
+        }
+    }
+
+    private Map<String, String> parsePeers(String text) {
+        Map<String, String> members = new LinkedHashMap<>();
+        for (String part : text.split(",", -1)) {
+            String entry = part.trim();
+            int at = entry.indexOf('@');
+            if (at <= 0 || at == entry.length() - 1) {
+                throw usage("--peers entries must be ID@HOST:RAFTPORT, got '" + entry + "'");
+            }
+            String memberId = entry.substring(0, at);
+            if (!MEMBER_ID.matcher(memberId).matches()) {
+                throw usage("--peers: member id must be 1 to 64 letters, digits, '-' or '_', got '" + memberId + "'");
+            }
+            HostPort address = parse("--peers (member " + memberId + ")", entry.substring(at + 1));
+            if (address.port == 0) {
+                throw usage("--peers: member " + memberId + " needs a Raft port from 1 to 65535, got 0");
+            }
+            String normalized = (address.host.contains(":") ? "[" + address.host + "]" : address.host) + ":" + address.port;
+            if (members.put(memberId, normalized) != null) {
+                throw usage("--peers names member " + memberId + " twice");
+            }
+        }
+        if (new java.util.HashSet<>(members.values()).size() != members.size()) {
+            throw usage("--peers gives two members the same address");
+        }
+        return members;
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
     }
 
     private HostPort parse(String option, String text) {

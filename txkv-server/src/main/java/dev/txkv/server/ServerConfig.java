@@ -3,6 +3,7 @@ package dev.txkv.server;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
+import dev.txkv.engine.ReplicationConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -31,6 +32,7 @@ public final class ServerConfig {
     private int rangeRowsMax = 10_000;
     private long rangeBytesMax = 8 << 20;
     private long shutdownGraceMs = 10_000;
+    private ReplicationConfig replication;
 
     /** The data directory (default ./txkv-data); created if missing, locked while the server runs. */
     public ServerConfig dataDir(Path dir) {
@@ -102,6 +104,21 @@ public final class ServerConfig {
     public ServerConfig shutdownGraceMs(long ms) {
         this.shutdownGraceMs = positive(ms, "shutdownGraceMs");
         return this;
+    }
+
+    /**
+     * Makes the server a member of a replicated cluster (null, the default, serves the data
+     * directory alone): its engine opens with {@code Engine.openReplicated}, only the leader
+     * accepts commits and hands out read versions, every member serves reads.
+     */
+    public ServerConfig replication(ReplicationConfig replication) {
+        this.replication = replication;
+        return this;
+    }
+
+    /** The cluster membership, or null when the server is not replicated. */
+    public ReplicationConfig replication() {
+        return replication;
     }
 
     public Path dataDir() {

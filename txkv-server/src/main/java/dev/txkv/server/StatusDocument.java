@@ -85,10 +85,15 @@ final class StatusDocument {
                         "healthy", bool(available))).build(),
                 "protocol_version", number(ProtocolVersion.CURRENT),
                 "timestamp", number(System.currentTimeMillis() / 1000));
+        Map<String, Object> replica = engine.replicationStatus();
+        ListValue.Builder roles = ListValue.newBuilder().addValues(string("log"));
+        if (replica.isEmpty() || engine.isLeading()) {
+            roles.addValues(string("resolver"));
+        }
+        roles.addValues(string("storage"));
         Struct process = object(
                 "address", string(grpcAddress.get()),
-                "roles", Value.newBuilder().setListValue(ListValue.newBuilder()
-                        .addValues(string("log")).addValues(string("resolver")).addValues(string("storage"))).build(),
+                "roles", Value.newBuilder().setListValue(roles).build(),
                 "uptime_seconds", number((System.nanoTime() - startNanos) / 1e9),
                 "start_time", number(startMillis / 1000));
         TxkvConfig limits = config.txkvConfig();
@@ -122,7 +127,106 @@ final class StatusDocument {
                         "range_rows_per_call", number(config.rangeRowsMax()),
                         "range_bytes_per_call", number(config.rangeBytesMax()))),
                 "latency_probe", struct(probe));
+        if (!replica.isEmpty()) {
+            cluster = cluster.toBuilder().putFields("replication", struct(replication(replica))).build();
+        }
         return object("client", struct(client), "cluster", struct(cluster));
+    }
+
+    /**
+     * The "replication" section: this member's view of its Raft group. Every member reports
+     * its role, the leader it knows, the term, log positions and the members; the leader also
+     * reports each follower's progress: how far its log lags the commit index, how long since
+     * it last answered, and whether that is within an election timeout (healthy).
+     */
+    private Struct replication(Map<String, Object> r) {
+        String leader = String.valueOf(r.getOrDefault("leader", ""));
+        long commitIndex = longValue(r.get("commit_index"));
+        Struct.Builder b = Struct.newBuilder()
+                .putFields("id", string(String.valueOf(r.get("id"))))
+                .putFields("role", string(String.valueOf(r.get("role"))))
+                .putFields("leader", string(leader))
+                .putFields("term", number(longValue(r.get("term"))))
+                .putFields("accepting_commits", bool(Boolean.TRUE.equals(r.get("accepting_commits"))))
+                .putFields("applied_version", number(longValue(r.get("applied_version"))))
+                .putFields("commit_index", number(commitIndex))
+                .putFields("applied_index", number(longValue(r.get("applied_index"))));
+        if (config.replication() != null) {
+            b.putFields("cluster_name", string(config.replication().clusterName()));
+        }
+        if (r.containsKey("error")) {
+            b.putFields("error", string(String.valueOf(r.get("error"))));
+        }
+        ListValue.Builder members = ListValue.newBuilder();
+        Object memberMap = r.get("members");
+        if (memberMap instanceof Map) {
+            for (Map.Entry<?, ?> m : ((Map<?, ?>) memberMap).entrySet()) {
+                String id = String.valueOf(m.getKey());
+                members.addValues(struct(object(
+                        "id", string(id),
+                        "raft_address", string(String.valueOf(m.getValue())),
+                        "role", string(id.equals(leader) ? "leader" : leader.isEmpty() ? "unknown" : "follower"))));
+            }
+        }
+        b.putFields("members", Value.newBuilder().setListValue(members).build());
+        Object contacts = r.get("followers_last_contact_ms");
+        if (contacts instanceof Map) {
+            long[] match = matchIndices(r.get("follower_match_indices"));
+            long healthyWithinMs = config.replication() == null ? 2_000 : config.replication().electionTimeoutMaxMs();
+            ListValue.Builder followers = ListValue.newBuilder();
+            int i = 0;
+            for (Map.Entry<?, ?> f : ((Map<?, ?>) contacts).entrySet()) {
+                long lastContact = longValue(f.getValue());
+                Struct.Builder fb = Struct.newBuilder()
+                        .putFields("id", string(String.valueOf(f.getKey())))
+                        .putFields("last_contact_ms", number(lastContact))
+                        .putFields("healthy", bool(lastContact >= 0 && lastContact <= healthyWithinMs));
+                // Ratis lists match indices in the same order as the followers' contact times.
+                if (match != null && match.length == ((Map<?, ?>) contacts).size()) {
+                    fb.putFields("match_index", number(match[i]));
+                    fb.putFields("lag_entries", number(Math.max(0, commitIndex - match[i])));
+                }
+                followers.addValues(struct(fb.build()));
+                i++;
+            }
+            b.putFields("followers", Value.newBuilder().setListValue(followers).build());
+        }
+        return b.build();
+    }
+
+    private static long longValue(Object o) {
+        if (o instanceof Number) {
+            return ((Number) o).longValue();
+        }
+        try {
+            return o == null ? 0 : Long.parseLong(o.toString().trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Parses "[3, 5]" (the engine's rendering of the leader's follower match indices). */
+    private static long[] matchIndices(Object o) {
+        if (o instanceof long[]) {
+            return (long[]) o;
+        }
+        if (o == null) {
+            return null;
+        }
+        String text = o.toString().replace("[", "").replace("]", "").trim();
+        if (text.isEmpty()) {
+            return new long[0];
+        }
+        String[] parts = text.split(",");
+        long[] out = new long[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                out[i] = Long.parseLong(parts[i].trim());
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        return out;
     }
 
     private synchronized Value rate(Map<String, Long> now, String key) {
@@ -144,6 +248,9 @@ final class StatusDocument {
         double readSeconds = -1;
         double commitSeconds = -1;
         String error = "";
+        if (engine.isReplicated() && !engine.isLeading()) {
+            return followerProbe();
+        }
         try {
             long t0 = System.nanoTime();
             long readVersion = engine.getReadVersion().get(PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
@@ -169,6 +276,39 @@ final class StatusDocument {
                 "read_version_seconds", number(grvSeconds),
                 "read_seconds", number(readSeconds),
                 "commit_seconds", number(commitSeconds),
+                "error", string(error));
+        lastProbeNanos = System.nanoTime();
+        return lastProbe;
+    }
+
+    /**
+     * A member that does not lead takes no commits and hands out no read versions: it times a
+     * read at its newest applied version, and counts the database available when it knows a
+     * leader (clients reach the leader through their other servers).
+     */
+    private Struct followerProbe() {
+        double readSeconds = -1;
+        String error = "";
+        Map<String, Object> r = engine.replicationStatus();
+        try {
+            long version = longValue(r.get("applied_version"));
+            long t0 = System.nanoTime();
+            engine.get(PROBE_KEY, version).get(PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            readSeconds = (System.nanoTime() - t0) / 1e9;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted";
+        } catch (Exception e) {
+            // Reading at an applied version can age out between the two calls; not a failure of the cluster.
+            readSeconds = -1;
+        }
+        if (error.isEmpty() && String.valueOf(r.getOrDefault("leader", "")).isEmpty()) {
+            error = "no leader is known to this member (an election may be running)";
+        }
+        lastProbe = object(
+                "read_version_seconds", number(-1),
+                "read_seconds", number(readSeconds),
+                "commit_seconds", number(-1),
                 "error", string(error));
         lastProbeNanos = System.nanoTime();
         return lastProbe;

@@ -91,13 +91,19 @@ public final class TxkvServer implements AutoCloseable {
     /**
      * Opens the engine on {@code config.dataDir()} and starts listening.
      *
+     * With {@link ServerConfig#replication()} set, the engine joins its cluster; the server is
+     * ready (health SERVING) as soon as it runs, whether it leads or follows: a follower serves
+     * reads and answers commits and read versions with not_leader (1060), which clients retry
+     * on another server. The role is in the status document's "replication" section.
+     *
      * @throws IOException when an address cannot be bound (the message names it)
      * @throws dev.txkv.TxkvException when the data directory cannot be used, e.g.
      *     data_directory_locked (4201) when another process has it
      */
     public static TxkvServer start(ServerConfig config) throws IOException {
         GrpcLogging.quietMalformedRequestTraces();
-        Engine engine = Engine.open(config.dataDir(), config.txkvConfig());
+        Engine engine = config.replication() == null ? Engine.open(config.dataDir(), config.txkvConfig())
+                : Engine.openReplicated(config.dataDir(), config.txkvConfig(), config.replication());
         TxkvServer server = new TxkvServer(config, engine);
         try {
             server.startServing();

@@ -21,6 +21,9 @@ import dev.txkv.proto.GetReadVersionRequest;
 import dev.txkv.proto.GetReadVersionResponse;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.GetResponse;
+import dev.txkv.proto.Member;
+import dev.txkv.proto.SetMembersRequest;
+import dev.txkv.proto.SetMembersResponse;
 import dev.txkv.proto.StatusRequest;
 import dev.txkv.proto.StatusResponse;
 import dev.txkv.proto.TxkvGrpc;
@@ -491,6 +494,55 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             observer.onNext(StatusResponse.newBuilder().setJson(statusDocument.get()).build());
             observer.onCompleted();
+        });
+    }
+
+    /**
+     * Replaces the cluster's membership (leader only; see txkv.proto). The request must list
+     * every member, with unique ids; the engine checks ids and addresses. Answers with the
+     * membership in force once the change is committed.
+     */
+    @Override
+    public void setMembers(SetMembersRequest request, StreamObserver<SetMembersResponse> observer) {
+        dispatch("SetMembers", observer, () -> {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            if (!(backend instanceof dev.txkv.engine.Engine) || !((dev.txkv.engine.Engine) backend).isReplicated()) {
+                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                        "This server is not replicated: it has no members to change");
+            }
+            dev.txkv.engine.Engine engine = (dev.txkv.engine.Engine) backend;
+            if (request.getMembersCount() == 0) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "SetMembers needs at least one member");
+            }
+            java.util.Map<String, String> members = new java.util.LinkedHashMap<>();
+            for (Member m : request.getMembersList()) {
+                if (members.put(m.getId(), m.getRaftAddress()) != null) {
+                    throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
+                            "Member id '" + m.getId() + "' appears more than once");
+                }
+            }
+            CompletableFuture<Void> change;
+            try {
+                change = engine.setMembers(members);
+            } catch (RuntimeException e) {
+                change = CompletableFuture.failedFuture(e);
+            }
+            change.whenComplete((ignored, error) -> {
+                if (error != null) {
+                    fail("SetMembers", observer, error);
+                    return;
+                }
+                log.info("Cluster membership changed to {}", members);
+                SetMembersResponse.Builder response = SetMembersResponse.newBuilder();
+                Object now = engine.replicationStatus().get("members");
+                java.util.Map<?, ?> inForce = now instanceof java.util.Map ? (java.util.Map<?, ?>) now : members;
+                for (java.util.Map.Entry<?, ?> m : inForce.entrySet()) {
+                    response.addMembers(Member.newBuilder().setId(String.valueOf(m.getKey()))
+                            .setRaftAddress(String.valueOf(m.getValue())));
+                }
+                observer.onNext(response.build());
+                observer.onCompleted();
+            });
         });
     }
 

@@ -101,6 +101,7 @@ final class HttpError extends RuntimeException {
             case DATABASE_LOCKED:
             case CONNECTION_FAILED:
             case DATABASE_CLOSED:
+            case NOT_LEADER:
             case COMMIT_UNKNOWN_RESULT:
             case TRANSACTION_CANCELLED:
                 return 503;

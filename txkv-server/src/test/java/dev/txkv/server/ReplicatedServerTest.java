@@ -1,0 +1,222 @@
+package dev.txkv.server;
+
+import static dev.txkv.server.TestServers.bytes;
+import static dev.txkv.server.TestServers.failure;
+import static dev.txkv.server.TestServers.grpcCode;
+import static dev.txkv.server.TestServers.readVersion;
+import static dev.txkv.server.TestServers.setCommit;
+import static dev.txkv.server.TestServers.txkvCode;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.util.JsonFormat;
+import dev.txkv.ErrorCode;
+import dev.txkv.cli.Main;
+import dev.txkv.engine.ReplicationConfig;
+import dev.txkv.proto.GetRequest;
+import dev.txkv.proto.Member;
+import dev.txkv.proto.SetMembersRequest;
+import dev.txkv.proto.StatusRequest;
+import dev.txkv.proto.TxkvGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three replicated servers in one JVM on 127.0.0.1, spoken to over gRPC and HTTP: the leader
+ * takes commits, followers answer not_leader (1060) for commits, read versions and SetMembers
+ * but serve reads; every member is SERVING and reports its role in status; SetMembers through
+ * the HTTP transcoder adds a fourth member. (The remote client's failover over such servers is
+ * tested in txkv-remote, which may depend on this module but not the other way round.)
+ */
+class ReplicatedServerTest {
+    private static final int V = ProtocolVersion.CURRENT;
+    @TempDir
+    Path dir;
+    private final List<TxkvServer> servers = new ArrayList<>();
+    private final List<ManagedChannel> channels = new ArrayList<>();
+
+    @BeforeAll
+    static void quiet() {
+        TestServers.quietLogs();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private TxkvServer start(String id, Map<String, String> members) throws IOException {
+        ServerConfig config = new ServerConfig().dataDir(dir.resolve(id)).grpcAddress("127.0.0.1", 0)
+                .httpAddress("127.0.0.1", 0)
+                .replication(new ReplicationConfig(id, members).clusterName("server-test").electionTimeoutMs(500, 1000));
+        TxkvServer server = TxkvServer.start(config);
+        servers.add(server);
+        return server;
+    }
+
+    private TxkvGrpc.TxkvBlockingStub stub(TxkvServer server) {
+        ManagedChannel channel = TestServers.channel(server);
+        channels.add(channel);
+        return TxkvGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (ManagedChannel c : channels) {
+            TestServers.close(c);
+        }
+        for (TxkvServer s : servers) {
+            s.close();
+        }
+    }
+
+    private TxkvServer awaitLeader(List<TxkvServer> among) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            for (TxkvServer s : among) {
+                if (s.engine().isLeading()) {
+                    return s;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no leader within 30 s");
+    }
+
+    private static Struct replication(TxkvGrpc.TxkvBlockingStub stub) throws IOException {
+        String json = stub.status(StatusRequest.newBuilder().setProtocolVersion(V).build()).getJson();
+        Struct.Builder b = Struct.newBuilder();
+        JsonFormat.parser().merge(json, b);
+        return b.build().getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("replication").getStructValue();
+    }
+
+    @Test
+    void leaderCommitsFollowersReadAndRefuseAndStatusShowsRoles() throws Exception {
+        Map<String, String> members = new LinkedHashMap<>();
+        for (String id : List.of("a", "b", "c")) {
+            members.put(id, "127.0.0.1:" + freePort());
+        }
+        for (String id : members.keySet()) {
+            start(id, members);
+        }
+        TxkvServer leader = awaitLeader(servers);
+        TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
+        TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
+        TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
+
+        toLeader.commit(setCommit(bytes("k"), bytes("v")));
+        long rv = readVersion(toLeader);
+        // A follower serves a read at the leader's read version (after a ReadIndex).
+        assertThat(toFollower.get(GetRequest.newBuilder().setProtocolVersion(V).setKey(bytes("k")).setReadVersion(rv)
+                .build()).getValue()).isEqualTo(bytes("v"));
+
+        for (io.grpc.StatusRuntimeException e : List.of(
+                failure(() -> readVersion(toFollower)),
+                failure(() -> toFollower.commit(setCommit(bytes("x"), bytes("y")))),
+                failure(() -> toFollower.setMembers(SetMembersRequest.newBuilder().setProtocolVersion(V)
+                        .addMembers(Member.newBuilder().setId("a").setRaftAddress(members.get("a"))).build())))) {
+            assertThat(txkvCode(e)).isEqualTo(ErrorCode.NOT_LEADER.code());
+            assertThat(grpcCode(e)).isEqualTo(Status.Code.UNAVAILABLE);
+        }
+
+        Struct leaderView = replication(toLeader);
+        Struct followerView = replication(toFollower);
+        assertThat(leaderView.getFieldsOrThrow("role").getStringValue()).isEqualTo("leader");
+        assertThat(leaderView.getFieldsOrThrow("accepting_commits").getBoolValue()).isTrue();
+        assertThat(leaderView.getFieldsOrThrow("members").getListValue().getValuesCount()).isEqualTo(3);
+        assertThat(leaderView.getFieldsOrThrow("followers").getListValue().getValuesCount()).isEqualTo(2);
+        assertThat(followerView.getFieldsOrThrow("role").getStringValue()).isEqualTo("follower");
+        assertThat(followerView.getFieldsOrThrow("leader").getStringValue())
+                .isEqualTo(leaderView.getFieldsOrThrow("id").getStringValue());
+        assertThat(followerView.getFieldsOrThrow("accepting_commits").getBoolValue()).isFalse();
+
+        // A follower is up and serving: health says so.
+        ManagedChannel followerChannel = TestServers.channel(follower);
+        channels.add(followerChannel);
+        assertThat(HealthGrpc.newBlockingStub(followerChannel).check(HealthCheckRequest.newBuilder().build()).getStatus())
+                .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + follower.httpPort() + "/health")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+
+        // A fourth member: started first with the new list, then added on the leader through HTTP.
+        Map<String, String> four = new LinkedHashMap<>(members);
+        four.put("d", "127.0.0.1:" + freePort());
+        TxkvServer d = start("d", four);
+        String body = "{\"protocolVersion\":1,\"members\":[" + String.join(",", four.entrySet().stream()
+                .map(m -> "{\"id\":\"" + m.getKey() + "\",\"raftAddress\":\"" + m.getValue() + "\"}").toList()) + "]}";
+        HttpResponse<String> followerAnswer = http.send(post(follower, body), HttpResponse.BodyHandlers.ofString());
+        assertThat(followerAnswer.statusCode()).as(followerAnswer.body()).isEqualTo(503);
+        assertThat(followerAnswer.body()).contains("1060");
+        HttpResponse<String> added = http.send(post(leader, body), HttpResponse.BodyHandlers.ofString());
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
+        assertThat(added.body()).contains("\"d\"");
+        assertThat(replication(toLeader).getFieldsOrThrow("members").getListValue().getValuesCount()).isEqualTo(4);
+
+        // The new member catches up: it serves the first commit at a fresh read version.
+        long rv2 = readVersion(toLeader);
+        TxkvGrpc.TxkvBlockingStub toD = stub(d);
+        assertThat(toD.get(GetRequest.newBuilder().setProtocolVersion(V).setKey(bytes("k")).setReadVersion(rv2).build())
+                .getValue()).isEqualTo(bytes("v"));
+    }
+
+    private static HttpRequest post(TxkvServer server, String body) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort() + "/v1/SetMembers"))
+                .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    @Test
+    void replicationFlagsAreCheckedAsUsageErrors() {
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            String data = dir.resolve("x").toString();
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--peers", "a@127.0.0.1:7001")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "z", "--peers", "a@127.0.0.1:7001,b@127.0.0.1:7002")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a", "--peers", "a@127.0.0.1:7001,a@127.0.0.1:7002")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a", "--peers", "a@127.0.0.1")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a", "--peers", "a127.0.0.1:7001")).isEqualTo(2);
+        } finally {
+            System.setErr(oldErr);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertThat(text).contains("--id needs --peers", "--peers needs --id", "--id z is not among the --peers",
+                "names member a twice", "ID@HOST:RAFTPORT");
+    }
+}
