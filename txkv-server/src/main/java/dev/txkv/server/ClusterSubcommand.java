@@ -1,0 +1,11 @@
+package dev.txkv.server;
+
+import dev.txkv.cli.Subcommand;
+
+/** Contributes {@code txkv cluster start|stop|status} to the launcher. */
+public final class ClusterSubcommand implements Subcommand {
+    @Override
+    public Object command() {
+        return new ClusterCommand();
+    }
+}
