@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -24,6 +25,7 @@ public final class RemoteStatusSource implements StatusSource {
 
     private final String connection;
     private MethodHandle fetchJson;
+    private MethodHandle setMembers;
 
     /** A source asking the servers of {@code connection} ({@code host:port[,host:port...]}). */
     public RemoteStatusSource(String connection) {
@@ -41,6 +43,33 @@ public final class RemoteStatusSource implements StatusSource {
             // fetchJson declares no checked exception; keep the cause rather than lose it.
             throw new TxkvException(ErrorCode.INTERNAL_ERROR, "status failed: " + e, e);
         }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Map<String, String> setMembers(Map<String, String> members, Duration timeout) {
+        MethodHandle handle = setMembersHandle();
+        try {
+            return (Map<String, String>) handle.invokeExact(connection, members, timeout);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "members failed: " + e, e);
+        }
+    }
+
+    private synchronized MethodHandle setMembersHandle() {
+        if (setMembers == null) {
+            try {
+                Class<?> remoteStatus = Class.forName(REMOTE_STATUS_CLASS, true, RemoteStatusSource.class.getClassLoader());
+                setMembers = MethodHandles.publicLookup().findStatic(remoteStatus, "setMembers",
+                        MethodType.methodType(Map.class, String.class, Map.class, Duration.class));
+            } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
+                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                        "No remote client on the class path: add the dev.txkv:txkv-remote artifact (" + e + ")");
+            }
+        }
+        return setMembers;
     }
 
     private synchronized MethodHandle handle() {

@@ -171,6 +171,7 @@ public final class Shell implements AutoCloseable {
             case GETRANGE -> getRange(command, args, true);
             case GETRANGEKEYS -> getRange(command, args, false);
             case HELP -> help(args);
+            case MEMBERS -> members(args);
             case OPTION -> option(args);
             case RESET -> reset(args);
             case ROLLBACK -> rollback(args);
@@ -513,6 +514,98 @@ public final class Shell implements AutoCloseable {
             return false;
         }
         throw usage(command, "expected on or off, got `" + token.text() + "'");
+    }
+
+    // ---------------------------------------------------------------- members
+
+    /** The least time a membership change gets: a new member must catch up before it counts. */
+    static final long MEMBERS_TIMEOUT_MS_MIN = 30_000;
+
+    private void members(List<Token> args) {
+        requireArgs(ShellCommandInfo.MEMBERS, args, 0, 2);
+        Duration wait = Duration.ofMillis(timeoutMsDefault == 0 ? MEMBERS_TIMEOUT_MS_MIN
+                : Math.max(timeoutMsDefault, 5_000));
+        com.google.protobuf.Struct replication = replicationSection(wait);
+        Map<String, String> current = new java.util.LinkedHashMap<>();
+        for (com.google.protobuf.Value m : field(replication, "members").getListValue().getValuesList()) {
+            com.google.protobuf.Struct member = m.getStructValue();
+            current.put(field(member, "id").getStringValue(), field(member, "raft_address").getStringValue());
+        }
+        if (args.isEmpty()) {
+            printMembers(replication);
+            return;
+        }
+        String verb = args.get(0).text().toLowerCase(java.util.Locale.ROOT);
+        if (args.size() != 2 || !(verb.equals("add") || verb.equals("remove"))) {
+            throw new ShellUsageException("Usage: " + ShellCommandInfo.MEMBERS.usage());
+        }
+        String argument = args.get(1).text();
+        Map<String, String> next = new java.util.LinkedHashMap<>(current);
+        if (verb.equals("add")) {
+            int at = argument.indexOf('@');
+            if (at <= 0 || at == argument.length() - 1 || argument.lastIndexOf(':') < at) {
+                throw new ShellUsageException("members add needs ID@HOST:RAFTPORT, got `" + argument + "'");
+            }
+            String id = argument.substring(0, at);
+            if (current.containsKey(id)) {
+                throw new ShellUsageException("Member " + id + " is already in the cluster (" + current.get(id) + ")");
+            }
+            next.put(id, argument.substring(at + 1));
+        } else {
+            if (!current.containsKey(argument)) {
+                throw new ShellUsageException("No member " + argument + "; the members are " + current.keySet());
+            }
+            if (current.size() == 1) {
+                throw new ShellUsageException("Cannot remove the last member");
+            }
+            next.remove(argument);
+        }
+        Duration changeWait = Duration.ofMillis(Math.max(MEMBERS_TIMEOUT_MS_MIN, timeoutMsDefault));
+        Map<String, String> now = status.setMembers(next, changeWait);
+        out.println("Members changed; the cluster now has " + now.size() + ":");
+        for (Map.Entry<String, String> m : now.entrySet()) {
+            out.println("  " + m.getKey() + " " + m.getValue());
+        }
+    }
+
+    private com.google.protobuf.Struct replicationSection(Duration wait) {
+        com.google.protobuf.Struct root = StatusSummary.parse(status.fetchJson(wait));
+        com.google.protobuf.Value replication = field(field(root, "cluster").getStructValue(), "replication");
+        if (!replication.hasStructValue()) {
+            throw new ShellUsageException("This database is not replicated: it has no members to list or change");
+        }
+        return replication.getStructValue();
+    }
+
+    private static com.google.protobuf.Value field(com.google.protobuf.Struct s, String name) {
+        return s.getFieldsOrDefault(name, com.google.protobuf.Value.getDefaultInstance());
+    }
+
+    private void printMembers(com.google.protobuf.Struct replication) {
+        Map<String, com.google.protobuf.Struct> followers = new java.util.HashMap<>();
+        for (com.google.protobuf.Value f : field(replication, "followers").getListValue().getValuesList()) {
+            followers.put(field(f.getStructValue(), "id").getStringValue(), f.getStructValue());
+        }
+        String self = field(replication, "id").getStringValue();
+        out.println(String.format("%-20s %-24s %-10s %s", "ID", "RAFT ADDRESS", "ROLE", "PROGRESS"));
+        for (com.google.protobuf.Value m : field(replication, "members").getListValue().getValuesList()) {
+            com.google.protobuf.Struct member = m.getStructValue();
+            String id = field(member, "id").getStringValue();
+            String progress = "";
+            com.google.protobuf.Struct f = followers.get(id);
+            if (f != null) {
+                progress = (f.containsFields("lag_entries")
+                        ? "lag " + (long) field(f, "lag_entries").getNumberValue() + " entries, " : "")
+                        + "last contact " + (long) field(f, "last_contact_ms").getNumberValue() + " ms"
+                        + (field(f, "healthy").getBoolValue() ? "" : ", UNHEALTHY");
+            }
+            out.println(String.format("%-20s %-24s %-10s %s", id + (id.equals(self) ? " *" : ""),
+                    field(member, "raft_address").getStringValue(), field(member, "role").getStringValue(),
+                    progress).stripTrailing());
+        }
+        out.println("(* answered this request; term " + (long) field(replication, "term").getNumberValue()
+                + (field(replication, "leader").getStringValue().isEmpty() ? ", no leader known"
+                        : ", leader " + field(replication, "leader").getStringValue()) + ")");
     }
 
     // ---------------------------------------------------------------- status and help

@@ -40,6 +40,12 @@ public enum ShellCommandInfo {
             "Keys and values are byte strings: printable ASCII as is, \\xNN for any byte, \\\\ for a"
             + " backslash; double quotes keep spaces in one argument. Commands on one line are"
             + " separated by `;'."),
+    MEMBERS("members", "members [add <ID@HOST:RAFTPORT> | remove <ID>]",
+            "Lists, adds or removes members of a replicated cluster.",
+            "Without arguments, lists the members with their roles (and, from the leader, how far"
+            + " each follower lags). `members add ID@HOST:RAFTPORT' adds a member to the current"
+            + " list; start that server first, with the new member list in --peers. `members remove"
+            + " ID' takes one out. Changes go through the leader, by Raft's joint consensus."),
     OPTION("option", "option <on|off> <OPTION> [ARG]",
             "Sets a transaction option, or lists them.",
             "Outside a transaction an option applies to every later transaction; inside one, to"

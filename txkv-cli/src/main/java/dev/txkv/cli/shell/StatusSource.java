@@ -1,6 +1,7 @@
 package dev.txkv.cli.shell;
 
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Where the shell's {@code status} command gets the server's status document (JSON). An
@@ -15,6 +16,15 @@ public interface StatusSource {
      * @param timeout how long to wait for the server
      */
     String fetchJson(Duration timeout);
+
+    /**
+     * Replaces the replicated cluster's membership with {@code members} (id -> Raft
+     * host:port, every member) through its leader, and returns the membership in force after.
+     * Only a source that talks to servers can; this default refuses.
+     */
+    default Map<String, String> setMembers(Map<String, String> members, Duration timeout) {
+        throw new ShellUsageException("members needs a server; this shell has no cluster to change");
+    }
 
     /** A source that always fails with {@code why}, for shells without a server. */
     static StatusSource unavailable(String why) {

@@ -55,12 +55,17 @@ public final class StatusSummary {
         line("Redundancy mode", text("cluster.configuration.redundancy_mode", "cluster.configuration.redundancy.factor"));
         line("Storage engine", text("cluster.configuration.storage_engine"));
         line("Coordinators", count("cluster.configuration.coordinators_count", "cluster.coordinators"));
-        line("Replicas", count("cluster.configuration.replicas", "cluster.raft.peers"));
+        line("Replicas", count("cluster.configuration.replicas", "cluster.replication.members", "cluster.raft.peers"));
 
         section("Cluster");
         line("Server processes", count("cluster.processes"));
-        line("Leader", text("cluster.raft.leader", "cluster.leader"));
-        line("Raft term", number("cluster.raft.term"));
+        line("Leader", text("cluster.replication.leader", "cluster.raft.leader", "cluster.leader"));
+        line("Raft term", number("cluster.replication.term", "cluster.raft.term"));
+        if (lookup("cluster.replication.role").isPresent()) {
+            line("This server", text("cluster.replication.id") + ", " + text("cluster.replication.role")
+                    + ("true".equals(text("cluster.replication.accepting_commits")) ? ", takes commits" : ""));
+            line("Applied version", number("cluster.replication.applied_version"));
+        }
         line("Recovery state", text("cluster.recovery_state.name", "cluster.recovery_state"));
         line("Database available", text("client.database_status.available", "cluster.database_available"));
         line("Database healthy", text("client.database_status.healthy"));
