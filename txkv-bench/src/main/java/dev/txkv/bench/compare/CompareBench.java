@@ -118,7 +118,7 @@ public final class CompareBench implements Callable<Integer> {
             Map<String, String> p = new LinkedHashMap<>(common);
             p.putAll(b.getValue().properties());
             YcsbRun.Result load = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
-                    workloads.resolve("workloada"), true, 16, 600, s.ycsbJvmOptions(), p);
+                    workloads.resolve("workloada"), true, s.ycsbThreads(), 600, s.ycsbJvmOptions(), p, !quick);
             System.out.printf("  load %-10s %,d records in %.1f s (%,.0f ops/s, %d errors)%n", b.getKey(), s.records(),
                     (System.nanoTime() - t0) / 1e9, load.opsPerSecond(), load.errors());
         }
@@ -128,7 +128,7 @@ public final class CompareBench implements Callable<Integer> {
             p.putAll(b.getValue().properties());
             YcsbRun.Result warm = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
                     workloads.resolve("workloada"), false, s.ycsbThreads(), Math.max(2, s.ycsbSeconds() / 2),
-                    s.ycsbJvmOptions(), p);
+                    s.ycsbJvmOptions(), p, !quick);
             System.out.printf("  warm-up %-10s workloada %,.0f ops/s (not reported)%n", b.getKey(), warm.opsPerSecond());
         }
         List<YcsbRun.Result> results = new ArrayList<>();
@@ -139,7 +139,7 @@ public final class CompareBench implements Callable<Integer> {
                 Map<String, String> p = new LinkedHashMap<>(common);
                 p.putAll(b.getValue().properties());
                 YcsbRun.Result r = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
-                        workloads.resolve(workload), false, threads, s.ycsbSeconds(), s.ycsbJvmOptions(), p);
+                        workloads.resolve(workload), false, threads, s.ycsbSeconds(), s.ycsbJvmOptions(), p, !quick);
                 results.add(r);
                 System.out.printf("  ycsb %-10s %-11s %3d threads %,10.0f ops/s  %s%s%n", workload, b.getKey(), threads,
                         r.opsPerSecond(), latencySummary(r), r.errors() > 0 ? "  errors " + r.errors() : "");

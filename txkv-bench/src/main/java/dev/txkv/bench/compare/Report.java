@@ -262,7 +262,9 @@ final class Report {
             ## Reading the figures
 
             - Quick runs (`--quick`) are a few seconds per measurement on a small data set: they show the shape \
-            and rough ratios, not stable absolute numbers. Use the full run (no `--quick`) for figures to quote.
+            and rough ratios, not stable absolute numbers. On a shared machine (see the load average above) two \
+            consecutive quick runs can differ by a factor of two in a single measurement, so a target counts as \
+            met only when it also holds in a full run (no `--quick`), the one to quote figures from.
             - One machine runs the server under test, the other two systems (idle but resident) and the load \
             generators. On a 2-core machine the client JVMs compete with the servers for CPU, which caps every \
             system's throughput and compresses the ratios.

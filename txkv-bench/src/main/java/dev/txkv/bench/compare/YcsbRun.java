@@ -25,16 +25,29 @@ public final class YcsbRun {
         }
     }
 
+    /** YCSB children still running; a shutdown hook (Ctrl-C, SIGTERM) stops them with the peers. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Process child : RUNNING) {
+                child.descendants().forEach(ProcessHandle::destroyForcibly);
+                child.destroyForcibly();
+            }
+        }, "ycsb-cleanup"));
+    }
+
     private YcsbRun() {
     }
 
     /**
      * Runs YCSB ({@code load} or transaction phase) with {@code binding}, the workload file,
      * {@code properties} and {@code threads}; at most {@code seconds} of operations
-     * ({@code maxexecutiontime}) and a hard wall-clock limit on the child.
+     * ({@code maxexecutiontime}) and a hard wall-clock limit on the child. With {@code progress},
+     * YCSB's status lines (every 10 s) are printed as they come.
      */
     public static Result run(String system, String java, Path jar, String binding, Path workloadFile, boolean load,
-            int threads, int seconds, List<String> jvmOptions, Map<String, String> properties)
+            int threads, int seconds, List<String> jvmOptions, Map<String, String> properties, boolean progress)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(java, "-Xmx768m"));
         command.addAll(jvmOptions);
@@ -42,15 +55,22 @@ public final class YcsbRun {
                 load ? "-load" : "-t", "-db", binding, "-P", workloadFile.toString(), "-threads", Integer.toString(threads),
                 "-p", "maxexecutiontime=" + seconds,
                 "-p", "measurementtype=hdrhistogram", "-p", "hdrhistogram.percentiles=50,99"));
+        if (progress) {
+            command.add("-s"); // YCSB's status line every 10 s, echoed below
+        }
         for (Map.Entry<String, String> p : properties.entrySet()) {
             command.add("-p");
             command.add(p.getKey() + "=" + p.getValue());
         }
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        RUNNING.add(process);
         List<String> output = new ArrayList<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    if (progress && line.contains("current ops/sec")) {
+                        System.out.println("    " + system + " " + workloadFile.getFileName() + ": " + line);
+                    }
                     synchronized (output) {
                         if (output.size() < 100_000) {
                             output.add(line);
@@ -70,6 +90,7 @@ public final class YcsbRun {
         } finally {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
+            RUNNING.remove(process);
         }
         reader.join(10_000);
         synchronized (output) {
