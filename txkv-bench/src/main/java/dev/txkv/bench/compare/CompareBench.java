@@ -62,6 +62,8 @@ public final class CompareBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // Charts are drawn off screen; set before any AWT class loads, so a DISPLAY is never needed.
+        System.setProperty("java.awt.headless", "true");
         Instant started = Instant.now();
         String loadStart = Report.loadAverage();
         Settings s = settings();
