@@ -1,0 +1,23 @@
+package dev.txkv.check;
+
+/**
+ * A fault as it happened. Times are {@link System#nanoTime()} values of the harness JVM, the
+ * clock of the recorded histories, so faults and operations share one time line.
+ *
+ * @param number 1-based, in order of injection
+ * @param kind what was done
+ * @param node the node's id, or null when the fault was skipped
+ * @param leaderBefore the leader's id when the fault started, or null if unknown
+ * @param startNanos when it was injected
+ * @param healNanos when healing began
+ * @param healedNanos when healing was done (a restarted node ready again)
+ * @param failoverMs for a killed leader: from the kill to the first successful commit of the
+ *     probe client; -1 otherwise or when none succeeded within the probe's limit
+ * @param note what was skipped or went wrong; empty when all went to plan
+ */
+record FaultEvent(int number, FaultKind kind, String node, String leaderBefore, long startNanos, long healNanos,
+                  long healedNanos, long failoverMs, String note) {
+    boolean injected() {
+        return node != null;
+    }
+}

@@ -1,0 +1,171 @@
+package dev.txkv.check;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Injects a {@link FaultSchedule} into a running cluster, one fault at a time: wait the gap,
+ * find the leader, pick the target, inject, hold, heal, wait until healed. No fault starts
+ * unless it can be healed before the end of the fault window, and {@link #healAll} runs at the
+ * end whatever happened, so the final reads meet a whole cluster.
+ */
+final class Nemesis {
+    static final long LEADER_WAIT_MS = 15_000;
+
+    private final Cluster cluster;
+    private final NodeNetwork network;
+    private final FaultSchedule schedule;
+    private final CommitProbe probe;
+    private final long runStartNanos;
+    private final long windowEndNanos;
+    private final Consumer<String> log;
+    private final List<FaultEvent> events = new ArrayList<>();
+
+    Nemesis(Cluster cluster, NodeNetwork network, FaultSchedule schedule, CommitProbe probe, long runStartNanos,
+            long windowEndNanos, Consumer<String> log) {
+        this.cluster = cluster;
+        this.network = network;
+        this.schedule = schedule;
+        this.probe = probe;
+        this.runStartNanos = runStartNanos;
+        this.windowEndNanos = windowEndNanos;
+        this.log = log;
+    }
+
+    /** Runs the schedule until its end or the window's, then heals everything; returns the events. */
+    List<FaultEvent> run() {
+        try {
+            for (FaultSchedule.PlannedFault fault : schedule.faults()) {
+                long holdNanos = TimeUnit.MILLISECONDS.toNanos(fault.gapBeforeMs() + fault.holdMs());
+                if (Thread.currentThread().isInterrupted() || System.nanoTime() + holdNanos > windowEndNanos) {
+                    break;
+                }
+                Cluster.sleep(fault.gapBeforeMs());
+                events.add(inject(events.size() + 1, fault));
+            }
+        } finally {
+            healAll();
+        }
+        return List.copyOf(events);
+    }
+
+    private FaultEvent inject(int number, FaultSchedule.PlannedFault fault) {
+        FaultKind kind = fault.kind();
+        long now = System.nanoTime();
+        OptionalInt leader = cluster.leader(LEADER_WAIT_MS);
+        String leaderId = leader.isPresent() ? cluster.node(leader.getAsInt()).id() : null;
+        int target = target(fault, leader);
+        if (target < 0) {
+            String why = leader.isEmpty() ? "no leader found within " + LEADER_WAIT_MS + " ms" : "no follower to target";
+            log.accept(String.format("[%s] fault %d %s skipped: %s", at(now), number, kind.token(), why));
+            return new FaultEvent(number, kind, null, leaderId, now, now, now, -1, "skipped: " + why);
+        }
+        String node = cluster.node(target).id();
+        String note = "";
+        long start = System.nanoTime();
+        long heal = start;
+        long failoverMs = -1;
+        CompletableFuture<Long> failover = null;
+        try {
+            switch (kind.category()) {
+                case KILL -> cluster.kill(target);
+                case PAUSE -> cluster.pause(target);
+                case RESTART -> cluster.stop(target);
+                case PARTITION -> network.isolate(target);
+            }
+            start = System.nanoTime();
+            log.accept(String.format("[%s] fault %d %s on %s (leader was %s), hold %d ms", at(start), number,
+                    kind.token(), node, leaderId, fault.holdMs()));
+            if (kind == FaultKind.KILL_LEADER) {
+                long killed = start;
+                failover = CompletableFuture.supplyAsync(() -> probe.millisToFirstCommit(killed),
+                        r -> daemon(r, "check-failover-probe").start());
+            }
+            Cluster.sleep(fault.holdMs());
+            heal = System.nanoTime();
+            heal(kind, target);
+        } catch (RuntimeException e) {
+            note = "error: " + e.getMessage();
+            log.accept("fault " + number + " " + kind.token() + " on " + node + " went wrong: " + e.getMessage());
+            healAll();
+        }
+        if (failover != null) {
+            failoverMs = join(failover);
+        }
+        long healed = System.nanoTime();
+        log.accept(String.format("[%s] fault %d healed: %s %s after %d ms%s", at(healed), number, kind.token(), node,
+                TimeUnit.NANOSECONDS.toMillis(healed - start),
+                failover == null ? "" : ", first commit after the kill: " + (failoverMs < 0 ? "none" : failoverMs + " ms")));
+        return new FaultEvent(number, kind, node, leaderId, start, heal, healed, failoverMs, note);
+    }
+
+    private int target(FaultSchedule.PlannedFault fault, OptionalInt leader) {
+        if (leader.isEmpty()) {
+            return -1;
+        }
+        if (fault.kind().targetsLeader()) {
+            return leader.getAsInt();
+        }
+        List<Integer> candidates = new ArrayList<>();
+        for (ClusterNode node : cluster.nodes()) {
+            boolean follower = node.index() != leader.getAsInt();
+            if (node.state() == ClusterNode.State.RUNNING && (follower || fault.kind() == FaultKind.RESTART)) {
+                candidates.add(node.index());
+            }
+        }
+        return candidates.isEmpty() ? -1 : candidates.get(fault.targetChoice() % candidates.size());
+    }
+
+    private void heal(FaultKind kind, int target) {
+        switch (kind.category()) {
+            case KILL, RESTART -> cluster.start(target);
+            case PAUSE -> cluster.resume(target);
+            case PARTITION -> network.heal();
+        }
+    }
+
+    /** Resumes paused nodes, removes partitions, starts nodes that are down. Never throws. */
+    void healAll() {
+        try {
+            network.heal();
+        } catch (RuntimeException e) {
+            log.accept("warning: healing the network failed: " + e.getMessage());
+        }
+        for (ClusterNode node : cluster.nodes()) {
+            try {
+                if (node.state() == ClusterNode.State.PAUSED) {
+                    cluster.resume(node.index());
+                } else if (node.state() == ClusterNode.State.DOWN) {
+                    cluster.start(node.index());
+                }
+            } catch (RuntimeException e) {
+                log.accept("warning: cannot heal " + node.id() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static long join(CompletableFuture<Long> future) {
+        try {
+            return future.get(CommitProbe.PROBE_LIMIT_MS + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private String at(long nanos) {
+        return String.format("+%.1fs", (nanos - runStartNanos) / 1e9);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}
