@@ -1,0 +1,91 @@
+package dev.txkv.check;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The settings of one robustness run.
+ *
+ * @param duration how long traffic runs; faults stop a tail earlier so the end is quiet
+ * @param nodes cluster size
+ * @param seed drives the fault schedule and the workloads
+ * @param faults the fault categories to draw from
+ * @param runDir where data directories, logs, histories and the report go
+ * @param jar the txkv.jar whose server is tested
+ * @param serverJvmOptions JVM options for each server process
+ * @param listAppendThreads client threads of the list-append workload
+ * @param bankThreads client threads of the bank workload
+ * @param plainServer run the single node without cluster flags (only with one node)
+ */
+record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
+                     List<String> serverJvmOptions, int listAppendThreads, int bankThreads,
+                     boolean plainServer) {
+    static final int NODES_MAX = 9;
+    static final Duration DURATION_MIN = Duration.ofSeconds(10);
+    static final Duration DURATION_MAX = Duration.ofHours(24);
+    static final int THREADS_MAX = 64;
+    static final Duration QUIET_TAIL_MIN = Duration.ofSeconds(10);
+    static final Duration QUIET_TAIL_MAX = Duration.ofSeconds(60);
+
+    CheckSettings {
+        if (duration.compareTo(DURATION_MIN) < 0 || duration.compareTo(DURATION_MAX) > 0) {
+            throw new IllegalArgumentException("--duration must be between 10s and 24h, got " + duration);
+        }
+        if (nodes < 1 || nodes > NODES_MAX) {
+            throw new IllegalArgumentException("--nodes must be 1 to " + NODES_MAX + ", got " + nodes);
+        }
+        if (listAppendThreads < 1 || listAppendThreads > THREADS_MAX || bankThreads < 1 || bankThreads > THREADS_MAX) {
+            throw new IllegalArgumentException("client threads must be 1 to " + THREADS_MAX);
+        }
+        if (plainServer && nodes != 1) {
+            throw new IllegalArgumentException("--no-raft needs --nodes 1");
+        }
+        faults = faults.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(faults));
+        serverJvmOptions = List.copyOf(serverJvmOptions);
+    }
+
+    /**
+     * The quiet tail: no fault is injected in the last quarter of the run (10 s to 60 s), so
+     * the workloads' final reads meet a healed cluster.
+     */
+    Duration quietTail() {
+        Duration quarter = duration.dividedBy(4);
+        if (quarter.compareTo(QUIET_TAIL_MIN) < 0) {
+            return QUIET_TAIL_MIN;
+        }
+        return quarter.compareTo(QUIET_TAIL_MAX) > 0 ? QUIET_TAIL_MAX : quarter;
+    }
+
+    /** The fault kinds to draw from, given what the cluster size and the network allow. */
+    Set<FaultKind> faultKinds(boolean partitionsAvailable) {
+        Set<FaultKind> kinds = EnumSet.noneOf(FaultKind.class);
+        for (FaultKind kind : FaultKind.values()) {
+            boolean needsFollower = !kind.targetsLeader() && kind != FaultKind.RESTART;
+            boolean isPartition = kind.category() == FaultKind.Category.PARTITION;
+            if (faults.contains(kind.category()) && !(needsFollower && nodes < 2)
+                    && !(isPartition && (nodes < 2 || !partitionsAvailable))) {
+                kinds.add(kind);
+            }
+        }
+        return kinds;
+    }
+
+    /** The settings as the report prints them. */
+    Map<String, String> describe() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("duration", duration.toSeconds() + " s (faults stop " + quietTail().toSeconds() + " s before the end)");
+        m.put("nodes", nodes + (plainServer ? " (plain server, no Raft)" : ""));
+        m.put("faults", faults.stream().sorted().map(FaultKind.Category::token).collect(Collectors.joining(",")));
+        m.put("clients", "list-append " + listAppendThreads + " threads, bank " + bankThreads + " threads");
+        m.put("run directory", runDir.toString());
+        m.put("jar", jar.toString());
+        m.put("server JVM options", String.join(" ", serverJvmOptions));
+        return m;
+    }
+}

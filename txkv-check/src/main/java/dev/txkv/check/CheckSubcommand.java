@@ -1,0 +1,11 @@
+package dev.txkv.check;
+
+import dev.txkv.cli.Subcommand;
+
+/** Contributes {@code txkv check} to the launcher. */
+public final class CheckSubcommand implements Subcommand {
+    @Override
+    public Object command() {
+        return new CheckCommand();
+    }
+}

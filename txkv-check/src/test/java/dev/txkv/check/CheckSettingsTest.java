@@ -1,0 +1,62 @@
+package dev.txkv.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class CheckSettingsTest {
+    private static CheckSettings settings(Duration duration, int nodes, Set<FaultKind.Category> faults) {
+        return new CheckSettings(duration, nodes, 1, faults, Path.of("run"), Path.of("txkv.jar"), List.of(), 4, 2,
+                false);
+    }
+
+    @Test
+    void theQuietTailIsAQuarterBetweenTenAndSixtySeconds() {
+        Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
+        assertThat(settings(Duration.ofSeconds(45), 3, all).quietTail()).isEqualTo(Duration.ofSeconds(11).plusMillis(250));
+        assertThat(settings(Duration.ofSeconds(20), 3, all).quietTail()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(settings(Duration.ofMinutes(10), 3, all).quietTail()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void partitionsAndFollowerFaultsNeedWhatTheyNeed() {
+        Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
+        assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
+        assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
+                .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
+        assertThat(settings(Duration.ofSeconds(60), 1, all).faultKinds(true))
+                .containsExactlyInAnyOrder(FaultKind.KILL_LEADER, FaultKind.PAUSE_LEADER, FaultKind.RESTART);
+    }
+
+    @Test
+    void limitsAreEnforced() {
+        Set<FaultKind.Category> none = Set.of();
+        assertThatThrownBy(() -> settings(Duration.ofSeconds(5), 3, none)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> settings(Duration.ofSeconds(60), 0, none)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, none, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, true)).hasMessageContaining("--no-raft");
+    }
+
+    @Test
+    void durationsParseAsOperatorsWriteThem() {
+        DurationConverter c = new DurationConverter();
+        assertThat(c.convert("45s")).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.convert("10m")).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.convert("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.convert("30")).isEqualTo(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> c.convert("ten minutes")).hasMessageContaining("not a duration");
+    }
+
+    @Test
+    void faultNamesParse() {
+        assertThat(FaultKind.Category.ofToken(" Partition")).isEqualTo(FaultKind.Category.PARTITION);
+        assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'");
+    }
+}
