@@ -7,6 +7,7 @@ import dev.txkv.spi.Backend;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.RangeChunk;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,7 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Engine implements Backend {
     private final TxkvConfig config;
     private final DataDirectory directory;
-    private final Storage storage;
+    /** Replaced when a replica installs a snapshot; views keep the store they were taken from. */
+    private volatile Storage storage;
+    private final Path dataDir;
     private final VersionClock clock;
     private final CommitPipeline pipeline;
     private CommitLog log;
@@ -41,6 +44,8 @@ public final class Engine implements Backend {
     private volatile boolean leading;
     private volatile long raftAppliedIndex;
     private volatile TxkvException replicaFailure;
+    private final Object snapshotLock = new Object();
+    private volatile boolean reloading;
     private final ReadIndexBatcher leaderReadVersions = new ReadIndexBatcher(() -> raft.readIndex());
     private final IdempotencyTable idempotency;
     private final ExecutorService completions;
@@ -85,6 +90,7 @@ public final class Engine implements Backend {
 
     private Engine(Path dir, TxkvConfig config, boolean brokenResolver, ReplicationConfig replication) {
         this.config = config;
+        this.dataDir = dir;
         this.windowVersions = VersionClock.msToVersions(config.mvccWindowMs());
         this.directory = DataDirectory.open(dir);
         Storage s;
@@ -105,7 +111,7 @@ public final class Engine implements Backend {
             return t;
         });
         this.watches = new Watches(config.watchesMax(), completions);
-        VersionView first = new VersionView(lastVersion, storage.db, liveViews);
+        VersionView first = new VersionView(lastVersion, storage, liveViews);
         views.put(lastVersion, first);
         this.latest = first;
         this.readVersionIssued = lastVersion;
@@ -170,7 +176,7 @@ public final class Engine implements Backend {
     /** Called by the pipeline after a batch is durable: makes its version readable, fires watches. */
     void publish(long version, BatchWriter writer) {
         synchronized (publishLock) {
-            VersionView view = new VersionView(version, storage.db, liveViews);
+            VersionView view = new VersionView(version, storage, liveViews);
             views.put(version, view);
             latest = view;
             batchVersionsInFlight.remove(version);
@@ -343,6 +349,82 @@ public final class Engine implements Backend {
         return m;
     }
 
+    /** Makes storage durable up to now: a snapshot's log prefix may be purged after it. */
+    void syncStorage() {
+        try {
+            storage.db.flushWal(true);
+        } catch (org.rocksdb.RocksDBException e) {
+            throw Storage.ioError("WAL sync", e);
+        }
+    }
+
+    org.rocksdb.RocksDB rocksForSnapshot() {
+        return storage.db;
+    }
+
+    /**
+     * Replaces storage with a snapshot's checkpoint (a replica that fell behind the leader's
+     * purged log). Reads wait no longer than the views they hold; everything versioned starts
+     * again from the snapshot's version, and outstanding watches fire (their keys may have
+     * changed).
+     */
+    void loadSnapshot(Path checkpoint) {
+        synchronized (snapshotLock) {
+            reloading = true;
+            try {
+                Storage old = storage;
+                for (VersionView v : views.values()) {
+                    v.release();
+                }
+                views.clear();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (System.nanoTime() < deadline && liveViewsRemain()) {
+                    Thread.onSpinWait();
+                }
+                if (liveViewsRemain()) {
+                    throw new TxkvException(ErrorCode.IO_ERROR, "Reads did not finish before a snapshot install");
+                }
+                old.close();
+                Path live = directory.rocksDir();
+                Path previous = live.resolveSibling("rocksdb.previous");
+                SnapshotStore.deleteTree(previous);
+                java.nio.file.Files.move(live, previous);
+                java.nio.file.Files.createDirectories(live);
+                try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(checkpoint)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        String name = f.getFileName().toString();
+                        if (name.equals(SnapshotStore.COMPLETE_MARKER) || name.endsWith(".md5")) {
+                            continue;
+                        }
+                        try {
+                            java.nio.file.Files.createLink(live.resolve(name), f);
+                        } catch (IOException | UnsupportedOperationException e) {
+                            java.nio.file.Files.copy(f, live.resolve(name));
+                        }
+                    }
+                }
+                Storage fresh = new Storage(live, false);
+                storage = fresh;
+                SnapshotStore.deleteTree(previous);
+                idempotency.reload(fresh);
+                raftAppliedIndex = fresh.raftAppliedIndex();
+                long version = fresh.lastVersion();
+                VersionView view = new VersionView(version, fresh, liveViews);
+                synchronized (publishLock) {
+                    views.put(version, view);
+                    latest = view;
+                    readVersionIssued = Math.max(readVersionIssued, version);
+                    readableMax = Math.max(readableMax, version);
+                }
+                watches.fireAll();
+            } catch (IOException e) {
+                throw new TxkvException(ErrorCode.IO_ERROR, "Installing a snapshot failed: " + e, e);
+            } finally {
+                reloading = false;
+            }
+        }
+    }
+
     /** Is this engine a member of a replicated cluster? */
     public boolean isReplicated() {
         return raft != null;
@@ -388,6 +470,9 @@ public final class Engine implements Backend {
         }
         if (replicaFailure != null) {
             throw replicaFailure;
+        }
+        if (reloading) {
+            throw new TxkvException(ErrorCode.PROCESS_BEHIND, "This replica is installing a snapshot; retry");
         }
         if (readVersion > latest.version && readVersion > readableVersion(false)) {
             if (raft != null && !leading) {
@@ -483,7 +568,7 @@ public final class Engine implements Backend {
             VersionView view = acquire(readVersion);
             try {
                 stats.reads.increment();
-                return CompletableFuture.completedFuture(storage.get(view, key));
+                return CompletableFuture.completedFuture(view.storage.get(view, key));
             } finally {
                 view.release();
             }
@@ -503,7 +588,7 @@ public final class Engine implements Backend {
             VersionView view = acquire(readVersion);
             try {
                 stats.reads.increment();
-                return CompletableFuture.completedFuture(storage.getRange(view, begin, end, rowLimit, byteLimit, reverse));
+                return CompletableFuture.completedFuture(view.storage.getRange(view, begin, end, rowLimit, byteLimit, reverse));
             } finally {
                 view.release();
             }
@@ -522,7 +607,7 @@ public final class Engine implements Backend {
         try {
             VersionView view = acquire(version);
             try {
-                byte[] baseline = storage.get(view, key);
+                byte[] baseline = view.storage.get(view, key);
                 synchronized (publishLock) {
                     // Under the publish lock no batch is published between reading and adding.
                     byte[] current = readLatest(key);
@@ -542,7 +627,7 @@ public final class Engine implements Backend {
             throw new TxkvException(ErrorCode.DATABASE_CLOSED);
         }
         try {
-            return storage.get(view, key);
+            return view.storage.get(view, key);
         } finally {
             view.release();
         }

@@ -31,12 +31,25 @@ final class IdempotencyTable {
     private final Map<ByteBuffer, Entry> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
     private final ArrayDeque<Entry> byAge = new ArrayDeque<>();
     private final java.util.List<byte[]> pendingDeletes = new java.util.ArrayList<>();
-    private final Storage storage;
+    private Storage storage;
 
     IdempotencyTable(Storage storage) {
-        this.storage = storage;
+        load(storage);
+    }
+
+    /** Starts over from another store (a replica that installed a snapshot). */
+    synchronized void reload(Storage fresh) {
+        byId.clear();
+        inFlight.clear();
+        byAge.clear();
+        pendingDeletes.clear();
+        load(fresh);
+    }
+
+    private void load(Storage from) {
+        this.storage = from;
         java.util.List<Entry> loaded = new java.util.ArrayList<>();
-        try (RocksIterator it = storage.db.newIterator(storage.idempotency)) {
+        try (RocksIterator it = from.db.newIterator(from.idempotency)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 ByteBuffer v = ByteBuffer.wrap(it.value());
                 if (v.remaining() != 18) {

@@ -39,7 +39,9 @@ import org.apache.ratis.util.TimeDuration;
  * future completes when the entry is applied on this (leading) member, which is when the
  * commits in it may be acknowledged.
  *
- * <p>Settings that differ from Ratis's defaults, and why: linearizable reads (ReadIndex),
+ * <p>Settings that differ from Ratis's defaults, and why: automatic snapshots (RocksDB
+ * checkpoints, see {@link SnapshotStore}) with the log purged up to them, else the log grows
+ * without bound; linearizable reads (ReadIndex),
  * used to confirm leadership for read versions and to let followers serve reads at a
  * version; election timeouts of 1 to 2 s; append-entries composition and log metadata off
  * (see RATIS-NOTES); storage in the data directory, never a shared temporary folder.
@@ -52,6 +54,18 @@ final class RaftReplica implements CommitLog {
     private final RaftServer server;
     private final TxkvStateMachine stateMachine;
     private final ClientId clientId = ClientId.randomId();
+    /**
+     * Ratis completes futures on its own threads, among them the one that applies the log;
+     * code that calls back into Ratis from there (the next ReadIndex round, a follower read
+     * waiting for a ReadIndex) would deadlock it. Every future this class hands out
+     * completes on these threads instead.
+     */
+    private final java.util.concurrent.ExecutorService callbacks = java.util.concurrent.Executors.newFixedThreadPool(2,
+            r -> {
+                Thread t = new Thread(r, "txkv-raft-callback");
+                t.setDaemon(true);
+                return t;
+            });
     private final AtomicLong callId = new AtomicLong();
 
     RaftReplica(Engine engine, ReplicationConfig config, Path raftDir) {
@@ -77,9 +91,14 @@ final class RaftReplica implements CommitLog {
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+        // Ratis takes no snapshots by default, so the log would grow without bound.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEveryEntries());
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotEveryEntries()));
         // A commit batch may be up to the batch byte limit plus framing.
         SizeInBytes entryMax = SizeInBytes.valueOf(Math.max(8 << 20, engine.config().batchBytesMax() * 2L));
-        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(64L << 20, entryMax.getSize() * 2)));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentBytes()));
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryMax);
         RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
@@ -101,13 +120,13 @@ final class RaftReplica implements CommitLog {
                 .setMessage(Message.valueOf(ByteString.copyFrom(batch.encode())))
                 .setType(RaftClientRequest.writeRequestType()).build();
         try {
-            return server.submitClientRequestAsync(request).thenApply(reply -> {
+            return server.submitClientRequestAsync(request).thenApplyAsync(reply -> {
                 if (!reply.isSuccess()) {
                     throw new CompletionException(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                             "The replication log did not confirm the batch: " + describe(reply)));
                 }
-                return null;
-            });
+                return (Void) null;
+            }, callbacks);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                     "The replication log refused the batch: " + e.getMessage(), e));
@@ -124,14 +143,14 @@ final class RaftReplica implements CommitLog {
                 .setGroupId(group.getGroupId()).setCallId(callId.incrementAndGet())
                 .setMessage(Message.EMPTY).setType(RaftClientRequest.readRequestType()).build();
         try {
-            return server.submitClientRequestAsync(request).thenApply(reply -> {
+            return server.submitClientRequestAsync(request).thenApplyAsync(reply -> {
                 if (!reply.isSuccess()) {
                     throw new CompletionException(new TxkvException(
                             reply.getNotLeaderException() != null ? ErrorCode.NOT_LEADER : ErrorCode.PROCESS_BEHIND,
                             "Could not confirm the cluster state: " + describe(reply)));
                 }
                 return ByteBuffer.wrap(reply.getMessage().getContent().toByteArray()).getLong();
-            });
+            }, callbacks);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, e.getMessage(), e));
         }
@@ -188,14 +207,14 @@ final class RaftReplica implements CommitLog {
         org.apache.ratis.protocol.SetConfigurationRequest request = new org.apache.ratis.protocol.SetConfigurationRequest(
                 clientId, self, group.getGroupId(), callId.incrementAndGet(), peers);
         try {
-            return server.setConfigurationAsync(request).thenApply(reply -> {
+            return server.setConfigurationAsync(request).thenApplyAsync(reply -> {
                 if (!reply.isSuccess()) {
                     throw new CompletionException(new TxkvException(
                             reply.getNotLeaderException() != null ? ErrorCode.NOT_LEADER : ErrorCode.OPERATION_FAILED,
                             "Membership change refused: " + describe(reply)));
                 }
-                return null;
-            });
+                return (Void) null;
+            }, callbacks);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED, e.getMessage(), e));
         }
@@ -240,6 +259,8 @@ final class RaftReplica implements CommitLog {
             server.close();
         } catch (IOException e) {
             // Closing on shutdown: nothing more to do.
+        } finally {
+            callbacks.shutdown();
         }
     }
 }

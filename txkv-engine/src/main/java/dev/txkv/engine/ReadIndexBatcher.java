@@ -11,6 +11,7 @@ import java.util.function.Supplier;
  * before a commit they are entitled to see was acknowledged.
  */
 final class ReadIndexBatcher {
+    static final long ROUND_TIMEOUT_MS = 5_000;
     private final Supplier<CompletableFuture<Long>> round;
     private List<CompletableFuture<Long>> waiting = new ArrayList<>();
     private boolean inFlight;
@@ -37,16 +38,23 @@ final class ReadIndexBatcher {
     private void send(List<CompletableFuture<Long>> batch) {
         CompletableFuture<Long> r;
         try {
-            r = round.get();
+            // A round that never answers (leadership lost without notice) must not stall every
+            // later read version: it times out, and its waiters retry elsewhere.
+            r = round.get().orTimeout(ROUND_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             r = CompletableFuture.failedFuture(e);
         }
         // Ratis answers on its own threads, so the next round starts there, never recursively here.
         r.whenComplete((version, error) -> {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof java.util.concurrent.TimeoutException) {
+                cause = new dev.txkv.TxkvException(dev.txkv.ErrorCode.NOT_LEADER,
+                        "Could not confirm leadership within " + ROUND_TIMEOUT_MS + " ms");
+            }
             for (CompletableFuture<Long> f : batch) {
                 if (error != null) {
-                    f.completeExceptionally(error instanceof java.util.concurrent.CompletionException
-                            && error.getCause() != null ? error.getCause() : error);
+                    f.completeExceptionally(cause);
                 } else {
                     f.complete(version);
                 }

@@ -19,6 +19,8 @@ public final class ReplicationConfig {
     private String clusterName = "txkv";
     private long electionTimeoutMinMs = 1_000;
     private long electionTimeoutMaxMs = 2_000;
+    private long snapshotEveryEntries = 20_000;
+    private long logSegmentBytes = 64L << 20;
 
     /**
      * @param selfId this server's id, one of {@code members}' keys
@@ -74,6 +76,39 @@ public final class ReplicationConfig {
         this.electionTimeoutMinMs = minMs;
         this.electionTimeoutMaxMs = maxMs;
         return this;
+    }
+
+    /**
+     * How many log entries (commit batches) between snapshots (default 20,000). After a
+     * snapshot the log before it is purged; a member that fell behind the purge catches up by
+     * receiving the snapshot.
+     */
+    public ReplicationConfig snapshotEveryEntries(long entries) {
+        if (entries < 10) {
+            throw invalid("snapshots need at least 10 entries between them, got " + entries);
+        }
+        this.snapshotEveryEntries = entries;
+        return this;
+    }
+
+    /**
+     * Size of the Raft log's segment files (default 64 MiB). Purging after a snapshot removes
+     * whole closed segments, so smaller segments free disk sooner.
+     */
+    public ReplicationConfig logSegmentBytes(long bytes) {
+        if (bytes < 4096) {
+            throw invalid("log segments need at least 4096 bytes, got " + bytes);
+        }
+        this.logSegmentBytes = bytes;
+        return this;
+    }
+
+    public long logSegmentBytes() {
+        return logSegmentBytes;
+    }
+
+    public long snapshotEveryEntries() {
+        return snapshotEveryEntries;
     }
 
     public String selfId() {

@@ -13,8 +13,8 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,7 @@ final class TxkvStateMachine extends BaseStateMachine {
 
     private final Engine engine;
     private final RaftPeerId self;
-    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final SnapshotStore storage = new SnapshotStore();
     private volatile long appliedIndex;
 
     TxkvStateMachine(Engine engine, RaftPeerId self) {
@@ -41,7 +41,60 @@ final class TxkvStateMachine extends BaseStateMachine {
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
+        loadSnapshotIfNewer();
         appliedIndex = engine.raftAppliedIndex();
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+
+    /** Ratis pauses the state machine right before it publishes an installed snapshot. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /**
+     * A snapshot newer than what storage has applied (installed from the leader, possibly
+     * before a crash) replaces storage; then Ratis replays the log from the snapshot on.
+     */
+    private void loadSnapshotIfNewer() throws IOException {
+        org.apache.ratis.statemachine.SnapshotInfo snapshot = storage.rescan();
+        if (snapshot != null && snapshot.getIndex() > engine.raftAppliedIndex()) {
+            LOG.info("Loading snapshot at log index {} (storage had applied {})", snapshot.getIndex(),
+                    engine.raftAppliedIndex());
+            engine.loadSnapshot(storage.folder(snapshot));
+        }
+        if (snapshot != null) {
+            updateLastAppliedTermIndex(snapshot.getTerm(), Math.max(snapshot.getIndex(), engine.raftAppliedIndex()));
+        }
+        appliedIndex = engine.raftAppliedIndex();
+    }
+
+    /** A checkpoint of storage as it is now: exactly the state at the last applied index. */
+    @Override
+    public long takeSnapshot() throws IOException {
+        org.apache.ratis.server.protocol.TermIndex last = getLastAppliedTermIndex();
+        if (last == null || last.getIndex() <= 0) {
+            return -1;
+        }
+        // Applies happen on the thread that calls this, so storage holds exactly 'last'.
+        engine.syncStorage();
+        storage.take(engine.rocksForSnapshot(), last);
+        LOG.info("Took snapshot at log index {}", last.getIndex());
+        return last.getIndex();
+    }
+
+    /** Loads the snapshot Ratis just installed, then runs again. */
+    @Override
+    public void reinitialize() throws IOException {
+        loadSnapshotIfNewer();
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
     }
 
     @Override

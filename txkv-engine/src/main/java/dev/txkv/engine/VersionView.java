@@ -13,15 +13,18 @@ import org.rocksdb.Snapshot;
 final class VersionView {
     final long version;
     final ReadOptions readOptions;
+    /** The store this view reads; a snapshot install replaces the engine's store, not this one. */
+    final Storage storage;
     private final Snapshot snapshot;
     private final RocksDB db;
     private final AtomicInteger refs = new AtomicInteger(1);
 
     private final AtomicInteger live;
 
-    VersionView(long version, RocksDB db, AtomicInteger live) {
+    VersionView(long version, Storage storage, AtomicInteger live) {
         this.version = version;
-        this.db = db;
+        this.storage = storage;
+        this.db = storage.db;
         this.live = live;
         live.incrementAndGet();
         this.snapshot = db.getSnapshot();

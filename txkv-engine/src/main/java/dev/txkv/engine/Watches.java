@@ -122,6 +122,19 @@ final class Watches {
         }
     }
 
+    /** Fires every watch: after storage was replaced wholesale, any key may have changed. */
+    void fireAll() {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        synchronized (this) {
+            byKey.values().forEach(list -> list.forEach(w -> all.add(w.future)));
+            byKey.clear();
+            count = 0;
+        }
+        if (!all.isEmpty()) {
+            completions.execute(() -> all.forEach(f -> f.complete(null)));
+        }
+    }
+
     /** Fails every watch, for shutdown. */
     void failAll(TxkvException error) {
         List<CompletableFuture<Void>> all = new ArrayList<>();

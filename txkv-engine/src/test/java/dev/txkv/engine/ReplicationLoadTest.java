@@ -1,0 +1,69 @@
+package dev.txkv.engine;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.txkv.Database;
+import dev.txkv.Txkv;
+import dev.txkv.TxkvConfig;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A replicated engine keeps committing under sustained load from many threads (no stall). */
+class ReplicationLoadTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aOneMemberGroupKeepsCommittingUnderLoad() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        TxkvConfig config = new TxkvConfig();
+        Engine engine = Engine.openReplicated(dir, config,
+                new ReplicationConfig("a", Map.of("a", "127.0.0.1:" + port)).electionTimeoutMs(500, 1000));
+        try (Database db = Txkv.open(engine, config)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!engine.isLeading() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            AtomicLong commits = new AtomicLong();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TestSeeds.soak() ? 120 : 20);
+            Thread[] workers = new Thread[16];
+            for (int t = 0; t < workers.length; t++) {
+                int id = t;
+                workers[t] = new Thread(() -> {
+                    for (long i = 0; System.nanoTime() < end; i++) {
+                        byte[] key = ("w" + id + "/" + (i % 100)).getBytes(UTF_8);
+                        db.run(tr -> {
+                            tr.get(key).join();
+                            tr.set(key, new byte[100]);
+                            return null;
+                        });
+                        commits.incrementAndGet();
+                    }
+                });
+                workers[t].start();
+            }
+            long last = 0;
+            for (int second = 0; System.nanoTime() < end; second++) {
+                Thread.sleep(1000);
+                long now = commits.get();
+                assertThat(now).as("commits still progress after %d s", second + 1).isGreaterThan(last);
+                last = now;
+            }
+            for (Thread w : workers) {
+                w.join(30_000);
+                assertThat(w.isAlive()).as("worker finished").isFalse();
+            }
+        } finally {
+            engine.close();
+        }
+    }
+}
