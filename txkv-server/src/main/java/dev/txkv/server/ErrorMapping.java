@@ -75,6 +75,31 @@ public final class ErrorMapping {
         return new TxkvException(ErrorCode.INTERNAL_ERROR, String.valueOf(t), t);
     }
 
+    /**
+     * Errors that say the request itself is wrong (a limit, a malformed range or argument):
+     * retrying the same request cannot help. The gRPC and HTTP mappings share this list.
+     */
+    public static boolean isInvalidRequest(ErrorCode error) {
+        switch (error) {
+            case INVERTED_RANGE:
+            case INVALID_OPTION_VALUE:
+            case KEY_OUTSIDE_LEGAL_RANGE:
+            case VERSION_INVALID:
+            case RANGE_LIMITS_INVALID:
+            case INVALID_MUTATION_TYPE:
+            case READ_VERSION_ALREADY_SET:
+            case TRANSACTION_TOO_LARGE:
+            case KEY_TOO_LARGE:
+            case VALUE_TOO_LARGE:
+            case CLIENT_INVALID_OPERATION:
+            case USED_DURING_COMMIT:
+            case ACCESSED_UNREADABLE:
+                return true;
+            default:
+                return false;
+        }
+    }
+
     /** The gRPC status for {@code failure}, without trailers; see {@link #toStatusException}. */
     public static Status toStatus(Throwable failure) {
         TxkvException e = toTxkvException(failure);
@@ -117,6 +142,9 @@ public final class ErrorMapping {
 
     /** The gRPC status code that carries {@code error}. */
     public static Status statusCode(ErrorCode error) {
+        if (isInvalidRequest(error)) {
+            return Status.INVALID_ARGUMENT;
+        }
         switch (error) {
             case NOT_COMMITTED:
             case TRANSACTION_TOO_OLD:
@@ -139,20 +167,6 @@ public final class ErrorMapping {
                 return Status.DEADLINE_EXCEEDED;
             case PROTOCOL_VERSION_UNSUPPORTED:
                 return Status.FAILED_PRECONDITION;
-            case INVERTED_RANGE:
-            case INVALID_OPTION_VALUE:
-            case KEY_OUTSIDE_LEGAL_RANGE:
-            case VERSION_INVALID:
-            case RANGE_LIMITS_INVALID:
-            case INVALID_MUTATION_TYPE:
-            case READ_VERSION_ALREADY_SET:
-            case TRANSACTION_TOO_LARGE:
-            case KEY_TOO_LARGE:
-            case VALUE_TOO_LARGE:
-            case CLIENT_INVALID_OPERATION:
-            case USED_DURING_COMMIT:
-            case ACCESSED_UNREADABLE:
-                return Status.INVALID_ARGUMENT;
             default:
                 return Status.INTERNAL;
         }

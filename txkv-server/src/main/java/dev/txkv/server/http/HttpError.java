@@ -89,6 +89,9 @@ final class HttpError extends RuntimeException {
      * later), too many watches 429, timeouts 504, invalid requests 400, the rest 500.
      */
     static int httpStatus(ErrorCode error) {
+        if (dev.txkv.server.ErrorMapping.isInvalidRequest(error)) {
+            return 400;
+        }
         switch (error) {
             case NOT_COMMITTED:
             case TRANSACTION_TOO_OLD:
@@ -107,19 +110,6 @@ final class HttpError extends RuntimeException {
                 return 503;
             case TRANSACTION_TIMED_OUT:
                 return 504;
-            case INVERTED_RANGE:
-            case INVALID_OPTION_VALUE:
-            case KEY_OUTSIDE_LEGAL_RANGE:
-            case VERSION_INVALID:
-            case RANGE_LIMITS_INVALID:
-            case INVALID_MUTATION_TYPE:
-            case READ_VERSION_ALREADY_SET:
-            case TRANSACTION_TOO_LARGE:
-            case KEY_TOO_LARGE:
-            case VALUE_TOO_LARGE:
-            case CLIENT_INVALID_OPERATION:
-            case USED_DURING_COMMIT:
-            case ACCESSED_UNREADABLE:
             case PROTOCOL_VERSION_UNSUPPORTED:
                 return 400;
             default:
