@@ -37,12 +37,12 @@ public final class BankWorkload {
     public static final String META_FINAL_OP = "bank.finalOp";
 
     /** Parameters of a run. Every count and duration is bounded and checked. */
-    public static final class Options {
-        private int threads = 4;
-        private int txnsPerThread = 100;
-        private long seed;
-        private Duration maxTime = Duration.ofSeconds(30);
-        private Duration opTimeout = Duration.ofSeconds(10);
+    public static final class Options extends WorkloadOptions<Options> {
+        @Override
+        protected Options self() {
+            return this;
+        }
+
         private int accounts = 8;
         private long initialBalance = 100;
         private long transferMax = 20;
@@ -50,39 +50,10 @@ public final class BankWorkload {
         private boolean negativeAllowed;
         private byte[] keyPrefix = "testkit/bank/".getBytes(StandardCharsets.US_ASCII);
 
-        /** Worker threads (default 4). */
-        public Options threads(int threads) {
-            WorkloadSupport.requirePositive(threads, "threads");
-            this.threads = threads;
-            return this;
-        }
 
-        /** Attempts per thread (default 100). */
-        public Options txnsPerThread(int txnsPerThread) {
-            WorkloadSupport.requirePositive(txnsPerThread, "txnsPerThread");
-            this.txnsPerThread = txnsPerThread;
-            return this;
-        }
 
-        /** Seed of the random choices. */
-        public Options seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
 
-        /** No attempt starts after this much time from the start of the run (default 30 s). */
-        public Options maxTime(Duration maxTime) {
-            WorkloadSupport.requirePositive(maxTime.toNanos(), "maxTime");
-            this.maxTime = maxTime;
-            return this;
-        }
 
-        /** Longest wait for any one database call (default 10 s). */
-        public Options opTimeout(Duration opTimeout) {
-            WorkloadSupport.requirePositive(opTimeout.toNanos(), "opTimeout");
-            this.opTimeout = opTimeout;
-            return this;
-        }
 
         /** Number of accounts, 2 to 100,000 (default 8). */
         public Options accounts(int accounts) {

@@ -46,12 +46,12 @@ public final class ListAppendWorkload {
     }
 
     /** Parameters of a run. Every count and duration is bounded and checked. */
-    public static final class Options {
-        private int threads = 4;
-        private int txnsPerThread = 100;
-        private long seed;
-        private Duration maxTime = Duration.ofSeconds(30);
-        private Duration opTimeout = Duration.ofSeconds(10);
+    public static final class Options extends WorkloadOptions<Options> {
+        @Override
+        protected Options self() {
+            return this;
+        }
+
         private int activeKeys = 6;
         private int appendsPerKeyMax = 32;
         private int opsPerTxnMax = 4;
@@ -61,39 +61,10 @@ public final class ListAppendWorkload {
         private boolean clearFirst = true;
         private boolean finalReads = true;
 
-        /** Worker threads, each one process in the history (default 4). */
-        public Options threads(int threads) {
-            WorkloadSupport.requirePositive(threads, "threads");
-            this.threads = threads;
-            return this;
-        }
 
-        /** Attempts per thread, each recorded as one operation (default 100). */
-        public Options txnsPerThread(int txnsPerThread) {
-            WorkloadSupport.requirePositive(txnsPerThread, "txnsPerThread");
-            this.txnsPerThread = txnsPerThread;
-            return this;
-        }
 
-        /** Seed of the random choices of keys and operations. */
-        public Options seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
 
-        /** No attempt starts after this much time from the start of the run (default 30 s). */
-        public Options maxTime(Duration maxTime) {
-            WorkloadSupport.requirePositive(maxTime.toNanos(), "maxTime");
-            this.maxTime = maxTime;
-            return this;
-        }
 
-        /** Longest wait for any one database call (default 10 s); past it, the call counts as failed. */
-        public Options opTimeout(Duration opTimeout) {
-            WorkloadSupport.requirePositive(opTimeout.toNanos(), "opTimeout");
-            this.opTimeout = opTimeout;
-            return this;
-        }
 
         /** Keys in use at once (default 6): fewer keys, more contention. */
         public Options activeKeys(int activeKeys) {
