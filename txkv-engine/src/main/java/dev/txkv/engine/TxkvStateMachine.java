@@ -68,7 +68,10 @@ final class TxkvStateMachine extends BaseStateMachine {
             engine.loadSnapshot(storage.folder(snapshot));
         }
         if (snapshot != null) {
-            updateLastAppliedTermIndex(snapshot.getTerm(), Math.max(snapshot.getIndex(), engine.raftAppliedIndex()));
+            // Ratis replays the log from the snapshot on; entries storage already holds are
+            // skipped in applyTransaction (which still advances the applied index). Claiming
+            // more here made Ratis refuse those replayed entries and stop the member.
+            updateLastAppliedTermIndex(snapshot.getTerm(), snapshot.getIndex());
         }
         appliedIndex = engine.raftAppliedIndex();
     }
