@@ -1,11 +1,8 @@
 """Inventory service: turns reservations into sales when payment succeeds, and releases
 them back to stock when it fails (the compensation of the order saga)."""
-import logging
-
 from flask import Flask, jsonify
 
-from shared import Keys, load_config, open_store, run_consumer, service_arguments, \
-    start_service
+from shared import serve_consuming
 
 CONSUMER = "inventory"
 app = Flask("inventory")
@@ -36,19 +33,8 @@ def stock():
     return jsonify(kv.transact(read))
 
 
-@app.get("/health")
-def health():
-    return jsonify(status="ok")
-
-
 def main():
-    args = service_arguments(__doc__)
-    state["kv"], state["keys"] = open_store(args), Keys(args.prefix)
-    state["config"] = load_config(state["kv"], state["keys"])
-    log = logging.getLogger("inventory")
-    start_service(app, args, "inventory", lambda: run_consumer(
-        state["kv"], state["keys"], CONSUMER,
-        lambda tr, event: settle(tr, state["keys"], event), log))
+    serve_consuming(app, state, __doc__, "inventory", CONSUMER, settle)
 
 
 if __name__ == "__main__":

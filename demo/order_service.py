@@ -1,12 +1,10 @@
 """Order service: places orders (reserving stock and publishing "order_placed" in the same
 transaction) and moves them to PAID or CANCELLED from the payment service's events."""
 import json
-import logging
 
 from flask import Flask, jsonify, request
 
-from shared import (Keys, emit, load_config, open_store, run_consumer,
-                    service_arguments, set_int, start_service)
+from shared import emit, serve_consuming, set_int
 
 CONSUMER = "order"
 app = Flask("order")
@@ -71,20 +69,8 @@ def get_order(order_id):
     return jsonify(json.loads(value))
 
 
-@app.get("/health")
-def health():
-    return jsonify(status="ok")
-
-
 def main():
-    args = service_arguments(__doc__)
-    state["kv"], state["keys"] = open_store(args), Keys(args.prefix)
-    state["config"] = load_config(state["kv"], state["keys"])
-    log = logging.getLogger("order")
-    start_service(app, args, "order", lambda: run_consumer(
-        state["kv"], state["keys"], CONSUMER,
-        lambda tr, event: apply_payment_outcome(tr, state["keys"], event), log))
-
+    serve_consuming(app, state, __doc__, "order", CONSUMER, apply_payment_outcome)
 
 
 if __name__ == "__main__":

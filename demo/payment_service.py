@@ -1,12 +1,10 @@
 """Payment service: charges each placed order exactly once (money moves from the customer
 to the merchant account) and publishes "payment_succeeded" or "payment_failed"."""
 import json
-import logging
 
 from flask import Flask, jsonify
 
-from shared import Keys, emit, load_config, open_store, run_consumer, service_arguments, \
-    start_service
+from shared import emit, serve_consuming
 
 CONSUMER = "payment"
 MERCHANT = "merchant"
@@ -39,19 +37,8 @@ def accounts():
                     for key, value in kv.get_range(begin, end)})
 
 
-@app.get("/health")
-def health():
-    return jsonify(status="ok")
-
-
 def main():
-    args = service_arguments(__doc__)
-    state["kv"], state["keys"] = open_store(args), Keys(args.prefix)
-    load_config(state["kv"], state["keys"])
-    log = logging.getLogger("payment")
-    start_service(app, args, "payment", lambda: run_consumer(
-        state["kv"], state["keys"], CONSUMER,
-        lambda tr, event: charge(tr, state["keys"], event), log))
+    serve_consuming(app, state, __doc__, "payment", CONSUMER, charge)
 
 
 if __name__ == "__main__":

@@ -153,6 +153,21 @@ def start_service(app, args, name, consumer=None):
     app.run(host="127.0.0.1", port=args.port, threaded=True, use_reloader=False)
 
 
+def serve_consuming(app, state, description, name, consumer, handle):
+    """The life of a demo service: parse its arguments, open the store, answer /health, and
+    run the Flask app beside a consumer that applies handle(tr, keys, event) to each event."""
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    args = service_arguments(description)
+    state["kv"], state["keys"] = open_store(args), Keys(args.prefix)
+    state["config"] = load_config(state["kv"], state["keys"])
+    log = logging.getLogger(name)
+    start_service(app, args, name, lambda: run_consumer(
+        state["kv"], state["keys"], consumer, lambda tr, event: handle(tr, state["keys"], event), log))
+
+
 def open_store(args):
     return KeyValueStore(args.txkv, text=False)
 
