@@ -42,6 +42,8 @@ public final class Engine implements Backend {
     private RaftReplica raft;
     /** Whether this engine accepts commits: always when embedded; when leading, replicated. */
     private volatile boolean leading;
+    /** Left out of the committed membership (see {@link #onMembershipChanged}). */
+    private volatile boolean removed;
     private volatile long raftAppliedIndex;
     private volatile TxkvException replicaFailure;
     private final Object snapshotLock = new Object();
@@ -254,7 +256,7 @@ public final class Engine implements Backend {
     // ------------------------------------------------------------------ replication
 
     boolean acceptingCommits() {
-        return leading && replicaFailure == null;
+        return leading && replicaFailure == null && !removed;
     }
 
     long raftAppliedIndex() {
@@ -263,6 +265,9 @@ public final class Engine implements Backend {
 
     /** For not_leader errors: who leads now, if known. */
     String leaderHint() {
+        if (removed) {
+            return "This server was removed from the cluster's membership; connect to a current member";
+        }
         String leader = raft == null ? null : raft.leaderId();
         return leader == null ? "This server does not lead the cluster; the leader is not known yet"
                 : "This server does not lead the cluster; member " + leader + " does";
@@ -271,6 +276,18 @@ public final class Engine implements Backend {
     /** Called by the state machine when the leader changes; losing leadership stops commits at once. */
     void onLeaderChanged(boolean self) {
         if (!self) {
+            leading = false;
+        }
+    }
+
+    /**
+     * Called by the state machine when a configuration takes effect. A member left out of it
+     * (removed online, even while it led: Raft then closes its group here without electing
+     * anyone) takes no more commits and hands out no read versions; one added back serves again.
+     */
+    void onMembershipChanged(boolean member) {
+        removed = !member;
+        if (!member) {
             leading = false;
         }
     }
@@ -344,6 +361,9 @@ public final class Engine implements Backend {
             return Map.of();
         }
         Map<String, Object> m = new LinkedHashMap<>(raft.status());
+        if (removed) {
+            m.put("role", "removed");
+        }
         m.put("applied_version", latest.version);
         m.put("accepting_commits", acceptingCommits());
         return m;

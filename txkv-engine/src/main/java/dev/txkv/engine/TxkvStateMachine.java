@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
@@ -141,6 +143,25 @@ final class TxkvStateMachine extends BaseStateMachine {
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
         engine.onLeaderChanged(self.equals(newLeaderId));
+    }
+
+    /** Called for every configuration that takes effect, also when replayed from the log at start. */
+    @Override
+    public void notifyConfigurationChanged(long term, long index, RaftConfigurationProto conf) {
+        boolean member = false;
+        for (var peer : conf.getPeersList()) {
+            member |= self.equals(RaftPeerId.valueOf(peer.getId()));
+        }
+        for (var peer : conf.getOldPeersList()) {
+            member |= self.equals(RaftPeerId.valueOf(peer.getId()));
+        }
+        engine.onMembershipChanged(member);
+    }
+
+    /** This member's Raft server stopped (closed, or closed by Raft after its removal): it leads no more. */
+    @Override
+    public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServer) {
+        engine.onLeaderChanged(false);
     }
 
     @Override

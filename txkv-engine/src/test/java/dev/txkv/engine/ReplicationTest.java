@@ -178,6 +178,40 @@ class ReplicationTest {
     }
 
     @Test
+    void theLeaderCanBeRemovedOnlineAndTheOthersCarryOn() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        Database db = Txkv.open(members[leader], config());
+        for (int i = 0; i < 20; i++) {
+            int n = i;
+            db.run(tr -> {
+                tr.set(b("before" + n), b("x"));
+                return null;
+            });
+        }
+        Map<String, String> remaining = new LinkedHashMap<>(addresses);
+        remaining.remove("m" + leader);
+        members[leader].setMembers(remaining).get(30, TimeUnit.SECONDS);
+
+        // The removed leader steps down; the two that remain elect one of themselves.
+        int next = awaitLeader(leader);
+        assertThat(members[next].replicationStatus().get("members")).asString().doesNotContain("m" + leader);
+        Database db2 = Txkv.open(members[next], config());
+        db2.run(tr -> {
+            tr.set(b("after"), b("removal"));
+            return null;
+        });
+        java.util.List<dev.txkv.KeyValue> before = db2.read(tr -> tr.getRange(b("before"), b("beforf")).asList().join());
+        assertThat(before).hasSize(20);
+        int other = 3 - leader - next;
+        assertThat(readWhenCaughtUp(db2, members[other], b("after"))).isEqualTo(b("removal"));
+        // The removed member takes no commits and hands out no read versions.
+        assertThat(members[leader].isLeading()).as("%s", members[leader].replicationStatus()).isFalse();
+        assertThatThrownBy(() -> members[leader].getReadVersion().join()).isInstanceOf(CompletionException.class)
+                .cause().satisfies(e -> assertThat(((TxkvException) e).getCode()).isEqualTo(ErrorCode.NOT_LEADER.code()));
+    }
+
+    @Test
     void aMemberBehindThePurgedLogCatchesUpBySnapshotAndSurvivesARestart() throws Exception {
         snapshotEvery = 20;
         startAll();
