@@ -89,6 +89,8 @@ final class RaftReplica implements CommitLog {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        // Read versions are confirmed by a lease while it lasts, else by a ReadIndex heartbeat round.
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, config.leaderLease());
         RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         // Ratis takes no snapshots by default, so the log would grow without bound.

@@ -21,6 +21,7 @@ public final class ReplicationConfig {
     private long electionTimeoutMaxMs = 2_000;
     private long snapshotEveryEntries = 20_000;
     private long logSegmentBytes = 64L << 20;
+    private boolean leaderLease = true;
 
     /**
      * @param selfId this server's id, one of {@code members}' keys
@@ -54,6 +55,21 @@ public final class ReplicationConfig {
         }
         this.selfId = selfId;
         this.members = new LinkedHashMap<>(members);
+    }
+
+    /**
+     * Whether the leader confirms its leadership for read versions by a lease (default) or by a
+     * ReadIndex heartbeat round for every batch of requests. The lease holds for 90% of the
+     * minimum election timeout after a majority acknowledged a heartbeat, and assumes the
+     * members' clocks run at rates within 10% of each other (docs/replication.md).
+     */
+    public ReplicationConfig leaderLease(boolean enabled) {
+        this.leaderLease = enabled;
+        return this;
+    }
+
+    public boolean leaderLease() {
+        return leaderLease;
     }
 
     /** Names the cluster; members of one cluster must agree on it (default "txkv"). */
