@@ -37,26 +37,82 @@ public final class CompareBench implements Callable<Integer> {
     @Option(names = "--jar", description = "txkv.jar to run the server and YCSB from (default: the running jar).")
     Path jar;
 
-    @Option(names = "--txkv-cluster", description = "Benchmark this running txkv (host:port[,host:port...]) "
-            + "instead of starting a single-node server.")
+    @Option(names = "--txkv-cluster", description = "Benchmark this running replicated txkv (host:port,host:port,...) "
+            + "as the '" + TXKV_REPLICATED + "' system instead of starting a 3-node cluster.")
     String txkvCluster;
 
-    @Option(names = "--no-docs", description = "Print the figures only; do not write docs/ and charts.")
+    @Option(names = "--systems", split = ",", description = "The systems to run, of: txkv, txkv3 (the 3-replica "
+            + "cluster), etcd, postgresql (default: all). Targets need the pairs they compare.")
+    List<String> systemsChosen;
+
+    @Option(names = "--workloads", split = ",", description = "The runs to make, of: a, b, c, d, e, f (YCSB), writes "
+            + "(YCSB inserts at 256 threads), bank (default: all).")
+    List<String> workloadsChosen;
+
+    @Option(names = "--no-docs", description = "Print the figures only; do not write docs/ and charts "
+            + "(a run restricted by --systems or --workloads never writes them).")
     boolean noDocs;
 
-    static final List<String> SYSTEMS = List.of("txkv", "etcd", "PostgreSQL");
+    /** A single txkv server. */
+    static final String TXKV = "txkv";
+    /** Three txkv servers replicating through Ratis. */
+    static final String TXKV_REPLICATED = "txkv ×3";
+    static final String ETCD = "etcd";
+    static final String POSTGRES = "PostgreSQL";
+    /** Every system, in the order runs are interleaved and reported. */
+    static final List<String> SYSTEMS = List.of(TXKV, TXKV_REPLICATED, ETCD, POSTGRES);
+
+    static final List<String> WORKLOADS = List.of("a", "b", "c", "d", "e", "f", "writes", "bank");
+
+    /** The runs chosen with --workloads, in {@link #WORKLOADS} order. */
+    List<String> workloads() {
+        if (workloadsChosen == null || workloadsChosen.isEmpty()) {
+            return WORKLOADS;
+        }
+        java.util.Set<String> chosen = new java.util.HashSet<>();
+        for (String name : workloadsChosen) {
+            String w = name.strip().toLowerCase(java.util.Locale.ROOT);
+            if (!WORKLOADS.contains(w)) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--workloads: unknown run '" + name + "'; choose from " + String.join(", ", WORKLOADS));
+            }
+            chosen.add(w);
+        }
+        return WORKLOADS.stream().filter(chosen::contains).toList();
+    }
+
+    /** The systems chosen with --systems, in {@link #SYSTEMS} order. */
+    List<String> systems() {
+        if (systemsChosen == null || systemsChosen.isEmpty()) {
+            return SYSTEMS;
+        }
+        java.util.Set<String> chosen = new java.util.HashSet<>();
+        for (String name : systemsChosen) {
+            switch (name.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "txkv" -> chosen.add(TXKV);
+                case "txkv3" -> chosen.add(TXKV_REPLICATED);
+                case "etcd" -> chosen.add(ETCD);
+                case "postgresql", "postgres" -> chosen.add(POSTGRES);
+                default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--systems: unknown system '" + name + "'; choose from txkv, txkv3, etcd, postgresql");
+            }
+        }
+        return SYSTEMS.stream().filter(chosen::contains).toList();
+    }
 
     /** The settings of one run, quick or full. */
-    record Settings(int records, int ycsbThreads, int ycsbSeconds, int writeThreads, List<Integer> bankClients,
+    record Settings(int records, int ycsbThreads, int ycsbSeconds, int warmupSeconds, int writeThreads, List<Integer> bankClients,
             List<Integer> bankAccounts, long bankWarmupMs, long bankMeasureMs, List<String> ycsbJvmOptions) {
     }
 
     Settings settings() {
         return quick
                 // Short runs: C1 only, so the YCSB JVMs' few seconds are not spent compiling with C2.
-                ? new Settings(1_000, 16, 4, 256, List.of(1, 16, 64), List.of(10, 1_000), 500, 2_000,
+                ? new Settings(1_000, 16, 4, 2, 256, List.of(1, 16, 64), List.of(10, 1_000), 500, 2_000,
                         List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"))
-                : new Settings(100_000, 64, 30, 256, List.of(1, 16, 64), List.of(10, 1_000), 5_000, 20_000,
+                // A minute of warm-up: three server JVMs sharing two cores need that long to be
+                // JIT-compiled (measured: 12k writes/s cold, 25k warm on the 3-node cluster).
+                : new Settings(100_000, 64, 30, 60, 256, List.of(1, 16, 64), List.of(10, 1_000), 5_000, 20_000,
                         List.of("-XX:+UseSerialGC"));
     }
 
@@ -67,36 +123,56 @@ public final class CompareBench implements Callable<Integer> {
         Instant started = Instant.now();
         String loadStart = Report.loadAverage();
         Settings s = settings();
+        List<String> systems = systems();
+        List<String> workloads = workloads();
         Path jarPath = jar != null ? jar : runningJar();
         if (jarPath == null || !Files.isRegularFile(jarPath)) {
             System.err.println("cannot find txkv.jar: run through bin/txkv or pass --jar");
             return 2;
         }
         Path repo = root != null ? root : guessRoot(jarPath);
-        Path workloads = repo.resolve("bench/workloads");
-        if (!Files.isDirectory(workloads)) {
-            System.err.println("no " + workloads + ": pass --root with the repository root");
+        Path workloadFiles = repo.resolve("bench/workloads");
+        if (!Files.isDirectory(workloadFiles)) {
+            System.err.println("no " + workloadFiles + ": pass --root with the repository root");
             return 2;
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        Peers.installMissing();
+        if (systems.contains(ETCD) || systems.contains(POSTGRES)) {
+            Peers.installMissing();
+        }
         try (Peers peers = new Peers()) {
-            System.out.println("starting txkv, etcd (3 members) and PostgreSQL 15 on 127.0.0.1 in " + peers.directory());
-            String txkv = txkvCluster != null ? txkvCluster : peers.startTxkv(java, jarPath);
-            String etcd = peers.startEtcd(3);
-            String postgres = peers.startPostgres(s.writeThreads() + 64);
+            System.out.println("starting " + String.join(", ", systems) + " on 127.0.0.1 in " + peers.directory());
+            // Connection strings by system; started one after another, each waited for.
+            Map<String, String> endpoints = new LinkedHashMap<>();
+            for (String system : systems) {
+                endpoints.put(system, switch (system) {
+                    case TXKV -> peers.startTxkv(java, jarPath);
+                    case TXKV_REPLICATED -> txkvCluster != null ? txkvCluster : peers.startTxkvCluster(java, jarPath, 3);
+                    case ETCD -> peers.startEtcd(3);
+                    default -> peers.startPostgres(s.writeThreads() + 64);
+                });
+            }
             Map<String, Binding> bindings = new LinkedHashMap<>();
-            bindings.put("txkv", new Binding(TxkvYcsbClient.class.getName(), Map.of("txkv.cluster", txkv)));
-            bindings.put("etcd", new Binding(EtcdYcsbClient.class.getName(), Map.of("etcd.endpoints", etcd)));
-            bindings.put("PostgreSQL", new Binding(PostgresYcsbClient.class.getName(), Map.of("postgres.url", postgres)));
+            endpoints.forEach((system, endpoint) -> bindings.put(system, switch (system) {
+                case TXKV, TXKV_REPLICATED -> new Binding(TxkvYcsbClient.class.getName(), Map.of("txkv.cluster", endpoint));
+                case ETCD -> new Binding(EtcdYcsbClient.class.getName(), Map.of("etcd.endpoints", endpoint));
+                default -> new Binding(PostgresYcsbClient.class.getName(), Map.of("postgres.url", endpoint));
+            }));
 
-            List<YcsbRun.Result> ycsb = runYcsb(s, java, jarPath, workloads, bindings);
-            List<BankWorkload.Result> bank = runBank(s, txkv, etcd, postgres);
+            List<String> ycsbRuns = workloads.stream().filter(w -> !w.equals("bank"))
+                    .map(w -> w.equals("writes") ? w : "workload" + w).toList();
+            List<YcsbRun.Result> ycsb = ycsbRuns.isEmpty() ? List.of()
+                    : runYcsb(s, java, jarPath, workloadFiles, bindings, ycsbRuns);
+            List<BankWorkload.Result> bank = workloads.contains("bank") ? runBank(s, endpoints) : List.of();
 
-            Report report = new Report(repo, loadStart, s, quick, started, Instant.now(), txkvCluster != null, ycsb, bank);
+            Report report = new Report(repo, loadStart, s, quick, started, Instant.now(), txkvCluster != null, systems, ycsb, bank);
             System.out.println();
             System.out.print(report.ratioTable());
-            if (!noDocs) {
+            boolean partial = systems.size() < SYSTEMS.size() || workloads.size() < WORKLOADS.size();
+            if (partial && !noDocs) {
+                System.out.println("a partial run (--systems, --workloads): docs/ left as it was");
+            }
+            if (!noDocs && !partial) {
                 Path docs = repo.resolve("docs");
                 Path charts = Files.createDirectories(docs.resolve("charts"));
                 report.writeCharts(charts);
@@ -112,7 +188,7 @@ public final class CompareBench implements Callable<Integer> {
     }
 
     private List<YcsbRun.Result> runYcsb(Settings s, String java, Path jarPath, Path workloads,
-            Map<String, Binding> bindings) throws Exception {
+            Map<String, Binding> bindings, List<String> runs) throws Exception {
         Map<String, String> common = Map.of("recordcount", Integer.toString(s.records()),
                 "operationcount", Integer.toString(s.records() * 1000));
         for (var b : bindings.entrySet()) {
@@ -129,12 +205,11 @@ public final class CompareBench implements Callable<Integer> {
             Map<String, String> p = new LinkedHashMap<>(common);
             p.putAll(b.getValue().properties());
             YcsbRun.Result warm = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
-                    workloads.resolve("workloada"), false, s.ycsbThreads(), Math.max(2, s.ycsbSeconds() / 2),
+                    workloads.resolve("workloada"), false, s.ycsbThreads(), s.warmupSeconds(),
                     s.ycsbJvmOptions(), p, !quick);
             System.out.printf("  warm-up %-10s workloada %,.0f ops/s (not reported)%n", b.getKey(), warm.opsPerSecond());
         }
         List<YcsbRun.Result> results = new ArrayList<>();
-        List<String> runs = List.of("workloada", "workloadb", "workloadc", "workloadd", "workloade", "workloadf", "writes");
         for (String workload : runs) {
             int threads = workload.equals("writes") ? s.writeThreads() : s.ycsbThreads();
             for (var b : bindings.entrySet()) {
@@ -157,12 +232,17 @@ public final class CompareBench implements Callable<Integer> {
         return out.toString();
     }
 
-    private List<BankWorkload.Result> runBank(Settings s, String txkv, String etcd, String postgres) throws Exception {
+    private List<BankWorkload.Result> runBank(Settings s, Map<String, String> endpoints) throws Exception {
         List<BankWorkload.Result> results = new ArrayList<>();
-        try (BankStore txkvBank = new TxkvBank(Txkv.open(txkv), true);
-                BankStore etcdBank = new EtcdBank(etcd);
-                BankStore postgresBank = new PostgresBank(postgres)) {
-            List<BankStore> stores = List.of(txkvBank, etcdBank, postgresBank);
+        List<BankStore> stores = new ArrayList<>();
+        try {
+            for (var e : endpoints.entrySet()) {
+                stores.add(switch (e.getKey()) {
+                    case TXKV, TXKV_REPLICATED -> new TxkvBank(e.getKey(), Txkv.open(e.getValue()), true);
+                    case ETCD -> new EtcdBank(e.getValue());
+                    default -> new PostgresBank(e.getValue());
+                });
+            }
             for (BankStore store : stores) {
                 // Unmeasured: warms this JVM's client code (JIT) for each system.
                 BankWorkload.Result warm = BankWorkload.run(store, 1_000, 16, 0, s.bankWarmupMs() * 2);
@@ -180,6 +260,10 @@ public final class CompareBench implements Callable<Integer> {
                                         + (r.commitsLate() > 0 ? "  late " + r.commitsLate() : ""));
                     }
                 }
+            }
+        } finally {
+            for (BankStore store : stores) {
+                store.close();
             }
         }
         return results;

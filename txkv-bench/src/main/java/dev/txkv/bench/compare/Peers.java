@@ -1,5 +1,7 @@
 package dev.txkv.bench.compare;
 
+import dev.txkv.Database;
+import dev.txkv.Txkv;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The systems under comparison as local processes on 127.0.0.1: a txkv server, a 3-member etcd
- * cluster and a PostgreSQL server, each with its data in one temporary directory. Every process
+ * The systems under comparison as local processes on 127.0.0.1: a txkv server, a replicated
+ * txkv cluster, a 3-member etcd cluster and a PostgreSQL server, each with its data in one temporary directory. Every process
  * started is remembered and stopped by {@link #close()}, which a shutdown hook also runs, so
  * Ctrl-C and failures leave nothing behind. Waits are bounded.
  */
@@ -104,6 +106,54 @@ public final class Peers implements AutoCloseable {
                 "--listen", "127.0.0.1:" + port, "--http", "none"));
         awaitPort("txkv", server, port);
         return "127.0.0.1:" + port;
+    }
+
+    /**
+     * Starts a replicated txkv cluster of {@code nodes} server processes from {@code jar} (Ratis,
+     * fsync on), waits until its leader takes a commit, and returns its connection string.
+     */
+    public String startTxkvCluster(String java, Path jar, int nodes) throws IOException, InterruptedException {
+        int[] clientPorts = new int[nodes];
+        StringBuilder peers = new StringBuilder();
+        for (int n = 0; n < nodes; n++) {
+            clientPorts[n] = freePort();
+            peers.append(n == 0 ? "" : ",").append("n").append(n + 1).append("@127.0.0.1:").append(freePort());
+        }
+        List<Process> started = new ArrayList<>();
+        StringBuilder connection = new StringBuilder();
+        for (int n = 0; n < nodes; n++) {
+            String name = "txkv-n" + (n + 1);
+            Path data = Files.createDirectories(root.resolve(name));
+            started.add(start(name, List.of(java, "-jar", jar.toString(), "server", "--data", data.toString(),
+                    "--listen", "127.0.0.1:" + clientPorts[n], "--http", "none",
+                    "--id", "n" + (n + 1), "--peers", peers.toString())));
+            connection.append(n == 0 ? "" : ",").append("127.0.0.1:").append(clientPorts[n]);
+        }
+        for (int n = 0; n < nodes; n++) {
+            awaitPort("txkv-n" + (n + 1), started.get(n), clientPorts[n]);
+        }
+        awaitTxkvLeader(connection.toString());
+        return connection.toString();
+    }
+
+    private static void awaitTxkvLeader(String connection) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+        RuntimeException last = null;
+        try (Database db = Txkv.open(connection)) {
+            while (System.nanoTime() < deadline) {
+                try {
+                    db.runAsync(tr -> {
+                        tr.set("bench/ready".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {1});
+                        return java.util.concurrent.CompletableFuture.completedFuture(null);
+                    }).get(5, TimeUnit.SECONDS);
+                    return;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    last = new RuntimeException(e.getCause() != null ? e.getCause() : e);
+                    Thread.sleep(250);
+                }
+            }
+        }
+        throw new IOException("txkv cluster " + connection + " did not take a commit within " + START_TIMEOUT_MS + " ms", last);
     }
 
     /** Starts a 3-member etcd cluster (fsync on, etcd's default); returns its client URLs. */

@@ -10,18 +10,25 @@ public final class TxkvBank implements BankStore {
     private static final byte[] PREFIX = "bank/".getBytes(StandardCharsets.UTF_8);
     private static final byte[] PREFIX_END = "bank0".getBytes(StandardCharsets.UTF_8);
 
+    private final String name;
     private final Database db;
     private final boolean closeDatabase;
 
-    /** Over {@code db}; {@link #close()} closes it only if {@code closeDatabase}. */
+    /** Over {@code db}, reported as "txkv"; {@link #close()} closes it only if {@code closeDatabase}. */
     public TxkvBank(Database db, boolean closeDatabase) {
+        this("txkv", db, closeDatabase);
+    }
+
+    /** Over {@code db}, reported as {@code name}; {@link #close()} closes it only if {@code closeDatabase}. */
+    public TxkvBank(String name, Database db, boolean closeDatabase) {
+        this.name = name;
         this.db = db;
         this.closeDatabase = closeDatabase;
     }
 
     @Override
     public String name() {
-        return "txkv";
+        return name;
     }
 
     static byte[] account(int id) {
