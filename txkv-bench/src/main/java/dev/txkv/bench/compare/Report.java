@@ -218,7 +218,7 @@ final class Report {
                 - **txkv**: a single server (`txkv server`), fsync on (the default), through the Java client \
                 (`Txkv.open("127.0.0.1:PORT")`); every operation one strictly serializable transaction.
                 - **txkv ×3**: %s: three server processes on 127.0.0.1 replicating through Apache Ratis; a commit \
-                is acknowledged once a majority has it on disk (fsync), read versions are confirmed by ReadIndex, \
+                is acknowledged once a majority has it on disk (fsync), read versions are confirmed by the leader's lease (ReadIndex once it lapses), \
                 the client connects with all three addresses and follows the leader.
                 - **etcd** 3.4: a 3-member cluster on 127.0.0.1 (distinct client and peer ports, data in a temporary \
                 directory), fsync on (etcd's default), through its HTTP/JSON gateway; reads are linearizable (etcd's \
