@@ -153,18 +153,23 @@ class ReplicationTest {
         assertThat(readWhenCaughtUp(db2, members[leader], b("after"))).isEqualTo(b("failover"));
     }
 
-    @Test
-    void aMemberCanBeAddedOnlineAndCatchesUp() throws Exception {
-        startAll();
-        int leader = awaitLeader(-1);
-        Database db = Txkv.open(members[leader], config());
-        for (int i = 0; i < 20; i++) {
+    /** Commits keys before0 .. before{count-1}, each with value "x", one transaction each. */
+    private static void commitBefore(Database db, int count) {
+        for (int i = 0; i < count; i++) {
             int n = i;
             db.run(tr -> {
                 tr.set(b("before" + n), b("x"));
                 return null;
             });
         }
+    }
+
+    @Test
+    void aMemberCanBeAddedOnlineAndCatchesUp() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        Database db = Txkv.open(members[leader], config());
+        commitBefore(db, 20);
         addresses.put("m3", "127.0.0.1:" + freePort());
         start(3);
         members[leader].setMembers(addresses).get(30, TimeUnit.SECONDS);
@@ -182,13 +187,7 @@ class ReplicationTest {
         startAll();
         int leader = awaitLeader(-1);
         Database db = Txkv.open(members[leader], config());
-        for (int i = 0; i < 20; i++) {
-            int n = i;
-            db.run(tr -> {
-                tr.set(b("before" + n), b("x"));
-                return null;
-            });
-        }
+        commitBefore(db, 20);
         Map<String, String> remaining = new LinkedHashMap<>(addresses);
         remaining.remove("m" + leader);
         members[leader].setMembers(remaining).get(30, TimeUnit.SECONDS);
