@@ -7,19 +7,24 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
  * The systems under comparison as local processes on 127.0.0.1: a txkv server, a replicated
- * txkv cluster, a 3-member etcd cluster and a PostgreSQL server, each with its data in one temporary directory. Every process
- * started is remembered and stopped by {@link #close()}, which a shutdown hook also runs, so
- * Ctrl-C and failures leave nothing behind. Waits are bounded.
+ * txkv cluster, a 3-member etcd cluster and a PostgreSQL server, each with its data in one
+ * temporary directory. Every process started is remembered and stopped by {@link #close()},
+ * which a shutdown hook also runs, so Ctrl-C and failures leave nothing behind. Waits are
+ * bounded.
  */
 public final class Peers implements AutoCloseable {
     /** How long a system may take to accept connections. */
@@ -143,11 +148,11 @@ public final class Peers implements AutoCloseable {
             while (System.nanoTime() < deadline) {
                 try {
                     db.runAsync(tr -> {
-                        tr.set("bench/ready".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {1});
-                        return java.util.concurrent.CompletableFuture.completedFuture(null);
+                        tr.set("bench/ready".getBytes(StandardCharsets.UTF_8), new byte[] {1});
+                        return CompletableFuture.completedFuture(null);
                     }).get(5, TimeUnit.SECONDS);
                     return;
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                } catch (ExecutionException | TimeoutException e) {
                     last = new RuntimeException(e.getCause() != null ? e.getCause() : e);
                     Thread.sleep(250);
                 }
