@@ -124,7 +124,9 @@ final class Report {
             ratios().forEach(pair -> out.append(String.format(" %22s", ratio(r.of(pair[0]), r.of(pair[1])))));
             out.append('\n');
         }
-        out.append(moneyConservedEverywhere() ? "bank: money conserved in every run\n" : "bank: MONEY NOT CONSERVED in some run\n");
+        if (!bank.isEmpty()) {
+            out.append(moneyConservedEverywhere() ? "bank: money conserved in every run\n" : "bank: MONEY NOT CONSERVED in some run\n");
+        }
         return out.toString();
     }
 
