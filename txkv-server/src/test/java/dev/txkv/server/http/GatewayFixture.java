@@ -42,7 +42,9 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return client.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        // Longer than a Watch's default long poll, which answers {"changed":false} when it ends.
+        Duration timeout = Duration.ofMillis(RpcTranscoder.LONG_POLL_TIMEOUT_MS_DEFAULT).plusSeconds(15);
+        return client.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {

@@ -40,7 +40,13 @@ class HttpGatewayFuzzTest {
                 byte[] body = random.nextBoolean() ? jsonish(random) : bytes(random);
                 HttpRequest.Builder request = HttpRequest.newBuilder(fx.uri(path))
                         .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-                HttpResponse<String> response = fx.send(request);
+                HttpResponse<String> response;
+                try {
+                    response = fx.send(request);
+                } catch (java.net.http.HttpTimeoutException e) {
+                    throw new AssertionError("seed " + seed + ", request " + i + ": " + method + " " + path + " with body "
+                            + new String(body, StandardCharsets.ISO_8859_1) + " got no answer", e);
+                }
                 String what = "seed " + seed + ", request " + i + ": " + method + " " + path + " -> " + response.body();
                 assertThat(response.statusCode()).as(what).isBetween(200, 599);
                 if (response.statusCode() >= 400 && !(path.startsWith("/health") && response.statusCode() == 503)) {
