@@ -362,7 +362,9 @@ public final class Engine implements Backend {
         }
         Map<String, Object> m = new LinkedHashMap<>(raft.status());
         if (removed) {
+            // Raft's view on a removed member is frozen where it was removed: it leads nothing.
             m.put("role", "removed");
+            m.put("leader", "");
         }
         m.put("applied_version", latest.version);
         m.put("accepting_commits", acceptingCommits());

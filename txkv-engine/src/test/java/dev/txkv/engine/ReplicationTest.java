@@ -206,6 +206,7 @@ class ReplicationTest {
         assertThat(readWhenCaughtUp(db2, members[other], b("after"))).isEqualTo(b("removal"));
         // The removed member takes no commits and hands out no read versions.
         assertThat(members[leader].isLeading()).as("%s", members[leader].replicationStatus()).isFalse();
+        assertThat(members[leader].replicationStatus()).containsEntry("role", "removed").containsEntry("leader", "");
         assertThatThrownBy(() -> members[leader].getReadVersion().join()).isInstanceOf(CompletionException.class)
                 .cause().satisfies(e -> assertThat(((TxkvException) e).getCode()).isEqualTo(ErrorCode.NOT_LEADER.code()));
     }
