@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * clock, so an idle database still ages read versions as FoundationDB does.
  */
 public final class Engine implements Backend {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Engine.class);
     private final TxkvConfig config;
     private final DataDirectory directory;
     /** Replaced when a replica installs a snapshot; views keep the store they were taken from. */
@@ -46,6 +47,9 @@ public final class Engine implements Backend {
     private volatile boolean removed;
     private volatile long raftAppliedIndex;
     private volatile TxkvException replicaFailure;
+    private volatile long failedLogIndex = -1;
+    /** When a commit batch was last applied (or the engine opened). */
+    private volatile long lastApplyNanos = System.nanoTime();
     private final Object snapshotLock = new Object();
     private volatile boolean reloading;
     private final ReadIndexBatcher leaderReadVersions = new ReadIndexBatcher(() -> raft.readIndex());
@@ -247,6 +251,7 @@ public final class Engine implements Backend {
             if (raftIndex >= 0) {
                 raftAppliedIndex = raftIndex;
             }
+            lastApplyNanos = System.nanoTime();
             publish(batch.version(), writer);
         } catch (org.rocksdb.RocksDBException e) {
             throw Storage.ioError("commit batch", e);
@@ -265,6 +270,10 @@ public final class Engine implements Backend {
 
     /** For not_leader errors: who leads now, if known. */
     String leaderHint() {
+        TxkvException failure = replicaFailure;
+        if (failure != null) {
+            return failure.getMessage() + "; connect to another member";
+        }
         if (removed) {
             return "This server was removed from the cluster's membership; connect to a current member";
         }
@@ -326,10 +335,47 @@ public final class Engine implements Backend {
         t.start();
     }
 
-    /** After a failed apply this member's storage may lack a committed batch: it serves nothing more. */
-    void failReplica(Throwable e) {
-        replicaFailure = new TxkvException(ErrorCode.IO_ERROR, "This replica failed to apply the log: " + e, e);
-        leading = false;
+    /**
+     * After a failed apply this member's storage lacks a committed batch: it applies nothing
+     * more, serves no reads, commits or read versions, and leaves the Raft group's work (see
+     * {@link RaftReplica#stopAfterFailure}) so that the other members carry on. It stays up to
+     * say why in status, logs and metrics, until an operator rebuilds it from the others
+     * (docs/replication.md, "Rebuild a failed member"). Returns the error it now answers with.
+     */
+    TxkvException failReplica(long logIndex, Throwable e) {
+        synchronized (publishLock) {
+            if (replicaFailure == null) {
+                String why = e instanceof TxkvException ? e.getMessage() : e.toString();
+                replicaFailure = new TxkvException(ErrorCode.PROCESS_BEHIND, "This member failed to apply Raft log entry "
+                        + logIndex + " (" + why + ") and serves nothing until it is rebuilt from the other members", e);
+                failedLogIndex = logIndex;
+                LOG.error("This member failed to apply Raft log entry {}; it stops applying, serving and taking part "
+                        + "in the Raft group. The other members carry on. Rebuild it from them: docs/replication.md, "
+                        + "\"Rebuild a failed member\"", logIndex, e);
+            }
+            leading = false;
+        }
+        if (raft != null) {
+            raft.stopAfterFailure();
+        }
+        return replicaFailure;
+    }
+
+    /** Non-null once this member failed to apply the log: the error it answers with. */
+    TxkvException replicaFailure() {
+        return replicaFailure;
+    }
+
+    /**
+     * What this member knows of its own health: whether it failed to apply the log (and why),
+     * how long ago it last applied a commit batch, and how many strangers' requests its Raft
+     * port and log admission refused.
+     */
+    public ReplicaHealth health() {
+        TxkvException failure = replicaFailure;
+        return new ReplicaHealth(failure == null ? null : failure.getMessage(), failure == null ? -1 : failedLogIndex,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastApplyNanos),
+                raft == null ? 0 : raft.refusedCalls(), raft == null ? 0 : raft.refusedEntries());
     }
 
     /** The answer to a linearizable read: the leader's read version, or a follower's applied version. */
@@ -361,7 +407,16 @@ public final class Engine implements Backend {
             return Map.of();
         }
         Map<String, Object> m = new LinkedHashMap<>(raft.status());
-        if (removed) {
+        TxkvException failure = replicaFailure;
+        if (failure != null) {
+            // Its Raft server is closed: it takes no part in the group, whatever Raft last said.
+            m.remove("error");
+            m.putIfAbsent("id", raft.selfId());
+            m.putIfAbsent("members", raft.configuredMembers());
+            m.put("role", "failed");
+            m.put("leader", "");
+            m.put("failure", failure.getMessage());
+        } else if (removed) {
             // Raft's view on a removed member is frozen where it was removed: it leads nothing.
             m.put("role", "removed");
             m.put("leader", "");
@@ -447,6 +502,11 @@ public final class Engine implements Backend {
         }
     }
 
+    /** The replication log, or null when embedded; for tests in this package. */
+    RaftReplica replica() {
+        return raft;
+    }
+
     /** Is this engine a member of a replicated cluster? */
     public boolean isReplicated() {
         return raft != null;
@@ -480,6 +540,10 @@ public final class Engine implements Backend {
     /** The view for reading at {@code readVersion}, retained; the caller releases it. */
     private VersionView acquire(long readVersion) {
         checkOpen();
+        TxkvException failure = replicaFailure;
+        if (failure != null) {
+            throw failure;
+        }
         // readableMax before latest: a batch at or below readableMax was published before
         // readableMax was set, so the latest view read afterwards includes it.
         long readable = readableMax;
@@ -489,9 +553,6 @@ public final class Engine implements Backend {
             // The common case: a fresh read version whose state is the newest batch's. No
             // later batch can land at or below it, since batches go above every read version.
             return newest;
-        }
-        if (replicaFailure != null) {
-            throw replicaFailure;
         }
         if (reloading) {
             throw new TxkvException(ErrorCode.PROCESS_BEHIND, "This replica is installing a snapshot; retry");
@@ -670,6 +731,11 @@ public final class Engine implements Backend {
         m.put("watches", (long) watches.count());
         m.put("mvcc.views", (long) views.size());
         m.put("storage.live_bytes_estimate", storage.approximateSizeBytes());
+        ReplicaHealth health = health();
+        m.put("replica.failed", health.failed() ? 1L : 0L);
+        m.put("apply.ms_since_last", health.millisSinceApply());
+        m.put("raft.refused_calls", health.refusedRaftCalls());
+        m.put("raft.refused_entries", health.refusedLogEntries());
         return m;
     }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -67,6 +68,8 @@ final class RaftReplica implements CommitLog {
                 return t;
             });
     private final AtomicLong callId = new AtomicLong();
+    private final RaftPortGuard guard = new RaftPortGuard();
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
     RaftReplica(Engine engine, ReplicationConfig config, Path raftDir) {
         this.engine = engine;
@@ -79,7 +82,7 @@ final class RaftReplica implements CommitLog {
                 UUID.nameUUIDFromBytes(("txkv-cluster:" + config.clusterName()).getBytes(StandardCharsets.UTF_8)));
         this.group = RaftGroup.valueOf(groupId, peers);
         this.self = RaftPeerId.valueOf(config.selfId());
-        this.stateMachine = new TxkvStateMachine(engine, self);
+        this.stateMachine = new TxkvStateMachine(engine, self, clientId);
         String address = config.orderedMembers().get(config.selfId());
         int colon = address.lastIndexOf(':');
         RaftProperties p = new RaftProperties();
@@ -106,8 +109,12 @@ final class RaftReplica implements CommitLog {
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
         try {
             boolean fresh = !raftDir.resolve(groupId.getUuid().toString()).toFile().exists();
+            // Only Raft peer traffic is served on the Raft port; Ratis's client and admin
+            // services are refused there (txkv reaches its own Raft server in-process).
+            Parameters parameters = new Parameters();
+            GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.intercept(guard));
             this.server = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(p)
-                    .setStateMachine(stateMachine)
+                    .setParameters(parameters).setStateMachine(stateMachine)
                     .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER).build();
             server.start();
         } catch (IOException e) {
@@ -255,10 +262,65 @@ final class RaftReplica implements CommitLog {
         return m;
     }
 
+    /** For tests that speak to the local Raft server as a stranger would. */
+    RaftServer raftServer() {
+        return server;
+    }
+
+    ClientId pipelineClientId() {
+        return clientId;
+    }
+
+    RaftGroup group() {
+        return group;
+    }
+
+    String selfId() {
+        return self.toString();
+    }
+
+    /** The members this replica was started with (id -> Raft address). */
+    Map<String, String> configuredMembers() {
+        return config.orderedMembers();
+    }
+
+    /** Calls refused on the Raft port (Ratis client and admin services) since start. */
+    long refusedCalls() {
+        return guard.refusedCalls();
+    }
+
+    /** Log entries refused before they were appended (not from this member's pipeline, or malformed). */
+    long refusedEntries() {
+        return stateMachine.refusedEntries();
+    }
+
+    /**
+     * Takes this member out of the group's work after it failed to apply an entry: it stops
+     * voting, following and leading (so a leader that cannot apply does not hold the cluster),
+     * and the others carry on with their majority. On its own thread: Ratis's apply thread,
+     * which reports the failure, must not wait for its own server to close.
+     */
+    void stopAfterFailure() {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                server.close();
+            } catch (IOException | RuntimeException e) {
+                // Already failed; the status says why.
+            }
+        }, "txkv-raft-stop-after-failure");
+        t.setDaemon(true);
+        t.start();
+    }
+
     @Override
     public void close() {
         try {
-            server.close();
+            stopped.set(true);
+            server.close(); // idempotent: also after stopAfterFailure
+
         } catch (IOException e) {
             // Closing on shutdown: nothing more to do.
         } finally {

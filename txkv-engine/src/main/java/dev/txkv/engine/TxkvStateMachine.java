@@ -3,10 +3,13 @@ package dev.txkv.engine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -21,22 +24,61 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies committed log entries (commit batches) to this member's engine, in log order. An
- * entry at or below the Raft index recorded in storage was applied before a restart and is
- * skipped, so replaying the log is harmless. Errors never escape as exceptions (an exception
- * from applyTransaction stops the Ratis server): they fail the engine and the entry's future.
+ * Admits log entries on the leader and applies committed ones (commit batches) to this
+ * member's engine, in log order.
+ *
+ * <p>Admission ({@link #startTransaction}): Ratis calls it on the leader before it appends a
+ * client request to the log. Only this member's own commit pipeline may append: a request from
+ * any other Raft client id, or whose payload is not a sound commit batch record, is refused
+ * there with an error to its sender and never reaches the log. (The Raft port refuses Ratis's
+ * client service from the network anyway, see {@link RaftPortGuard}; this is the second wall.)
+ *
+ * <p>Apply: an entry at or below the Raft index recorded in storage was applied before a
+ * restart and is skipped, so replaying the log is harmless. Errors never escape as exceptions
+ * (an exception from applyTransaction stops the Ratis server): an entry this member cannot
+ * apply fails the member ({@link Engine#failReplica}), which then applies nothing more, serves
+ * nothing, and leaves the group so that the others carry on without it.
  */
 final class TxkvStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(TxkvStateMachine.class);
 
     private final Engine engine;
     private final RaftPeerId self;
+    /** The Raft client id of this member's commit pipeline: the only one allowed to append. */
+    private final ClientId pipelineClient;
     private final SnapshotStore storage = new SnapshotStore();
+    private final AtomicLong refusedEntries = new AtomicLong();
     private volatile long appliedIndex;
 
-    TxkvStateMachine(Engine engine, RaftPeerId self) {
+    TxkvStateMachine(Engine engine, RaftPeerId self, ClientId pipelineClient) {
         this.engine = engine;
         this.self = self;
+        this.pipelineClient = pipelineClient;
+    }
+
+    /** Refuses, before it is appended, any entry that is not a sound batch from this member's pipeline. */
+    @Override
+    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+        TransactionContext trx = super.startTransaction(request);
+        String problem;
+        if (!pipelineClient.equals(request.getClientId())) {
+            problem = "the request did not come from this member's commit pipeline";
+        } else {
+            problem = CommittedBatch.envelopeProblem(request.getMessage().getContent().asReadOnlyByteBuffer());
+            problem = problem == null ? null : "not a sound commit batch record: " + problem;
+        }
+        if (problem != null) {
+            long count = refusedEntries.incrementAndGet();
+            LOG.warn("Refused a log entry from Raft client {} ({} refused since start): {}", request.getClientId(),
+                    count, problem);
+            trx.setException(new IOException("txkv refused the log entry: " + problem));
+        }
+        return trx;
+    }
+
+    /** Log entries refused by {@link #startTransaction} since start. */
+    long refusedEntries() {
+        return refusedEntries.get();
     }
 
     @Override
@@ -117,8 +159,16 @@ final class TxkvStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         long index = entry.getIndex();
+        dev.txkv.TxkvException failed = engine.replicaFailure();
+        if (failed != null) {
+            // After a failed entry nothing later may be applied: storage would skip that entry.
+            return CompletableFuture.failedFuture(failed);
+        }
         try {
             if (index > engine.raftAppliedIndex()) {
+                if (FailPoints.hit(FailPoints.applyOf(self.toString()))) {
+                    throw new IllegalStateException("fail point " + FailPoints.applyOf(self.toString()));
+                }
                 ByteString data = entry.getStateMachineLogEntry().getLogData();
                 engine.applyBatch(CommittedBatch.decode(data.toByteArray()), index);
             }
@@ -126,9 +176,7 @@ final class TxkvStateMachine extends BaseStateMachine {
             updateLastAppliedTermIndex(entry.getTerm(), index);
             return CompletableFuture.completedFuture(Message.EMPTY);
         } catch (RuntimeException | Error e) {
-            LOG.error("Applying log entry {} failed; this member stops applying", index, e);
-            engine.failReplica(e);
-            return CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(engine.failReplica(index, e));
         }
     }
 

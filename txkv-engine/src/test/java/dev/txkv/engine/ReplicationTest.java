@@ -14,7 +14,16 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import dev.txkv.testkit.RaftStranger;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -253,5 +262,172 @@ class ReplicationTest {
         });
         assertThat(readWhenCaughtUp(db, members[lagging], b("after-restart"))).isEqualTo(b("y"));
         assertThat(readWhenCaughtUp(db, members[lagging], b("s0"))).isEqualTo(b("v0"));
+    }
+
+    private static void assertRefused(CompletableFuture<?> future, String what) {
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).as(what).isInstanceOf(ExecutionException.class);
+    }
+
+    @Test
+    void aStrangerOnTheRaftPortCanNeitherAppendNorChangeTheMembership() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        Database db = Txkv.open(members[leader], config());
+        commitBefore(db, 5);
+        byte[] forgedKey = b("forged-by-a-stranger");
+        // The forgery is a sound record in the published layout, not noise.
+        assertThat(CommittedBatch.decode(RaftStranger.forgedBatch(forgedKey)).transactions()).hasSize(1);
+
+        List<RaftStranger.Attempt> attempts = RaftStranger.attack("test", addresses, forgedKey);
+
+        assertThat(attempts).hasSize(15).allSatisfy(a -> assertThat(a.refused()).as("%s", a).isTrue());
+        assertThat(attempts).allSatisfy(a -> assertThat(a.answer()).as("%s", a).contains("PERMISSION_DENIED"));
+        long refused = 0;
+        for (int i = 0; i < 3; i++) {
+            assertThat(members[i].health().failed()).as("m%d %s", i, members[i].health()).isFalse();
+            refused += members[i].health().refusedRaftCalls();
+        }
+        assertThat(refused).isEqualTo(15);
+        // The cluster goes on committing, with its membership whole, and nothing forged is readable.
+        db.run(tr -> {
+            tr.set(b("after"), b("stranger"));
+            return null;
+        });
+        assertThat(members[leader].replicationStatus().get("members")).asString().contains("m0", "m1", "m2");
+        for (int i = 0; i < 3; i++) {
+            assertThat(readWhenCaughtUp(db, members[i], b("after"))).isEqualTo(b("stranger"));
+            long rv = db.read(tr -> tr.getReadVersion().join());
+            assertThat(members[i].get(forgedKey, rv).join()).isNull();
+        }
+    }
+
+    @Test
+    void theLeaderAdmitsOnlySoundBatchesFromItsOwnPipeline() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        RaftReplica replica = members[leader].replica();
+        byte[] forged = RaftStranger.forgedBatch(b("forged-in-process"));
+        // Past the network guard (in-process, as a bug or a plug-in could): another client id is refused...
+        assertRefused(submit(replica, ClientId.randomId(), forged), "a batch from another client id");
+        // ... and so is a malformed record, even from the pipeline's own id.
+        assertRefused(submit(replica, replica.pipelineClientId(), new byte[16]), "garbage from the pipeline's id");
+        assertThat(members[leader].health().refusedLogEntries()).isEqualTo(2);
+        Database db = Txkv.open(members[leader], config());
+        db.run(tr -> {
+            tr.set(b("still"), b("committing"));
+            return null;
+        });
+        long rv = db.read(tr -> tr.getReadVersion().join());
+        assertThat(members[leader].get(b("forged-in-process"), rv).join()).isNull();
+        assertThat(members[leader].health().failed()).isFalse();
+    }
+
+    private static CompletableFuture<RaftClientReply> submit(RaftReplica replica, ClientId client, byte[] payload)
+            throws IOException {
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(client)
+                .setServerId(replica.raftServer().getId()).setGroupId(replica.group().getGroupId()).setCallId(1)
+                .setMessage(Message.valueOf(ByteString.copyFrom(payload)))
+                .setType(RaftClientRequest.writeRequestType()).build();
+        return replica.raftServer().submitClientRequestAsync(request).thenApply(reply -> {
+            if (!reply.isSuccess()) {
+                throw new CompletionException(reply.getException());
+            }
+            return reply;
+        });
+    }
+
+    @Test
+    void aFollowerThatCannotApplyStopsServingTheOthersGoOnAndItIsRebuilt() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        int broken = (leader + 1) % 3;
+        Database db = Txkv.open(members[leader], config());
+        commitBefore(db, 5);
+        FailPoints.arm(FailPoints.applyOf("m" + broken));
+        try {
+            db.run(tr -> {
+                tr.set(b("poison"), b("x"));
+                return null;
+            });
+            awaitFailed(members[broken]);
+        } finally {
+            FailPoints.disarm(FailPoints.applyOf("m" + broken));
+        }
+        // It serves nothing and says why; the other two go on committing and serving.
+        Engine failed = members[broken];
+        assertThat(failed.health().failure()).contains("failed to apply Raft log entry");
+        assertThat(failed.replicationStatus()).containsEntry("role", "failed");
+        assertThatThrownBy(() -> failed.get(b("before0"), failed.health().failedLogIndex()).join())
+                .cause().satisfies(e -> assertThat(((TxkvException) e).getCode())
+                        .isEqualTo(ErrorCode.PROCESS_BEHIND.code()));
+        assertThatThrownBy(() -> failed.getReadVersion().join()).cause().satisfies(e ->
+                assertThat(((TxkvException) e).getCode()).isEqualTo(ErrorCode.NOT_LEADER.code()));
+        db.run(tr -> {
+            tr.set(b("after"), b("failure"));
+            return null;
+        });
+        int other = 3 - leader - broken;
+        assertThat(readWhenCaughtUp(db, members[other], b("after"))).isEqualTo(b("failure"));
+
+        // The documented rebuild: remove it, wipe its directory, start it afresh, add it back.
+        rebuild(leader, broken);
+        assertThat(readWhenCaughtUp(db, members[broken], b("after"))).isEqualTo(b("failure"));
+        assertThat(readWhenCaughtUp(db, members[broken], b("poison"))).isEqualTo(b("x"));
+        assertThat(members[broken].health().failed()).isFalse();
+    }
+
+    @Test
+    void aLeaderThatCannotApplyStepsAsideAndTheOthersElectAnother() throws Exception {
+        startAll();
+        int leader = awaitLeader(-1);
+        Database db = Txkv.open(members[leader], config());
+        commitBefore(db, 5);
+        FailPoints.arm(FailPoints.applyOf("m" + leader));
+        try {
+            // Not db.run: its retry loop would retry not_leader on this member for ever.
+            CompletableFuture<?> commit = members[leader].commit(new dev.txkv.spi.CommitRequest(-1, List.of(),
+                    List.of(), List.of(new dev.txkv.spi.Mutation(0, b("poison"), b("x"))), null, false));
+            assertThatThrownBy(() -> commit.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            awaitFailed(members[leader]);
+        } finally {
+            FailPoints.disarm(FailPoints.applyOf("m" + leader));
+        }
+        int next = awaitLeader(leader);
+        Database db2 = Txkv.open(members[next], config());
+        db2.run(tr -> {
+            tr.set(b("after"), b("new-leader"));
+            return null;
+        });
+        byte[] before = db2.read(tr -> tr.get(b("before4")).join());
+        assertThat(before).isEqualTo(b("x"));
+        assertThat(members[leader].isLeading()).isFalse();
+    }
+
+    private static void awaitFailed(Engine member) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!member.health().failed() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(member.health().failed()).as("the member failed").isTrue();
+    }
+
+    /** docs/replication.md, "Rebuild a failed member", through the engine's API. */
+    private void rebuild(int leader, int broken) throws Exception {
+        Map<String, String> without = new LinkedHashMap<>(addresses);
+        without.remove("m" + broken);
+        members[leader].setMembers(without).get(30, TimeUnit.SECONDS);
+        members[broken].close();
+        members[broken] = null;
+        deleteTree(dir.resolve("m" + broken));
+        start(broken);
+        members[leader].setMembers(addresses).get(60, TimeUnit.SECONDS);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                java.nio.file.Files.delete(p);
+            }
+        }
     }
 }
