@@ -91,6 +91,22 @@ final class ServerMetrics {
         gauge("txkv.mvcc.views", "Versions retained for reads in the MVCC window", stats, "mvcc.views");
         gauge("txkv.storage.size.estimate", "Estimated bytes of live keys and values", stats,
                 "storage.live_bytes_estimate");
+        gauge("txkv.replica.failed", "1 when this member failed to apply the replicated log and serves nothing",
+                stats, "replica.failed");
+        gauge("txkv.apply.since.last.ms", "Milliseconds since this member last applied a commit batch", stats,
+                "apply.ms_since_last");
+        counter("txkv.raft.refused.calls", "Ratis client or admin calls refused on the Raft port", stats,
+                "raft.refused_calls");
+        counter("txkv.raft.refused.entries", "Log entries refused before being appended (not from this member's "
+                + "commit pipeline, or malformed)", stats, "raft.refused_entries");
+    }
+
+    /** 1/0 gauges of what {@code /health} and the status document's database_status say. */
+    void bindHealth(Supplier<Boolean> available, Supplier<Boolean> healthy) {
+        Gauge.builder("txkv.available", available, a -> Boolean.TRUE.equals(a.get()) ? 1 : 0)
+                .description("1 while the database is available through this server (see /health)").register(registry);
+        Gauge.builder("txkv.healthy", healthy, h -> Boolean.TRUE.equals(h.get()) ? 1 : 0)
+                .description("1 while this server reports the database healthy").register(registry);
     }
 
     void bindExecutor(ThreadPoolExecutor executor) {

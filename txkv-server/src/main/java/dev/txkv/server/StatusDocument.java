@@ -9,6 +9,7 @@ import dev.txkv.ByteArrays;
 import dev.txkv.Range;
 import dev.txkv.TxkvConfig;
 import dev.txkv.engine.Engine;
+import dev.txkv.engine.ReplicaHealth;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.Mutation;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +34,8 @@ final class StatusDocument {
     static final byte[] PROBE_KEY = "\u00ff/probe".getBytes(StandardCharsets.ISO_8859_1);
     private static final long PROBE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long PROBE_TIMEOUT_MS = 5_000;
+    /** A member that has applied no commit batch for this long reports the database unavailable. */
+    static final long APPLY_STALE_MS = 5_000;
 
     private final Engine engine;
     private final ServerConfig config;
@@ -58,11 +61,17 @@ final class StatusDocument {
     }
 
     /** Takes a sample of the engine's counters for the rates; called once a second. */
-    synchronized void sample() {
-        previousSample = lastSample;
-        previousSampleNanos = lastSampleNanos;
-        lastSample = engine.stats();
-        lastSampleNanos = System.nanoTime();
+    void sample() {
+        synchronized (this) {
+            previousSample = lastSample;
+            previousSampleNanos = lastSampleNanos;
+            lastSample = engine.stats();
+            lastSampleNanos = System.nanoTime();
+        }
+        if (engine.isReplicated() && engine.isLeading()) {
+            // The heartbeat the other members' availability rests on (see health()).
+            probe();
+        }
     }
 
     /** The document as JSON. */
@@ -75,14 +84,96 @@ final class StatusDocument {
         }
     }
 
+    /**
+     * Whether the database is available and healthy as this member sees it, and why not. It
+     * comes from what the member actually does, never from the process being up:
+     * <ul>
+     *   <li>A member that failed to apply the log is neither.
+     *   <li>The leader (and a server without replication) is available when its probe, a real
+     *       one-key commit through the commit pipeline and the log, succeeded within
+     *       {@value #PROBE_TIMEOUT_MS} ms. The leader runs that probe every second, so every
+     *       member applies a commit batch at least once a second while the cluster can commit.
+     *   <li>Any other member is available while it knows a leader and has applied a commit
+     *       batch within the last {@value #APPLY_STALE_MS} ms.
+     *   <li>Healthy: available, and on the leader every follower answered within an election
+     *       timeout.
+     * </ul>
+     */
+    Health health() {
+        List<Value> messages = new java.util.ArrayList<>();
+        ReplicaHealth self = engine.health();
+        if (self.failed()) {
+            messages.add(message("replica_failed", self.failure()
+                    + ". Rebuild this member from the others: docs/replication.md, \"Rebuild a failed member\"."));
+            return new Health(false, false, messages);
+        }
+        boolean available;
+        boolean healthy = true;
+        Map<String, Object> replica = engine.replicationStatus();
+        if (!engine.isReplicated() || engine.isLeading()) {
+            String error = probe().getFieldsOrThrow("error").getStringValue();
+            available = error.isEmpty();
+            if (!available) {
+                messages.add(message("commit_probe_failed", "A probe commit through this server failed: " + error));
+            }
+        } else if ("removed".equals(replica.get("role"))) {
+            available = false;
+            messages.add(message("removed", "This server was removed from the cluster's membership"));
+        } else if (String.valueOf(replica.getOrDefault("leader", "")).isEmpty()) {
+            available = false;
+            messages.add(message("no_leader", "No leader is known to this member (an election may be running, "
+                    + "or a majority of members is unreachable)"));
+        } else if (self.millisSinceApply() > APPLY_STALE_MS) {
+            available = false;
+            messages.add(message("no_commits_applied", "This member has applied no commit for "
+                    + self.millisSinceApply() + " ms (the leader commits a probe every second while the cluster "
+                    + "can commit); it may be cut off from the leader, or the cluster cannot commit"));
+        } else {
+            available = true;
+        }
+        Object contacts = replica.get("followers_last_contact_ms");
+        if (engine.isLeading() && contacts instanceof Map) {
+            long within = config.replication().electionTimeoutMaxMs();
+            for (Map.Entry<?, ?> f : ((Map<?, ?>) contacts).entrySet()) {
+                long lastContact = longValue(f.getValue());
+                if (lastContact < 0 || lastContact > within) {
+                    healthy = false;
+                    messages.add(message("member_unreachable", "Member " + f.getKey() + " has not answered the "
+                            + "leader for " + lastContact + " ms; if it failed, its own status says why"));
+                }
+            }
+        }
+        if (self.refusedRaftCalls() + self.refusedLogEntries() > 0) {
+            messages.add(message("raft_port_strangers", (self.refusedRaftCalls() + self.refusedLogEntries())
+                    + " requests to the Raft port that did not come from a member were refused since start"));
+        }
+        return new Health(available, available && healthy, messages);
+    }
+
+    /** See {@link #health()}. */
+    record Health(boolean available, boolean healthy, List<Value> messages) {
+        /** Why this server should not get traffic, or null when it should. */
+        String problem() {
+            if (available) {
+                return null;
+            }
+            return messages.isEmpty() ? "unavailable"
+                    : messages.get(0).getStructValue().getFieldsOrThrow("description").getStringValue();
+        }
+    }
+
+    private static Value message(String name, String description) {
+        return struct(object("name", string(name), "description", string(description)));
+    }
+
     Struct document() {
         Map<String, Long> stats = engine.stats();
         Struct probe = probe();
-        boolean available = probe.getFieldsOrThrow("error").getStringValue().isEmpty();
+        Health health = health();
         Struct client = object(
                 "database_status", Value.newBuilder().setStructValue(object(
-                        "available", bool(available),
-                        "healthy", bool(available))).build(),
+                        "available", bool(health.available()),
+                        "healthy", bool(health.healthy()))).build(),
                 "protocol_version", number(ProtocolVersion.CURRENT),
                 "timestamp", number(System.currentTimeMillis() / 1000));
         Map<String, Object> replica = engine.replicationStatus();
@@ -126,7 +217,9 @@ final class StatusDocument {
                         "mvcc_window_seconds", number(limits.mvccWindowMs() / 1000.0),
                         "range_rows_per_call", number(config.rangeRowsMax()),
                         "range_bytes_per_call", number(config.rangeBytesMax()))),
-                "latency_probe", struct(probe));
+                "latency_probe", struct(probe),
+                "messages", Value.newBuilder().setListValue(ListValue.newBuilder().addAllValues(health.messages()))
+                        .build());
         if (!replica.isEmpty()) {
             cluster = cluster.toBuilder().putFields("replication", struct(replication(replica))).build();
         }
@@ -156,6 +249,9 @@ final class StatusDocument {
         }
         if (r.containsKey("error")) {
             b.putFields("error", string(String.valueOf(r.get("error"))));
+        }
+        if (r.containsKey("failure")) {
+            b.putFields("failure", string(String.valueOf(r.get("failure"))));
         }
         ListValue.Builder members = ListValue.newBuilder();
         Object memberMap = r.get("members");

@@ -62,6 +62,9 @@ public final class TxkvServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean ready;
+    private volatile StatusDocument statusDocument;
+    /** Refreshed once a second by the sampler. */
+    private volatile StatusDocument.Health lastHealth;
     private TxkvService service;
     private CachedStats stats;
     private Server grpcServer;
@@ -123,11 +126,14 @@ public final class TxkvServer implements AutoCloseable {
         stats = new CachedStats(engine);
         metrics.bindEngine(stats);
         metrics.bindExecutor(executor);
+        metrics.bindHealth(() -> lastHealth != null && lastHealth.available(),
+                () -> lastHealth != null && lastHealth.healthy());
         String processId = HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
         StatusDocument[] status = new StatusDocument[1];
         service = new TxkvService(engine, config, executor, metrics, () -> status[0].json());
         status[0] = new StatusDocument(engine, config, processId, this::grpcAddressText, service::watchStreams);
-        sampler.scheduleAtFixedRate(status[0]::sample, 0, 1, TimeUnit.SECONDS);
+        statusDocument = status[0];
+        sampler.scheduleAtFixedRate(this::sampleAndCheckHealth, 0, 1, TimeUnit.SECONDS);
 
         InetSocketAddress grpc = config.grpcAddress();
         grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(grpc.getHostString(), grpc.getPort()))
@@ -162,7 +168,7 @@ public final class TxkvServer implements AutoCloseable {
             gatewayChannel = InProcessChannelBuilder.forName(inProcessName).directExecutor()
                     .maxInboundMessageSize(config.inboundMessageBytesMax()).build();
             try {
-                gateway = new HttpGateway(gatewayChannel, registry, () -> ready,
+                gateway = new HttpGateway(gatewayChannel, registry, this::healthProblem,
                         new InetSocketAddress(http.getHostString(), http.getPort()));
             } catch (IOException e) {
                 throw bindFailure("HTTP", http, e);
@@ -173,6 +179,40 @@ public final class TxkvServer implements AutoCloseable {
         ready = true;
         log.info("txkv server listening: grpc {}, http {}, data {}", grpcAddressText(),
                 gateway == null ? "none" : http.getHostString() + ":" + gateway.port(), config.dataDir());
+    }
+
+    /**
+     * Once a second: the status rates, the leader's probe commit, and this server's health,
+     * which the gRPC health service (SERVING or NOT_SERVING) and HTTP {@code /health} report.
+     */
+    private void sampleAndCheckHealth() {
+        try {
+            statusDocument.sample();
+            StatusDocument.Health h = statusDocument.health();
+            lastHealth = h;
+            if (ready) {
+                ServingStatus serving = h.available() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+                health.setStatus("", serving);
+                health.setStatus(TxkvGrpc.SERVICE_NAME, serving);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Status sampling failed", e);
+        }
+    }
+
+    /**
+     * Why this server should get no traffic now, or null when it serves: not started or
+     * stopping, or its health (see {@link StatusDocument#health()}) says the database is not
+     * available through it.
+     */
+    String healthProblem() {
+        if (!ready) {
+            return "the server is starting or stopping";
+        }
+        // Fresh on every call: cheap (the leader's probe commit runs at most once a second).
+        StatusDocument.Health h = statusDocument.health();
+        lastHealth = h;
+        return h.problem();
     }
 
     private static IOException bindFailure(String what, InetSocketAddress address, IOException e) {

@@ -12,6 +12,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.ErrorCode;
 import dev.txkv.cli.Main;
+import dev.txkv.engine.FailPoints;
 import dev.txkv.engine.ReplicationConfig;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.Member;
@@ -109,10 +110,164 @@ class ReplicatedServerTest {
     }
 
     private static Struct replication(TxkvGrpc.TxkvBlockingStub stub) throws IOException {
+        return status(stub).getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("replication").getStructValue();
+    }
+
+    private static Struct status(TxkvGrpc.TxkvBlockingStub stub) throws IOException {
         String json = stub.status(StatusRequest.newBuilder().setProtocolVersion(V).build()).getJson();
         Struct.Builder b = Struct.newBuilder();
         JsonFormat.parser().merge(json, b);
-        return b.build().getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("replication").getStructValue();
+        return b.build();
+    }
+
+    /** client.database_status.{available,healthy} of a status document. */
+    private static boolean databaseStatus(Struct status, String field) {
+        return status.getFieldsOrThrow("client").getStructValue().getFieldsOrThrow("database_status").getStructValue()
+                .getFieldsOrThrow(field).getBoolValue();
+    }
+
+    private static String messages(Struct status) {
+        return status.getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("messages").toString();
+    }
+
+    private static HttpResponse<String> httpGet(TxkvServer server, String path) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort() + path))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Polls {@code check} for up to {@code seconds}; the last AssertionError if it never passes. */
+    private static void eventually(int seconds, ThrowingRunnable check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            try {
+                check.run();
+                return;
+            } catch (AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    private Map<String, String> startThree() throws IOException {
+        Map<String, String> members = new LinkedHashMap<>();
+        for (String id : List.of("a", "b", "c")) {
+            members.put(id, "127.0.0.1:" + freePort());
+        }
+        for (String id : members.keySet()) {
+            start(id, members);
+        }
+        return members;
+    }
+
+    @Test
+    void aMemberThatCannotApplyIsReportedAndRebuilt() throws Exception {
+        Map<String, String> members = startThree();
+        TxkvServer leader = awaitLeader(servers);
+        TxkvServer broken = servers.get((servers.indexOf(leader) + 1) % 3);
+        TxkvServer other = servers.get((servers.indexOf(leader) + 2) % 3);
+        String brokenId = broken.engine().replicationStatus().get("id").toString();
+        TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
+        toLeader.commit(setCommit(bytes("k"), bytes("v")));
+        FailPoints.arm(FailPoints.applyOf(brokenId));
+        try {
+            toLeader.commit(setCommit(bytes("poison"), bytes("x")));
+            eventually(30, () -> assertThat(broken.engine().health().failed()).isTrue());
+        } finally {
+            FailPoints.disarm(FailPoints.applyOf(brokenId));
+        }
+
+        // The failed member says so everywhere it can.
+        TxkvGrpc.TxkvBlockingStub toBroken = stub(broken);
+        Struct brokenStatus = status(toBroken);
+        assertThat(databaseStatus(brokenStatus, "available")).isFalse();
+        assertThat(databaseStatus(brokenStatus, "healthy")).isFalse();
+        assertThat(messages(brokenStatus)).contains("replica_failed", "failed to apply Raft log entry");
+        assertThat(replication(toBroken).getFieldsOrThrow("role").getStringValue()).isEqualTo("failed");
+        eventually(10, () -> {
+            HttpResponse<String> health = httpGet(broken, "/health");
+            assertThat(health.statusCode()).isEqualTo(503);
+            assertThat(health.body()).contains("failed to apply Raft log entry");
+        });
+        ManagedChannel brokenChannel = TestServers.channel(broken);
+        channels.add(brokenChannel);
+        assertThat(HealthGrpc.newBlockingStub(brokenChannel).check(HealthCheckRequest.newBuilder().build()).getStatus())
+                .isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING);
+        assertThat(httpGet(broken, "/metrics").body()).contains("txkv_replica_failed 1.0");
+        // The other two serve; the leader's status names the member it cannot reach.
+        toLeader.commit(setCommit(bytes("after"), bytes("failure")));
+        assertThat(httpGet(other, "/health").statusCode()).isEqualTo(200);
+        eventually(15, () -> {
+            Struct leaderStatus = status(toLeader);
+            assertThat(databaseStatus(leaderStatus, "available")).isTrue();
+            assertThat(databaseStatus(leaderStatus, "healthy")).isFalse();
+            assertThat(messages(leaderStatus)).contains("member_unreachable", "Member " + brokenId);
+        });
+
+        // The documented rebuild (docs/replication.md): remove, wipe, start afresh, add back.
+        Map<String, String> without = new LinkedHashMap<>(members);
+        without.remove(brokenId);
+        toLeader.setMembers(membersRequest(without));
+        broken.close();
+        servers.remove(broken);
+        deleteTree(dir.resolve(brokenId));
+        TxkvServer rebuilt = start(brokenId, members);
+        toLeader.setMembers(membersRequest(members));
+        TxkvGrpc.TxkvBlockingStub toRebuilt = stub(rebuilt);
+        eventually(60, () -> {
+            long rv = readVersion(toLeader);
+            assertThat(toRebuilt.get(GetRequest.newBuilder().setProtocolVersion(V).setKey(bytes("poison"))
+                    .setReadVersion(rv).build()).getValue()).isEqualTo(bytes("x"));
+        });
+        eventually(15, () -> {
+            assertThat(httpGet(rebuilt, "/health").statusCode()).isEqualTo(200);
+            assertThat(databaseStatus(status(toLeader), "healthy")).isTrue();
+        });
+    }
+
+    @Test
+    void aClusterThatCannotCommitIsReportedUnavailableByTheMemberLeft() throws Exception {
+        startThree();
+        TxkvServer leader = awaitLeader(servers);
+        TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
+        stub(leader).commit(setCommit(bytes("k"), bytes("v")));
+        assertThat(databaseStatus(status(stub(follower)), "available")).isTrue();
+        // Only the follower is left: it can neither commit nor see commits.
+        for (TxkvServer s : List.copyOf(servers)) {
+            if (s != follower) {
+                s.close();
+                servers.remove(s);
+            }
+        }
+        TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
+        long stopped = System.nanoTime();
+        eventually(20, () -> {
+            assertThat(databaseStatus(status(toFollower), "available")).isFalse();
+            assertThat(httpGet(follower, "/health").statusCode()).isEqualTo(503);
+        });
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - stopped);
+        assertThat(seconds).as("reported unavailable within seconds").isLessThan(15);
+    }
+
+    private static SetMembersRequest membersRequest(Map<String, String> members) {
+        SetMembersRequest.Builder b = SetMembersRequest.newBuilder().setProtocolVersion(V);
+        members.forEach((id, address) -> b.addMembers(Member.newBuilder().setId(id).setRaftAddress(address)));
+        return b.build();
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                java.nio.file.Files.delete(p);
+            }
+        }
     }
 
     @Test
@@ -158,8 +313,9 @@ class ReplicatedServerTest {
         // A follower is up and serving: health says so.
         ManagedChannel followerChannel = TestServers.channel(follower);
         channels.add(followerChannel);
-        assertThat(HealthGrpc.newBlockingStub(followerChannel).check(HealthCheckRequest.newBuilder().build()).getStatus())
-                .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+        // (The health service is refreshed once a second, from the first commit the follower applies.)
+        eventually(5, () -> assertThat(HealthGrpc.newBlockingStub(followerChannel).check(
+                HealthCheckRequest.newBuilder().build()).getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING));
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + follower.httpPort() + "/health")).timeout(Duration.ofSeconds(10)).build(),

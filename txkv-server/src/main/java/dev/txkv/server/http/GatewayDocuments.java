@@ -40,7 +40,7 @@ import dev.txkv.proto.TxkvProto;
  * message Entry { string key = 1; string value = 2; int64 read_version = 3; }
  * message Rows { repeated Row rows = 1; bool more = 2; int64 read_version = 3; }
  * message Row { string key = 1; string value = 2; }
- * message Health { string status = 1; }
+ * message Health { string status = 1; string reason = 2; }
  * // BinaryEntry, BinaryRow, BinaryRows: the same with bytes keys and values, for encoding=base64
  * </pre>
  *
@@ -92,7 +92,7 @@ final class GatewayDocuments {
                 .addMessageType(message("Row", scalar("key", 1, Type.TYPE_STRING), scalar("value", 2, Type.TYPE_STRING)))
                 .addMessageType(message("Rows", repeated(typed("rows", 1, Type.TYPE_MESSAGE, "." + PACKAGE + ".Row")),
                         scalar("more", 2, Type.TYPE_BOOL), scalar("read_version", 3, Type.TYPE_INT64)))
-                .addMessageType(message("Health", scalar("status", 1, Type.TYPE_STRING)))
+                .addMessageType(message("Health", scalar("status", 1, Type.TYPE_STRING), scalar("reason", 2, Type.TYPE_STRING)))
                 // With encoding=base64 keys and values are bytes fields, which JSON prints as base64.
                 .addMessageType(message("BinaryEntry", scalar("key", 1, Type.TYPE_BYTES), scalar("value", 2, Type.TYPE_BYTES),
                         scalar("read_version", 3, Type.TYPE_INT64)))

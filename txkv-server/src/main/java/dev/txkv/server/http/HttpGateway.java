@@ -23,6 +23,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +68,7 @@ public final class HttpGateway implements AutoCloseable {
     private final ThreadPoolExecutor shedder;
     private final Channel channel;
     private final PrometheusMeterRegistry registry;
-    private final BooleanSupplier ready;
+    private final Supplier<String> healthProblem;
     private final RpcTranscoder transcoder;
     private final KeyValueEndpoints keyValues;
     private boolean closed;
@@ -77,20 +78,27 @@ public final class HttpGateway implements AutoCloseable {
      *
      * @param inProcessChannel a channel to the Txkv gRPC service every request is sent through
      * @param registry the registry {@code /metrics} scrapes; the gateway adds its own meters to it
-     * @param ready what {@code /health} reports: true once the server accepts work
+     * @param healthProblem what {@code /health} reports: null while the server serves (200),
+     *     else why not (503 with the reason)
      * @param address where to listen
      * @throws IOException if the address cannot be bound
      */
-    public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, BooleanSupplier ready,
+    public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
             InetSocketAddress address) throws IOException {
-        this(inProcessChannel, registry, ready, address, WORKER_THREADS, WORKER_QUEUE_MAX);
+        this(inProcessChannel, registry, healthProblem, address, WORKER_THREADS, WORKER_QUEUE_MAX);
     }
 
-    HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, BooleanSupplier ready,
+    /** As above, with {@code /health} answering 200 while {@code ready} is true. */
+    public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, BooleanSupplier ready,
+            InetSocketAddress address) throws IOException {
+        this(inProcessChannel, registry, () -> ready.getAsBoolean() ? null : "not ready", address);
+    }
+
+    HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
             InetSocketAddress address, int workerThreads, int workerQueueMax) throws IOException {
         this.channel = Objects.requireNonNull(inProcessChannel, "inProcessChannel");
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.ready = Objects.requireNonNull(ready, "ready");
+        this.healthProblem = Objects.requireNonNull(healthProblem, "healthProblem");
         Objects.requireNonNull(address, "address");
         configureServerTimeouts();
         this.shedder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
@@ -294,9 +302,13 @@ public final class HttpGateway implements AutoCloseable {
 
     private void health(HttpCall call) throws IOException {
         call.allowQuery(Set.of());
-        boolean isReady = ready.getAsBoolean();
-        call.respondJson(isReady ? 200 : 503, GatewayDocuments.print(GatewayDocuments.builder(GatewayDocuments.HEALTH)
-                .setField(GatewayDocuments.field(GatewayDocuments.HEALTH, "status"), isReady ? "ok" : "unavailable")));
+        String problem = healthProblem.get();
+        var document = GatewayDocuments.builder(GatewayDocuments.HEALTH)
+                .setField(GatewayDocuments.field(GatewayDocuments.HEALTH, "status"), problem == null ? "ok" : "unavailable");
+        if (problem != null) {
+            document.setField(GatewayDocuments.field(GatewayDocuments.HEALTH, "reason"), problem);
+        }
+        call.respondJson(problem == null ? 200 : 503, GatewayDocuments.print(document));
     }
 
     /** The Status RPC's document itself (the RPC carries it as a JSON string). */

@@ -34,7 +34,7 @@ final class GatewayFixture implements AutoCloseable {
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-        gateway = new HttpGateway(channel, registry, ready::get, new InetSocketAddress("127.0.0.1", 0), threads, queueMax);
+        gateway = new HttpGateway(channel, registry, () -> ready.get() ? null : "not ready", new InetSocketAddress("127.0.0.1", 0), threads, queueMax);
     }
 
     URI uri(String pathAndQuery) {
