@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
         description = {
             "Robustness test on real server processes started from txkv.jar:",
             "list-append and bank traffic while faults are injected (kill, pause,",
-            "restart, partition); the recorded history is checked (G0, G1a/b/c,",
+            "restart, partition, a stranger on the Raft ports); the recorded history",
+            "is checked (G0, G1a/b/c,",
             "G-single, G2, real-time order, lost writes) and a report printed.",
             "Exit 0 when the history is valid, 1 otherwise. Partitions need root and",
             "iproute2 (network namespaces), else they are skipped with a message.",
@@ -41,8 +42,8 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Replays a run's fault schedule and workloads (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart", split = ",",
-            description = "Fault categories: kill, pause, partition, restart (default ${DEFAULT-VALUE}); none for a run without faults.")
+    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger", split = ",",
+            description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the Raft ports) (default ${DEFAULT-VALUE}); none for a run without faults.")
     List<String> faults;
 
     @Option(names = "--dir", description = "Run directory (default: a new txkv-check-<time> under the temp directory).")

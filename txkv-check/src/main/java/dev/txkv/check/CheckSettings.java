@@ -66,9 +66,10 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
     Set<FaultKind> faultKinds(boolean partitionsAvailable) {
         Set<FaultKind> kinds = EnumSet.noneOf(FaultKind.class);
         for (FaultKind kind : FaultKind.values()) {
-            boolean needsFollower = !kind.targetsLeader() && kind != FaultKind.RESTART;
+            boolean needsFollower = !kind.targetsLeader() && kind != FaultKind.RESTART && kind != FaultKind.STRANGER;
             boolean isPartition = kind.category() == FaultKind.Category.PARTITION;
             if (faults.contains(kind.category()) && !(needsFollower && nodes < 2)
+                    && !(kind == FaultKind.STRANGER && plainServer)
                     && !(isPartition && (nodes < 2 || !partitionsAvailable))) {
                 kinds.add(kind);
             }

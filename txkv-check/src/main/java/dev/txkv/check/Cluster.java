@@ -38,6 +38,8 @@ final class Cluster implements AutoCloseable {
     static final long KILL_TIMEOUT_MS = 10_000;
     static final long LEADER_PROBE_TIMEOUT_MS = 2_000;
     static final String READY_LINE = "txkv server listening";
+    /** The servers' --cluster-name; the Raft group id follows from it. */
+    static final String CLUSTER_NAME = "txkv-check";
     private static final long POLL_MS = 100;
     private static final byte[] PROBE_KEY_PREFIX = "check/leader-probe/".getBytes(StandardCharsets.UTF_8);
 
@@ -134,7 +136,7 @@ final class Cluster implements AutoCloseable {
                 "--listen", node.clientAddress(), "--http", "none"));
         if (clusterFlags) {
             String peers = nodes.stream().map(n -> n.id() + "@" + n.raftAddress()).collect(Collectors.joining(","));
-            command.addAll(List.of("--id", node.id(), "--peers", peers));
+            command.addAll(List.of("--id", node.id(), "--peers", peers, "--cluster-name", CLUSTER_NAME));
         }
         return command;
     }

@@ -14,6 +14,7 @@ final class CommitProbe {
     static final long PROBE_LIMIT_MS = 30_000;
     static final long ATTEMPT_TIMEOUT_MS = 1_000;
     private static final long RETRY_PAUSE_MS = 20;
+    static final long READ_TIMEOUT_MS = 10_000;
     private static final byte[] KEY = "check/failover-probe".getBytes(StandardCharsets.UTF_8);
 
     private final Database db;
@@ -43,5 +44,13 @@ final class CommitProbe {
             }
         }
         return -1;
+    }
+
+    /** Reads {@code key} at a fresh read version (one attempt, at most {@link #READ_TIMEOUT_MS}). */
+    byte[] read(byte[] key) throws Exception {
+        try (Transaction tr = db.createTransaction()) {
+            tr.options().setTimeout(READ_TIMEOUT_MS);
+            return tr.get(key).get(READ_TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
+        }
     }
 }

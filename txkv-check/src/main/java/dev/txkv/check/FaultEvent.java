@@ -20,4 +20,12 @@ record FaultEvent(int number, FaultKind kind, String node, String leaderBefore, 
     boolean injected() {
         return node != null;
     }
+
+    /** A stranger's request to the Raft port was accepted, or what it forged became readable. */
+    boolean breach() {
+        return kind == FaultKind.STRANGER && note.startsWith(BREACH);
+    }
+
+    /** How the note of a {@link #breach()} starts. */
+    static final String BREACH = "BREACH";
 }

@@ -20,11 +20,18 @@ enum FaultKind {
     /** The leader cut off from every other member (clients still reach all nodes) for the hold. */
     PARTITION_LEADER(Category.PARTITION, true),
     /** A follower cut off from every other member for the hold. */
-    PARTITION_FOLLOWER(Category.PARTITION, false);
+    PARTITION_FOLLOWER(Category.PARTITION, false),
+    /**
+     * A stranger on the Raft port: a plain Ratis client sends every member garbage, a forged
+     * commit batch, a membership change, a leadership transfer and a group removal
+     * ({@link dev.txkv.testkit.RaftStranger}). Each must be refused, and the forged key must
+     * never be readable; either failing makes the run invalid.
+     */
+    STRANGER(Category.STRANGER, false);
 
     /** What {@code --faults} names. */
     enum Category {
-        KILL, PAUSE, RESTART, PARTITION;
+        KILL, PAUSE, RESTART, PARTITION, STRANGER;
 
         String token() {
             return name().toLowerCase(Locale.ROOT);
@@ -36,7 +43,7 @@ enum FaultKind {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition)");
+            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger)");
         }
     }
 

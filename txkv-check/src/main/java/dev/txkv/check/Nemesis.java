@@ -1,6 +1,9 @@
 package dev.txkv.check;
 
+import dev.txkv.testkit.RaftStranger;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +18,8 @@ import java.util.function.Consumer;
  */
 final class Nemesis {
     static final long LEADER_WAIT_MS = 15_000;
+    /** The key a stranger's forged batch would set: outside the workloads' keys. */
+    static final byte[] FORGED_KEY = "check/forged-by-a-stranger".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final Cluster cluster;
     private final NodeNetwork network;
@@ -76,6 +81,7 @@ final class Nemesis {
                 case PAUSE -> cluster.pause(target);
                 case RESTART -> cluster.stop(target);
                 case PARTITION -> network.isolate(target);
+                case STRANGER -> note = strangerOnTheRaftPort();
             }
             start = System.nanoTime();
             log.accept(String.format("[%s] fault %d %s on %s (leader was %s), hold %d ms", at(start), number,
@@ -113,7 +119,8 @@ final class Nemesis {
         List<Integer> candidates = new ArrayList<>();
         for (ClusterNode node : cluster.nodes()) {
             boolean follower = node.index() != leader.getAsInt();
-            if (node.state() == ClusterNode.State.RUNNING && (follower || fault.kind() == FaultKind.RESTART)) {
+            boolean anyNode = fault.kind() == FaultKind.RESTART || fault.kind() == FaultKind.STRANGER;
+            if (node.state() == ClusterNode.State.RUNNING && (follower || anyNode)) {
                 candidates.add(node.index());
             }
         }
@@ -125,7 +132,36 @@ final class Nemesis {
             case KILL, RESTART -> cluster.start(target);
             case PAUSE -> cluster.resume(target);
             case PARTITION -> network.heal();
+            case STRANGER -> {
+                // Nothing to heal: every attempt was refused, or the run is invalid anyway.
+            }
         }
+    }
+
+    /**
+     * Sends a stranger's requests to every member's Raft port, then reads the key the forged
+     * batch would have set. Returns the fault's note: a {@link FaultEvent#BREACH} when any
+     * request was accepted or the forged key is readable.
+     */
+    private String strangerOnTheRaftPort() {
+        Map<String, String> members = new LinkedHashMap<>();
+        for (ClusterNode n : cluster.nodes()) {
+            members.put(n.id(), n.raftAddress());
+        }
+        List<RaftStranger.Attempt> attempts = RaftStranger.attack(Cluster.CLUSTER_NAME, members, FORGED_KEY);
+        List<RaftStranger.Attempt> accepted = attempts.stream().filter(a -> !a.refused()).toList();
+        if (!accepted.isEmpty()) {
+            return FaultEvent.BREACH + ": accepted " + accepted;
+        }
+        try {
+            byte[] forged = probe.read(FORGED_KEY);
+            if (forged != null) {
+                return FaultEvent.BREACH + ": the forged key is readable";
+            }
+        } catch (Exception e) {
+            return "refused all " + attempts.size() + " requests; the forged key could not be read back: " + e;
+        }
+        return "refused all " + attempts.size() + " requests; the forged key is absent";
     }
 
     /** Resumes paused nodes, removes partitions, starts nodes that are down. Never throws. */

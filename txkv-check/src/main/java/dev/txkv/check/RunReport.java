@@ -42,7 +42,12 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
     }
 
     boolean valid() {
-        return !workloads.isEmpty() && workloads.stream().allMatch(WorkloadResult::valid);
+        return !workloads.isEmpty() && workloads.stream().allMatch(WorkloadResult::valid) && breaches() == 0;
+    }
+
+    /** Stranger faults whose requests were accepted or whose forgery became readable. */
+    long breaches() {
+        return faults.stream().filter(FaultEvent::breach).count();
     }
 
     long anomalies() {
@@ -124,8 +129,8 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         List<Long> traffic = workloadFailoverMs.stream().filter(v -> v >= 0).toList();
         sb.append(String.format("  workload write: n=%d p50=%s max=%s%n", traffic.size(), ms(percentile(traffic, 50)),
                 ms(percentile(traffic, 100))));
-        sb.append(String.format("%nverdict: %s  (anomalies %d, lost writes %d, faults %d)%n",
-                valid() ? "VALID" : "INVALID", anomalies(), lostWrites(), faultsInjected()));
+        sb.append(String.format("%nverdict: %s  (anomalies %d, lost writes %d, faults %d, Raft port breaches %d)%n",
+                valid() ? "VALID" : "INVALID", anomalies(), lostWrites(), faultsInjected(), breaches()));
         return sb.toString();
     }
 
@@ -144,6 +149,7 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         doc.put("notes", notes);
         doc.put("faultsInjected", faultsInjected());
         doc.put("anomalies", anomalies());
+        doc.put("raftPortBreaches", breaches());
         doc.put("lostWrites", lostWrites());
         List<Map<String, Object>> faultDocs = new ArrayList<>();
         for (FaultEvent f : faults) {

@@ -31,7 +31,11 @@ class CheckSettingsTest {
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
                 .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
         assertThat(settings(Duration.ofSeconds(60), 1, all).faultKinds(true))
-                .containsExactlyInAnyOrder(FaultKind.KILL_LEADER, FaultKind.PAUSE_LEADER, FaultKind.RESTART);
+                .containsExactlyInAnyOrder(FaultKind.KILL_LEADER, FaultKind.PAUSE_LEADER, FaultKind.RESTART,
+                        FaultKind.STRANGER);
+        // A plain server has no Raft port for a stranger to reach.
+        assertThat(new CheckSettings(Duration.ofSeconds(60), 1, 1, all, Path.of("r"), Path.of("j"), List.of(), 4, 2, true)
+                .faultKinds(true)).doesNotContain(FaultKind.STRANGER);
     }
 
     @Test

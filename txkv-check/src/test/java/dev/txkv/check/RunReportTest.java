@@ -71,6 +71,21 @@ class RunReportTest {
     }
 
     @Test
+    void aStrangersAcceptedRequestMakesTheRunInvalid() {
+        List<WorkloadResult> clean = List.of(new WorkloadResult("bank", 10, 0, 0, CLEAN, true));
+        FaultEvent refused = new FaultEvent(1, FaultKind.STRANGER, "n1", "n1", 0, MS, MS, -1,
+                "refused all 15 requests; the forged key is absent");
+        FaultEvent breach = new FaultEvent(2, FaultKind.STRANGER, "n2", "n1", 2 * MS, 3 * MS, 3 * MS, -1,
+                FaultEvent.BREACH + ": the forged key is readable");
+        assertThat(report(List.of(refused), clean).valid()).isTrue();
+        RunReport r = report(List.of(refused, breach), clean);
+        assertThat(r.valid()).isFalse();
+        assertThat(r.breaches()).isEqualTo(1);
+        assertThat(r.text()).contains("verdict: INVALID", "Raft port breaches 1", "the forged key is readable");
+        assertThat(JsonParser.parseString(r.json()).getAsJsonObject().get("raftPortBreaches").getAsLong()).isEqualTo(1);
+    }
+
+    @Test
     void aFailedFinalReadMakesTheRunInvalid() {
         RunReport r = report(List.of(), List.of(new WorkloadResult("bank", 10, 0, 0, CLEAN, false)));
         assertThat(r.valid()).isFalse();

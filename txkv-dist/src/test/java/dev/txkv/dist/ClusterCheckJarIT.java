@@ -30,10 +30,7 @@ class ClusterCheckJarIT {
     void threeNodesUnderFaultsKeepAValidHistory(@TempDir Path dir) throws Exception {
         assumeTrue(serverHelp().contains("--peers"),
                 "cluster flags not available yet: 'txkv server --help' does not mention --peers; skipping the cluster check");
-        String seedProperty = System.getProperty("txkv.seed", "");
-        long seed = seedProperty.isBlank() ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
-                : Long.parseLong(seedProperty.trim());
-        System.out.println("ClusterCheckJarIT seed " + seed + " (replay with -Dtxkv.seed=" + seed + ")");
+        long seed = seed();
         Path runDir = dir.resolve("run");
         Path output = dir.resolve("check.out");
         Process p = new ProcessBuilder(java(), "-jar", JAR.toString(), "check", "--duration", "45s", "--nodes", "3",
@@ -58,6 +55,44 @@ class ClusterCheckJarIT {
         assertThat(number(report, "faultsInjected")).as("faults injected").isPositive();
         assertThat(p.exitValue()).as("exit code (0 = valid history, seed %d)", seed).isZero();
         assertThat(runDir.resolve("history.jsonl")).isRegularFile();
+    }
+
+    /**
+     * Only strangers on the Raft ports (a plain Ratis client sending garbage, a forged batch,
+     * membership and leadership changes, a group removal to every member), so that every run
+     * of the default suite has some: every request must be refused and the history stay valid.
+     */
+    @Test
+    void strangersOnTheRaftPortsChangeNothing(@TempDir Path dir) throws Exception {
+        long seed = seed();
+        Path runDir = dir.resolve("run");
+        Path output = dir.resolve("check.out");
+        Process p = new ProcessBuilder(java(), "-jar", JAR.toString(), "check", "--duration", "25s", "--nodes", "3",
+                "--faults", "stranger", "--seed", Long.toString(seed), "--dir", runDir.toString())
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        p.getOutputStream().close();
+        boolean exited = p.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (!exited) {
+            p.destroy();
+            p.waitFor(60, TimeUnit.SECONDS);
+            p.destroyForcibly();
+        }
+        String out = Files.readString(output, StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertThat(exited).as("txkv check finished within %d s", RUN_TIMEOUT_SECONDS).isTrue();
+        String report = Files.readString(runDir.resolve("report.json"), StandardCharsets.UTF_8);
+        assertThat(number(report, "faultsInjected")).as("stranger faults injected").isPositive();
+        assertThat(number(report, "raftPortBreaches")).as("Raft port breaches (seed %d)", seed).isZero();
+        assertThat(out).contains("refused all 15 requests; the forged key is absent");
+        assertThat(p.exitValue()).as("exit code (0 = valid history, seed %d)", seed).isZero();
+    }
+
+    private static long seed() {
+        String seedProperty = System.getProperty("txkv.seed", "");
+        long seed = seedProperty.isBlank() ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
+                : Long.parseLong(seedProperty.trim());
+        System.out.println("ClusterCheckJarIT seed " + seed + " (replay with -Dtxkv.seed=" + seed + ")");
+        return seed;
     }
 
     private static long number(String json, String field) {

@@ -69,6 +69,12 @@ final class RaftReplica implements CommitLog {
             });
     private final AtomicLong callId = new AtomicLong();
     private final RaftPortGuard guard = new RaftPortGuard();
+    /**
+     * A planted bug for tests: members started while it is set serve Ratis's client and admin
+     * services on the Raft port and admit any entry, as txkv once did, so that a test can show
+     * that {@code RaftStranger} notices.
+     */
+    static volatile boolean unguardedForTest;
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
     RaftReplica(Engine engine, ReplicationConfig config, Path raftDir) {
@@ -82,7 +88,7 @@ final class RaftReplica implements CommitLog {
                 UUID.nameUUIDFromBytes(("txkv-cluster:" + config.clusterName()).getBytes(StandardCharsets.UTF_8)));
         this.group = RaftGroup.valueOf(groupId, peers);
         this.self = RaftPeerId.valueOf(config.selfId());
-        this.stateMachine = new TxkvStateMachine(engine, self, clientId);
+        this.stateMachine = new TxkvStateMachine(engine, self, unguardedForTest ? null : clientId);
         String address = config.orderedMembers().get(config.selfId());
         int colon = address.lastIndexOf(':');
         RaftProperties p = new RaftProperties();
@@ -112,7 +118,9 @@ final class RaftReplica implements CommitLog {
             // Only Raft peer traffic is served on the Raft port; Ratis's client and admin
             // services are refused there (txkv reaches its own Raft server in-process).
             Parameters parameters = new Parameters();
-            GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.intercept(guard));
+            if (!unguardedForTest) {
+                GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.intercept(guard));
+            }
             this.server = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(p)
                     .setParameters(parameters).setStateMachine(stateMachine)
                     .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER).build();

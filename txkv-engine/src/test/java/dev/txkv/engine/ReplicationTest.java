@@ -302,6 +302,24 @@ class ReplicationTest {
     }
 
     @Test
+    void theStrangerNoticesAnUnguardedRaftPort() throws Exception {
+        // The planted bug: members that serve Ratis's client and admin services and admit any entry.
+        RaftReplica.unguardedForTest = true;
+        try {
+            startAll();
+        } finally {
+            RaftReplica.unguardedForTest = false;
+        }
+        awaitLeader(-1);
+        List<RaftStranger.Attempt> attempts = RaftStranger.attack("test", addresses, b("forged"));
+        attempts.forEach(a -> System.out.println("unguarded: " + a));
+        assertThat(attempts).as("attempts the stranger saw accepted").anySatisfy(a -> assertThat(a.refused()).isFalse());
+        assertThat(attempts.stream().filter(a -> a.what().equals("garbage log entry")))
+                .as("garbage reached the log and failed the members that applied it")
+                .anySatisfy(a -> assertThat(a.refused()).isTrue());
+    }
+
+    @Test
     void theLeaderAdmitsOnlySoundBatchesFromItsOwnPipeline() throws Exception {
         startAll();
         int leader = awaitLeader(-1);
