@@ -97,6 +97,55 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
         return null;
     }
 
+    /**
+     * What is wrong with the record, or null when it is sound: its envelope, then its structure
+     * walked without copying anything (every length in range and inside the record, every
+     * mutation type known, nothing left over). The leader checks every entry with it before
+     * Raft appends it, so nothing a replica cannot decode reaches the log.
+     */
+    static String problem(ByteBuffer record) {
+        String envelope = envelopeProblem(record);
+        if (envelope != null) {
+            return envelope;
+        }
+        ByteBuffer b = record.slice();
+        b.limit(b.limit() - 4).position(18);
+        try {
+            int count = b.getInt();
+            if (count < 0) {
+                return "negative transaction count";
+            }
+            for (int i = 0; i < count; i++) {
+                b.getShort();
+                skip(b, b.get() & 0xFF);
+                int mutations = b.getInt();
+                if (mutations < 0 || mutations > LENGTH_MAX) {
+                    return "mutation count " + mutations + " out of range";
+                }
+                for (int j = 0; j < mutations; j++) {
+                    int type = b.get() & 0xFF;
+                    if (type != Mutation.SET && type != Mutation.CLEAR_RANGE) {
+                        dev.txkv.MutationType.ofCode(type);
+                    }
+                    skip(b, b.getInt());
+                    skip(b, b.getInt());
+                }
+            }
+            return b.hasRemaining() ? b.remaining() + " trailing bytes" : null;
+        } catch (BufferUnderflowException | IllegalArgumentException e) {
+            return "truncated or a length out of range";
+        } catch (TxkvException e) {
+            return e.getMessage();
+        }
+    }
+
+    private static void skip(ByteBuffer b, int n) {
+        if (n < 0 || n > b.remaining()) {
+            throw new BufferUnderflowException();
+        }
+        b.position(b.position() + n);
+    }
+
     static CommittedBatch decode(byte[] bytes) {
         String problem = envelopeProblem(ByteBuffer.wrap(bytes));
         if (problem != null) {

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>Admission ({@link #startTransaction}): Ratis calls it on the leader before it appends a
  * client request to the log. Only this member's own commit pipeline may append: a request from
  * any other Raft client id, or whose payload is not a sound commit batch record, is refused
- * there with an error to its sender and never reaches the log. (The Raft port refuses Ratis's
+ * there with an error to its sender and never reaches the log. The record is walked in full
+ * ({@link CommittedBatch#problem}), so an entry no replica could decode is never appended. (The Raft port refuses Ratis's
  * client service from the network anyway, see {@link RaftPortGuard}; this is the second wall.)
  *
  * <p>Apply: an entry at or below the Raft index recorded in storage was applied before a
@@ -67,7 +68,7 @@ final class TxkvStateMachine extends BaseStateMachine {
         if (!pipelineClient.equals(request.getClientId())) {
             problem = "the request did not come from this member's commit pipeline";
         } else {
-            problem = CommittedBatch.envelopeProblem(request.getMessage().getContent().asReadOnlyByteBuffer());
+            problem = CommittedBatch.problem(request.getMessage().getContent().asReadOnlyByteBuffer());
             problem = problem == null ? null : "not a sound commit batch record: " + problem;
         }
         if (problem != null) {

@@ -81,4 +81,36 @@ class CommittedBatchTest {
         assertThatThrownBy(() -> CommittedBatch.decode(new byte[] {1, 2, 3})).isInstanceOf(TxkvException.class)
                 .hasMessageContaining("Corrupt commit batch record");
     }
+
+    @Test
+    void admissionFindsEveryRecordNoReplicaCouldDecode() {
+        long seed = TestSeeds.seed();
+        Random r = new Random(seed);
+        for (int i = 0; i < 2_000; i++) {
+            byte[] good = randomBatch(r).encode();
+            assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(good))).isNull();
+            byte[] bad = Arrays.copyOf(good, r.nextInt(good.length));
+            assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(bad))).isNotNull();
+        }
+        // Sound checksums over unsound structure, as only a bug could write.
+        Mutation set = new Mutation(Mutation.SET, new byte[] {1}, new byte[] {2});
+        byte[] one = new CommittedBatch(7, 8, List.of(new CommittedBatch.Transaction(0, null, List.of(set)))).encode();
+        byte[] twoClaimed = one.clone();
+        twoClaimed[21] = 2;
+        assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(resealed(twoClaimed)))).contains("truncated");
+        byte[] unknownType = one.clone();
+        unknownType[29] = (byte) 200;
+        assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(resealed(unknownType)))).contains("200");
+        byte[] trailing = Arrays.copyOf(one, one.length + 3);
+        System.arraycopy(one, one.length - 4, trailing, one.length - 4, 4);
+        assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(resealed(trailing)))).contains("trailing");
+    }
+
+    /** The record with its CRC32C recomputed over what precedes it. */
+    private static byte[] resealed(byte[] record) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(record, 0, record.length - 4);
+        java.nio.ByteBuffer.wrap(record, record.length - 4, 4).putInt((int) crc.getValue());
+        return record;
+    }
 }

@@ -61,17 +61,11 @@ final class StatusDocument {
     }
 
     /** Takes a sample of the engine's counters for the rates; called once a second. */
-    void sample() {
-        synchronized (this) {
-            previousSample = lastSample;
-            previousSampleNanos = lastSampleNanos;
-            lastSample = engine.stats();
-            lastSampleNanos = System.nanoTime();
-        }
-        if (engine.isReplicated() && engine.isLeading()) {
-            // The heartbeat the other members' availability rests on (see health()).
-            probe();
-        }
+    synchronized void sample() {
+        previousSample = lastSample;
+        previousSampleNanos = lastSampleNanos;
+        lastSample = engine.stats();
+        lastSampleNanos = System.nanoTime();
     }
 
     /** The document as JSON. */
@@ -91,8 +85,9 @@ final class StatusDocument {
      *   <li>A member that failed to apply the log is neither.
      *   <li>The leader (and a server without replication) is available when its probe, a real
      *       one-key commit through the commit pipeline and the log, succeeded within
-     *       {@value #PROBE_TIMEOUT_MS} ms. The leader runs that probe every second, so every
-     *       member applies a commit batch at least once a second while the cluster can commit.
+     *       {@value #PROBE_TIMEOUT_MS} ms. The server asks for its health every second, so the
+     *       leader commits that probe every second, and every member applies a commit batch at
+     *       least once a second while the cluster can commit.
      *   <li>Any other member is available while it knows a leader and has applied a commit
      *       batch within the last {@value #APPLY_STALE_MS} ms.
      *   <li>Healthy: available, and on the leader every follower answered within an election

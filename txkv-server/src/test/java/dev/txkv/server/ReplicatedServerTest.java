@@ -198,9 +198,10 @@ class ReplicatedServerTest {
         });
         ManagedChannel brokenChannel = TestServers.channel(broken);
         channels.add(brokenChannel);
-        assertThat(HealthGrpc.newBlockingStub(brokenChannel).check(HealthCheckRequest.newBuilder().build()).getStatus())
-                .isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING);
-        assertThat(httpGet(broken, "/metrics").body()).contains("txkv_replica_failed 1.0");
+        // The health service is refreshed once a second.
+        eventually(5, () -> assertThat(HealthGrpc.newBlockingStub(brokenChannel).check(
+                HealthCheckRequest.newBuilder().build()).getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING));
+        eventually(5, () -> assertThat(httpGet(broken, "/metrics").body()).contains("txkv_replica_failed 1.0"));
         // The other two serve; the leader's status names the member it cannot reach.
         toLeader.commit(setCommit(bytes("after"), bytes("failure")));
         assertThat(httpGet(other, "/health").statusCode()).isEqualTo(200);

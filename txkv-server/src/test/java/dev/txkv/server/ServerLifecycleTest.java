@@ -61,7 +61,8 @@ class ServerLifecycleTest {
             ManagedChannel channel = TestServers.channel(server);
             try {
                 TxkvGrpc.TxkvStub async = TxkvGrpc.newStub(channel);
-                long future = readVersion(TxkvGrpc.newBlockingStub(channel)) + 1_000_000;
+                // 4 s ahead: not reached within the 2 s wait, although the server commits its health probe every second.
+                long future = readVersion(TxkvGrpc.newBlockingStub(channel)) + 4_000_000;
                 List<CompletableFuture<Throwable>> calls = new ArrayList<>();
                 for (int i = 0; i < 6; i++) {
                     CompletableFuture<Throwable> outcome = new CompletableFuture<>();
