@@ -51,13 +51,6 @@ class GrpcFuzzTest {
         server.close();
     }
 
-    private static long seed() {
-        String given = System.getProperty("txkv.seed", "");
-        long seed = given.isBlank() ? System.nanoTime() : Long.parseLong(given.trim());
-        System.out.println("[txkv] GrpcFuzzTest seed=" + seed + " (replay with -Dtxkv.seed=" + seed + ")");
-        return seed;
-    }
-
     private void assertStillServes() {
         long version = TxkvGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                 .getReadVersion(GetReadVersionRequest.newBuilder().setProtocolVersion(1).build()).getReadVersion();
@@ -66,7 +59,7 @@ class GrpcFuzzTest {
 
     @Test
     void randomBytesOnRawConnectionsNeitherCrashNorHangTheServer() throws Exception {
-        Random r = new Random(seed());
+        Random r = new Random(TestServers.seed("GrpcFuzzTest"));
         for (int i = 0; i < 200; i++) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", server.grpcPort()), 2000);
@@ -110,7 +103,7 @@ class GrpcFuzzTest {
 
     @Test
     void malformedProtobufToEveryMethodGetsAStatusAndTheServerGoesOn() {
-        Random r = new Random(seed());
+        Random r = new Random(TestServers.seed("GrpcFuzzTest"));
         List<MethodDescriptor<?, ?>> methods = new ArrayList<>(TxkvGrpc.getServiceDescriptor().getMethods());
         int answered = 0;
         for (int i = 0; i < 600; i++) {

@@ -31,6 +31,17 @@ final class TestServers {
     static void quietLogs() {
     }
 
+    /**
+     * The seed of a randomised test: {@code -Dtxkv.seed=N} or a fresh one, printed either way
+     * so that a failure can be replayed.
+     */
+    static long seed(String test) {
+        String given = System.getProperty("txkv.seed", "");
+        long seed = given.isBlank() ? System.nanoTime() : Long.parseLong(given.trim());
+        System.out.println("[txkv] " + test + " seed=" + seed + " (replay with -Dtxkv.seed=" + seed + ")");
+        return seed;
+    }
+
     static ManagedChannel channel(TxkvServer server) {
         return ManagedChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext()
                 .maxInboundMessageSize(32 << 20).build();
