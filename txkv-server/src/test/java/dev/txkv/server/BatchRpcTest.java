@@ -165,9 +165,23 @@ class BatchRpcTest {
         ByteString key = bytes("cm/conflict");
         stub.commit(setCommit(key, bytes("0")));
         long rv = readVersion(stub);
-        CommitRequest.Builder readModifyWrite = CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv)
+        assertExactlyOneCommits(key, CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv)
                 .addReadConflicts(range(key, keyAfter(key))).addWriteConflicts(range(key, keyAfter(key)))
-                .setReportConflictingKeys(true);
+                .setReportConflictingKeys(true));
+    }
+
+    @Test
+    void readModifyWritesThatSendNoWriteConflictsConflictInOneBatch() {
+        ByteString key = bytes("cm/derived");
+        stub.commit(setCommit(key, bytes("0")));
+        long rv = readVersion(stub);
+        // The server derives each element's write conflicts from its mutations.
+        assertExactlyOneCommits(key, CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv)
+                .addReadConflicts(range(key, keyAfter(key))).setReportConflictingKeys(true));
+    }
+
+    /** Sends two read-modify-writes of {@code key} in one CommitMany: exactly one commits. */
+    private static void assertExactlyOneCommits(ByteString key, CommitRequest.Builder readModifyWrite) {
         CommitManyResponse r = stub.commitMany(CommitManyRequest.newBuilder().setProtocolVersion(V)
                 .addRequests(readModifyWrite.clone().addMutations(set(key, bytes("a"))))
                 .addRequests(readModifyWrite.clone().addMutations(set(key, bytes("b"))))
