@@ -2,7 +2,6 @@ package dev.txkv.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.txkv.TxkvConfig;
 import dev.txkv.proto.GetReadVersionRequest;
 import dev.txkv.proto.TxkvGrpc;
 import io.grpc.CallOptions;
@@ -34,21 +33,20 @@ import org.junit.jupiter.api.io.TempDir;
 class GrpcFuzzTest {
     @TempDir
     Path dir;
+    TestServers.Running running;
     TxkvServer server;
     ManagedChannel channel;
 
     @BeforeEach
     void start() throws Exception {
-        TestServers.quietLogs();
-        server = TxkvServer.start(new ServerConfig().dataDir(dir.resolve("data")).grpcAddress("127.0.0.1", 0)
-                .txkvConfig(new TxkvConfig().durable(false)));
-        channel = TestServers.channel(server);
+        running = new TestServers.Running(dir);
+        server = running.server;
+        channel = running.channel;
     }
 
     @AfterEach
     void stop() throws Exception {
-        TestServers.close(channel);
-        server.close();
+        running.close();
     }
 
     private void assertStillServes() {

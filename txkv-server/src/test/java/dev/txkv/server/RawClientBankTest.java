@@ -9,12 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
-import dev.txkv.TxkvConfig;
 import dev.txkv.proto.CommitRequest;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.GetResponse;
 import dev.txkv.proto.TxkvGrpc;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,25 +51,20 @@ class RawClientBankTest {
 
     @TempDir
     Path dir;
-    TxkvServer server;
-    ManagedChannel channel;
+    TestServers.Running running;
 
     @BeforeEach
     void start() throws Exception {
-        TestServers.quietLogs();
-        server = TxkvServer.start(new ServerConfig().dataDir(dir.resolve("data")).grpcAddress("127.0.0.1", 0)
-                .txkvConfig(new TxkvConfig().durable(false)));
-        channel = TestServers.channel(server);
+        running = new TestServers.Running(dir);
     }
 
     @AfterEach
     void stop() throws Exception {
-        TestServers.close(channel);
-        server.close();
+        running.close();
     }
 
     private TxkvGrpc.TxkvBlockingStub stub() {
-        return TxkvGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        return TxkvGrpc.newBlockingStub(running.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     private static ByteString account(int i) {
