@@ -1,4 +1,5 @@
-"""Starts a real txkv server (java -jar txkv.jar server) for the tests, on free ports."""
+"""Starts a real txkv server (java -jar txkv.jar server) for the tests, on free ports:
+HTTP at `url`, gRPC at `grpc_target`."""
 import os
 import shutil
 import socket
@@ -27,6 +28,7 @@ class TxkvServerProcess:
         self.data_dir = tempfile.mkdtemp(prefix="txkv-python-tests-")
         self.http_port = free_port()
         self.url = f"http://127.0.0.1:{self.http_port}"
+        self.grpc_target = f"127.0.0.1:{free_port()}"
         self.process = None
 
     def start(self):
@@ -35,7 +37,7 @@ class TxkvServerProcess:
         self.log = open(os.path.join(self.data_dir, "server.log"), "wb")
         self.process = subprocess.Popen(
             [self.java, "-jar", self.jar, "server", "--data", os.path.join(self.data_dir, "data"),
-             "--listen", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{self.http_port}"],
+             "--listen", self.grpc_target, "--http", f"127.0.0.1:{self.http_port}"],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

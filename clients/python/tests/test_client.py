@@ -222,15 +222,15 @@ class ErrorTest(unittest.TestCase):
         self.addCleanup(self.kv.close)
 
     def test_key_too_large(self):
-        for call in (lambda: self.kv.set("k" * 10_001, "v"),
-                     lambda: self.kv.transact(lambda tr: tr.set("k" * 10_001, "v")),
-                     lambda: self.kv.get("k" * 10_002)):
+        for call, length in ((lambda: self.kv.set("k" * 10_001, "v"), 10_001),
+                             (lambda: self.kv.transact(lambda tr: tr.set("k" * 10_001, "v")), 10_001),
+                             (lambda: self.kv.get("k" * 10_002), 10_002)):
             with self.assertRaises(TxkvError) as raised:
                 call()
             error = raised.exception
             self.assertEqual((error.code, error.name, error.retryable),
                              (2102, "key_too_large", False))
-            self.assertIn("10002 bytes", error.message)
+            self.assertIn(f"Key of {length} bytes", error.message)
 
     def test_value_too_large(self):
         with self.assertRaises(TxkvError) as raised:

@@ -3,11 +3,9 @@ package dev.txkv.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +21,7 @@ class DemoJarIT {
     @Test
     void shortDemoRunPassesItsInvariants() throws Exception {
         assumeTrue(PythonClientJarIT.python3Runs(), "python3 is not installed: skipping the demo");
-        assumeTrue(flaskImports(), "Flask is not installed: skipping the demo "
+        assumeTrue(PythonClientJarIT.succeeds("python3", "-c", "import flask"), "Flask is not installed: skipping the demo "
                 + "(apt-get install python3-flask)");
         assertThat(JAR).as("built by the package phase").isRegularFile();
         Path output = Files.createTempFile("txkv-demo", ".out");
@@ -50,19 +48,6 @@ class DemoJarIT {
             assertThat(text).contains("PASS", "each event consumed exactly once");
         } finally {
             Files.deleteIfExists(output);
-        }
-    }
-
-    private static boolean flaskImports() {
-        try {
-            Process process = new ProcessBuilder(List.of("python3", "-c", "import flask"))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return process.waitFor(20, TimeUnit.SECONDS) && process.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 }

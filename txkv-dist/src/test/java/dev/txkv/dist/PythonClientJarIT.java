@@ -47,7 +47,7 @@ class PythonClientJarIT {
         }
     }
 
-    private static int run(ProcessBuilder builder) throws IOException, InterruptedException {
+    static int run(ProcessBuilder builder) throws IOException, InterruptedException {
         Process process = builder.start();
         if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -58,10 +58,15 @@ class PythonClientJarIT {
     }
 
     static boolean python3Runs() {
+        return succeeds("python3", "--version");
+    }
+
+    /** True when {@code command} runs and exits 0 within 20 s; its output is discarded. */
+    static boolean succeeds(String... command) {
         try {
-            Process process = new ProcessBuilder(List.of("python3", "--version"))
+            Process process = new ProcessBuilder(List.of(command))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
+            return process.waitFor(20, TimeUnit.SECONDS) && process.exitValue() == 0;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {

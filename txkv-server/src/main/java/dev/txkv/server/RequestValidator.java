@@ -12,7 +12,9 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.Mutation;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Checks every request against the limits before it reaches the engine, which trusts its
@@ -91,7 +93,11 @@ final class RequestValidator {
         return requested <= 0 || requested > serverMax ? serverMax : requested;
     }
 
-    /** A commit, checked whole: its read version, ranges, mutations, size and idempotency id. */
+    /**
+     * A commit, checked whole: its read version, ranges, mutations, size and idempotency id.
+     * Its write conflicts are the client's plus those its mutations imply ({@link WriteConflicts}),
+     * and the size limit counts them all, as FoundationDB counts a transaction's conflict ranges.
+     */
     CommitRequest commit(dev.txkv.proto.CommitRequest request) {
         long readVersion = request.getReadVersion();
         if (readVersion < -1) {
@@ -108,7 +114,9 @@ final class RequestValidator {
             reads.add(range(r.getBegin(), r.getEnd()));
             sizeBytes += r.getBegin().size() + r.getEnd().size();
         }
-        List<Range> writes = new ArrayList<>(request.getWriteConflictsCount());
+        // The client's write conflicts, merged with those its mutations imply; a range both
+        // sent and implied (as the Java client sends them) goes to the resolver once.
+        Set<Range> writes = new LinkedHashSet<>();
         for (KeyRange r : request.getWriteConflictsList()) {
             writes.add(range(r.getBegin(), r.getEnd()));
             sizeBytes += r.getBegin().size() + r.getEnd().size();
@@ -118,6 +126,10 @@ final class RequestValidator {
             Mutation checked = mutation(m);
             mutations.add(checked);
             sizeBytes += checked.sizeBytes();
+            Range written = m.getNoWriteConflict() ? null : WriteConflicts.of(checked);
+            if (written != null && writes.add(written)) {
+                sizeBytes += written.begin.length + written.end.length;
+            }
         }
         if (sizeBytes > limits.transactionSizeMax()) {
             throw new TxkvException(ErrorCode.TRANSACTION_TOO_LARGE, "Transaction of " + sizeBytes
@@ -128,7 +140,7 @@ final class RequestValidator {
             throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Idempotency id of " + id.size()
                     + " bytes exceeds the limit of " + IDEMPOTENCY_ID_BYTES_MAX);
         }
-        return new CommitRequest(readVersion, reads, writes, mutations, id.isEmpty() ? null : id.toByteArray(),
+        return new CommitRequest(readVersion, reads, List.copyOf(writes), mutations, id.isEmpty() ? null : id.toByteArray(),
                 request.getReportConflictingKeys());
     }
 

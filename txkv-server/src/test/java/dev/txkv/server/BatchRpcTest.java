@@ -162,12 +162,27 @@ class BatchRpcTest {
 
     @Test
     void twoConflictingCommitsInOneBatchCommitExactlyOnce() {
-        ByteString key = bytes("cm/conflict");
+        assertExactlyOneOfTwoCommits(bytes("cm/conflict"), true);
+    }
+
+    @Test
+    void readModifyWritesThatSendNoWriteConflictsConflictInOneBatch() {
+        // The server derives each element's write conflicts from its mutations.
+        assertExactlyOneOfTwoCommits(bytes("cm/derived"), false);
+    }
+
+    /**
+     * Sends two read-modify-writes of {@code key} at one read version in one CommitMany, with
+     * or without their write conflict ranges: exactly one commits.
+     */
+    private static void assertExactlyOneOfTwoCommits(ByteString key, boolean sendWriteConflicts) {
         stub.commit(setCommit(key, bytes("0")));
-        long rv = readVersion(stub);
-        CommitRequest.Builder readModifyWrite = CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv)
-                .addReadConflicts(range(key, keyAfter(key))).addWriteConflicts(range(key, keyAfter(key)))
+        CommitRequest.Builder readModifyWrite = CommitRequest.newBuilder().setProtocolVersion(V)
+                .setReadVersion(readVersion(stub)).addReadConflicts(range(key, keyAfter(key)))
                 .setReportConflictingKeys(true);
+        if (sendWriteConflicts) {
+            readModifyWrite.addWriteConflicts(range(key, keyAfter(key)));
+        }
         CommitManyResponse r = stub.commitMany(CommitManyRequest.newBuilder().setProtocolVersion(V)
                 .addRequests(readModifyWrite.clone().addMutations(set(key, bytes("a"))))
                 .addRequests(readModifyWrite.clone().addMutations(set(key, bytes("b"))))

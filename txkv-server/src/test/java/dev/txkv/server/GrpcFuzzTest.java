@@ -2,7 +2,6 @@ package dev.txkv.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.txkv.TxkvConfig;
 import dev.txkv.proto.GetReadVersionRequest;
 import dev.txkv.proto.TxkvGrpc;
 import io.grpc.CallOptions;
@@ -34,28 +33,20 @@ import org.junit.jupiter.api.io.TempDir;
 class GrpcFuzzTest {
     @TempDir
     Path dir;
+    TestServers.Running running;
     TxkvServer server;
     ManagedChannel channel;
 
     @BeforeEach
     void start() throws Exception {
-        TestServers.quietLogs();
-        server = TxkvServer.start(new ServerConfig().dataDir(dir.resolve("data")).grpcAddress("127.0.0.1", 0)
-                .txkvConfig(new TxkvConfig().durable(false)));
-        channel = TestServers.channel(server);
+        running = new TestServers.Running(dir);
+        server = running.server;
+        channel = running.channel;
     }
 
     @AfterEach
     void stop() throws Exception {
-        TestServers.close(channel);
-        server.close();
-    }
-
-    private static long seed() {
-        String given = System.getProperty("txkv.seed", "");
-        long seed = given.isBlank() ? System.nanoTime() : Long.parseLong(given.trim());
-        System.out.println("[txkv] GrpcFuzzTest seed=" + seed + " (replay with -Dtxkv.seed=" + seed + ")");
-        return seed;
+        running.close();
     }
 
     private void assertStillServes() {
@@ -66,7 +57,7 @@ class GrpcFuzzTest {
 
     @Test
     void randomBytesOnRawConnectionsNeitherCrashNorHangTheServer() throws Exception {
-        Random r = new Random(seed());
+        Random r = new Random(TestServers.seed("GrpcFuzzTest"));
         for (int i = 0; i < 200; i++) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", server.grpcPort()), 2000);
@@ -110,7 +101,7 @@ class GrpcFuzzTest {
 
     @Test
     void malformedProtobufToEveryMethodGetsAStatusAndTheServerGoesOn() {
-        Random r = new Random(seed());
+        Random r = new Random(TestServers.seed("GrpcFuzzTest"));
         List<MethodDescriptor<?, ?>> methods = new ArrayList<>(TxkvGrpc.getServiceDescriptor().getMethods());
         int answered = 0;
         for (int i = 0; i < 600; i++) {

@@ -1,6 +1,7 @@
 package dev.txkv.server;
 
 import com.google.protobuf.ByteString;
+import dev.txkv.TxkvConfig;
 import dev.txkv.proto.CommitRequest;
 import dev.txkv.proto.GetReadVersionRequest;
 import dev.txkv.proto.KeyRange;
@@ -13,6 +14,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -29,6 +31,36 @@ final class TestServers {
 
     /** Loads this class, which quiets the libraries' logging. */
     static void quietLogs() {
+    }
+
+    /**
+     * The seed of a randomised test: {@code -Dtxkv.seed=N} or a fresh one, printed either way
+     * so that a failure can be replayed.
+     */
+    static long seed(String test) {
+        String given = System.getProperty("txkv.seed", "");
+        long seed = given.isBlank() ? System.nanoTime() : Long.parseLong(given.trim());
+        System.out.println("[txkv] " + test + " seed=" + seed + " (replay with -Dtxkv.seed=" + seed + ")");
+        return seed;
+    }
+
+    /** A non-durable server on 127.0.0.1 (data in {@code dir}) and a channel to it, closed together. */
+    static final class Running implements AutoCloseable {
+        final TxkvServer server;
+        final ManagedChannel channel;
+
+        Running(Path dir) throws Exception {
+            quietLogs();
+            server = TxkvServer.start(new ServerConfig().dataDir(dir.resolve("data")).grpcAddress("127.0.0.1", 0)
+                    .txkvConfig(new TxkvConfig().durable(false)));
+            channel = channel(server);
+        }
+
+        @Override
+        public void close() throws Exception {
+            TestServers.close(channel);
+            server.close();
+        }
     }
 
     static ManagedChannel channel(TxkvServer server) {

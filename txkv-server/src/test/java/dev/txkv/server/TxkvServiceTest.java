@@ -151,6 +151,63 @@ class TxkvServiceTest {
         assertThat(parsed.getConflictingKeyRanges()).hasSize(1);
     }
 
+    /** A transaction that read {@code key} at {@code rv} and writes {@code other}; no write conflicts sent. */
+    private static CommitRequest readKeyThenWrite(long rv, ByteString key, ByteString other) {
+        return CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv)
+                .addReadConflicts(range(key, keyAfter(key))).addMutations(set(other, bytes("mine"))).build();
+    }
+
+    /** A blind commit of {@code m} alone, without write conflicts. */
+    private static CommitRequest mutationOnly(Mutation m) {
+        return CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(-1).addMutations(m).build();
+    }
+
+    @Test
+    void writesSentWithoutWriteConflictsStillConflictWithTheirReaders() {
+        ByteString key = bytes("derived/key");
+        long rv = readVersion(stub);
+        stub.commit(mutationOnly(set(key, bytes("new"))));
+        assertThat(txkvCode(failure(() -> stub.commit(readKeyThenWrite(rv, key, bytes("derived/out")))))).isEqualTo(1020);
+
+        long rv2 = readVersion(stub);
+        stub.commit(mutationOnly(Mutation.newBuilder().setType(MutationType.CLEAR_RANGE)
+                .setKey(bytes("derived/")).setParam(bytes("derived0")).build()));
+        assertThat(txkvCode(failure(() -> stub.commit(readKeyThenWrite(rv2, key, bytes("derived/out")))))).isEqualTo(1020);
+
+        long rv3 = readVersion(stub);
+        stub.commit(mutationOnly(Mutation.newBuilder().setType(MutationType.ADD).setKey(key).setParam(bytes(1)).build()));
+        assertThat(txkvCode(failure(() -> stub.commit(readKeyThenWrite(rv3, key, bytes("derived/out")))))).isEqualTo(1020);
+
+        // A reader of a key the stamp could produce conflicts, whatever stamp the commit gets.
+        ByteString log = bytes("derived/log/");
+        ByteString maybe = log.concat(bytes(0, 0, 0, 0, 0, 0, 0, 0, 0, 1));
+        long rv4 = readVersion(stub);
+        stub.commit(mutationOnly(Mutation.newBuilder().setType(MutationType.SET_VERSIONSTAMPED_KEY)
+                .setKey(log.concat(ByteString.copyFrom(new byte[10])).concat(bytes(log.size(), 0, 0, 0)))
+                .setParam(bytes("e")).build()));
+        assertThat(txkvCode(failure(() -> stub.commit(readKeyThenWrite(rv4, maybe, bytes("derived/out")))))).isEqualTo(1020);
+
+        // Unrelated keys do not conflict.
+        long rv5 = readVersion(stub);
+        stub.commit(mutationOnly(set(key, bytes("newer"))));
+        stub.commit(readKeyThenWrite(rv5, bytes("derived0/elsewhere"), bytes("derived/out")));
+    }
+
+    @Test
+    void noWriteConflictLeavesAWriteOutOfConflictChecking() {
+        ByteString key = bytes("quiet/key");
+        long rv = readVersion(stub);
+        stub.commit(mutationOnly(set(key, bytes("unseen")).toBuilder().setNoWriteConflict(true).build()));
+        // Dangerous on purpose: the reader of the key does not notice the write.
+        stub.commit(readKeyThenWrite(rv, key, bytes("quiet/out")));
+
+        // An explicit write conflict still counts.
+        long rv2 = readVersion(stub);
+        stub.commit(mutationOnly(set(key, bytes("seen")).toBuilder().setNoWriteConflict(true).build()).toBuilder()
+                .addWriteConflicts(range(key, keyAfter(key))).build());
+        assertThat(txkvCode(failure(() -> stub.commit(readKeyThenWrite(rv2, key, bytes("quiet/out")))))).isEqualTo(1020);
+    }
+
     @Test
     void atomicAndVersionstampMutationsCommit() throws Exception {
         ByteString counter = bytes("counter");

@@ -88,25 +88,24 @@ final class KeyValueEndpoints {
         ByteString key = pathKey(call, encoding);
         // The body is the value's bytes as sent: encoding applies to the key in the path only.
         ByteString value = ByteString.copyFrom(call.body());
-        commitOne(call, Mutation.newBuilder().setType(MutationType.SET_VALUE).setKey(key).setParam(value).build(),
-                key, keyAfter(key));
+        commitOne(call, Mutation.newBuilder().setType(MutationType.SET_VALUE).setKey(key).setParam(value).build());
     }
 
     void delete(HttpCall call) throws IOException {
         call.allowQuery(Set.of("encoding"));
         KeyEncoding encoding = KeyEncoding.of(call.query("encoding"));
         ByteString key = pathKey(call, encoding);
-        ByteString end = keyAfter(key);
-        commitOne(call, Mutation.newBuilder().setType(MutationType.CLEAR_RANGE).setKey(key).setParam(end).build(),
-                key, end);
+        commitOne(call, Mutation.newBuilder().setType(MutationType.CLEAR_RANGE).setKey(key).setParam(keyAfter(key)).build());
     }
 
-    /** A blind one-key write: it read nothing, so it needs no read version and cannot conflict. */
-    private void commitOne(HttpCall call, Mutation mutation, ByteString begin, ByteString end) throws IOException {
+    /**
+     * A blind one-key write: it read nothing, so it needs no read version and cannot conflict.
+     * The service records the key as written for the resolver.
+     */
+    private void commitOne(HttpCall call, Mutation mutation) throws IOException {
         CommitRequest request = CommitRequest.newBuilder()
                 .setProtocolVersion(ProtocolVersion.CURRENT)
                 .setReadVersion(-1)
-                .addWriteConflicts(KeyRange.newBuilder().setBegin(begin).setEnd(end))
                 .addMutations(mutation)
                 .build();
         respondCommit(call, grpc(() -> stub().commit(request)));
@@ -223,9 +222,8 @@ final class KeyValueEndpoints {
     }
 
     /**
-     * The CommitRequest a transaction document stands for. Its write conflicts are those the
-     * mutations imply, as the Java client adds them (one key each; the cleared range; none for a
-     * versionstamped key, whose final key only the service knows), plus any given explicitly.
+     * The CommitRequest a transaction document stands for: the write conflicts given explicitly
+     * only, since the service adds those the mutations imply to every commit.
      */
     static CommitRequest commitRequest(DynamicMessage doc) {
         Descriptor t = GatewayDocuments.TRANSACTION;
@@ -244,13 +242,7 @@ final class KeyValueEndpoints {
             request.addWriteConflicts(range(encoding, (Message) range, "write conflict"));
         }
         for (Object m : list(doc, "mutations")) {
-            Mutation mutation = mutation(encoding, (Message) m);
-            request.addMutations(mutation);
-            if (mutation.getType() == MutationType.CLEAR_RANGE) {
-                request.addWriteConflicts(KeyRange.newBuilder().setBegin(mutation.getKey()).setEnd(mutation.getParam()));
-            } else if (mutation.getType() != MutationType.SET_VERSIONSTAMPED_KEY) {
-                request.addWriteConflicts(KeyRange.newBuilder().setBegin(mutation.getKey()).setEnd(keyAfter(mutation.getKey())));
-            }
+            request.addMutations(mutation(encoding, (Message) m));
         }
         String idempotencyId = (String) doc.getField(field(t, "idempotency_id"));
         if (!idempotencyId.isEmpty()) {

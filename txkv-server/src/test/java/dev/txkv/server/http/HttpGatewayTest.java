@@ -107,7 +107,8 @@ class HttpGatewayTest {
         assertThat(commit.getReadVersion()).isEqualTo(-1);
         assertThat(commit.getMutations(0).getKey().toStringUtf8()).isEqualTo("café/x");
         assertThat(commit.getMutations(0).getParam().toStringUtf8()).isEqualTo("hello");
-        assertThat(commit.getWriteConflicts(0).getEnd()).isEqualTo(KeyValueEndpoints.keyAfter(ByteString.copyFromUtf8("café/x")));
+        // The service records what the mutations write; the gateway adds no write conflicts.
+        assertThat(commit.getWriteConflictsCount()).isZero();
 
         fx.service.store.put(ByteString.copyFromUtf8("café/x"), ByteString.copyFromUtf8("hello"));
         HttpResponse<String> raw = fx.get("/v1/kv/caf%C3%A9%2Fx");
@@ -144,6 +145,7 @@ class HttpGatewayTest {
     void oneShotTransactionDocument() throws Exception {
         HttpResponse<String> ok = fx.post("/v1/transaction", "{\"readVersion\":\"123\",\"reads\":[\"x\"],"
                 + "\"readConflicts\":[{\"begin\":\"p\",\"end\":\"q\"}],"
+                + "\"writeConflicts\":[{\"begin\":\"s\",\"end\":\"t\"}],"
                 + "\"mutations\":[{\"type\":\"SET_VALUE\",\"key\":\"x\",\"param\":\"2\"},"
                 + "{\"type\":\"CLEAR_RANGE\",\"key\":\"m\",\"param\":\"n\"},{\"type\":\"ADD\",\"key\":\"c\",\"param\":\"\\u0001\"}],"
                 + "\"idempotencyId\":\"abc\"}");
@@ -152,8 +154,10 @@ class HttpGatewayTest {
         CommitRequest c = fx.service.commits.get(0);
         assertThat(c.getReadVersion()).isEqualTo(123);
         assertThat(c.getReadConflictsCount()).isEqualTo(2);
-        assertThat(c.getWriteConflictsCount()).isEqualTo(3);
-        assertThat(c.getWriteConflicts(1).getEnd().toStringUtf8()).isEqualTo("n");
+        // Only the explicit write conflicts: the service adds those the mutations imply.
+        assertThat(c.getWriteConflictsCount()).isEqualTo(1);
+        assertThat(c.getWriteConflicts(0).getEnd().toStringUtf8()).isEqualTo("t");
+        assertThat(c.getMutationsCount()).isEqualTo(3);
         assertThat(c.getIdempotencyId().toStringUtf8()).isEqualTo("abc");
 
         HttpResponse<String> conflict = fx.post("/v1/transaction", "{\"readVersion\":1,\"mutations\":[{\"key\":\"conflict\"}]}");
