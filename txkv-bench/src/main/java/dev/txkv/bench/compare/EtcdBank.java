@@ -1,7 +1,6 @@
 package dev.txkv.bench.compare;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -25,20 +24,16 @@ public final class EtcdBank implements BankStore {
         return "etcd";
     }
 
-    static byte[] account(int id) {
-        return String.format("bank/%06d", id).getBytes(StandardCharsets.UTF_8);
-    }
-
     @Override
     public void reset(int accounts, long balance) throws IOException {
-        etcd.deleteRange(0, "bank/".getBytes(StandardCharsets.UTF_8), "bank0".getBytes(StandardCharsets.UTF_8));
+        etcd.deleteRange(0, BankWorkload.accountsBegin(), BankWorkload.accountsEnd());
         for (int first = 0; first < accounts; first += 100) {
             int count = Math.min(100, accounts - first);
             byte[][] keys = new byte[count][];
             byte[][] values = new byte[count][];
             for (int i = 0; i < count; i++) {
-                keys[i] = account(first + i);
-                values[i] = TxkvBank.amount(balance);
+                keys[i] = BankWorkload.accountKey(first + i);
+                values[i] = BankWorkload.amount(balance);
             }
             etcd.putIfUnchanged(0, keys, null, values);
         }
@@ -47,16 +42,16 @@ public final class EtcdBank implements BankStore {
     @Override
     public int transfer(int from, int to, long amount) throws IOException {
         int member = endpoint.get();
-        byte[][] keys = {account(from), account(to)};
+        byte[][] keys = {BankWorkload.accountKey(from), BankWorkload.accountKey(to)};
         for (int attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
             EtcdHttp.Versioned source = etcd.get(member, keys[0]);
             EtcdHttp.Versioned target = etcd.get(member, keys[1]);
-            long sourceBalance = TxkvBank.amountOf(source.value());
+            long sourceBalance = BankWorkload.amountOf(source.value());
             if (sourceBalance < amount) {
                 return attempt;
             }
-            byte[][] values = {TxkvBank.amount(sourceBalance - amount),
-                TxkvBank.amount(TxkvBank.amountOf(target.value()) + amount)};
+            byte[][] values = {BankWorkload.amount(sourceBalance - amount),
+                BankWorkload.amount(BankWorkload.amountOf(target.value()) + amount)};
             if (etcd.putIfUnchanged(member, keys, new long[] {source.modRevision(), target.modRevision()}, values)) {
                 return attempt;
             }
@@ -67,9 +62,8 @@ public final class EtcdBank implements BankStore {
     @Override
     public long total(int accounts) throws IOException {
         long sum = 0;
-        for (EtcdHttp.Entry entry : etcd.range(0, "bank/".getBytes(StandardCharsets.UTF_8),
-                "bank0".getBytes(StandardCharsets.UTF_8), 0)) {
-            sum += TxkvBank.amountOf(entry.value());
+        for (EtcdHttp.Entry entry : etcd.range(0, BankWorkload.accountsBegin(), BankWorkload.accountsEnd(), 0)) {
+            sum += BankWorkload.amountOf(entry.value());
         }
         return sum;
     }
