@@ -21,6 +21,10 @@ import picocli.CommandLine.Option;
  * <p>fsync is on everywhere: txkv's default, etcd's default, PostgreSQL fsync=on and
  * synchronous_commit=on. Everything listens on 127.0.0.1 and is stopped at the end, on
  * failure and on Ctrl-C ({@link Peers}).
+ *
+ * <p>Each system is reached through its own client: txkv's Java client, PostgreSQL's JDBC
+ * driver, and for etcd jetcd over gRPC, which runs from txkv-bench-etcd.jar in JVMs of its own
+ * (YCSB, {@link EtcdBankDriver}) so that its libraries stay out of txkv.jar.
  */
 @Command(name = "bench-compare", mixinStandardHelpOptions = true,
         description = {"txkv against etcd and PostgreSQL (YCSB A-F, 256-client writes, contended bank transfers),",
@@ -36,6 +40,11 @@ public final class CompareBench implements Callable<Integer> {
 
     @Option(names = "--jar", description = "txkv.jar to run the server and YCSB from (default: the running jar).")
     Path jar;
+
+    @Option(names = "--etcd-jar", description = "The etcd driver, " + EtcdBankDriver.JAR + ": etcd's YCSB binding and "
+            + "bank workload through jetcd (gRPC), run in JVMs of their own (default: txkv-bench-etcd/target/ in the "
+            + "repository of txkv.jar; bin/txkv builds both).")
+    Path etcdJar;
 
     @Option(names = "--txkv-cluster", description = "Benchmark this running replicated txkv (host:port,host:port,...) "
             + "as the '" + TXKV_REPLICATED + "' system instead of starting a 3-node cluster.")
@@ -136,6 +145,12 @@ public final class CompareBench implements Callable<Integer> {
             System.err.println("no " + workloadFiles + ": pass --root with the repository root");
             return 2;
         }
+        Path etcdDriver = etcdJar != null ? etcdJar : EtcdBankDriver.besideTxkvJar(jarPath);
+        if (systems.contains(ETCD) && !Files.isRegularFile(etcdDriver)) {
+            System.err.println("cannot find the etcd driver " + etcdDriver + ": bin/txkv builds it with txkv.jar "
+                    + "(or: mvn -pl txkv-dist,txkv-bench-etcd -am package -DskipTests); or pass --etcd-jar");
+            return 2;
+        }
         String java = ProcessHandle.current().info().command().orElse("java");
         if (systems.contains(ETCD) || systems.contains(POSTGRES)) {
             Peers.installMissing();
@@ -154,16 +169,16 @@ public final class CompareBench implements Callable<Integer> {
             }
             Map<String, Binding> bindings = new LinkedHashMap<>();
             endpoints.forEach((system, endpoint) -> bindings.put(system, switch (system) {
-                case TXKV, TXKV_REPLICATED -> new Binding(TxkvYcsbClient.class.getName(), Map.of("txkv.cluster", endpoint));
-                case ETCD -> new Binding(EtcdYcsbClient.class.getName(), Map.of("etcd.endpoints", endpoint));
-                default -> new Binding(PostgresYcsbClient.class.getName(), Map.of("postgres.url", endpoint));
+                case TXKV, TXKV_REPLICATED -> new Binding(jarPath, TxkvYcsbClient.class.getName(), Map.of("txkv.cluster", endpoint));
+                case ETCD -> new Binding(etcdDriver, EtcdBankDriver.YCSB_BINDING, Map.of("etcd.endpoints", endpoint));
+                default -> new Binding(jarPath, PostgresYcsbClient.class.getName(), Map.of("postgres.url", endpoint));
             }));
 
             List<String> ycsbRuns = workloads.stream().filter(w -> !w.equals("bank"))
                     .map(w -> w.equals("writes") ? w : "workload" + w).toList();
             List<YcsbRun.Result> ycsb = ycsbRuns.isEmpty() ? List.of()
-                    : runYcsb(s, java, jarPath, workloadFiles, bindings, ycsbRuns);
-            List<BankWorkload.Result> bank = workloads.contains("bank") ? runBank(s, endpoints) : List.of();
+                    : runYcsb(s, java, workloadFiles, bindings, ycsbRuns);
+            List<BankWorkload.Result> bank = workloads.contains("bank") ? runBank(s, java, etcdDriver, endpoints) : List.of();
 
             Report report = new Report(repo, loadStart, s, quick, started, Instant.now(), txkvCluster != null, systems, ycsb, bank);
             System.out.println();
@@ -183,11 +198,11 @@ public final class CompareBench implements Callable<Integer> {
         }
     }
 
-    /** A YCSB binding class and its connection properties. */
-    record Binding(String className, Map<String, String> properties) {
+    /** A YCSB binding class, the jar YCSB runs it from, and its connection properties. */
+    record Binding(Path jar, String className, Map<String, String> properties) {
     }
 
-    private List<YcsbRun.Result> runYcsb(Settings s, String java, Path jarPath, Path workloads,
+    private List<YcsbRun.Result> runYcsb(Settings s, String java, Path workloads,
             Map<String, Binding> bindings, List<String> runs) throws Exception {
         Map<String, String> common = Map.of("recordcount", Integer.toString(s.records()),
                 "operationcount", Integer.toString(s.records() * 1000));
@@ -195,7 +210,7 @@ public final class CompareBench implements Callable<Integer> {
             long t0 = System.nanoTime();
             Map<String, String> p = new LinkedHashMap<>(common);
             p.putAll(b.getValue().properties());
-            YcsbRun.Result load = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
+            YcsbRun.Result load = YcsbRun.run(b.getKey(), java, b.getValue().jar(), b.getValue().className(),
                     workloads.resolve("workloada"), true, s.ycsbThreads(), 600, s.ycsbJvmOptions(), p, !quick);
             System.out.printf("  load %-10s %,d records in %.1f s (%,.0f ops/s, %d errors)%n", b.getKey(), s.records(),
                     (System.nanoTime() - t0) / 1e9, load.opsPerSecond(), load.errors());
@@ -204,7 +219,7 @@ public final class CompareBench implements Callable<Integer> {
         for (var b : bindings.entrySet()) {
             Map<String, String> p = new LinkedHashMap<>(common);
             p.putAll(b.getValue().properties());
-            YcsbRun.Result warm = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
+            YcsbRun.Result warm = YcsbRun.run(b.getKey(), java, b.getValue().jar(), b.getValue().className(),
                     workloads.resolve("workloada"), false, s.ycsbThreads(), s.warmupSeconds(),
                     s.ycsbJvmOptions(), p, !quick);
             System.out.printf("  warm-up %-10s workloada %,.0f ops/s (not reported)%n", b.getKey(), warm.opsPerSecond());
@@ -215,7 +230,7 @@ public final class CompareBench implements Callable<Integer> {
             for (var b : bindings.entrySet()) {
                 Map<String, String> p = new LinkedHashMap<>(common);
                 p.putAll(b.getValue().properties());
-                YcsbRun.Result r = YcsbRun.run(b.getKey(), java, jarPath, b.getValue().className(),
+                YcsbRun.Result r = YcsbRun.run(b.getKey(), java, b.getValue().jar(), b.getValue().className(),
                         workloads.resolve(workload), false, threads, s.ycsbSeconds(), s.ycsbJvmOptions(), p, !quick);
                 results.add(r);
                 System.out.printf("  ycsb %-10s %-11s %3d threads %,10.0f ops/s  %s%s%n", workload, b.getKey(), threads,
@@ -232,29 +247,30 @@ public final class CompareBench implements Callable<Integer> {
         return out.toString();
     }
 
-    private List<BankWorkload.Result> runBank(Settings s, Map<String, String> endpoints) throws Exception {
+    private List<BankWorkload.Result> runBank(Settings s, String java, Path etcdDriver, Map<String, String> endpoints)
+            throws Exception {
         List<BankWorkload.Result> results = new ArrayList<>();
-        List<BankStore> stores = new ArrayList<>();
+        List<BankRunner> systems = new ArrayList<>();
         try {
             for (var e : endpoints.entrySet()) {
-                stores.add(switch (e.getKey()) {
-                    case TXKV, TXKV_REPLICATED -> new TxkvBank(e.getKey(), Txkv.open(e.getValue()), true);
-                    case ETCD -> new EtcdBank(e.getValue());
-                    default -> new PostgresBank(e.getValue());
+                systems.add(switch (e.getKey()) {
+                    case TXKV, TXKV_REPLICATED -> BankRunner.local(new TxkvBank(e.getKey(), Txkv.open(e.getValue()), true));
+                    case ETCD -> EtcdBankDriver.start(java, etcdDriver, e.getValue());
+                    default -> BankRunner.local(new PostgresBank(e.getValue()));
                 });
             }
-            for (BankStore store : stores) {
-                // Unmeasured: warms this JVM's client code (JIT) for each system.
-                BankWorkload.Result warm = BankWorkload.run(store, 1_000, 16, 0, s.bankWarmupMs() * 2);
-                System.out.printf("  warm-up bank %-10s %,.0f commits/s (not reported)%n", store.name(), warm.commitsPerSecond());
+            for (BankRunner system : systems) {
+                // Unmeasured: warms the client code (JIT) for each system, in the JVM it runs in.
+                BankWorkload.Result warm = system.run(1_000, 16, 0, s.bankWarmupMs() * 2);
+                System.out.printf("  warm-up bank %-10s %,.0f commits/s (not reported)%n", system.name(), warm.commitsPerSecond());
             }
             for (int accounts : s.bankAccounts()) {
                 for (int clients : s.bankClients()) {
-                    for (BankStore store : stores) {
-                        BankWorkload.Result r = BankWorkload.run(store, accounts, clients, s.bankWarmupMs(), s.bankMeasureMs());
+                    for (BankRunner system : systems) {
+                        BankWorkload.Result r = system.run(accounts, clients, s.bankWarmupMs(), s.bankMeasureMs());
                         results.add(r);
                         System.out.printf("  bank %,5d accounts %3d clients %-10s %,9.0f commits/s  aborts %5.1f%%  p50 %7.2f ms  p99 %7.2f ms  money %s%s%n",
-                                accounts, clients, store.name(), r.commitsPerSecond(), 100 * r.abortRate(), r.p50Ms(), r.p99Ms(),
+                                accounts, clients, system.name(), r.commitsPerSecond(), 100 * r.abortRate(), r.p50Ms(), r.p99Ms(),
                                 r.moneyConserved() ? "conserved" : "NOT CONSERVED (" + r.totalBefore() + " -> " + r.totalAfter() + ")",
                                 (r.errors() > 0 ? "  failed transfers " + r.errors() : "")
                                         + (r.commitsLate() > 0 ? "  late " + r.commitsLate() : ""));
@@ -262,8 +278,8 @@ public final class CompareBench implements Callable<Integer> {
                 }
             }
         } finally {
-            for (BankStore store : stores) {
-                store.close();
+            for (BankRunner system : systems) {
+                system.close();
             }
         }
         return results;

@@ -7,9 +7,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -191,20 +196,32 @@ public final class Peers implements AutoCloseable {
         return endpoints.toString();
     }
 
-    private void awaitEtcdLeader(String endpoints) throws IOException, InterruptedException {
-        EtcdHttp etcd = new EtcdHttp(endpoints);
+    /**
+     * Waits until every member's {@code /health} says true: etcd answers so only with a leader
+     * and once a request has gone through Raft, so the cluster takes writes on every member.
+     */
+    private static void awaitEtcdLeader(String endpoints) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                etcd.put(0, "bench/ready".getBytes(), new byte[] {1});
-                return;
-            } catch (IOException e) {
-                last = e;
+        for (String endpoint : endpoints.split(",")) {
+            HttpRequest health = HttpRequest.newBuilder(URI.create(endpoint + "/health")).timeout(Duration.ofSeconds(5)).build();
+            String last = "no answer";
+            while (true) {
+                try {
+                    HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
+                    last = "HTTP " + response.statusCode() + " " + response.body().strip();
+                    if (response.statusCode() == 200 && response.body().replace(" ", "").contains("\"health\":\"true\"")) {
+                        break;
+                    }
+                } catch (IOException e) {
+                    last = e.toString();
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("etcd member " + endpoint + " not healthy within " + START_TIMEOUT_MS + " ms: " + last);
+                }
                 Thread.sleep(250);
             }
         }
-        throw new IOException("etcd cluster did not accept a write within " + START_TIMEOUT_MS + " ms", last);
     }
 
     /**

@@ -223,8 +223,10 @@ final class Report {
                 is acknowledged once a majority has it on disk (fsync), read versions are confirmed by the leader's lease (ReadIndex once it lapses), \
                 the client connects with all three addresses and follows the leader.
                 - **etcd** 3.4: a 3-member cluster on 127.0.0.1 (distinct client and peer ports, data in a temporary \
-                directory), fsync on (etcd's default), through its HTTP/JSON gateway; reads are linearizable (etcd's \
-                default), a conditional write is a txn comparing mod_revisions.
+                directory), fsync on (etcd's default), through jetcd 0.8.5, etcd's own gRPC client for Java (one client \
+                per JVM, spreading requests over the three members), run in JVMs of its own from \
+                txkv-bench-etcd.jar: the YCSB runs, and one driver JVM kept for all bank runs; reads are \
+                linearizable (etcd's default), a conditional write is a txn comparing mod_revisions.
                 - **PostgreSQL 15**: one server on 127.0.0.1, `fsync=on`, `synchronous_commit=on`, every transaction \
                 SERIALIZABLE, serialization failures (40001) retried.
                 - Like for like: **txkv ×3 against etcd** (three copies each, every write on a majority's disks \
@@ -309,9 +311,10 @@ final class Report {
             - One machine runs the system under test, the others (idle but resident) and the load \
             generators. On a 2-core machine the client JVMs compete with the servers for CPU, which caps every \
             system's throughput and compresses the ratios.
-            - etcd is reached through its HTTP/JSON gateway (JSON and base64 on every call, one HTTP/1.1 \
-            connection per request in flight); the gRPC client (jetcd) would be somewhat faster; see \
-            docs/dependencies.md for why it is not used here.
+            - Every system is reached through its own recommended client: txkv through its Java client, etcd \
+            through jetcd over gRPC (HTTP/2, protobuf), PostgreSQL through its JDBC driver. jetcd runs in JVMs of \
+            its own (txkv-bench-etcd.jar), so its gRPC, Vert.x and Netty never share a class path with txkv; the \
+            txkv and PostgreSQL bank clients run in the comparison's own JVM.
             - In the bank workload every transfer that meets a conflict retries until it commits (bounded); \
             10 accounts at 64 clients is deliberately hot: almost every pair of transfers overlaps. PostgreSQL's \
             SERIALIZABLE makes the second writer of a row wait for the first and then fail with 40001, so under \

@@ -1,14 +1,16 @@
 package dev.txkv.bench.compare;
 
+import static dev.txkv.bench.compare.BankWorkload.accountKey;
+import static dev.txkv.bench.compare.BankWorkload.amount;
+import static dev.txkv.bench.compare.BankWorkload.amountOf;
+
 import dev.txkv.Database;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The bank on txkv: a transfer is one {@code db.run} with two gets and two sets. */
 public final class TxkvBank implements BankStore {
-    private static final byte[] PREFIX = "bank/".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] PREFIX_END = "bank0".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PREFIX = BankWorkload.accountsBegin();
+    private static final byte[] PREFIX_END = BankWorkload.accountsEnd();
 
     private final String name;
     private final Database db;
@@ -31,18 +33,6 @@ public final class TxkvBank implements BankStore {
         return name;
     }
 
-    static byte[] account(int id) {
-        return String.format("bank/%06d", id).getBytes(StandardCharsets.UTF_8);
-    }
-
-    static byte[] amount(long value) {
-        return ByteBuffer.allocate(8).putLong(value).array();
-    }
-
-    static long amountOf(byte[] value) {
-        return value == null ? 0 : ByteBuffer.wrap(value).getLong();
-    }
-
     @Override
     public void reset(int accounts, long balance) {
         db.run(tr -> {
@@ -53,7 +43,7 @@ public final class TxkvBank implements BankStore {
             int first = from;
             db.run(tr -> {
                 for (int id = first; id < Math.min(first + 500, accounts); id++) {
-                    tr.set(account(id), amount(balance));
+                    tr.set(accountKey(id), amount(balance));
                 }
                 return null;
             });
@@ -65,13 +55,13 @@ public final class TxkvBank implements BankStore {
         AtomicInteger attempts = new AtomicInteger();
         db.run(tr -> {
             attempts.incrementAndGet();
-            var fromBalance = tr.get(account(from));
-            var toBalance = tr.get(account(to));
+            var fromBalance = tr.get(accountKey(from));
+            var toBalance = tr.get(accountKey(to));
             long source = amountOf(fromBalance.join());
             long target = amountOf(toBalance.join());
             if (source >= amount) {
-                tr.set(account(from), amount(source - amount));
-                tr.set(account(to), amount(target + amount));
+                tr.set(accountKey(from), amount(source - amount));
+                tr.set(accountKey(to), amount(target + amount));
             }
             return null;
         });

@@ -25,23 +25,12 @@ public final class YcsbRun {
         }
     }
 
-    /** YCSB children still running; a shutdown hook (Ctrl-C, SIGTERM) stops them with the peers. */
-    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (Process child : RUNNING) {
-                child.descendants().forEach(ProcessHandle::destroyForcibly);
-                child.destroyForcibly();
-            }
-        }, "ycsb-cleanup"));
-    }
-
     private YcsbRun() {
     }
 
     /**
-     * Runs YCSB ({@code load} or transaction phase) with {@code binding}, the workload file,
+     * Runs YCSB ({@code load} or transaction phase) with {@code binding} from the class path
+     * {@code jar} (txkv.jar, or the etcd driver's jar for etcd's binding), the workload file,
      * {@code properties} and {@code threads}; at most {@code seconds} of operations
      * ({@code maxexecutiontime}) and a hard wall-clock limit on the child. With {@code progress},
      * YCSB's status lines (every 10 s) are printed as they come.
@@ -62,8 +51,7 @@ public final class YcsbRun {
             command.add("-p");
             command.add(p.getKey() + "=" + p.getValue());
         }
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        RUNNING.add(process);
+        Process process = ChildJvms.track(new ProcessBuilder(command).redirectErrorStream(true).start());
         List<String> output = new ArrayList<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -88,9 +76,7 @@ public final class YcsbRun {
                 throw new IOException("YCSB " + system + " " + workloadFile.getFileName() + " still running after " + limitSeconds + " s");
             }
         } finally {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            RUNNING.remove(process);
+            ChildJvms.stop(process);
         }
         reader.join(10_000);
         synchronized (output) {

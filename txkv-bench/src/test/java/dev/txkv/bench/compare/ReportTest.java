@@ -59,6 +59,8 @@ class ReportTest {
         assertThat(md).contains("| Measurement | Unit | txkv | txkv ×3 | etcd | PostgreSQL | txkv ×3 / etcd | txkv / PostgreSQL |");
         assertThat(md).contains("| YCSB C, 16 threads | ops/s | 8,000 | 6,000 | 1,000 | 2,000 | 6.00× | 4.00× |");
         assertThat(r.ratioTable()).contains("txkv ×3 / etcd").contains("6.00×");
+        // The method: etcd through its own gRPC client, not the HTTP/JSON gateway.
+        assertThat(md).contains("through jetcd 0.8.5, etcd's own gRPC client for Java").doesNotContain("gateway");
         r.writeCharts(dir);
         assertThat(Files.size(dir.resolve("compare-ycsb-throughput.png"))).isPositive();
         assertThat(Files.size(dir.resolve("compare-bank-latency-cdf-1000.png"))).isPositive();

@@ -1,6 +1,12 @@
 package dev.txkv.bench.compare;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -9,6 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -18,6 +25,9 @@ import org.HdrHistogram.Recorder;
  * (retried attempts over all attempts) and transfer latency including retries, then checks
  * that the total balance is unchanged. Only transfers that finish inside the measured window
  * count; those still retrying when it closes finish (bounded) and are reported as late.
+ *
+ * <p>Every system stores the accounts alike: key {@code bank/NNNNNN} (six digits), value the
+ * balance as 8 bytes big-endian ({@link #accountKey}, {@link #amount}).
  */
 public final class BankWorkload {
     /** Starting balance of every account. */
@@ -46,6 +56,66 @@ public final class BankWorkload {
         public double p99Ms() {
             return latencyMicros.getValueAtPercentile(99) / 1000.0;
         }
+
+        /** This result as one line of JSON, the latency histogram in HdrHistogram's compressed form (base64). */
+        public String toJson() {
+            JsonObject json = new JsonObject();
+            json.addProperty("system", system);
+            json.addProperty("accounts", accounts);
+            json.addProperty("clients", clients);
+            json.addProperty("seconds", seconds);
+            json.addProperty("commits", commits);
+            json.addProperty("attempts", attempts);
+            json.addProperty("errors", errors);
+            json.addProperty("commitsLate", commitsLate);
+            ByteBuffer histogram = ByteBuffer.allocate(latencyMicros.getNeededByteBufferCapacity());
+            int length = latencyMicros.encodeIntoCompressedByteBuffer(histogram);
+            json.addProperty("latencyMicros", Base64.getEncoder().encodeToString(Arrays.copyOf(histogram.array(), length)));
+            json.addProperty("totalBefore", totalBefore);
+            json.addProperty("totalAfter", totalAfter);
+            return json.toString();
+        }
+
+        /** The result {@link #toJson()} wrote. */
+        public static Result fromJson(String line) {
+            JsonObject json = JsonParser.parseString(line).getAsJsonObject();
+            Histogram latency;
+            try {
+                latency = Histogram.decodeFromCompressedByteBuffer(
+                        ByteBuffer.wrap(Base64.getDecoder().decode(json.get("latencyMicros").getAsString())), 0);
+            } catch (DataFormatException e) {
+                throw new IllegalArgumentException("latency histogram not readable: " + e.getMessage(), e);
+            }
+            return new Result(json.get("system").getAsString(), json.get("accounts").getAsInt(), json.get("clients").getAsInt(),
+                    json.get("seconds").getAsDouble(), json.get("commits").getAsLong(), json.get("attempts").getAsLong(),
+                    json.get("errors").getAsLong(), json.get("commitsLate").getAsLong(), latency,
+                    json.get("totalBefore").getAsLong(), json.get("totalAfter").getAsLong());
+        }
+    }
+
+    /** The first key of the accounts' range. */
+    public static byte[] accountsBegin() {
+        return "bank/".getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The end (exclusive) of the accounts' range. */
+    public static byte[] accountsEnd() {
+        return "bank0".getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The key of account {@code id}. */
+    public static byte[] accountKey(int id) {
+        return String.format("bank/%06d", id).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A balance as a value. */
+    public static byte[] amount(long value) {
+        return ByteBuffer.allocate(8).putLong(value).array();
+    }
+
+    /** The balance in {@code value}; 0 for a missing account. */
+    public static long amountOf(byte[] value) {
+        return value == null ? 0 : ByteBuffer.wrap(value).getLong();
     }
 
     private BankWorkload() {

@@ -1,36 +1,34 @@
-package dev.txkv.bench.compare;
+package dev.txkv.bench.compare.etcd;
 
+import dev.txkv.bench.compare.FieldCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.Vector;
-import java.util.concurrent.atomic.AtomicInteger;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
 import site.ycsb.DBException;
 import site.ycsb.Status;
 
 /**
- * YCSB binding for etcd v3 over its HTTP/JSON gateway ({@link EtcdHttp}). Reads and scans are
+ * YCSB binding for etcd v3 through jetcd over gRPC ({@link EtcdKv}). Reads and scans are
  * linearizable; an update is a read then a compare-and-swap on the key's mod_revision, retried
  * when another writer got in between, so updates are read-modify-write as in the other bindings.
  *
- * <p>Properties: {@code etcd.endpoints}, comma-separated {@code http://host:port}; each YCSB
- * thread talks to one member, spread round-robin.
+ * <p>Properties: {@code etcd.endpoints}, comma-separated {@code http://host:port}. All YCSB
+ * threads share one jetcd client, which spreads their requests over the members.
  */
 public final class EtcdYcsbClient extends DB {
     /** Compare-and-swap attempts per update before reporting an error. */
     static final int CAS_ATTEMPTS_MAX = 1_000;
 
-    private static final AtomicInteger NEXT_ENDPOINT = new AtomicInteger();
     private static final Object SHARED_LOCK = new Object();
-    private static EtcdHttp shared;
+    private static EtcdKv shared;
+    private static int users;
 
-    private EtcdHttp etcd;
-    private int endpoint;
+    private EtcdKv etcd;
 
     @Override
     public void init() throws DBException {
@@ -40,11 +38,21 @@ public final class EtcdYcsbClient extends DB {
         }
         synchronized (SHARED_LOCK) {
             if (shared == null) {
-                shared = new EtcdHttp(endpoints);
+                shared = new EtcdKv(endpoints);
             }
+            users++;
             etcd = shared;
         }
-        endpoint = NEXT_ENDPOINT.getAndIncrement();
+    }
+
+    @Override
+    public void cleanup() {
+        synchronized (SHARED_LOCK) {
+            if (--users == 0) {
+                shared.close();
+                shared = null;
+            }
+        }
     }
 
     private static byte[] key(String table, String key) {
@@ -54,7 +62,7 @@ public final class EtcdYcsbClient extends DB {
     @Override
     public Status read(String table, String key, Set<String> fields, Map<String, ByteIterator> result) {
         try {
-            EtcdHttp.Versioned found = etcd.get(endpoint, key(table, key));
+            EtcdKv.Versioned found = etcd.get(key(table, key));
             if (found.value() == null) {
                 return Status.NOT_FOUND;
             }
@@ -70,9 +78,9 @@ public final class EtcdYcsbClient extends DB {
             Vector<HashMap<String, ByteIterator>> result) {
         try {
             byte[] end = (table + "0").getBytes(StandardCharsets.UTF_8);
-            for (EtcdHttp.Entry entry : etcd.range(endpoint, key(table, startKey), end, recordCount)) {
+            for (byte[] value : etcd.range(key(table, startKey), end, recordCount)) {
                 HashMap<String, ByteIterator> fieldsOfRow = new HashMap<>();
-                FieldCodec.decode(entry.value(), fields, fieldsOfRow);
+                FieldCodec.decode(value, fields, fieldsOfRow);
                 result.add(fieldsOfRow);
             }
             return Status.OK;
@@ -83,19 +91,15 @@ public final class EtcdYcsbClient extends DB {
 
     @Override
     public Status update(String table, String key, Map<String, ByteIterator> values) {
-        byte[] updates = FieldCodec.encode(values);
         byte[] k = key(table, key);
         try {
             for (int attempt = 0; attempt < CAS_ATTEMPTS_MAX; attempt++) {
-                EtcdHttp.Versioned current = etcd.get(endpoint, k);
+                EtcdKv.Versioned current = etcd.get(k);
                 if (current.value() == null) {
                     return Status.NOT_FOUND;
                 }
-                Map<String, ByteIterator> merged = new LinkedHashMap<>();
-                FieldCodec.decode(current.value(), null, merged);
-                FieldCodec.decode(updates, null, merged);
-                if (etcd.putIfUnchanged(endpoint, new byte[][] {k}, new long[] {current.modRevision()},
-                        new byte[][] {FieldCodec.encode(merged)})) {
+                if (etcd.putIfUnchanged(new byte[][] {k}, new long[] {current.modRevision()},
+                        new byte[][] {FieldCodec.merge(current.value(), values)})) {
                     return Status.OK;
                 }
             }
@@ -108,7 +112,7 @@ public final class EtcdYcsbClient extends DB {
     @Override
     public Status insert(String table, String key, Map<String, ByteIterator> values) {
         try {
-            etcd.put(endpoint, key(table, key), FieldCodec.encode(values));
+            etcd.put(key(table, key), FieldCodec.encode(values));
             return Status.OK;
         } catch (IOException e) {
             return failed(e);
@@ -118,7 +122,7 @@ public final class EtcdYcsbClient extends DB {
     @Override
     public Status delete(String table, String key) {
         try {
-            return etcd.delete(endpoint, key(table, key)) ? Status.OK : Status.NOT_FOUND;
+            return etcd.delete(key(table, key)) ? Status.OK : Status.NOT_FOUND;
         } catch (IOException e) {
             return failed(e);
         }
