@@ -3,6 +3,7 @@ package dev.txkv.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,28 +33,13 @@ class ClusterCheckJarIT {
                 "cluster flags not available yet: 'txkv server --help' does not mention --peers; skipping the cluster check");
         long seed = seed();
         Path runDir = dir.resolve("run");
-        Path output = dir.resolve("check.out");
-        Process p = new ProcessBuilder(java(), "-jar", JAR.toString(), "check", "--duration", "45s", "--nodes", "3",
-                "--seed", Long.toString(seed), "--dir", runDir.toString())
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        p.getOutputStream().close();
-        boolean exited = p.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        if (!exited) {
-            // The harness's shutdown hook stops its servers and removes its namespaces.
-            p.destroy();
-            p.waitFor(60, TimeUnit.SECONDS);
-            p.destroyForcibly();
-        }
-        String out = Files.readString(output, StandardCharsets.UTF_8);
-        System.out.println(out);
-        assertThat(exited).as("txkv check finished within %d s", RUN_TIMEOUT_SECONDS).isTrue();
-        Path reportJson = runDir.resolve("report.json");
-        assertThat(reportJson).as("report written; output:\n%s", out).isRegularFile();
-        String report = Files.readString(reportJson, StandardCharsets.UTF_8);
+        Run run = check(dir, "--duration", "45s", "--nodes", "3", "--seed", Long.toString(seed), "--dir",
+                runDir.toString());
+        String report = run.report(runDir);
         assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
         assertThat(number(report, "lostWrites")).as("lost writes (seed %d)", seed).isZero();
         assertThat(number(report, "faultsInjected")).as("faults injected").isPositive();
-        assertThat(p.exitValue()).as("exit code (0 = valid history, seed %d)", seed).isZero();
+        assertThat(run.exitCode()).as("exit code (0 = valid history, seed %d)", seed).isZero();
         assertThat(runDir.resolve("history.jsonl")).isRegularFile();
     }
 
@@ -66,13 +52,34 @@ class ClusterCheckJarIT {
     void strangersOnTheRaftPortsChangeNothing(@TempDir Path dir) throws Exception {
         long seed = seed();
         Path runDir = dir.resolve("run");
+        Run run = check(dir, "--duration", "25s", "--nodes", "3", "--faults", "stranger", "--seed",
+                Long.toString(seed), "--dir", runDir.toString());
+        String report = run.report(runDir);
+        assertThat(number(report, "faultsInjected")).as("stranger faults injected").isPositive();
+        assertThat(number(report, "raftPortBreaches")).as("Raft port breaches (seed %d)", seed).isZero();
+        assertThat(run.output()).contains("refused all 15 requests; the forged key is absent");
+        assertThat(run.exitCode()).as("exit code (0 = valid history, seed %d)", seed).isZero();
+    }
+
+    /** A finished {@code txkv check}: its exit code and console output. */
+    private record Run(int exitCode, String output) {
+        String report(Path runDir) throws IOException {
+            Path reportJson = runDir.resolve("report.json");
+            assertThat(reportJson).as("report written; output:\n%s", output).isRegularFile();
+            return Files.readString(reportJson, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Runs {@code txkv check ARGS} from the jar, bounded by {@link #RUN_TIMEOUT_SECONDS}. */
+    private static Run check(Path dir, String... args) throws Exception {
         Path output = dir.resolve("check.out");
-        Process p = new ProcessBuilder(java(), "-jar", JAR.toString(), "check", "--duration", "25s", "--nodes", "3",
-                "--faults", "stranger", "--seed", Long.toString(seed), "--dir", runDir.toString())
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        List<String> command = new java.util.ArrayList<>(List.of(java(), "-jar", JAR.toString(), "check"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
         p.getOutputStream().close();
         boolean exited = p.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (!exited) {
+            // The harness's shutdown hook stops its servers and removes its namespaces.
             p.destroy();
             p.waitFor(60, TimeUnit.SECONDS);
             p.destroyForcibly();
@@ -80,11 +87,7 @@ class ClusterCheckJarIT {
         String out = Files.readString(output, StandardCharsets.UTF_8);
         System.out.println(out);
         assertThat(exited).as("txkv check finished within %d s", RUN_TIMEOUT_SECONDS).isTrue();
-        String report = Files.readString(runDir.resolve("report.json"), StandardCharsets.UTF_8);
-        assertThat(number(report, "faultsInjected")).as("stranger faults injected").isPositive();
-        assertThat(number(report, "raftPortBreaches")).as("Raft port breaches (seed %d)", seed).isZero();
-        assertThat(out).contains("refused all 15 requests; the forged key is absent");
-        assertThat(p.exitValue()).as("exit code (0 = valid history, seed %d)", seed).isZero();
+        return new Run(p.exitValue(), out);
     }
 
     private static long seed() {
