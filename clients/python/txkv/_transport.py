@@ -3,12 +3,16 @@ import http.client
 import json
 import socket
 import threading
+import time
 import urllib.parse
 
 from .errors import TxkvError
 
 CONNECTION_FAILED = 1038
 COMMIT_UNKNOWN_RESULT = 1021
+# Reuse a kept-alive connection only if it was used this recently (the gateway closes
+# connections idle for 30 s: sun.net.httpserver.idleInterval).
+IDLE_REUSE_MAX_S = 20.0
 
 
 class _NoDelayConnection(http.client.HTTPConnection):
@@ -23,7 +27,7 @@ class _NoDelayConnection(http.client.HTTPConnection):
 class Transport:
     """Sends requests to one gateway; safe to share between threads."""
 
-    def __init__(self, url, timeout_s, keep_alive=False):
+    def __init__(self, url, timeout_s, keep_alive=True):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "") or not parsed.hostname:
             raise ValueError(f"expected a URL like http://127.0.0.1:4501, not {url!r}")
@@ -31,14 +35,20 @@ class Transport:
         self.port = parsed.port or 80
         self.base_path = parsed.path.rstrip("/")
         self.timeout_s = timeout_s
-        # The JDK's HTTP server (the gateway) leaves Nagle's algorithm on unless started with
-        # -Dsun.net.httpserver.nodelay=true: a reused connection then waits ~40 ms for the
-        # client's delayed ACK on every answer. A new connection per request costs far less.
+        # The gateway starts the JDK's HTTP server with sun.net.httpserver.nodelay=true and this
+        # side sets TCP_NODELAY, so a reused connection has no Nagle stall (~40 ms an answer
+        # otherwise); reuse saves a TCP handshake per request.
         self.keep_alive = keep_alive
         self._local = threading.local()
 
     def _connection(self, timeout_s):
         connection = getattr(self._local, "connection", None)
+        idle_s = time.monotonic() - getattr(self._local, "last_used", 0.0)
+        if connection is not None and idle_s > IDLE_REUSE_MAX_S:
+            # The gateway closes connections idle for 30 s; one idle this long may be closed
+            # already, and a commit sent on it could not tell "never arrived" from "lost answer".
+            self._drop_connection()
+            connection = None
         if connection is None:
             connection = _NoDelayConnection(self.host, self.port, timeout=timeout_s)
             self._local.connection = connection
@@ -89,6 +99,7 @@ class Transport:
         connection.request(method, self.base_path + path, body=body, headers=all_headers)
         response = connection.getresponse()
         data = response.read()
+        self._local.last_used = time.monotonic()
         if not self.keep_alive:
             self._drop_connection()
         if response.status >= 400:
