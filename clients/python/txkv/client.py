@@ -93,7 +93,7 @@ class KeyValueStore:
         return bool(answer.get("changed"))
 
     def health(self):
-        """True when the server accepts work."""
+        """True while the database is available through this server (GET /health is 200)."""
         try:
             self._transport.request("GET", "/health")
             return True
