@@ -48,6 +48,7 @@ import org.apache.ratis.util.TimeDuration;
  * (see RATIS-NOTES); storage in the data directory, never a shared temporary folder.
  */
 final class RaftReplica implements CommitLog {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftReplica.class);
     private final Engine engine;
     private final ReplicationConfig config;
     private final RaftGroup group;
@@ -323,12 +324,60 @@ final class RaftReplica implements CommitLog {
         t.start();
     }
 
+    /** Longest a clean shutdown waits for leadership to pass to another member. */
+    static final long HANDOVER_TIMEOUT_MS = 2_000;
+
+    /**
+     * On a clean shutdown of the leader (the commit pipeline already drained): hands
+     * leadership to the follower whose log is furthest along and waits until it has taken
+     * over, so clients meet a new leader within a round trip or two instead of an election
+     * timeout. Best effort: a member that does not lead, has no follower that answered within
+     * the minimum election timeout, or whose handover does not finish within
+     * {@link #HANDOVER_TIMEOUT_MS} just closes.
+     */
+    private void handOverLeadership() {
+        try {
+            RaftServer.Division division = server.getDivision(group.getGroupId());
+            if (!division.getInfo().isLeader()) {
+                return;
+            }
+            var followers = division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+            long[] match = division.getInfo().getFollowerMatchIndices();
+            RaftPeerId target = null;
+            long best = -1;
+            for (int i = 0; i < followers.size() && i < match.length; i++) {
+                // Only a follower that answered recently can take over in time.
+                boolean answering = followers.get(i).getLastRpcElapsedTimeMs() < config.electionTimeoutMinMs();
+                if (answering && match[i] > best) {
+                    best = match[i];
+                    target = RaftPeerId.valueOf(followers.get(i).getId().getId());
+                }
+            }
+            if (target == null) {
+                return;
+            }
+            org.apache.ratis.protocol.TransferLeadershipRequest request = new org.apache.ratis.protocol.TransferLeadershipRequest(
+                    clientId, self, group.getGroupId(), callId.incrementAndGet(), target, HANDOVER_TIMEOUT_MS);
+            RaftClientReply reply = server.transferLeadershipAsync(request)
+                    .get(HANDOVER_TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
+            LOG.info("Leadership handed over to {} before shutdown: {}", target,
+                    reply.isSuccess() ? "done" : describe(reply));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                | RuntimeException e) {
+            LOG.info("No leadership handover before shutdown: {}", e.toString());
+        }
+    }
+
     @Override
     public void close() {
         try {
+            if (!stopped.get()) {
+                handOverLeadership();
+            }
             stopped.set(true);
             server.close(); // idempotent: also after stopAfterFailure
-
         } catch (IOException e) {
             // Closing on shutdown: nothing more to do.
         } finally {

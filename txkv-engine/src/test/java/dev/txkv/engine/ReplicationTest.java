@@ -51,9 +51,11 @@ class ReplicationTest {
     }
 
     private long snapshotEvery = 20_000;
+    private long electionTimeoutMinMs = 500;
 
     private Engine start(int i) {
-        ReplicationConfig rc = new ReplicationConfig("m" + i, addresses).clusterName("test").electionTimeoutMs(500, 1000)
+        ReplicationConfig rc = new ReplicationConfig("m" + i, addresses).clusterName("test")
+                .electionTimeoutMs(electionTimeoutMinMs, electionTimeoutMinMs * 2)
                 .snapshotEveryEntries(snapshotEvery).logSegmentBytes(snapshotEvery < 1000 ? 8192 : 64L << 20);
         members[i] = Engine.openReplicated(dir.resolve("m" + i), config(), rc);
         return members[i];
@@ -171,6 +173,40 @@ class ReplicationTest {
                 return null;
             });
         }
+    }
+
+    @Test
+    void aLeaderStoppedCleanlyHandsOverLeadershipWithoutWaitingForAnElection() throws Exception {
+        // Long election timeouts: without a handover no one could lead within 3 s of the stop.
+        electionTimeoutMinMs = 3_000;
+        startAll();
+        int leader = awaitLeader(-1);
+        commitBefore(Txkv.open(members[leader], config()), 3);
+        long stop = System.nanoTime();
+        java.util.concurrent.atomic.AtomicLong tookOverNanos = new java.util.concurrent.atomic.AtomicLong(-1);
+        Thread watcher = new Thread(() -> {
+            while (tookOverNanos.get() < 0 && System.nanoTime() - stop < TimeUnit.SECONDS.toNanos(20)) {
+                for (int i = 0; i < 3; i++) {
+                    Engine e = members[i];
+                    if (i != leader && e != null && e.isLeading()) {
+                        tookOverNanos.compareAndSet(-1, System.nanoTime());
+                    }
+                }
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        watcher.start();
+        members[leader].close();
+        members[leader] = null;
+        watcher.join(25_000);
+        assertThat(tookOverNanos.get()).as("another member leads").isPositive();
+        long millis = TimeUnit.NANOSECONDS.toMillis(tookOverNanos.get() - stop);
+        System.out.println("leadership handed over " + millis + " ms after the clean stop began");
+        assertThat(millis).as("a new leader before any election timeout could pass").isLessThan(3_000);
     }
 
     @Test
