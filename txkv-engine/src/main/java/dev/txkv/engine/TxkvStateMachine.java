@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * client request to the log. Only this member's own commit pipeline may append: a request from
  * any other Raft client id, or whose payload is not a sound commit batch record, is refused
  * there with an error to its sender and never reaches the log. The record is walked in full
- * ({@link CommittedBatch#problem}), so an entry no replica could decode is never appended. (The Raft port refuses Ratis's
- * client service from the network anyway, see {@link RaftPortGuard}; this is the second wall.)
+ * ({@link CommittedBatch#problem}), so an entry no replica could decode is never appended.
+ * (The Raft port refuses Ratis's client service from the network anyway, see
+ * {@link RaftPortGuard}; this is the second wall.)
  *
  * <p>Apply: an entry at or below the Raft index recorded in storage was applied before a
  * restart and is skipped, so replaying the log is harmless. Errors never escape as exceptions

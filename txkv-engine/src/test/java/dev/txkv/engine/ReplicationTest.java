@@ -472,16 +472,8 @@ class ReplicationTest {
         members[leader].setMembers(without).get(30, TimeUnit.SECONDS);
         members[broken].close();
         members[broken] = null;
-        deleteTree(dir.resolve("m" + broken));
+        SnapshotStore.deleteTree(dir.resolve("m" + broken));
         start(broken);
         members[leader].setMembers(addresses).get(60, TimeUnit.SECONDS);
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(root)) {
-            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                java.nio.file.Files.delete(p);
-            }
-        }
     }
 }

@@ -22,7 +22,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,12 +85,6 @@ public final class HttpGateway implements AutoCloseable {
     public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
             InetSocketAddress address) throws IOException {
         this(inProcessChannel, registry, healthProblem, address, WORKER_THREADS, WORKER_QUEUE_MAX);
-    }
-
-    /** As above, with {@code /health} answering 200 while {@code ready} is true. */
-    public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, BooleanSupplier ready,
-            InetSocketAddress address) throws IOException {
-        this(inProcessChannel, registry, () -> ready.getAsBoolean() ? null : "not ready", address);
     }
 
     HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
