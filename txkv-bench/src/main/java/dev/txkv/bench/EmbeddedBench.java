@@ -321,7 +321,7 @@ public final class EmbeddedBench implements Callable<Integer> {
         System.out.printf("resolver: one thread, %,d write ranges in the window, 16-byte keys, %d s%n", writesInWindow,
                 seconds);
         Random r = new Random(42);
-        Resolver resolver = new Resolver(0, false);
+        Resolver resolver = new Resolver(0);
         for (int i = 0; i < writesInWindow; i++) {
             byte[] k = randomKey(r);
             resolver.addWrite(k, dev.txkv.ByteArrays.keyAfter(k), 1 + i);

@@ -7,20 +7,43 @@ import dev.txkv.Transaction;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
 import dev.txkv.spi.Backend;
+import dev.txkv.spi.Environment;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
-/** A {@link Database} whose transactions run in this process over a {@link Backend}. */
-final class ClientDatabase implements Database {
+/**
+ * A {@link Database} whose transactions run in this process over a {@link Backend}. Public
+ * only for {@link #open(Backend, TxkvConfig, Environment)}; not part of the API.
+ */
+public final class ClientDatabase implements Database {
     private final Backend backend;
     private final TxkvConfig config;
+    private final Environment env;
     private final ReadVersionBatcher readVersions;
     private volatile boolean closed;
 
     ClientDatabase(Backend backend, TxkvConfig config) {
+        this(backend, config, Environment.SYSTEM);
+    }
+
+    private ClientDatabase(Backend backend, TxkvConfig config, Environment env) {
         this.backend = backend;
         this.config = config;
+        this.env = env;
         this.readVersions = new ReadVersionBatcher(backend);
+    }
+
+    /**
+     * A database over {@code backend} whose transactions take time, backoff jitter, idempotency
+     * ids and delayed work from {@code env}: a deterministic simulation runs the real client
+     * this way. Everyone else uses {@code Txkv.open}.
+     */
+    public static Database open(Backend backend, TxkvConfig config, Environment env) {
+        return new ClientDatabase(backend, config, env);
+    }
+
+    Environment environment() {
+        return env;
     }
 
     Backend backend() {

@@ -16,18 +16,17 @@ import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
 import dev.txkv.spi.AtomicOps;
 import dev.txkv.spi.Backend;
+import dev.txkv.spi.Environment;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
 import dev.txkv.spi.RangeChunk;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,13 +40,13 @@ final class ClientTransaction implements Transaction {
     private static final byte[] SYSTEM_PREFIX = {(byte) 0xFF};
     private static final byte[] SYSTEM_END = {(byte) 0xFF, (byte) 0xFF};
     private static final long BACKOFF_INITIAL_MS = 10;
-    private static final SecureRandom IDS = new SecureRandom();
 
     private enum State { ACTIVE, COMMITTING, COMMITTED, CANCELLED, CLOSED }
 
     private final ClientDatabase db;
     private final Backend backend;
     private final TxkvConfig config;
+    private final Environment env;
     private final TransactionOptions options = new TransactionOptions();
     private final SnapshotView snapshotView = new SnapshotView(this);
 
@@ -74,7 +73,8 @@ final class ClientTransaction implements Transaction {
         this.db = db;
         this.backend = db.backend();
         this.config = db.config();
-        this.startNanos = System.nanoTime();
+        this.env = db.environment();
+        this.startNanos = env.nanoTime();
         this.backoffMs = BACKOFF_INITIAL_MS;
         clearState();
     }
@@ -119,7 +119,7 @@ final class ClientTransaction implements Transaction {
 
     private void checkTimeout() {
         long timeoutMs = options.getTimeoutMs();
-        if (timeoutMs > 0 && System.nanoTime() - startNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+        if (timeoutMs > 0 && env.nanoTime() - startNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
             throw new TxkvException(ErrorCode.TRANSACTION_TIMED_OUT);
         }
     }
@@ -267,7 +267,7 @@ final class ClientTransaction implements Transaction {
         if (timeoutMs == 0 || f.isDone()) {
             return f;
         }
-        long remainingNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs) - (System.nanoTime() - startNanos);
+        long remainingNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs) - (env.nanoTime() - startNanos);
         CompletableFuture<T> r = new CompletableFuture<>();
         f.whenComplete((v, e) -> {
             if (e != null) {
@@ -276,8 +276,8 @@ final class ClientTransaction implements Transaction {
                 r.complete(v);
             }
         });
-        CompletableFuture.delayedExecutor(Math.max(0, remainingNanos), TimeUnit.NANOSECONDS)
-                .execute(() -> r.completeExceptionally(new TxkvException(ErrorCode.TRANSACTION_TIMED_OUT)));
+        env.schedule(() -> r.completeExceptionally(new TxkvException(ErrorCode.TRANSACTION_TIMED_OUT)),
+                Math.max(0, remainingNanos), TimeUnit.NANOSECONDS);
         return r;
     }
 
@@ -644,7 +644,7 @@ final class ClientTransaction implements Transaction {
             if (id == null && options.isAutomaticIdempotency()) {
                 if (automaticIdempotencyId == null) {
                     automaticIdempotencyId = new byte[16];
-                    IDS.nextBytes(automaticIdempotencyId);
+                    env.uniqueId(automaticIdempotencyId);
                 }
                 id = automaticIdempotencyId;
             }
@@ -803,7 +803,7 @@ final class ClientTransaction implements Transaction {
             retries++;
             long maxDelayMs = options.getMaxRetryDelayMs();
             // Jittered exponential backoff; a maximum of 0 retries at once (and deterministically).
-            delayMs = maxDelayMs == 0 ? 0 : ThreadLocalRandom.current().nextLong(Math.min(backoffMs, maxDelayMs) + 1);
+            delayMs = maxDelayMs == 0 ? 0 : env.random().nextLong(Math.min(backoffMs, maxDelayMs) + 1);
             backoffMs = Math.min(backoffMs * 2, Math.max(1, maxDelayMs));
             failWatches(e);
             clearState();
@@ -811,8 +811,9 @@ final class ClientTransaction implements Transaction {
         if (delayMs == 0) {
             return CompletableFuture.completedFuture(this);
         }
-        return CompletableFuture.supplyAsync(() -> (Transaction) this,
-                CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS));
+        CompletableFuture<Transaction> retry = new CompletableFuture<>();
+        env.schedule(() -> retry.complete(this), delayMs, TimeUnit.MILLISECONDS);
+        return retry;
     }
 
     @Override
@@ -824,7 +825,7 @@ final class ClientTransaction implements Transaction {
         clearState();
         retries = 0;
         backoffMs = BACKOFF_INITIAL_MS;
-        startNanos = System.nanoTime();
+        startNanos = env.nanoTime();
         automaticIdempotencyId = null;
         options.clearIdempotencyId();
     }

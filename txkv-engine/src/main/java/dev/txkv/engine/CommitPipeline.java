@@ -3,10 +3,12 @@ package dev.txkv.engine;
 import dev.txkv.ErrorCode;
 import dev.txkv.MutationType;
 import dev.txkv.Range;
+import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
 import dev.txkv.spi.AtomicOps;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
+import dev.txkv.spi.Environment;
 import dev.txkv.spi.Mutation;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +16,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +58,28 @@ final class CommitPipeline {
     }
 
 
-    private final Engine engine;
+    /** Whether this member takes commits now, and the error when it does not. */
+    interface Gate {
+        boolean acceptingCommits();
+
+        TxkvException notLeader();
+    }
+
+    /** Hands out commit versions (see {@link VersionAuthority}). */
+    interface Sequencer {
+        /** The version of a new batch, above {@code lastVersion} and every version handed out. */
+        long beginBatch(long lastVersion);
+
+        /** The batch at {@code version} committed nothing or failed. */
+        void abandonBatch(long version);
+
+        /** The version that corresponds to now. */
+        long now();
+    }
+
+    private final Sequencer sequencer;
+    private final Gate gate;
+    private final LongFunction<Resolver> resolvers;
     /** Replaced when this member starts leading a new term: it knows no earlier writes. */
     private Resolver resolver;
     private volatile long newTermVersion = -1;
@@ -68,25 +93,33 @@ final class CommitPipeline {
     private final int batchTransactionsMax;
     private final long windowVersions;
     private final EngineStats stats;
+    private final Environment env;
+    /** Called with the oldest version a read may still use, about once a second. */
+    private final LongConsumer forgetUpTo;
     private final Thread resolveThread;
     private volatile boolean stopping;
     private long lastVersion;
-    private long lastForgetNanos = System.nanoTime();
+    private long lastForgetNanos;
     private Pending carried;
 
-    CommitPipeline(Engine engine, CommitLog log, Resolver resolver, IdempotencyTable idempotency, long lastVersion,
-            Executor completions, EngineStats stats) {
-        this.engine = engine;
-        this.log = log;
-        this.resolver = resolver;
+    CommitPipeline(TxkvConfig config, Sequencer sequencer, Gate gate, LongFunction<Resolver> resolvers,
+            IdempotencyTable idempotency, long lastVersion, Executor completions, EngineStats stats, Environment env,
+            LongConsumer forgetUpTo) {
+        this.sequencer = sequencer;
+        this.gate = gate;
+        this.resolvers = resolvers;
+        this.resolver = resolvers.apply(lastVersion);
         this.idempotency = idempotency;
         this.lastVersion = lastVersion;
         this.completions = completions;
         this.stats = stats;
-        this.queue = new ArrayBlockingQueue<>(engine.config().commitQueueMax());
-        this.batchBytesMax = engine.config().batchBytesMax();
-        this.batchTransactionsMax = engine.config().batchTransactionsMax();
-        this.windowVersions = VersionClock.msToVersions(engine.config().mvccWindowMs());
+        this.env = env;
+        this.forgetUpTo = forgetUpTo;
+        this.lastForgetNanos = env.nanoTime();
+        this.queue = new ArrayBlockingQueue<>(config.commitQueueMax());
+        this.batchBytesMax = config.batchBytesMax();
+        this.batchTransactionsMax = config.batchTransactionsMax();
+        this.windowVersions = VersionClock.msToVersions(config.mvccWindowMs());
         this.resolveThread = new Thread(this::resolveLoop, "txkv-resolve");
         resolveThread.setDaemon(true);
     }
@@ -113,8 +146,8 @@ final class CommitPipeline {
         if (failed != null) {
             return CompletableFuture.failedFuture(failed);
         }
-        if (!engine.acceptingCommits()) {
-            return CompletableFuture.failedFuture(notLeader());
+        if (!gate.acceptingCommits()) {
+            return CompletableFuture.failedFuture(gate.notLeader());
         }
         Pending p = new Pending(request);
         if (!queue.offer(p)) {
@@ -126,10 +159,6 @@ final class CommitPipeline {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
         return p.future;
-    }
-
-    private TxkvException notLeader() {
-        return new TxkvException(ErrorCode.NOT_LEADER, engine.leaderHint());
     }
 
     /**
@@ -145,7 +174,7 @@ final class CommitPipeline {
         long version = newTermVersion;
         if (version >= 0) {
             newTermVersion = -1;
-            resolver = new Resolver(version, resolver.skipsChecks());
+            resolver = resolvers.apply(version);
             lastVersion = Math.max(lastVersion, version);
             lastAppend = CompletableFuture.completedFuture(null);
         }
@@ -158,7 +187,18 @@ final class CommitPipeline {
     /** Stops taking commits, finishes those already queued, and waits for them to be answered. */
     void stop(long waitMs) throws InterruptedException {
         stopping = true;
-        resolveThread.join(waitMs);
+        if (resolveThread.isAlive()) {
+            resolveThread.join(waitMs);
+        } else {
+            // Stepped by hand (or never started): answer what is still queued.
+            while (step()) {
+                // each step resolves one batch
+            }
+            Pending p;
+            while ((p = queue.poll()) != null) {
+                p.future.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED));
+            }
+        }
         try {
             lastAppend.get(waitMs, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -169,33 +209,21 @@ final class CommitPipeline {
     // ------------------------------------------------------------------ resolve thread
 
     private void resolveLoop() {
-        List<Pending> batch = new ArrayList<>();
         try {
             while (!stopping || !queue.isEmpty() || carried != null) {
-                batch = new ArrayList<>();
                 try {
-                    if (!gather(batch)) {
+                    Pending first = carried != null ? carried : queue.poll(100, TimeUnit.MILLISECONDS);
+                    carried = null;
+                    if (first == null) {
+                        maybeForget();
                         continue;
                     }
-                    TxkvException failed = log.failure();
-                    if (failed != null) {
-                        failAll(batch, failed);
-                        continue;
-                    }
-                    applyNewTerm();
-                    if (!engine.acceptingCommits()) {
-                        failAll(batch, notLeader());
-                        continue;
-                    }
-                    resolveBatch(batch);
+                    runBatch(first);
                 } catch (InterruptedException e) {
                     if (!stopping) {
                         Thread.currentThread().interrupt();
                         return;
                     }
-                } catch (RuntimeException | Error e) {
-                    LOG.error("Resolving a batch of {} commits failed", batch.size(), e);
-                    failAll(batch, new TxkvException(ErrorCode.INTERNAL_ERROR, "Resolving failed: " + e, e));
                 }
             }
         } finally {
@@ -206,14 +234,46 @@ final class CommitPipeline {
         }
     }
 
-    /** Fills {@code batch} with waiting commits; false when nothing came within the poll interval. */
-    private boolean gather(List<Pending> batch) throws InterruptedException {
-        Pending first = carried != null ? carried : queue.poll(100, TimeUnit.MILLISECONDS);
+    /**
+     * One turn of the pipeline without waiting, for an engine run by hand (a simulation):
+     * resolves what is queued, up to the batch limits, as one batch. Returns whether there was
+     * anything to resolve.
+     */
+    boolean step() {
+        Pending first = carried != null ? carried : queue.poll();
         carried = null;
         if (first == null) {
             maybeForget();
             return false;
         }
+        runBatch(first);
+        return true;
+    }
+
+    /** Gathers a batch starting with {@code first}, resolves it and hands it to the log. */
+    private void runBatch(Pending first) {
+        List<Pending> batch = new ArrayList<>();
+        gather(first, batch);
+        try {
+            TxkvException failed = log.failure();
+            if (failed != null) {
+                failAll(batch, failed);
+                return;
+            }
+            applyNewTerm();
+            if (!gate.acceptingCommits()) {
+                failAll(batch, gate.notLeader());
+                return;
+            }
+            resolveBatch(batch);
+        } catch (RuntimeException | Error e) {
+            LOG.error("Resolving a batch of {} commits failed", batch.size(), e);
+            failAll(batch, new TxkvException(ErrorCode.INTERNAL_ERROR, "Resolving failed: " + e, e));
+        }
+    }
+
+    /** Fills {@code batch} with {@code first} and the commits waiting after it, up to the batch limits. */
+    private void gather(Pending first, List<Pending> batch) {
         batch.add(first);
         long bytes = first.bytes;
         while (batch.size() < batchTransactionsMax) {
@@ -228,12 +288,11 @@ final class CommitPipeline {
             batch.add(next);
             bytes += next.bytes;
         }
-        return true;
     }
 
-    private void resolveBatch(List<Pending> batch) throws InterruptedException {
-        long version = engine.beginBatch(lastVersion);
-        long nowMs = System.currentTimeMillis();
+    private void resolveBatch(List<Pending> batch) {
+        long version = sequencer.beginBatch(lastVersion);
+        long nowMs = env.currentTimeMillis();
         int order = 0;
         List<CommittedBatch.Transaction> committed = new ArrayList<>(batch.size());
         List<Pending> rejected = new ArrayList<>();
@@ -274,7 +333,7 @@ final class CommitPipeline {
         batch.removeAll(rejected);
         CompletableFuture<Void> durable;
         if (committed.isEmpty()) {
-            engine.abandonBatch(version);
+            sequencer.abandonBatch(version);
             // Only earlier outcomes (idempotency ids) to report: once every earlier batch is durable.
             durable = lastAppend;
         } else {
@@ -288,7 +347,7 @@ final class CommitPipeline {
                 if (error == null) {
                     complete(answered);
                 } else {
-                    engine.abandonBatch(version);
+                    sequencer.abandonBatch(version);
                     TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                             "The commit's outcome is unknown: " + error.getMessage(), error);
                     failAll(answered, unknown);
@@ -325,16 +384,16 @@ final class CommitPipeline {
     }
 
     private void maybeForget() {
-        long now = System.nanoTime();
+        long now = env.nanoTime();
         if (now - lastForgetNanos < FORGET_EVERY_NANOS) {
             return;
         }
         lastForgetNanos = now;
-        long horizon = engine.clock().now() - windowVersions;
+        long horizon = sequencer.now() - windowVersions;
         if (horizon > resolver.horizon()) {
             resolver.forgetUpTo(horizon);
         }
-        engine.releaseOldViews(horizon);
+        forgetUpTo.accept(horizon);
     }
 
     // ------------------------------------------------------------------ both

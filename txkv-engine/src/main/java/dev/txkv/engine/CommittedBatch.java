@@ -32,7 +32,7 @@ import java.util.List;
  *   last       u32  CRC32C of everything before it
  * </pre>
  */
-record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Transaction> transactions) {
+public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Transaction> transactions) {
     static final byte MAGIC = 0x54;
     static final byte FORMAT = 1;
     /** Guards decoding against absurd lengths in a corrupt record. */
@@ -49,13 +49,14 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
     }
 
     /** One committed transaction of the batch. */
-    record Transaction(int order, byte[] idempotencyId, List<Mutation> mutations) {
+    public record Transaction(int order, byte[] idempotencyId, List<Mutation> mutations) {
         CommitResult result(long version) {
             return new CommitResult(version, order);
         }
     }
 
-    byte[] encode() {
+    /** The batch as a log record: envelope, CRC32C and body (see above). */
+    public byte[] encode() {
         int size = 22 + 4;
         for (Transaction t : transactions) {
             size += 2 + 1 + (t.idempotencyId() == null ? 0 : t.idempotencyId().length) + 4;
@@ -85,7 +86,7 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
     }
 
     /** What is wrong with the record's envelope (length, magic, format, checksum), or null when it is sound. */
-    static String envelopeProblem(ByteBuffer record) {
+    public static String envelopeProblem(ByteBuffer record) {
         ByteBuffer b = record.slice();
         int length = b.remaining();
         if (length < 26) {
@@ -109,7 +110,7 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
      * mutation type known, nothing left over). The leader checks every entry with it before
      * Raft appends it, so nothing a replica cannot decode reaches the log.
      */
-    static String problem(ByteBuffer record) {
+    public static String problem(ByteBuffer record) {
         String envelope = envelopeProblem(record);
         if (envelope != null) {
             return envelope;
@@ -150,7 +151,7 @@ record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Trans
         b.position(b.position() + n);
     }
 
-    static CommittedBatch decode(byte[] bytes) {
+    public static CommittedBatch decode(byte[] bytes) {
         String problem = envelopeProblem(ByteBuffer.wrap(bytes));
         if (problem != null) {
             throw corrupt(problem);

@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * DIR/rocksdb/    the RocksDB database
  * </pre>
  */
-final class DataDirectory implements AutoCloseable {
+public final class DataDirectory implements AutoCloseable {
     static final int FORMAT_VERSION = 1;
     private static final String FORMAT_LINE = "txkv-data-format " + FORMAT_VERSION;
 
@@ -148,5 +148,17 @@ final class DataDirectory implements AutoCloseable {
             // Closing the channel releases the lock too.
         }
         closeQuietly(lockChannel);
+    }
+
+    /** Deletes {@code p} and everything under it; nothing when it does not exist. */
+    public static void deleteTree(Path p) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(p)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(p)) {
+            for (Path f : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+        }
     }
 }

@@ -6,437 +6,324 @@ import dev.txkv.TxkvException;
 import dev.txkv.spi.Backend;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
+import dev.txkv.spi.Environment;
 import dev.txkv.spi.RangeChunk;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
+import java.util.function.Predicate;
 
 /**
- * The embedded engine: MVCC reads at a version through RocksDB snapshots, and the commit
- * pipeline. One per data directory per machine (the directory is locked).
+ * The engine: MVCC reads at a version and the commit path, over RocksDB, behind the
+ * {@link Backend} interface. One per data directory per machine (the directory is locked).
  *
- * <p>Implementation notes. Each committed batch gets a {@link VersionView}; a read at read
- * version rv uses the newest view at or below rv, which is exactly the state at rv because
- * versions between two batches saw no commits. Views older than the MVCC window are released
- * (each reader holds a reference while it reads, so release never races a read). A read
- * version older than the window fails with transaction_too_old, measured with the version
- * clock, so an idle database still ages read versions as FoundationDB does.
+ * <p>It is assembled from roles, each in its own class: the {@link VersionAuthority} issues
+ * read and commit versions, the {@link ViewTable} holds the views reads use, the
+ * {@link CommitPipeline} batches, resolves and sequences commits, the {@link CommitLog} makes
+ * batches durable and the {@link Applier} writes them to {@link Storage}. Embedded and
+ * replicated engines differ only in the commit log they plug in: {@link LocalCommitLog}, or a
+ * Raft log from txkv-replication. This class wires them and answers the log's calls
+ * ({@link LogHost}).
+ *
+ * <p>A read version older than the MVCC window fails with transaction_too_old, measured with
+ * the version clock, so an idle database still ages read versions as FoundationDB does.
  */
 public final class Engine implements Backend {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Engine.class);
+
+    /** How an engine is put together; production code uses {@link Engine#open} and keeps the defaults. */
+    public static final class Builder {
+        private final Path dir;
+        private final TxkvConfig config;
+        private CommitLog.Factory logs = LocalCommitLog::new;
+        private Environment env = Environment.SYSTEM;
+        private Executor completions;
+        private boolean manualSteps;
+        private LongFunction<Resolver> resolvers = Resolver::new;
+
+        private Builder(Path dir, TxkvConfig config) {
+            this.dir = dir;
+            this.config = config;
+        }
+
+        /** The commit log: {@link LocalCommitLog} unless another is given (a Raft log replicates). */
+        public Builder log(CommitLog.Factory factory) {
+            this.logs = factory;
+            return this;
+        }
+
+        /** Time, randomness and delayed work; {@link Environment#SYSTEM} by default. */
+        public Builder environment(Environment environment) {
+            this.env = environment;
+            return this;
+        }
+
+        /** Where commits and watches are answered; by default a pool of two threads the engine owns. */
+        public Builder completions(Executor executor) {
+            this.completions = executor;
+            return this;
+        }
+
+        /**
+         * No resolve thread: the caller runs the commit pipeline by calling
+         * {@link Engine#stepPipeline()}, as a deterministic simulation does.
+         */
+        public Builder manualSteps() {
+            this.manualSteps = true;
+            return this;
+        }
+
+        /** Test hook: how resolvers are made (horizon to resolver), to plant a broken one. */
+        Builder resolvers(LongFunction<Resolver> factory) {
+            this.resolvers = factory;
+            return this;
+        }
+
+        public Engine open() {
+            return new Engine(this);
+        }
+    }
+
     private final TxkvConfig config;
+    private final Environment env;
     private final DataDirectory directory;
     /** Replaced when a replica installs a snapshot; views keep the store they were taken from. */
     private volatile Storage storage;
-    private final Path dataDir;
     private final VersionClock clock;
+    private final VersionAuthority versions;
+    private final ViewTable views;
+    private final Applier applier;
     private final CommitPipeline pipeline;
-    private CommitLog log;
-    /** Null for an embedded engine. */
-    private RaftReplica raft;
-    /** Whether this engine accepts commits: always when embedded; when leading, replicated. */
-    private volatile boolean leading;
-    /** Left out of the committed membership (see {@link #onMembershipChanged}). */
-    private volatile boolean removed;
-    private volatile long raftAppliedIndex;
-    private volatile TxkvException replicaFailure;
-    private volatile long failedLogIndex = -1;
-    /** When a commit batch was last applied (or the engine opened). */
-    private volatile long lastApplyNanos = System.nanoTime();
-    private final Object snapshotLock = new Object();
-    private volatile boolean reloading;
-    private final ReadIndexBatcher leaderReadVersions = new ReadIndexBatcher(() -> raft.readIndex());
+    private final CommitLog log;
     private final IdempotencyTable idempotency;
-    private final ExecutorService completions;
+    private final ExecutorService ownedCompletions;
     private final Watches watches;
     private final EngineStats stats = new EngineStats();
-    private final ConcurrentSkipListMap<Long, VersionView> views = new ConcurrentSkipListMap<>();
     private final long windowVersions;
-    private final Object publishLock = new Object();
-    private final AtomicInteger liveViews = new AtomicInteger();
-    private volatile VersionView latest;
-    /** The highest version known readable without waiting: every read version handed out is at or below it. */
-    private volatile long readableMax;
-    /** Guarded by publishLock: the highest read version handed out. */
-    private long readVersionIssued;
-    /** Guarded by publishLock: versions of batches resolved but not yet durable, ascending. */
-    private final java.util.ArrayDeque<Long> batchVersionsInFlight = new java.util.ArrayDeque<>();
+    private final Host host = new Host();
+    /** Whether the log lets this member take commits now (always, once open, when embedded). */
+    private volatile boolean leading;
+    /** Left out of the committed membership (see {@link LogHost#membershipChanged}). */
+    private volatile boolean removed;
+    private volatile TxkvException failure;
+    private volatile long failedLogIndex = -1;
+    private final Object snapshotLock = new Object();
+    private volatile boolean reloading;
     private volatile boolean closed;
 
-    /** Opens the engine in {@code dir}. */
+    /** Opens the embedded engine in {@code dir}. */
     public static Engine open(Path dir, TxkvConfig config) {
-        return new Engine(dir, config, false);
+        return builder(dir, config).open();
     }
 
-    /** Test hook: an engine whose resolver never finds a conflict, to prove checkers catch it. */
-    static Engine openWithBrokenResolver(Path dir, TxkvConfig config) {
-        return new Engine(dir, config, true);
+    /** An engine in {@code dir} put together otherwise than by default (another commit log, a simulation). */
+    public static Builder builder(Path dir, TxkvConfig config) {
+        return new Builder(dir, config);
     }
 
-    /**
-     * Opens a member of a replicated cluster in {@code dir}: its commit log is a Raft group
-     * (Apache Ratis) whose log lives in {@code dir/raft}. Only the leader accepts commits and
-     * hands out read versions (others answer not_leader, 1060, retryable); every member serves
-     * reads at a version once it has applied it.
-     */
-    public static Engine openReplicated(Path dir, TxkvConfig config, ReplicationConfig replication) {
-        return new Engine(dir, config, false, replication);
-    }
-
-    private Engine(Path dir, TxkvConfig config, boolean brokenResolver) {
-        this(dir, config, brokenResolver, null);
-    }
-
-    private Engine(Path dir, TxkvConfig config, boolean brokenResolver, ReplicationConfig replication) {
-        this.config = config;
-        this.dataDir = dir;
+    private Engine(Builder b) {
+        this.config = b.config;
+        this.env = b.env;
         this.windowVersions = VersionClock.msToVersions(config.mvccWindowMs());
-        this.directory = DataDirectory.open(dir);
-        Storage s;
+        this.directory = DataDirectory.open(b.dir);
         try {
-            // Replicated: the Raft log is the durable log, so RocksDB's own needs no fsync.
-            s = new Storage(directory.rocksDir(), replication == null && config.durable());
+            this.storage = new Storage(directory.rocksDir(), !b.logs.durableByItself() && config.durable());
         } catch (RuntimeException e) {
             directory.close();
             throw e;
         }
-        this.storage = s;
         long lastVersion = storage.lastVersion();
-        this.clock = new VersionClock(lastVersion);
-        AtomicInteger threadNumber = new AtomicInteger();
-        this.completions = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "txkv-completion-" + threadNumber.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.watches = new Watches(config.watchesMax(), completions);
-        VersionView first = new VersionView(lastVersion, storage, liveViews);
-        views.put(lastVersion, first);
-        this.latest = first;
-        this.readVersionIssued = lastVersion;
-        // The resolver knows no writes from before this start: older read versions are too old.
-        Resolver resolver = new Resolver(lastVersion, brokenResolver);
-        this.idempotency = new IdempotencyTable(storage);
-        this.raftAppliedIndex = storage.raftAppliedIndex();
-        this.pipeline = new CommitPipeline(this, null, resolver, idempotency, lastVersion, completions, stats);
-        if (replication == null) {
-            this.raft = null;
-            this.log = new LocalCommitLog(this);
-            this.leading = true;
+        this.clock = new VersionClock(env, lastVersion);
+        this.versions = new VersionAuthority(clock, lastVersion);
+        this.views = new ViewTable(storage, lastVersion);
+        if (b.completions != null) {
+            this.ownedCompletions = null;
         } else {
-            RaftReplica replica;
+            AtomicInteger threadNumber = new AtomicInteger();
+            this.ownedCompletions = Executors.newFixedThreadPool(2, r -> {
+                Thread t = new Thread(r, "txkv-completion-" + threadNumber.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        Executor completions = b.completions != null ? b.completions : ownedCompletions;
+        this.watches = new Watches(config.watchesMax(), completions);
+        this.idempotency = new IdempotencyTable(storage);
+        this.applier = new Applier(idempotency, stats, env, config.valueSizeMax(), storage);
+        this.pipeline = new CommitPipeline(config, versions, new CommitPipeline.Gate() {
+            @Override
+            public boolean acceptingCommits() {
+                return Engine.this.acceptingCommits();
+            }
+
+            @Override
+            public TxkvException notLeader() {
+                return new TxkvException(ErrorCode.NOT_LEADER, leaderHint());
+            }
+        }, b.resolvers, idempotency, lastVersion, completions, stats, env, views::releaseUpTo);
+        CommitLog opened;
+        try {
+            opened = b.logs.open(host);
+        } catch (RuntimeException e) {
+            pipeline.stopUnstarted();
+            views.releaseAll();
+            if (ownedCompletions != null) {
+                ownedCompletions.shutdown();
+            }
+            closeStorage();
+            throw e;
+        }
+        this.log = opened;
+        pipeline.useLog(log);
+        if (!b.manualSteps) {
+            pipeline.start();
+        }
+    }
+
+    /**
+     * Runs the commit pipeline once, for an engine built with {@link Builder#manualSteps()}:
+     * resolves what is queued as one batch and hands it to the log. Returns whether there was
+     * anything to do.
+     */
+    public boolean stepPipeline() {
+        return pipeline.step();
+    }
+
+    // ------------------------------------------------------------------ the log's calls
+
+    /** The engine as its commit log sees it. */
+    private final class Host implements LogHost {
+        @Override
+        public TxkvConfig config() {
+            return config;
+        }
+
+        @Override
+        public Environment environment() {
+            return env;
+        }
+
+        @Override
+        public void apply(CommittedBatch batch, long logIndex) {
+            Storage s = storage;
+            try (BatchWriter writer = applier.apply(s, batch, logIndex)) {
+                versions.publish(batch.version(), () -> views.add(batch.version(), s));
+                watches.onBatch(writer.pointChanges(), writer.clearedRanges());
+            }
+        }
+
+        @Override
+        public long appliedLogIndex() {
+            return applier.appliedLogIndex();
+        }
+
+        @Override
+        public long appliedVersion() {
+            return applier.appliedVersion();
+        }
+
+        @Override
+        public void beginTerm(long versionsAhead) {
+            versions.beginTerm(versionsAhead);
+            pipeline.newTerm(versions.latest());
+            leading = true;
+        }
+
+        @Override
+        public void endTerm() {
+            leading = false;
+        }
+
+        @Override
+        public void membershipChanged(boolean member) {
+            removed = !member;
+            if (!member) {
+                leading = false;
+            }
+        }
+
+        @Override
+        public TxkvException fail(long logIndex, Throwable e) {
+            synchronized (this) {
+                if (failure == null) {
+                    String why = e instanceof TxkvException ? e.getMessage() : e.toString();
+                    failure = new TxkvException(ErrorCode.PROCESS_BEHIND, "This member failed to apply log entry "
+                            + logIndex + " (" + why + ") and serves nothing until it is rebuilt from the other members", e);
+                    failedLogIndex = logIndex;
+                    LOG.error("This member failed to apply log entry {}; it stops applying, serving and taking part "
+                            + "in the replication group. The other members carry on. Rebuild it from them: "
+                            + "docs/replication.md, \"Rebuild a failed member\"", logIndex, e);
+                }
+                leading = false;
+                return failure;
+            }
+        }
+
+        @Override
+        public TxkvException failure() {
+            return failure;
+        }
+
+        @Override
+        public void syncStorage() {
             try {
-                replica = new RaftReplica(this, replication, dir.resolve("raft"));
-            } catch (RuntimeException e) {
-                pipeline.stopUnstarted();
-                views.values().forEach(VersionView::release);
-                completions.shutdown();
-                closeStorage();
-                throw e;
+                storage.db.flushWal(true);
+            } catch (org.rocksdb.RocksDBException e) {
+                throw Storage.ioError("WAL sync", e);
             }
-            this.raft = replica;
-            this.log = replica;
         }
-        this.pipeline.useLog(log);
-        this.pipeline.start();
-    }
 
-    TxkvConfig config() {
-        return config;
-    }
-
-    VersionClock clock() {
-        return clock;
-    }
-
-    /**
-     * Called by the pipeline before a batch: its commit version, above every version already
-     * committed or handed out as a read version, so no read version ever sees a later commit
-     * at or below it.
-     */
-    long beginBatch(long lastVersion) {
-        synchronized (publishLock) {
-            long v = Math.max(clock.next(lastVersion), readVersionIssued + 1);
-            if (!batchVersionsInFlight.isEmpty()) {
-                v = Math.max(v, batchVersionsInFlight.peekLast() + 1);
+        @Override
+        public void writeCheckpoint(Path target) {
+            try (org.rocksdb.Checkpoint checkpoint = org.rocksdb.Checkpoint.create(storage.db)) {
+                checkpoint.createCheckpoint(target.toString());
+            } catch (org.rocksdb.RocksDBException e) {
+                throw Storage.ioError("checkpoint", e);
             }
-            batchVersionsInFlight.addLast(v);
-            return v;
+        }
+
+        @Override
+        public void installCheckpoint(Path checkpoint, Predicate<Path> isCheckpointFile) {
+            loadCheckpoint(checkpoint, isCheckpointFile);
+        }
+
+        @Override
+        public boolean closed() {
+            return closed;
         }
     }
 
-    /** Called by the pipeline when a batch committed nothing or failed: nothing to publish. */
-    void abandonBatch(long version) {
-        synchronized (publishLock) {
-            batchVersionsInFlight.remove(version);
-        }
-    }
-
-    /** Called by the pipeline after a batch is durable: makes its version readable, fires watches. */
-    void publish(long version, BatchWriter writer) {
-        synchronized (publishLock) {
-            VersionView view = new VersionView(version, storage, liveViews);
-            views.put(version, view);
-            latest = view;
-            batchVersionsInFlight.remove(version);
-            readVersionIssued = Math.max(readVersionIssued, version);
-            readableMax = readVersionIssued;
-        }
-        watches.onBatch(writer.pointChanges(), writer.clearedRanges());
-    }
-
-    /**
-     * The newest version reads may use now. With no batch in flight that is the clock's
-     * version (nothing committed since the latest batch, and the next batch will be above it);
-     * while batches are being written it is the oldest one's version minus one, whose state is
-     * the latest durable batch's.
-     * So read versions stay fresh on an idle database, as FoundationDB's do.
-     */
-    private long readableVersion(boolean issue) {
-        synchronized (publishLock) {
-            if (!batchVersionsInFlight.isEmpty()) {
-                long v = Math.max(batchVersionsInFlight.peekFirst() - 1, latest.version);
-                if (issue && v > readableMax) {
-                    readableMax = v;
-                }
-                return v;
-            }
-            if (!issue) {
-                return readVersionIssued;
-            }
-            readVersionIssued = Math.max(readVersionIssued, Math.max(clock.now(), latest.version));
-            readableMax = readVersionIssued;
-            return readVersionIssued;
-        }
-    }
-
-    /**
-     * Applies a resolved batch to storage in one write (with one fsync when durable) and
-     * publishes its version. Called by the commit log, one batch at a time, in version order;
-     * a replica applies the batches its log delivers the same way.
-     */
-    void applyBatch(CommittedBatch batch) {
-        applyBatch(batch, -1);
-    }
-
-    /** As {@link #applyBatch(CommittedBatch)}, recording the Raft index of the batch when replicated. */
-    void applyBatch(CommittedBatch batch, long raftIndex) {
-        try (BatchWriter writer = new BatchWriter(storage, config.valueSizeMax())) {
-            idempotency.stageExpiries(writer.batch);
-            for (CommittedBatch.Transaction t : batch.transactions()) {
-                CommitResult result = t.result(batch.version());
-                byte[] stamp = result.versionstamp();
-                for (dev.txkv.spi.Mutation m : t.mutations()) {
-                    writer.apply(m, stamp);
-                }
-                if (t.idempotencyId() != null) {
-                    idempotency.stage(t.idempotencyId(), result, batch.commitTimeMs(), writer.batch);
-                }
-            }
-            writer.batch.put(storage.meta, Storage.META_VERSION, Storage.versionBytes(batch.version()));
-            if (raftIndex >= 0) {
-                writer.batch.put(storage.meta, Storage.META_RAFT_APPLIED, Storage.versionBytes(raftIndex));
-            }
-            long start = System.nanoTime();
-            storage.write(writer.batch);
-            stats.recordBatch(batch.transactions().size(), System.nanoTime() - start);
-            idempotency.publish(batch);
-            if (raftIndex >= 0) {
-                raftAppliedIndex = raftIndex;
-            }
-            lastApplyNanos = System.nanoTime();
-            publish(batch.version(), writer);
-        } catch (org.rocksdb.RocksDBException e) {
-            throw Storage.ioError("commit batch", e);
-        }
-    }
-
-    // ------------------------------------------------------------------ replication
-
-    boolean acceptingCommits() {
-        return leading && replicaFailure == null && !removed;
-    }
-
-    long raftAppliedIndex() {
-        return raftAppliedIndex;
+    private boolean acceptingCommits() {
+        return leading && failure == null && !removed;
     }
 
     /** For not_leader errors: who leads now, if known. */
-    String leaderHint() {
-        TxkvException failure = replicaFailure;
-        if (failure != null) {
-            return failure.getMessage() + "; connect to another member";
+    private String leaderHint() {
+        TxkvException failed = failure;
+        if (failed != null) {
+            return failed.getMessage() + "; connect to another member";
         }
         if (removed) {
             return "This server was removed from the cluster's membership; connect to a current member";
         }
-        String leader = raft == null ? null : raft.leaderId();
+        String leader = log.leaderId().orElse(null);
         return leader == null ? "This server does not lead the cluster; the leader is not known yet"
                 : "This server does not lead the cluster; member " + leader + " does";
     }
 
-    /** Called by the state machine when the leader changes; losing leadership stops commits at once. */
-    void onLeaderChanged(boolean self) {
-        if (!self) {
-            leading = false;
-        }
-    }
-
-    /**
-     * Called by the state machine when a configuration takes effect. A member left out of it
-     * (removed online, even while it led: Raft then closes its group here without electing
-     * anyone) takes no more commits and hands out no read versions; one added back serves again.
-     */
-    void onMembershipChanged(boolean member) {
-        removed = !member;
-        if (!member) {
-            leading = false;
-        }
-    }
-
-    /**
-     * Called once this member's first entry of its term is committed. It starts taking commits
-     * only after applying everything the previous leaders committed, with a resolver that
-     * knows nothing older (so older read versions get transaction_too_old) and versions that
-     * jump one MVCC window past the newest applied one: read versions the previous leader
-     * handed out followed its clock, and this clock may run behind it (clock assumption: the
-     * members' clocks agree within the MVCC window, 5 s by default).
-     */
-    void onLeaderReady() {
-        RaftReplica replica = raft;
-        Thread t = new Thread(() -> {
-            long target = replica.committedIndex();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (replica.appliedIndex() < target && System.nanoTime() < deadline && !closed) {
-                try {
-                    Thread.sleep(1);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-            if (!replica.isLeader() || closed) {
-                return;
-            }
-            long version = latest.version;
-            synchronized (publishLock) {
-                readVersionIssued = Math.max(readVersionIssued, Math.max(version, clock.now()) + windowVersions);
-            }
-            pipeline.newTerm(version);
-            leading = true;
-        }, "txkv-leader-start");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    /**
-     * After a failed apply this member's storage lacks a committed batch: it applies nothing
-     * more, serves no reads, commits or read versions, and leaves the Raft group's work (see
-     * {@link RaftReplica#stopAfterFailure}) so that the other members carry on. It stays up to
-     * say why in status, logs and metrics, until an operator rebuilds it from the others
-     * (docs/replication.md, "Rebuild a failed member"). Returns the error it now answers with.
-     */
-    TxkvException failReplica(long logIndex, Throwable e) {
-        synchronized (publishLock) {
-            if (replicaFailure == null) {
-                String why = e instanceof TxkvException ? e.getMessage() : e.toString();
-                replicaFailure = new TxkvException(ErrorCode.PROCESS_BEHIND, "This member failed to apply Raft log entry "
-                        + logIndex + " (" + why + ") and serves nothing until it is rebuilt from the other members", e);
-                failedLogIndex = logIndex;
-                LOG.error("This member failed to apply Raft log entry {}; it stops applying, serving and taking part "
-                        + "in the Raft group. The other members carry on. Rebuild it from them: docs/replication.md, "
-                        + "\"Rebuild a failed member\"", logIndex, e);
-            }
-            leading = false;
-        }
-        if (raft != null) {
-            raft.stopAfterFailure();
-        }
-        return replicaFailure;
-    }
-
-    /** Non-null once this member failed to apply the log: the error it answers with. */
-    TxkvException replicaFailure() {
-        return replicaFailure;
-    }
-
-    /**
-     * What this member knows of its own health: whether it failed to apply the log (and why),
-     * how long ago it last applied a commit batch, and how many strangers' requests its Raft
-     * port and log admission refused.
-     */
-    public ReplicaHealth health() {
-        TxkvException failure = replicaFailure;
-        return new ReplicaHealth(failure == null ? null : failure.getMessage(), failure == null ? -1 : failedLogIndex,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastApplyNanos),
-                raft == null ? 0 : raft.refusedCalls(), raft == null ? 0 : raft.refusedEntries());
-    }
-
-    /** The answer to a linearizable read: the leader's read version, or a follower's applied version. */
-    long readableAfterReadIndex() {
-        return leading ? readableVersion(true) : latest.version;
-    }
-
-    /**
-     * Replaces the cluster's membership (id -> Raft "host:port"); only the leader can. Add a
-     * member by starting it with the new member list, then calling this on the leader with the
-     * old members plus the new one; remove one by leaving it out. Raft's joint consensus keeps
-     * a majority of both the old and the new membership during the change.
-     */
-    public CompletableFuture<Void> setMembers(Map<String, String> members) {
-        if (raft == null) {
-            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
-                    "This database is not replicated"));
-        }
-        new ReplicationConfig(members.keySet().iterator().next(), members); // validates the list
-        return raft.setMembers(members);
-    }
-
-    /**
-     * This member's replication state for status documents: role, term, leader, Raft log
-     * positions, members, and the newest applied version; empty when not replicated.
-     */
-    public Map<String, Object> replicationStatus() {
-        if (raft == null) {
-            return Map.of();
-        }
-        Map<String, Object> m = new LinkedHashMap<>(raft.status());
-        TxkvException failure = replicaFailure;
-        if (failure != null) {
-            // Its Raft server is closed: it takes no part in the group, whatever Raft last said.
-            m.remove("error");
-            m.putIfAbsent("id", raft.selfId());
-            m.putIfAbsent("members", raft.configuredMembers());
-            m.put("role", "failed");
-            m.put("leader", "");
-            m.put("failure", failure.getMessage());
-        } else if (removed) {
-            // Raft's view on a removed member is frozen where it was removed: it leads nothing.
-            m.put("role", "removed");
-            m.put("leader", "");
-        }
-        m.put("applied_version", latest.version);
-        m.put("accepting_commits", acceptingCommits());
-        return m;
-    }
-
-    /** Makes storage durable up to now: a snapshot's log prefix may be purged after it. */
-    void syncStorage() {
-        try {
-            storage.db.flushWal(true);
-        } catch (org.rocksdb.RocksDBException e) {
-            throw Storage.ioError("WAL sync", e);
-        }
-    }
-
-    org.rocksdb.RocksDB rocksForSnapshot() {
-        return storage.db;
+    /** The member that leads the cluster now, when known; empty when embedded. */
+    public Optional<String> leaderId() {
+        return log.leaderId();
     }
 
     /**
@@ -445,54 +332,41 @@ public final class Engine implements Backend {
      * again from the snapshot's version, and outstanding watches fire (their keys may have
      * changed).
      */
-    void loadSnapshot(Path checkpoint) {
+    private void loadCheckpoint(Path checkpoint, Predicate<Path> isCheckpointFile) {
         synchronized (snapshotLock) {
             reloading = true;
             try {
                 Storage old = storage;
-                for (VersionView v : views.values()) {
-                    v.release();
-                }
-                views.clear();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (System.nanoTime() < deadline && liveViewsRemain()) {
-                    Thread.onSpinWait();
-                }
-                if (liveViewsRemain()) {
+                views.releaseAll();
+                if (!views.awaitNoReaders(TimeUnit.SECONDS.toMillis(10))) {
                     throw new TxkvException(ErrorCode.IO_ERROR, "Reads did not finish before a snapshot install");
                 }
                 old.close();
                 Path live = directory.rocksDir();
                 Path previous = live.resolveSibling("rocksdb.previous");
-                SnapshotStore.deleteTree(previous);
-                java.nio.file.Files.move(live, previous);
-                java.nio.file.Files.createDirectories(live);
-                try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(checkpoint)) {
+                DataDirectory.deleteTree(previous);
+                Files.move(live, previous);
+                Files.createDirectories(live);
+                try (java.util.stream.Stream<Path> files = Files.list(checkpoint)) {
                     for (Path f : (Iterable<Path>) files::iterator) {
-                        String name = f.getFileName().toString();
-                        if (name.equals(SnapshotStore.COMPLETE_MARKER) || name.endsWith(".md5")) {
+                        if (!isCheckpointFile.test(f)) {
                             continue;
                         }
+                        Path to = live.resolve(f.getFileName().toString());
                         try {
-                            java.nio.file.Files.createLink(live.resolve(name), f);
+                            Files.createLink(to, f);
                         } catch (IOException | UnsupportedOperationException e) {
-                            java.nio.file.Files.copy(f, live.resolve(name));
+                            Files.copy(f, to);
                         }
                     }
                 }
                 Storage fresh = new Storage(live, false);
                 storage = fresh;
-                SnapshotStore.deleteTree(previous);
+                DataDirectory.deleteTree(previous);
                 idempotency.reload(fresh);
-                raftAppliedIndex = fresh.raftAppliedIndex();
+                applier.restarted(fresh);
                 long version = fresh.lastVersion();
-                VersionView view = new VersionView(version, fresh, liveViews);
-                synchronized (publishLock) {
-                    views.put(version, view);
-                    latest = view;
-                    readVersionIssued = Math.max(readVersionIssued, version);
-                    readableMax = Math.max(readableMax, version);
-                }
+                versions.reset(version, () -> views.add(version, fresh));
                 watches.fireAll();
             } catch (IOException e) {
                 throw new TxkvException(ErrorCode.IO_ERROR, "Installing a snapshot failed: " + e, e);
@@ -502,14 +376,9 @@ public final class Engine implements Backend {
         }
     }
 
-    /** The replication log, or null when embedded; for tests in this package. */
-    RaftReplica replica() {
-        return raft;
-    }
-
     /** Is this engine a member of a replicated cluster? */
     public boolean isReplicated() {
-        return raft != null;
+        return log.replication().isPresent();
     }
 
     /** Whether this member leads its cluster and takes commits now (always true when embedded). */
@@ -517,19 +386,64 @@ public final class Engine implements Backend {
         return acceptingCommits();
     }
 
-    /** Releases views no read can need: those whose successor is already older than the horizon. */
-    void releaseOldViews(long horizon) {
-        while (true) {
-            Map.Entry<Long, VersionView> oldest = views.firstEntry();
-            Map.Entry<Long, VersionView> next = oldest == null ? null : views.higherEntry(oldest.getKey());
-            if (next == null || next.getKey() > horizon) {
-                return;
-            }
-            if (views.remove(oldest.getKey(), oldest.getValue())) {
-                oldest.getValue().release();
-            }
-        }
+    /**
+     * What this member knows of its own health: whether it failed to apply the log (and why),
+     * how long ago it last applied a commit batch, and how many strangers' requests its
+     * replication port and log admission refused.
+     */
+    public ReplicaHealth health() {
+        TxkvException failed = failure;
+        Optional<Replication> r = log.replication();
+        return new ReplicaHealth(failed == null ? null : failed.getMessage(), failed == null ? -1 : failedLogIndex,
+                applier.millisSinceApply(), r.map(Replication::refusedCalls).orElse(0L),
+                r.map(Replication::refusedEntries).orElse(0L));
     }
+
+    /**
+     * Replaces the cluster's membership (id -> Raft "host:port"); only the leader can. Add a
+     * member by starting it with the new member list, then calling this on the leader with the
+     * old members plus the new one; remove one by leaving it out. Raft's joint consensus keeps
+     * a majority of both the old and the new membership during the change.
+     */
+    public CompletableFuture<Void> setMembers(Map<String, String> members) {
+        Optional<Replication> r = log.replication();
+        if (r.isEmpty()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                    "This database is not replicated"));
+        }
+        return r.get().setMembers(members);
+    }
+
+    /**
+     * This member's replication state for status documents: role, term, leader, Raft log
+     * positions, members, and the newest applied version; empty when not replicated.
+     */
+    public Map<String, Object> replicationStatus() {
+        Optional<Replication> r = log.replication();
+        if (r.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Object> m = new LinkedHashMap<>(r.get().status());
+        TxkvException failed = failure;
+        if (failed != null) {
+            // Its Raft server is closed: it takes no part in the group, whatever Raft last said.
+            m.remove("error");
+            m.putIfAbsent("id", r.get().selfId());
+            m.putIfAbsent("members", r.get().configuredMembers());
+            m.put("role", "failed");
+            m.put("leader", "");
+            m.put("failure", failed.getMessage());
+        } else if (removed) {
+            // Raft's view on a removed member is frozen where it was removed: it leads nothing.
+            m.put("role", "removed");
+            m.put("leader", "");
+        }
+        m.put("applied_version", versions.latest());
+        m.put("accepting_commits", acceptingCommits());
+        return m;
+    }
+
+    // ------------------------------------------------------------------ reads
 
     private void checkOpen() {
         if (closed) {
@@ -540,14 +454,14 @@ public final class Engine implements Backend {
     /** The view for reading at {@code readVersion}, retained; the caller releases it. */
     private VersionView acquire(long readVersion) {
         checkOpen();
-        TxkvException failure = replicaFailure;
-        if (failure != null) {
-            throw failure;
+        TxkvException failed = failure;
+        if (failed != null) {
+            throw failed;
         }
         // readableMax before latest: a batch at or below readableMax was published before
         // readableMax was set, so the latest view read afterwards includes it.
-        long readable = readableMax;
-        VersionView newest = latest;
+        long readable = versions.readableMax();
+        VersionView newest = views.latest();
         if (readVersion >= newest.version && readVersion <= readable
                 && readVersion >= clock.now() - windowVersions && newest.retain()) {
             // The common case: a fresh read version whose state is the newest batch's. No
@@ -557,8 +471,8 @@ public final class Engine implements Backend {
         if (reloading) {
             throw new TxkvException(ErrorCode.PROCESS_BEHIND, "This replica is installing a snapshot; retry");
         }
-        if (readVersion > latest.version && readVersion > readableVersion(false)) {
-            if (raft != null && !leading) {
+        if (readVersion > views.latest().version && readVersion > versions.readableVersion(false)) {
+            if (!leading) {
                 confirmReadableOnFollower(readVersion);
             } else {
                 awaitVersion(readVersion);
@@ -568,35 +482,22 @@ public final class Engine implements Backend {
             throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
                     "Read version " + readVersion + " is older than the " + config.mvccWindowMs() + " ms MVCC window");
         }
-        while (true) {
-            Map.Entry<Long, VersionView> e = views.floorEntry(readVersion);
-            if (e == null) {
-                throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
-                        "Read version " + readVersion + " is older than the oldest retained version");
-            }
-            if (e.getValue().retain()) {
-                return e.getValue();
-            }
-            checkOpen();
-            if (views.get(e.getKey()) == e.getValue()) {
-                throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD, "Read version " + readVersion + " was released");
-            }
-        }
+        return views.retainAt(readVersion, this::checkOpen);
     }
 
     /**
-     * A follower asked to read at a version it has not seen: a read version comes from the
-     * leader, which hands out only versions whose batches were committed before it answered.
-     * A ReadIndex started now therefore makes this member apply every batch at or below the
-     * version, after which it may serve reads there. A version far ahead of the clock was never
-     * handed out: future_version.
+     * A member that does not lead was asked to read at a version it has not seen: a read
+     * version comes from the leader, which hands out only versions whose batches were
+     * committed before it answered. The log's read barrier started now therefore makes this
+     * member apply every batch at or below the version, after which it may serve reads there.
+     * A version far ahead of the clock was never handed out: future_version.
      */
     private void confirmReadableOnFollower(long readVersion) {
         if (readVersion > clock.now() + windowVersions) {
             throw new TxkvException(ErrorCode.FUTURE_VERSION, "Read version " + readVersion + " is in the future");
         }
         try {
-            raft.readIndex().get(config.futureVersionWaitMs(), TimeUnit.MILLISECONDS);
+            log.readBarrier().get(config.futureVersionWaitMs(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new TxkvException(ErrorCode.FUTURE_VERSION, "Could not catch up to read version " + readVersion);
         } catch (java.util.concurrent.ExecutionException e) {
@@ -606,22 +507,24 @@ public final class Engine implements Backend {
             Thread.currentThread().interrupt();
             throw new TxkvException(ErrorCode.TRANSACTION_CANCELLED, "Interrupted while catching up");
         }
-        synchronized (publishLock) {
-            readVersionIssued = Math.max(readVersionIssued, readVersion);
-            readableMax = Math.max(readableMax, readVersion);
-        }
+        versions.confirmReadable(readVersion);
     }
 
+    /**
+     * Waits, up to the future-version wait of real time, for {@code readVersion} to be
+     * published or readable. (Real time: the caller's thread really waits.)
+     */
     private void awaitVersion(long readVersion) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.futureVersionWaitMs());
-        while (latest.version < readVersion && readableVersion(false) < readVersion) {
+        while (views.latest().version < readVersion && versions.readableVersion(false) < readVersion) {
             checkOpen();
-            if (System.nanoTime() > deadline || readVersion > clock.now() + windowVersions) {
-                throw new TxkvException(ErrorCode.FUTURE_VERSION,
-                        "Read version " + readVersion + " is newer than the newest committed version " + latest.version);
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || readVersion > clock.now() + windowVersions) {
+                throw new TxkvException(ErrorCode.FUTURE_VERSION, "Read version " + readVersion
+                        + " is newer than the newest committed version " + views.latest().version);
             }
             try {
-                Thread.sleep(1);
+                versions.awaitPublish(Math.min(left, TimeUnit.MILLISECONDS.toNanos(5)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new TxkvException(ErrorCode.TRANSACTION_CANCELLED, "Interrupted while waiting for a version");
@@ -634,15 +537,17 @@ public final class Engine implements Backend {
         if (closed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
-        if (raft == null) {
-            return CompletableFuture.completedFuture(readableVersion(true));
-        }
         if (!acceptingCommits()) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, leaderHint()));
         }
-        // Leadership confirmed by a majority (ReadIndex) before the version is handed out, so a
-        // deposed leader cannot hand out a stale one.
-        return leaderReadVersions.next();
+        // A replicated leader confirms with a majority that it still leads before the version
+        // is handed out, so a deposed leader cannot hand out a stale one.
+        return log.readBarrier().thenApply(confirmed -> {
+            if (!acceptingCommits()) {
+                throw new TxkvException(ErrorCode.NOT_LEADER, leaderHint());
+            }
+            return versions.readableVersion(true);
+        });
     }
 
     @Override
@@ -691,7 +596,7 @@ public final class Engine implements Backend {
             VersionView view = acquire(version);
             try {
                 byte[] baseline = view.storage.get(view, key);
-                synchronized (publishLock) {
+                synchronized (versions.lock()) {
                     // Under the publish lock no batch is published between reading and adding.
                     byte[] current = readLatest(key);
                     return watches.add(key, baseline, current);
@@ -705,8 +610,8 @@ public final class Engine implements Backend {
     }
 
     private byte[] readLatest(byte[] key) {
-        VersionView view = latest;
-        if (!view.retain()) {
+        VersionView view = views.retainLatest();
+        if (view == null) {
             throw new TxkvException(ErrorCode.DATABASE_CLOSED);
         }
         try {
@@ -719,7 +624,7 @@ public final class Engine implements Backend {
     /** Counters and gauges for status output and benchmarks. */
     public Map<String, Long> stats() {
         Map<String, Long> m = new LinkedHashMap<>();
-        m.put("version.committed", latest.version);
+        m.put("version.committed", versions.latest());
         m.put("commits", stats.commits.sum());
         m.put("commit.batches", stats.batches.sum());
         m.put("commit.conflicts", stats.conflicts.sum());
@@ -739,6 +644,10 @@ public final class Engine implements Backend {
         return m;
     }
 
+    /**
+     * Closes the engine: commits already queued are answered, the log stops, watches fail
+     * with database_closed, and storage closes once the last reader lets go of its view.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -752,22 +661,17 @@ public final class Engine implements Backend {
         }
         log.close();
         watches.failAll(new TxkvException(ErrorCode.DATABASE_CLOSED));
-        completions.shutdown();
-        try {
-            completions.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (ownedCompletions != null) {
+            ownedCompletions.shutdown();
+            try {
+                ownedCompletions.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        for (VersionView v : views.values()) {
-            v.release();
-        }
-        views.clear();
+        views.releaseAll();
         // Readers that retained a view before close finish first: their views are not yet freed.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline && liveViewsRemain()) {
-            Thread.onSpinWait();
-        }
-        if (liveViewsRemain()) {
+        if (!views.awaitNoReaders(TimeUnit.SECONDS.toMillis(5))) {
             // A reader is stuck inside a view: closing RocksDB under it would crash the process.
             directory.close();
             return;
@@ -778,9 +682,5 @@ public final class Engine implements Backend {
     private void closeStorage() {
         storage.close();
         directory.close();
-    }
-
-    private boolean liveViewsRemain() {
-        return liveViews.get() > 0;
     }
 }

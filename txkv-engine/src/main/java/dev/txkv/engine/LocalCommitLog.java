@@ -23,16 +23,18 @@ final class LocalCommitLog implements CommitLog {
 
     private static final Entry STOP = new Entry(null, null);
 
-    private final Engine engine;
+    private final LogHost host;
     private final ArrayBlockingQueue<Entry> queue = new ArrayBlockingQueue<>(BATCHES_IN_FLIGHT_MAX);
     private final Thread thread;
     private volatile TxkvException failure;
 
-    LocalCommitLog(Engine engine) {
-        this.engine = engine;
+    LocalCommitLog(LogHost host) {
+        this.host = host;
         this.thread = new Thread(this::run, "txkv-log");
         thread.setDaemon(true);
         thread.start();
+        // The only member: it takes commits from the start, with nothing of earlier terms to apply.
+        host.beginTerm(0);
     }
 
     @Override
@@ -59,7 +61,7 @@ final class LocalCommitLog implements CommitLog {
                 continue;
             }
             try {
-                engine.applyBatch(e.batch());
+                host.apply(e.batch(), -1);
                 e.done().complete(null);
             } catch (RuntimeException | Error error) {
                 LOG.error("Writing commit version {} failed; the engine accepts no more commits", e.batch().version(),

@@ -31,7 +31,7 @@ import java.util.TreeMap;
  * transaction_too_old. Single-threaded by design: only the commit pipeline uses it. Public
  * only for the resolver benchmark; not part of the API.
  */
-public final class Resolver {
+public class Resolver {
     private static final byte[] KEYSPACE_BEGIN = new byte[0];
 
     private final TreeMap<byte[], Long> steps = new TreeMap<>(Arrays::compareUnsigned);
@@ -41,17 +41,10 @@ public final class Resolver {
 
     private record PointWrite(byte[] key, long version) {
     }
-    /** Test hook: when true, reads are never checked (to prove the checkers catch it). */
-    private final boolean skipChecks;
-
-    public Resolver(long horizon, boolean skipChecks) {
+    /** A resolver that knows no writes at or below {@code horizon}. */
+    public Resolver(long horizon) {
         this.horizon = horizon;
-        this.skipChecks = skipChecks;
         steps.put(KEYSPACE_BEGIN, 0L);
-    }
-
-    boolean skipsChecks() {
-        return skipChecks;
     }
 
     /** Versions at or below this are unknown: reads from before it cannot be resolved. */
@@ -70,9 +63,6 @@ public final class Resolver {
      * {@code reportAll}, else just the first found).
      */
     public List<Range> conflicts(List<Range> reads, long readVersion, boolean reportAll) {
-        if (skipChecks) {
-            return null;
-        }
         List<Range> found = null;
         for (Range r : reads) {
             if (intersectsNewer(r.begin, r.end, readVersion)) {

@@ -122,6 +122,7 @@ final class Storage implements AutoCloseable {
     }
 
     byte[] get(VersionView view, byte[] key) {
+        Invariants.check(!view.isReleased(), "a view is never read after its release");
         try {
             return db.get(data, view.readOptions, key);
         } catch (RocksDBException e) {
@@ -130,6 +131,7 @@ final class Storage implements AutoCloseable {
     }
 
     RangeChunk getRange(VersionView view, byte[] begin, byte[] end, int rowLimit, long byteLimit, boolean reverse) {
+        Invariants.check(!view.isReleased(), "a view is never read after its release");
         List<KeyValue> rows = new ArrayList<>(Math.min(rowLimit, 256));
         long bytes = 0;
         try (RocksIterator it = db.newIterator(data, view.readOptions)) {

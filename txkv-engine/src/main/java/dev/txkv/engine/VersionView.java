@@ -46,7 +46,9 @@ final class VersionView {
 
     /** Drops a reference; the last one frees the snapshot. */
     void release() {
-        if (refs.decrementAndGet() == 0) {
+        int r = refs.decrementAndGet();
+        Invariants.check(r >= 0, "a view is released once per reference");
+        if (r == 0) {
             readOptions.close();
             db.releaseSnapshot(snapshot);
             live.decrementAndGet();

@@ -57,7 +57,7 @@ class ConcurrencyTest {
     void checkersCatchAResolverThatSkipsConflictChecks() {
         long seed = TestSeeds.seed();
         TxkvConfig config = new TxkvConfig().durable(false);
-        try (Database db = Txkv.open(Engine.openWithBrokenResolver(dir, config), config)) {
+        try (Database db = Txkv.open(Engine.builder(dir, config).resolvers(PlantedBugs.SkippingResolver::new).open(), config)) {
             History h = ListAppendWorkload.run(db, new ListAppendWorkload.Options().threads(8)
                     .txnsPerThread(transactionsPerThread()).seed(seed).maxTime(Duration.ofSeconds(60)));
             CheckResult result = ListAppendChecker.check(h);

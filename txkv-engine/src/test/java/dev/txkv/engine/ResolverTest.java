@@ -44,7 +44,7 @@ class ResolverTest {
         long seed = TestSeeds.seed();
         Random r = new Random(seed);
         for (int run = 0; run < 200; run++) {
-            Resolver resolver = new Resolver(0, false);
+            Resolver resolver = new Resolver(0);
             List<Write> writes = new ArrayList<>();
             long version = 0;
             for (int op = 0; op < 200; op++) {
@@ -71,7 +71,7 @@ class ResolverTest {
 
     @Test
     void forgettingMergesBoundariesSoMemoryFollowsTheWindow() {
-        Resolver resolver = new Resolver(0, false);
+        Resolver resolver = new Resolver(0);
         Random r = new Random(1);
         for (int v = 1; v <= 10_000; v++) {
             byte[] k = {(byte) r.nextInt(256), (byte) r.nextInt(256)};
@@ -84,7 +84,7 @@ class ResolverTest {
 
     @Test
     void brokenResolverReportsNothing() {
-        Resolver broken = new Resolver(0, true);
+        Resolver broken = new PlantedBugs.SkippingResolver(0);
         broken.addWrite(new byte[] {1}, new byte[] {2}, 5);
         assertThat(broken.conflicts(List.of(new Range(new byte[] {1}, new byte[] {2})), 1, false)).isNull();
     }

@@ -7,7 +7,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
-import dev.txkv.engine.ReplicationConfig;
+import dev.txkv.replication.ReplicationConfig;
 import dev.txkv.server.ServerConfig;
 import dev.txkv.server.TxkvServer;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.txkv.server;
 
 import dev.txkv.TxkvException;
-import dev.txkv.engine.ReplicationConfig;
+import dev.txkv.replication.ReplicationConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

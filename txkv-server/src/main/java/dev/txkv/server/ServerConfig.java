@@ -3,7 +3,7 @@ package dev.txkv.server;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
-import dev.txkv.engine.ReplicationConfig;
+import dev.txkv.replication.ReplicationConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Objects;

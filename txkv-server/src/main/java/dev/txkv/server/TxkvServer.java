@@ -1,6 +1,7 @@
 package dev.txkv.server;
 
 import dev.txkv.engine.Engine;
+import dev.txkv.replication.RaftReplication;
 import dev.txkv.proto.TxkvGrpc;
 import dev.txkv.server.http.HttpGateway;
 import io.grpc.ManagedChannel;
@@ -106,7 +107,7 @@ public final class TxkvServer implements AutoCloseable {
     public static TxkvServer start(ServerConfig config) throws IOException {
         GrpcLogging.quietMalformedRequestTraces();
         Engine engine = config.replication() == null ? Engine.open(config.dataDir(), config.txkvConfig())
-                : Engine.openReplicated(config.dataDir(), config.txkvConfig(), config.replication());
+                : RaftReplication.open(config.dataDir(), config.txkvConfig(), config.replication());
         TxkvServer server = new TxkvServer(config, engine);
         try {
             server.startServing();

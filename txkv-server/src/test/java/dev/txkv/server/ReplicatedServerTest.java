@@ -12,8 +12,8 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.ErrorCode;
 import dev.txkv.cli.Main;
-import dev.txkv.engine.FailPoints;
-import dev.txkv.engine.ReplicationConfig;
+import dev.txkv.replication.FailPoints;
+import dev.txkv.replication.ReplicationConfig;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.Member;
 import dev.txkv.proto.SetMembersRequest;
@@ -189,12 +189,12 @@ class ReplicatedServerTest {
         Struct brokenStatus = status(toBroken);
         assertThat(databaseStatus(brokenStatus, "available")).isFalse();
         assertThat(databaseStatus(brokenStatus, "healthy")).isFalse();
-        assertThat(messages(brokenStatus)).contains("replica_failed", "failed to apply Raft log entry");
+        assertThat(messages(brokenStatus)).contains("replica_failed", "failed to apply log entry");
         assertThat(replication(toBroken).getFieldsOrThrow("role").getStringValue()).isEqualTo("failed");
         eventually(10, () -> {
             HttpResponse<String> health = httpGet(broken, "/health");
             assertThat(health.statusCode()).isEqualTo(503);
-            assertThat(health.body()).contains("failed to apply Raft log entry");
+            assertThat(health.body()).contains("failed to apply log entry");
         });
         ManagedChannel brokenChannel = TestServers.channel(broken);
         channels.add(brokenChannel);

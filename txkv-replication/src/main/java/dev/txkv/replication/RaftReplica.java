@@ -1,4 +1,10 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
+
+import dev.txkv.engine.CommitLog;
+import dev.txkv.engine.CommittedBatch;
+import dev.txkv.engine.LogHost;
+import dev.txkv.engine.Replication;
+import java.util.Optional;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
@@ -47,9 +53,10 @@ import org.apache.ratis.util.TimeDuration;
  * version; election timeouts of 1 to 2 s; append-entries composition and log metadata off
  * (see RATIS-NOTES); storage in the data directory, never a shared temporary folder.
  */
-final class RaftReplica implements CommitLog {
+final class RaftReplica implements CommitLog, Replication {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftReplica.class);
-    private final Engine engine;
+    private final LogHost host;
+    private final ReadIndexBatcher readBarriers = new ReadIndexBatcher(this::readIndex);
     private final ReplicationConfig config;
     private final RaftGroup group;
     private final RaftPeerId self;
@@ -78,8 +85,8 @@ final class RaftReplica implements CommitLog {
     static volatile boolean unguardedForTest;
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
-    RaftReplica(Engine engine, ReplicationConfig config, Path raftDir) {
-        this.engine = engine;
+    RaftReplica(LogHost host, ReplicationConfig config, Path raftDir) {
+        this.host = host;
         this.config = config;
         List<RaftPeer> peers = new ArrayList<>();
         for (Map.Entry<String, String> m : config.orderedMembers().entrySet()) {
@@ -89,7 +96,7 @@ final class RaftReplica implements CommitLog {
                 UUID.nameUUIDFromBytes(("txkv-cluster:" + config.clusterName()).getBytes(StandardCharsets.UTF_8)));
         this.group = RaftGroup.valueOf(groupId, peers);
         this.self = RaftPeerId.valueOf(config.selfId());
-        this.stateMachine = new TxkvStateMachine(engine, self, unguardedForTest ? null : clientId);
+        this.stateMachine = new TxkvStateMachine(host, this, self, unguardedForTest ? null : clientId);
         String address = config.orderedMembers().get(config.selfId());
         int colon = address.lastIndexOf(':');
         RaftProperties p = new RaftProperties();
@@ -109,7 +116,7 @@ final class RaftReplica implements CommitLog {
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotEveryEntries()));
         // A commit batch may be up to the batch byte limit plus framing.
-        SizeInBytes entryMax = SizeInBytes.valueOf(Math.max(8 << 20, engine.config().batchBytesMax() * 2L));
+        SizeInBytes entryMax = SizeInBytes.valueOf(Math.max(8 << 20, host.config().batchBytesMax() * 2L));
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentBytes()));
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryMax);
         RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
@@ -202,14 +209,54 @@ final class RaftReplica implements CommitLog {
         }
     }
 
-    /** The current leader's member id, or null when unknown. */
-    String leaderId() {
+    /** The current leader's member id, when known. */
+    @Override
+    public Optional<String> leaderId() {
         try {
             RaftPeerId leader = server.getDivision(group.getGroupId()).getInfo().getLeaderId();
-            return leader == null ? null : leader.toString();
+            return leader == null ? Optional.empty() : Optional.of(leader.toString());
         } catch (IOException e) {
-            return null;
+            return Optional.empty();
         }
+    }
+
+    /** One ReadIndex round shared by the callers that arrive while none is in flight. */
+    @Override
+    public CompletableFuture<Void> readBarrier() {
+        return readBarriers.next().thenApply(applied -> null);
+    }
+
+    @Override
+    public Optional<Replication> replication() {
+        return Optional.of(this);
+    }
+
+    /**
+     * Called once this member's first entry of its term is committed. It starts taking commits
+     * only after applying everything the previous leaders committed, with a resolver that
+     * knows nothing older (so older read versions get transaction_too_old) and versions that
+     * jump one MVCC window past the newest applied one: read versions the previous leader
+     * handed out followed its clock, and this clock may run behind it (clock assumption: the
+     * members' clocks agree within the MVCC window, 5 s by default).
+     */
+    void onLeaderReady() {
+        Thread t = new Thread(() -> {
+            long target = committedIndex();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (appliedIndex() < target && System.nanoTime() < deadline && !host.closed()) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            if (!isLeader() || host.closed()) {
+                return;
+            }
+            host.beginTerm(host.config().mvccWindowMs() * 1000L);
+        }, "txkv-leader-start");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**
@@ -217,7 +264,9 @@ final class RaftReplica implements CommitLog {
      * consensus. A new member must already run (started with the new member list); it catches
      * up from the leader's log. Completes when the new configuration is committed.
      */
-    CompletableFuture<Void> setMembers(Map<String, String> members) {
+    @Override
+    public CompletableFuture<Void> setMembers(Map<String, String> members) {
+        new ReplicationConfig(members.keySet().iterator().next(), members); // validates the list
         List<RaftPeer> peers = new ArrayList<>();
         for (Map.Entry<String, String> m : members.entrySet()) {
             peers.add(RaftPeer.newBuilder().setId(m.getKey()).setAddress(m.getValue()).build());
@@ -239,7 +288,8 @@ final class RaftReplica implements CommitLog {
     }
 
     /** This member's view of the group: role, term, leader, log positions, members and their progress. */
-    Map<String, Object> status() {
+    @Override
+    public Map<String, Object> status() {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
         try {
             RaftServer.Division division = server.getDivision(group.getGroupId());
@@ -284,22 +334,26 @@ final class RaftReplica implements CommitLog {
         return group;
     }
 
-    String selfId() {
+    @Override
+    public String selfId() {
         return self.toString();
     }
 
     /** The members this replica was started with (id -> Raft address). */
-    Map<String, String> configuredMembers() {
+    @Override
+    public Map<String, String> configuredMembers() {
         return config.orderedMembers();
     }
 
     /** Calls refused on the Raft port (Ratis client and admin services) since start. */
-    long refusedCalls() {
+    @Override
+    public long refusedCalls() {
         return guard.refusedCalls();
     }
 
     /** Log entries refused before they were appended (not from this member's pipeline, or malformed). */
-    long refusedEntries() {
+    @Override
+    public long refusedEntries() {
         return stateMachine.refusedEntries();
     }
 

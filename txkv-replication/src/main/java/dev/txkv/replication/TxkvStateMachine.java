@@ -1,4 +1,7 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
+
+import dev.txkv.engine.CommittedBatch;
+import dev.txkv.engine.LogHost;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,13 +41,14 @@ import org.slf4j.LoggerFactory;
  * <p>Apply: an entry at or below the Raft index recorded in storage was applied before a
  * restart and is skipped, so replaying the log is harmless. Errors never escape as exceptions
  * (an exception from applyTransaction stops the Ratis server): an entry this member cannot
- * apply fails the member ({@link Engine#failReplica}), which then applies nothing more, serves
+ * apply fails the member ({@link LogHost#fail}), which then applies nothing more, serves
  * nothing, and leaves the group so that the others carry on without it.
  */
 final class TxkvStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(TxkvStateMachine.class);
 
-    private final Engine engine;
+    private final LogHost host;
+    private final RaftReplica replica;
     private final RaftPeerId self;
     /** The Raft client id of this member's commit pipeline: the only one allowed to append. */
     private final ClientId pipelineClient;
@@ -52,8 +56,9 @@ final class TxkvStateMachine extends BaseStateMachine {
     private final AtomicLong refusedEntries = new AtomicLong();
     private volatile long appliedIndex;
 
-    TxkvStateMachine(Engine engine, RaftPeerId self, ClientId pipelineClient) {
-        this.engine = engine;
+    TxkvStateMachine(LogHost host, RaftReplica replica, RaftPeerId self, ClientId pipelineClient) {
+        this.host = host;
+        this.replica = replica;
         this.self = self;
         this.pipelineClient = pipelineClient;
     }
@@ -91,7 +96,7 @@ final class TxkvStateMachine extends BaseStateMachine {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
         loadSnapshotIfNewer();
-        appliedIndex = engine.raftAppliedIndex();
+        appliedIndex = host.appliedLogIndex();
         getLifeCycle().transition(LifeCycle.State.STARTING);
         getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
@@ -111,10 +116,10 @@ final class TxkvStateMachine extends BaseStateMachine {
      */
     private void loadSnapshotIfNewer() throws IOException {
         org.apache.ratis.statemachine.SnapshotInfo snapshot = storage.rescan();
-        if (snapshot != null && snapshot.getIndex() > engine.raftAppliedIndex()) {
+        if (snapshot != null && snapshot.getIndex() > host.appliedLogIndex()) {
             LOG.info("Loading snapshot at log index {} (storage had applied {})", snapshot.getIndex(),
-                    engine.raftAppliedIndex());
-            engine.loadSnapshot(storage.folder(snapshot));
+                    host.appliedLogIndex());
+            host.installCheckpoint(storage.folder(snapshot), SnapshotStore::isCheckpointFile);
         }
         if (snapshot != null) {
             // Ratis replays the log from the snapshot on; entries storage already holds are
@@ -122,7 +127,7 @@ final class TxkvStateMachine extends BaseStateMachine {
             // more here made Ratis refuse those replayed entries and stop the member.
             updateLastAppliedTermIndex(snapshot.getTerm(), snapshot.getIndex());
         }
-        appliedIndex = engine.raftAppliedIndex();
+        appliedIndex = host.appliedLogIndex();
     }
 
     /** A checkpoint of storage as it is now: exactly the state at the last applied index. */
@@ -133,8 +138,8 @@ final class TxkvStateMachine extends BaseStateMachine {
             return -1;
         }
         // Applies happen on the thread that calls this, so storage holds exactly 'last'.
-        engine.syncStorage();
-        storage.take(engine.rocksForSnapshot(), last);
+        host.syncStorage();
+        storage.take(host::writeCheckpoint, last);
         LOG.info("Took snapshot at log index {}", last.getIndex());
         return last.getIndex();
     }
@@ -164,38 +169,42 @@ final class TxkvStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         long index = entry.getIndex();
-        dev.txkv.TxkvException failed = engine.replicaFailure();
+        dev.txkv.TxkvException failed = host.failure();
         if (failed != null) {
             // After a failed entry nothing later may be applied: storage would skip that entry.
             return CompletableFuture.failedFuture(failed);
         }
         try {
-            if (index > engine.raftAppliedIndex()) {
+            if (index > host.appliedLogIndex()) {
                 if (FailPoints.hit(FailPoints.applyOf(self.toString()))) {
                     throw new IllegalStateException("fail point " + FailPoints.applyOf(self.toString()));
                 }
                 ByteString data = entry.getStateMachineLogEntry().getLogData();
-                engine.applyBatch(CommittedBatch.decode(data.toByteArray()), index);
+                host.apply(CommittedBatch.decode(data.toByteArray()), index);
             }
             appliedIndex = index;
             updateLastAppliedTermIndex(entry.getTerm(), index);
             return CompletableFuture.completedFuture(Message.EMPTY);
         } catch (RuntimeException | Error e) {
-            return CompletableFuture.failedFuture(engine.failReplica(index, e));
+            dev.txkv.TxkvException failure = host.fail(index, e);
+            replica.stopAfterFailure();
+            return CompletableFuture.failedFuture(failure);
         }
     }
 
     /** A linearizable read's answer, once this member has applied up to the read index. */
     @Override
     public CompletableFuture<Message> query(Message request) {
-        long version = engine.readableAfterReadIndex();
+        long version = host.appliedVersion();
         return CompletableFuture.completedFuture(
                 Message.valueOf(ByteString.copyFrom(ByteBuffer.allocate(8).putLong(version).array())));
     }
 
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
-        engine.onLeaderChanged(self.equals(newLeaderId));
+        if (!self.equals(newLeaderId)) {
+            host.endTerm();
+        }
     }
 
     /** Called for every configuration that takes effect, also when replayed from the log at start. */
@@ -208,17 +217,17 @@ final class TxkvStateMachine extends BaseStateMachine {
         for (var peer : conf.getOldPeersList()) {
             member |= self.equals(RaftPeerId.valueOf(peer.getId()));
         }
-        engine.onMembershipChanged(member);
+        host.membershipChanged(member);
     }
 
     /** This member's Raft server stopped (closed, or closed by Raft after its removal): it leads no more. */
     @Override
     public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServer) {
-        engine.onLeaderChanged(false);
+        host.endTerm();
     }
 
     @Override
     public void notifyLeaderReady() {
-        engine.onLeaderReady();
+        replica.onLeaderReady();
     }
 }

@@ -1,4 +1,7 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
+
+import dev.txkv.engine.CommittedBatch;
+import dev.txkv.engine.Engine;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +41,7 @@ class ReplicationTest {
     @TempDir
     Path dir;
     private final Engine[] members = new Engine[4];
+    private final RaftReplica[] replicas = new RaftReplica[4];
     private Map<String, String> addresses;
 
     private static int freePort() throws IOException {
@@ -57,7 +61,7 @@ class ReplicationTest {
         ReplicationConfig rc = new ReplicationConfig("m" + i, addresses).clusterName("test")
                 .electionTimeoutMs(electionTimeoutMinMs, electionTimeoutMinMs * 2)
                 .snapshotEveryEntries(snapshotEvery).logSegmentBytes(snapshotEvery < 1000 ? 8192 : 64L << 20);
-        members[i] = Engine.openReplicated(dir.resolve("m" + i), config(), rc);
+        members[i] = RaftReplication.open(dir.resolve("m" + i), config(), rc, r -> replicas[i] = r);
         return members[i];
     }
 
@@ -359,7 +363,7 @@ class ReplicationTest {
     void theLeaderAdmitsOnlySoundBatchesFromItsOwnPipeline() throws Exception {
         startAll();
         int leader = awaitLeader(-1);
-        RaftReplica replica = members[leader].replica();
+        RaftReplica replica = replicas[leader];
         byte[] forged = RaftStranger.forgedBatch(b("forged-in-process"));
         // Past the network guard (in-process, as a bug or a plug-in could): another client id is refused...
         assertRefused(submit(replica, ClientId.randomId(), forged), "a batch from another client id");
@@ -409,7 +413,7 @@ class ReplicationTest {
         }
         // It serves nothing and says why; the other two go on committing and serving.
         Engine failed = members[broken];
-        assertThat(failed.health().failure()).contains("failed to apply Raft log entry");
+        assertThat(failed.health().failure()).contains("failed to apply log entry");
         assertThat(failed.replicationStatus()).containsEntry("role", "failed");
         assertThatThrownBy(() -> failed.get(b("before0"), failed.health().failedLogIndex()).join())
                 .cause().satisfies(e -> assertThat(((TxkvException) e).getCode())

@@ -1,4 +1,4 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.grpc.RaftServerProtocolServiceGrpc;

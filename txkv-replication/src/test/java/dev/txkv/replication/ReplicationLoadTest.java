@@ -1,4 +1,6 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
+
+import dev.txkv.engine.Engine;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,7 +28,7 @@ class ReplicationLoadTest {
             port = s.getLocalPort();
         }
         TxkvConfig config = new TxkvConfig();
-        Engine engine = Engine.openReplicated(dir, config,
+        Engine engine = RaftReplication.open(dir, config,
                 new ReplicationConfig("a", Map.of("a", "127.0.0.1:" + port)).electionTimeoutMs(500, 1000));
         try (Database db = Txkv.open(engine, config)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -34,7 +36,7 @@ class ReplicationLoadTest {
                 Thread.sleep(20);
             }
             AtomicLong commits = new AtomicLong();
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TestSeeds.soak() ? 120 : 20);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Boolean.getBoolean("txkv.soak") ? 120 : 20);
             Thread[] workers = new Thread[16];
             for (int t = 0; t < workers.length; t++) {
                 int id = t;

@@ -1,4 +1,4 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,9 +23,6 @@ import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
-import org.rocksdb.Checkpoint;
-import org.rocksdb.RocksDB;
-import org.rocksdb.RocksDBException;
 
 /**
  * Raft snapshots of a replica: RocksDB checkpoints (hard links of its files, so taking one
@@ -88,8 +85,14 @@ final class SnapshotStore implements StateMachineStorage {
         deleteAllBut(KEEP);
     }
 
-    /** Takes a checkpoint of {@code db} as the snapshot at {@code termIndex}. */
-    SnapshotInfo take(RocksDB db, TermIndex termIndex) throws IOException {
+    /** Whether a file of a snapshot folder belongs to the storage checkpoint (not to this store's bookkeeping). */
+    static boolean isCheckpointFile(Path file) {
+        String name = file.getFileName().toString();
+        return !name.equals(COMPLETE_MARKER) && !name.endsWith(".md5");
+    }
+
+    /** Takes a checkpoint of storage, written by {@code checkpoint} into a new folder, as the snapshot at {@code termIndex}. */
+    SnapshotInfo take(java.util.function.Consumer<Path> checkpoint, TermIndex termIndex) throws IOException {
         Path target = smDir.resolve("snapshot." + termIndex.getTerm() + "_" + termIndex.getIndex());
         if (Files.exists(target.resolve(COMPLETE_MARKER))) {
             return latest;
@@ -97,9 +100,9 @@ final class SnapshotStore implements StateMachineStorage {
         Path tmp = smDir.resolve(".tmp-" + target.getFileName());
         deleteTree(tmp);
         deleteTree(target);
-        try (Checkpoint checkpoint = Checkpoint.create(db)) {
-            checkpoint.createCheckpoint(tmp.toString());
-        } catch (RocksDBException e) {
+        try {
+            checkpoint.accept(tmp);
+        } catch (RuntimeException e) {
             throw new IOException("Cannot create a checkpoint for snapshot " + termIndex + ": " + e.getMessage(), e);
         }
         StringBuilder sums = new StringBuilder();
@@ -180,13 +183,6 @@ final class SnapshotStore implements StateMachineStorage {
     }
 
     static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path f : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(f);
-            }
-        }
+        dev.txkv.engine.DataDirectory.deleteTree(p);
     }
 }

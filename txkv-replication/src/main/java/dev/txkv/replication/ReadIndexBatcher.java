@@ -1,4 +1,4 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
 
 import java.util.ArrayList;
 import java.util.List;

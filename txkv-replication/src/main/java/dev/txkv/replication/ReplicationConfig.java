@@ -1,4 +1,4 @@
-package dev.txkv.engine;
+package dev.txkv.replication;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;

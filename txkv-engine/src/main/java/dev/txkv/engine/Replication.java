@@ -1,0 +1,31 @@
+package dev.txkv.engine;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Membership and status of a replicated commit log, for the server's admin calls and status.
+ * Only a replicated {@link CommitLog} has one.
+ */
+public interface Replication {
+    /** This member's id in the group. */
+    String selfId();
+
+    /** The members this member was configured with (id to Raft address). */
+    Map<String, String> configuredMembers();
+
+    /**
+     * Replaces the membership (id to Raft "host:port"); only the leader can. Raft's joint
+     * consensus keeps a majority of both the old and the new membership during the change.
+     */
+    CompletableFuture<Void> setMembers(Map<String, String> members);
+
+    /** Role, term, leader, log positions and members, as the log knows them. */
+    Map<String, Object> status();
+
+    /** Calls refused on the replication port because they were not replication traffic. */
+    long refusedCalls();
+
+    /** Entries refused before they reached the log (not from this member's own pipeline, or malformed). */
+    long refusedEntries();
+}

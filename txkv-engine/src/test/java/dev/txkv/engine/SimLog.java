@@ -1,0 +1,92 @@
+package dev.txkv.engine;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The commit log of a simulated process: batches wait in memory until a sync event makes them
+ * durable, which applies them to the engine (its real applier and RocksDB storage) in order;
+ * only then is the append answered. A crash drops the batches not yet synced, as a process
+ * killed before its fsync loses them, and answers their appends with commit_unknown_result
+ * (the connection to the process is gone).
+ *
+ * <p>Planted bugs, to show that the simulation catches them: {@link Bug#ACK_BEFORE_DURABLE}
+ * answers an append before the batch is durable; {@link Bug#APPLY_OUT_OF_ORDER} sometimes
+ * applies a later batch before an earlier one.
+ */
+final class SimLog implements CommitLog {
+    enum Bug { NONE, ACK_BEFORE_DURABLE, APPLY_OUT_OF_ORDER }
+
+    private record Entry(CommittedBatch batch, CompletableFuture<Void> done) {
+    }
+
+    private final LogHost host;
+    private final SimEnvironment env;
+    private final Bug bug;
+    private final List<Entry> pending = new ArrayList<>();
+    private boolean crashed;
+    private long synced;
+    private long dropped;
+
+    SimLog(LogHost host, SimEnvironment env, Bug bug) {
+        this.host = host;
+        this.env = env;
+        this.bug = bug;
+        host.beginTerm(0);
+    }
+
+    @Override
+    public CompletableFuture<Void> append(CommittedBatch batch) {
+        if (crashed) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "process crashed"));
+        }
+        Entry e = new Entry(batch, new CompletableFuture<>());
+        pending.add(e);
+        if (bug == Bug.ACK_BEFORE_DURABLE) {
+            e.done().complete(null);
+        }
+        env.schedule(this::syncOne, env.delayNanos(50, 2_000), TimeUnit.NANOSECONDS);
+        return e.done();
+    }
+
+    /** One fsync: the oldest waiting batch (or, with the planted bug, sometimes the newest) becomes durable and applied. */
+    private void syncOne() {
+        if (crashed || pending.isEmpty()) {
+            return;
+        }
+        int i = bug == Bug.APPLY_OUT_OF_ORDER && pending.size() > 1 && env.rng().nextBoolean() ? pending.size() - 1 : 0;
+        Entry e = pending.remove(i);
+        host.apply(e.batch(), -1);
+        synced++;
+        if (!e.done().isDone()) {
+            e.done().complete(null);
+        }
+    }
+
+    /** The process dies: batches not yet durable are lost, their appends' outcome unknown to the pipeline. */
+    void crash() {
+        crashed = true;
+        for (Entry e : pending) {
+            dropped++;
+            e.done().completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "process crashed"));
+        }
+        pending.clear();
+    }
+
+    long synced() {
+        return synced;
+    }
+
+    long dropped() {
+        return dropped;
+    }
+
+    @Override
+    public void close() {
+        crash();
+    }
+}

@@ -1,0 +1,277 @@
+package dev.txkv.engine;
+
+import dev.txkv.ByteArrays;
+import dev.txkv.Database;
+import dev.txkv.Transaction;
+import dev.txkv.TxkvConfig;
+import dev.txkv.TxkvException;
+import dev.txkv.client.ClientDatabase;
+import dev.txkv.testkit.CheckResult;
+import dev.txkv.testkit.History;
+import dev.txkv.testkit.HistoryRecorder;
+import dev.txkv.testkit.ListAppendChecker;
+import dev.txkv.testkit.ListAppendWorkload;
+import dev.txkv.testkit.MicroOp;
+import dev.txkv.testkit.OpType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+
+/**
+ * One seeded, single-threaded run of the real commit path: clients (the real
+ * {@link ClientDatabase} and its transactions, retry loop and automatic idempotency ids) run
+ * Elle's list-append transactions against a {@link SimProcess} (the real engine over a
+ * {@link SimLog}), which crashes and restarts at random moments while replies are lost and
+ * commits duplicated. Afterwards every key is read and the history is checked for strict
+ * serializability and lost acknowledged writes ({@link ListAppendChecker}). The engine's own
+ * invariant checks stop a run the moment one breaks. Everything random comes from the seed.
+ */
+final class Simulation {
+    private static final byte[] PREFIX = "sim/".getBytes(StandardCharsets.US_ASCII);
+    /** Events per run at most: a run that does not finish by then is stuck. */
+    private static final long EVENTS_MAX = 5_000_000;
+
+    /** What a run does; the defaults are the default suite's. */
+    static final class Options {
+        int clients = 5;
+        int transactionsPerClient = 30;
+        int keys = 6;
+        int crashesMax = 3;
+        double lostReplyP = 0.03;
+        double duplicateP = 0.05;
+        SimLog.Bug bug = SimLog.Bug.NONE;
+        LongFunction<Resolver> resolvers = Resolver::new;
+
+        Options bug(SimLog.Bug b) {
+            this.bug = b;
+            return this;
+        }
+
+        Options resolvers(LongFunction<Resolver> r) {
+            this.resolvers = r;
+            return this;
+        }
+    }
+
+    /** How a run went. {@code failure} is an exception that stopped it (a broken invariant), else null. */
+    record Result(long seed, History history, CheckResult check, String failure, int crashes, int lostReplies,
+            int duplicates, long events, long ok, long info, long fail) {
+        boolean valid() {
+            return failure == null && check.valid();
+        }
+
+        String describe() {
+            return "seed " + seed + ": " + (failure != null ? "stopped by " + failure : check.report(3)) + " [ops ok="
+                    + ok + " info=" + info + " fail=" + fail + ", crashes=" + crashes + ", lost replies=" + lostReplies
+                    + ", duplicated commits=" + duplicates + ", events=" + events + "]";
+        }
+    }
+
+    private final long seed;
+    private final Options options;
+    private final SimEnvironment env;
+    private final SimProcess process;
+    private final Database db;
+    private final HistoryRecorder recorder;
+    private long nextValue = 1;
+    private int clientsDone;
+    private boolean finished;
+    private int crashesScheduled;
+
+    private Simulation(long seed, Options options, Path dir) {
+        this.seed = seed;
+        this.options = options;
+        this.env = new SimEnvironment(seed);
+        this.process = new SimProcess(dir, new TxkvConfig().durable(false), env, options.bug, options.resolvers,
+                options.lostReplyP, options.duplicateP);
+        this.db = ClientDatabase.open(process, new TxkvConfig(), env);
+        this.recorder = new HistoryRecorder(env::nanoTime, null);
+    }
+
+    /** Runs the simulation of {@code seed} with data in the empty directory {@code dir}. */
+    static Result run(long seed, Options options, Path dir) {
+        return new Simulation(seed, options, dir).run();
+    }
+
+    private Result run() {
+        String failure = null;
+        try {
+            process.start();
+            for (int c = 0; c < options.clients; c++) {
+                int client = c;
+                env.schedule(() -> runClient(client, options.transactionsPerClient), env.delayNanos(0, 1_000),
+                        TimeUnit.NANOSECONDS);
+            }
+            scheduleCrash();
+            while (!finished) {
+                if (!env.runNext()) {
+                    failure = "no events left before the run finished (a call was never answered)";
+                    break;
+                }
+                if (env.eventsRun() > EVENTS_MAX) {
+                    failure = "no progress within " + EVENTS_MAX + " events";
+                    break;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e.toString();
+        } finally {
+            try {
+                process.stop();
+            } catch (RuntimeException | Error e) {
+                failure = failure != null ? failure : "stopping: " + e;
+            }
+        }
+        History history = recorder.history();
+        CheckResult check = ListAppendChecker.check(history);
+        return new Result(seed, history, check, failure, process.crashes, process.lostReplies, process.duplicates,
+                env.eventsRun(), history.count(OpType.OK), history.count(OpType.INFO), history.count(OpType.FAIL));
+    }
+
+    private void scheduleCrash() {
+        if (crashesScheduled >= options.crashesMax) {
+            return;
+        }
+        crashesScheduled++;
+        env.schedule(() -> {
+            if (clientsDone == options.clients) {
+                return;
+            }
+            process.crash();
+            env.schedule(() -> {
+                process.start();
+                scheduleCrash();
+            }, env.delayNanos(500, 5_000), TimeUnit.NANOSECONDS);
+        }, env.delayNanos(2_000, 40_000), TimeUnit.NANOSECONDS);
+    }
+
+    // ------------------------------------------------------------------ clients
+
+    private List<MicroOp> plan() {
+        int n = 1 + env.rng().nextInt(4);
+        List<MicroOp> planned = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long key = env.rng().nextInt(options.keys);
+            planned.add(env.rng().nextBoolean() ? MicroOp.append(key, nextValue++) : MicroOp.readListUnknown(key));
+        }
+        return planned;
+    }
+
+    private void runClient(int client, int remaining) {
+        if (remaining == 0) {
+            if (++clientsDone == options.clients) {
+                finalRead();
+            }
+            return;
+        }
+        List<MicroOp> planned = plan();
+        transact(client, planned, () -> env.schedule(() -> runClient(client, remaining - 1),
+                env.delayNanos(0, 500), TimeUnit.NANOSECONDS));
+    }
+
+    /** Reads every key once the clients are done: appends nobody read are checked too. */
+    private void finalRead() {
+        List<MicroOp> planned = new ArrayList<>();
+        for (long k = 0; k < options.keys; k++) {
+            planned.add(MicroOp.readListUnknown(k));
+        }
+        transact(options.clients, planned, () -> finished = true);
+    }
+
+    /** Per transaction: what it observed in its latest attempt, and whether an attempt may have committed. */
+    private static final class Attempts {
+        List<MicroOp> observed;
+        boolean maybeCommitted;
+    }
+
+    /**
+     * Runs one transaction with the client's own retry loop ({@code onError}), recording it as OK
+     * with what its committing attempt read, FAIL when it certainly did not commit, INFO when it
+     * may have. After an attempt whose commit outcome was unknown, a later attempt that succeeds
+     * may be answered with the earlier commit's outcome (its idempotency id): its appends are
+     * then known but not what the committing attempt read, so its reads are recorded unknown.
+     */
+    private void transact(int client, List<MicroOp> planned, Runnable then) {
+        long id = recorder.invoke(client, planned);
+        Transaction tr = db.createTransaction();
+        Attempts attempts = new Attempts();
+        attempt(tr, planned, attempts).whenComplete((ignored, error) -> {
+            tr.close();
+            if (error == null) {
+                recorder.complete(id, OpType.OK, attempts.maybeCommitted ? unknownReads(planned) : attempts.observed, null);
+            } else {
+                recorder.complete(id, attempts.maybeCommitted ? OpType.INFO : OpType.FAIL, planned,
+                        unwrap(error).toString());
+            }
+            then.run();
+        });
+    }
+
+    private CompletableFuture<Void> attempt(Transaction tr, List<MicroOp> planned, Attempts attempts) {
+        tr.options().setAutomaticIdempotency().setRetryLimit(200).setMaxRetryDelay(50);
+        List<MicroOp> observed = new ArrayList<>(planned.size());
+        CompletableFuture<Void> body = CompletableFuture.completedFuture(null);
+        for (MicroOp op : planned) {
+            body = body.thenCompose(x -> step(tr, op, observed));
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        body.thenCompose(x -> tr.commit()).whenComplete((ignored, error) -> {
+            if (error == null) {
+                attempts.observed = observed;
+                result.complete(null);
+                return;
+            }
+            Throwable e = unwrap(error);
+            if (e instanceof TxkvException t && t.isMaybeCommitted()) {
+                attempts.maybeCommitted = true;
+            }
+            tr.onError(e).whenComplete((retry, retryError) -> {
+                if (retryError != null) {
+                    result.completeExceptionally(retryError);
+                } else {
+                    attempt(tr, planned, attempts).whenComplete((v, again) -> {
+                        if (again != null) {
+                            result.completeExceptionally(again);
+                        } else {
+                            result.complete(null);
+                        }
+                    });
+                }
+            });
+        });
+        return result;
+    }
+
+    private CompletableFuture<Void> step(Transaction tr, MicroOp op, List<MicroOp> observed) {
+        byte[] key = ListAppendWorkload.key(PREFIX, op.key());
+        return tr.get(key).thenAccept(current -> {
+            if (op.kind() == MicroOp.Kind.APPEND) {
+                byte[] base = current == null ? new byte[0] : current;
+                tr.set(key, ByteArrays.concat(base, ListAppendWorkload.encodeElement(op.value())));
+                observed.add(op);
+            } else {
+                observed.add(op.withList(ListAppendWorkload.decodeList(current)));
+            }
+        });
+    }
+
+    private static List<MicroOp> unknownReads(List<MicroOp> planned) {
+        List<MicroOp> out = new ArrayList<>(planned.size());
+        for (MicroOp op : planned) {
+            out.add(op.isRead() ? MicroOp.readListUnknown(op.key()) : op);
+        }
+        return out;
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}
