@@ -31,6 +31,7 @@ class ArchitectureTest {
     private static final String SPI = "dev.txkv.spi..";
     private static final String CLIENT = "dev.txkv.client..";
     private static final String ENGINE = "dev.txkv.engine..";
+    private static final String REPLICATION = "dev.txkv.replication..";
     private static final String CLI = "dev.txkv.cli..";
     private static final String EXAMPLES = "dev.txkv.examples..";
     private static final String BENCH = "dev.txkv.bench..";
@@ -61,6 +62,18 @@ class ArchitectureTest {
                     concat(concat(LAYERS, TOOLKIT), CLIENT, CLI, EXAMPLES, BENCH, SERVER, REMOTE, PROTO))
             .because("the engine serves any client through the SPI; Txkv.openEmbedded joins the two at run time")
             .allowEmptyShould(true);
+
+    @ArchTest
+    static final ArchRule engineKnowsNoReplication = noClasses()
+            .that().resideInAPackage(ENGINE)
+            .should().dependOnClassesThat().resideInAnyPackage(REPLICATION, "org.apache.ratis..")
+            .because("replication plugs into the engine through its CommitLog seam; embedded users do not pull Ratis");
+
+    @ArchTest
+    static final ArchRule replicationBuildsOnlyOnTheEngine = noClasses()
+            .that().resideInAPackage(REPLICATION)
+            .should().dependOnClassesThat(txkvPackagesExcept(API, SPI, ENGINE, REPLICATION))
+            .because("the Raft log is a commit log for the engine, nothing more");
 
     @ArchTest
     static final ArchRule layersUseOnlyThePublicApi = noClasses()
