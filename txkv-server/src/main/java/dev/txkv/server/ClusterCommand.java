@@ -82,7 +82,8 @@ public final class ClusterCommand implements Callable<Integer> {
     static LocalCluster existing(Path dir) throws IOException {
         List<Path> nodes = nodeDirs(dir);
         List<String> clients = addresses(dir);
-        LocalCluster.Builder b = LocalCluster.builder(List.of("java")).mode(LocalCluster.Mode.DETACHED)
+        LocalCluster.Builder b = LocalCluster.builder(LocalCluster.launcherOfThisJvm(ClusterCommand.class))
+                .mode(LocalCluster.Mode.DETACHED)
                 .stopGraceMs(STOP_GRACE_MS);
         for (int i = 0; i < nodes.size(); i++) {
             String address = i < clients.size() ? clients.get(i) : "127.0.0.1:0";
