@@ -1,6 +1,6 @@
 package dev.txkv.bench;
 
-import dev.txkv.cli.Subcommand;
+import dev.txkv.launcher.Subcommand;
 
 /** Contributes {@code txkv bench} to the launcher. */
 public final class BenchSubcommand implements Subcommand {

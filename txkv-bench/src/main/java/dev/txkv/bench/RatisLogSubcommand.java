@@ -1,6 +1,6 @@
 package dev.txkv.bench;
 
-import dev.txkv.cli.Subcommand;
+import dev.txkv.launcher.Subcommand;
 
 /** Contributes {@code txkv ratis-log} (the commit-log benchmark) to the launcher. */
 public final class RatisLogSubcommand implements Subcommand {

@@ -1,6 +1,6 @@
 package dev.txkv.check;
 
-import dev.txkv.cli.Subcommand;
+import dev.txkv.launcher.Subcommand;
 
 /** Contributes {@code txkv check} to the launcher. */
 public final class CheckSubcommand implements Subcommand {

@@ -1,5 +1,6 @@
 package dev.txkv.check;
 
+import dev.txkv.launcher.LocalCluster;
 import dev.txkv.testkit.RaftStranger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -117,10 +118,10 @@ final class Nemesis {
             return leader.getAsInt();
         }
         List<Integer> candidates = new ArrayList<>();
-        for (ClusterNode node : cluster.nodes()) {
+        for (LocalCluster.Member node : cluster.nodes()) {
             boolean follower = node.index() != leader.getAsInt();
             boolean anyNode = fault.kind() == FaultKind.RESTART || fault.kind() == FaultKind.STRANGER;
-            if (node.state() == ClusterNode.State.RUNNING && (follower || anyNode)) {
+            if (node.state() == LocalCluster.State.RUNNING && (follower || anyNode)) {
                 candidates.add(node.index());
             }
         }
@@ -145,7 +146,7 @@ final class Nemesis {
      */
     private String strangerOnTheRaftPort() {
         Map<String, String> members = new LinkedHashMap<>();
-        for (ClusterNode n : cluster.nodes()) {
+        for (LocalCluster.Member n : cluster.nodes()) {
             members.put(n.id(), n.raftAddress());
         }
         List<RaftStranger.Attempt> attempts = RaftStranger.attack(Cluster.CLUSTER_NAME, members, FORGED_KEY);
@@ -171,11 +172,11 @@ final class Nemesis {
         } catch (RuntimeException e) {
             log.accept("warning: healing the network failed: " + e.getMessage());
         }
-        for (ClusterNode node : cluster.nodes()) {
+        for (LocalCluster.Member node : cluster.nodes()) {
             try {
-                if (node.state() == ClusterNode.State.PAUSED) {
+                if (node.state() == LocalCluster.State.PAUSED) {
                     cluster.resume(node.index());
-                } else if (node.state() == ClusterNode.State.DOWN) {
+                } else if (node.state() == LocalCluster.State.DOWN) {
                     cluster.start(node.index());
                 }
             } catch (RuntimeException e) {

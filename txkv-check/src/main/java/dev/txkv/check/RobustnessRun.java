@@ -3,6 +3,7 @@ package dev.txkv.check;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
+import dev.txkv.launcher.LocalCluster;
 import dev.txkv.remote.RemoteBackend;
 import dev.txkv.testkit.BankChecker;
 import dev.txkv.testkit.BankWorkload;
@@ -213,8 +214,8 @@ final class RobustnessRun {
         notes.add(note);
         log(note);
         Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
-        for (ClusterNode node : cluster.nodes()) {
-            if (node.pid() > 0 && node.process().isAlive()) {
+        for (LocalCluster.Member node : cluster.nodes()) {
+            if (node.pid() > 0 && node.isAlive()) {
                 Shell.Result dump = Shell.run(jstack.toString(), Long.toString(node.pid()));
                 try {
                     Files.writeString(node.dataDir().resolveSibling("jstack.txt"), dump.output(), StandardCharsets.UTF_8);

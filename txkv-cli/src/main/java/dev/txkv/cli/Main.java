@@ -1,5 +1,6 @@
 package dev.txkv.cli;
 
+import dev.txkv.launcher.Subcommand;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;

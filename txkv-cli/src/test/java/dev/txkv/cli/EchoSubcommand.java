@@ -1,5 +1,6 @@
 package dev.txkv.cli;
 
+import dev.txkv.launcher.Subcommand;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

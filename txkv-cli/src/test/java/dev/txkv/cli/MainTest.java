@@ -2,6 +2,7 @@ package dev.txkv.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.launcher.Subcommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;

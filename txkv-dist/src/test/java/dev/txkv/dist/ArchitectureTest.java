@@ -38,6 +38,8 @@ class ArchitectureTest {
     private static final String SERVER = "dev.txkv.server..";
     private static final String REMOTE = "dev.txkv.remote..";
     private static final String PROTO = "dev.txkv.proto..";
+    private static final String LAUNCHER = "dev.txkv.launcher..";
+    private static final String CHECK = "dev.txkv.check..";
     private static final String[] LAYERS = {"dev.txkv.tuple..", "dev.txkv.subspace..", "dev.txkv.directory.."};
     private static final String[] TOOLKIT = {"dev.txkv.queue..", "dev.txkv.outbox..", "dev.txkv.idempotency..",
         "dev.txkv.lease..", "dev.txkv.saga.."};
@@ -110,6 +112,27 @@ class ArchitectureTest {
             .because("the launcher talks to databases through the API; other modules contribute subcommands to it");
 
     @ArchTest
+    static final ArchRule launcherSpiDependsOnNothingOfTxkv = noClasses()
+            .that().resideInAPackage(LAUNCHER)
+            .should().dependOnClassesThat(txkvPackagesExcept(LAUNCHER))
+            .because("the Subcommand SPI and LocalCluster are used by the launcher and by the modules that plug"
+                    + " into it; depending on any of them would make a cycle");
+
+    @ArchTest
+    static final ArchRule contributedCommandsNeverDependOnTheLauncher = noClasses()
+            .that().resideInAnyPackage(SERVER, CHECK, EXAMPLES, BENCH)
+            .should().dependOnClassesThat().resideInAPackage(CLI)
+            .because("modules contribute subcommands through dev.txkv.launcher.Subcommand, so that the launcher"
+                    + " may use them (the remote client's tests need the server) without a cycle");
+
+    @ArchTest
+    static final ArchRule checkTestsTheServerFromOutside = noClasses()
+            .that().resideInAPackage(CHECK)
+            .should().dependOnClassesThat().resideInAnyPackage(SERVER, ENGINE)
+            .because("txkv check starts the packaged jar's servers as processes (LocalCluster) and talks to them"
+                    + " as a client does");
+
+    @ArchTest
     static final ArchRule examplesAreUserCode = noClasses()
             .that().resideInAPackage(EXAMPLES)
             .should().dependOnClassesThat().resideInAnyPackage(SPI, CLIENT, ENGINE)
@@ -134,6 +157,8 @@ class ArchitectureTest {
         assertThat(classes.contain("dev.txkv.Txkv")).as("API classes imported").isTrue();
         assertThat(classes.contain("dev.txkv.spi.Backend")).as("SPI classes imported").isTrue();
         assertThat(classes.contain("dev.txkv.cli.Main")).as("launcher classes imported").isTrue();
+        assertThat(classes.contain("dev.txkv.launcher.Subcommand")).as("launcher SPI classes imported").isTrue();
+        assertThat(classes.contain("dev.txkv.check.Cluster")).as("check classes imported").isTrue();
         assertThat(classes.contain("dev.txkv.examples.EmbeddedExample")).as("example classes imported").isTrue();
     }
 

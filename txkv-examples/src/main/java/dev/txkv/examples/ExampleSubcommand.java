@@ -1,6 +1,6 @@
 package dev.txkv.examples;
 
-import dev.txkv.cli.Subcommand;
+import dev.txkv.launcher.Subcommand;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * Contributes {@code txkv example} to the launcher (listed in
- * {@code META-INF/services/dev.txkv.cli.Subcommand}), so the example runs from txkv.jar
+ * {@code META-INF/services/dev.txkv.launcher.Subcommand}), so the example runs from txkv.jar
  * without the launcher knowing about this module.
  */
 public final class ExampleSubcommand implements Subcommand {

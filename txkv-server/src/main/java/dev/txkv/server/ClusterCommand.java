@@ -5,14 +5,12 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.proto.StatusRequest;
+import dev.txkv.launcher.LocalCluster;
 import dev.txkv.proto.TxkvGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,11 +32,12 @@ import picocli.CommandLine.Spec;
  * DIR/node-i/data, its output in DIR/node-i/log, its process id in DIR/node-i/pid. DIR/cluster
  * holds the connection string.
  *
- * <p>Implementation notes. A node runs the same code as this process: {@code java -jar} on the
- * jar this class was loaded from (or, when run from a class directory, the same class path),
- * with this JVM's options. Nodes are detached: output to their log, no standard input, a
- * session of their own where {@code setsid} exists, so they outlive {@code cluster start} and
- * its terminal.
+ * <p>Implementation notes. The nodes are a detached {@link LocalCluster}: each runs the same
+ * code as this process ({@code java -jar} on the jar this class was loaded from or, when run
+ * from a class directory, the same class path, with this JVM's options), with its output
+ * appended to its log, no standard input and a session of its own where {@code setsid} exists,
+ * so they outlive {@code cluster start} and its terminal. {@code stop} and {@code status} find
+ * them again through their pid files.
  */
 @Command(name = "cluster",
         description = "Start, stop or inspect a local replicated cluster of txkv server processes (127.0.0.1).",
@@ -75,22 +74,29 @@ public final class ClusterCommand implements Callable<Integer> {
         return out;
     }
 
-    static Optional<ProcessHandle> running(Path pidFile) {
-        try {
-            if (!Files.isRegularFile(pidFile)) {
-                return Optional.empty();
+    /**
+     * The nodes in DIR as a detached {@link LocalCluster}: those whose pid file names a running
+     * JVM are found running. Client addresses come from DIR/cluster; a node missing there gets
+     * 127.0.0.1:0, which only matters to {@code status}.
+     */
+    static LocalCluster existing(Path dir) throws IOException {
+        List<Path> nodes = nodeDirs(dir);
+        List<String> clients = addresses(dir);
+        LocalCluster.Builder b = LocalCluster.builder(LocalCluster.launcherOfThisJvm(ClusterCommand.class))
+                .mode(LocalCluster.Mode.DETACHED)
+                .stopGraceMs(STOP_GRACE_MS);
+        for (int i = 0; i < nodes.size(); i++) {
+            String address = i < clients.size() ? clients.get(i) : "127.0.0.1:0";
+            int colon = address.lastIndexOf(':');
+            int port;
+            try {
+                port = Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = 0;
             }
-            long pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(ClusterCommand::looksLikeJava);
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
+            b.member(nodeId(i), address.substring(0, Math.max(0, colon)), port, 0, 0, nodes.get(i));
         }
-    }
-
-    /** A recycled process id must not get a signal meant for a node: only Java processes qualify. */
-    private static boolean looksLikeJava(ProcessHandle p) {
-        Optional<String> command = p.info().command();
-        return command.isEmpty() || command.get().contains("java");
+        return b.build();
     }
 
     /** The status document of the server at {@code address}, parsed; empty when it does not answer. */
@@ -168,47 +174,34 @@ public final class ClusterCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--base-port " + basePort + " leaves no room for "
                         + nodes + " nodes below port 65535");
             }
-            for (Path node : nodeDirs(dir)) {
-                Optional<ProcessHandle> p = running(node.resolve("pid"));
-                if (p.isPresent()) {
-                    err.println("txkv cluster: " + node + " already runs (pid " + p.get().pid()
-                            + "); run 'txkv cluster stop --dir " + dir + "' first");
-                    err.flush();
-                    return 1;
+            if (!nodeDirs(dir).isEmpty()) {
+                for (LocalCluster.Member node : existing(dir).members()) {
+                    if (node.isAlive()) {
+                        err.println("txkv cluster: " + node.dir() + " already runs (pid " + node.pid()
+                                + "); run 'txkv cluster stop --dir " + dir + "' first");
+                        err.flush();
+                        return 1;
+                    }
                 }
             }
-            StringBuilder peers = new StringBuilder();
+            LocalCluster.Builder builder = LocalCluster.builder(LocalCluster.launcherOfThisJvm(ClusterCommand.class))
+                    .mode(LocalCluster.Mode.DETACHED);
             List<String> clients = new ArrayList<>();
             for (int i = 0; i < nodes; i++) {
-                peers.append(i == 0 ? "" : ",").append(nodeId(i)).append("@127.0.0.1:").append(basePort + 10 * i + 2);
                 clients.add("127.0.0.1:" + (basePort + 10 * i));
+                builder.member(nodeId(i), "127.0.0.1", basePort + 10 * i, basePort + 10 * i + 1, basePort + 10 * i + 2,
+                        nodeDir(dir, i));
             }
-            List<String> launcher = launcher();
-            List<Process> started = new ArrayList<>();
+            LocalCluster cluster = builder.build();
             for (int i = 0; i < nodes; i++) {
-                Path node = nodeDir(dir, i);
-                Files.createDirectories(node);
-                List<String> command = new ArrayList<>(launcher);
-                command.addAll(List.of("server",
-                        "--data", node.resolve("data").toString(),
-                        "--listen", clients.get(i),
-                        "--http", "127.0.0.1:" + (basePort + 10 * i + 1),
-                        "--id", nodeId(i),
-                        "--peers", peers.toString()));
-                ProcessBuilder pb = new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(node.resolve("log").toFile()))
-                        .redirectInput(ProcessBuilder.Redirect.from(nullFile()));
-                Process p = pb.start();
-                started.add(p);
-                Files.writeString(node.resolve("pid"), p.pid() + "\n", StandardCharsets.US_ASCII);
-                out.println("started " + nodeId(i) + " (pid " + p.pid() + "): client " + clients.get(i)
+                cluster.launch(i);
+                out.println("started " + nodeId(i) + " (pid " + cluster.member(i).pid() + "): client " + clients.get(i)
                         + ", http 127.0.0.1:" + (basePort + 10 * i + 1) + ", raft 127.0.0.1:" + (basePort + 10 * i + 2));
                 out.flush();
             }
             String connection = String.join(",", clients);
             Files.writeString(dir.resolve("cluster"), connection + "\n", StandardCharsets.UTF_8);
-            String leader = awaitLeader(clients, started, err);
+            String leader = awaitLeader(clients, cluster, err);
             if (leader == null) {
                 err.println("txkv cluster: no leader took commits within " + START_WAIT_MS / 1000
                         + " s; see the logs in " + dir + "/node-*/log. The nodes keep running; stop them with"
@@ -226,13 +219,13 @@ public final class ClusterCommand implements Callable<Integer> {
         }
 
         /** Waits for a member whose status says it accepts commits; null after the bound or when all nodes died. */
-        private static String awaitLeader(List<String> clients, List<Process> started, PrintWriter err)
+        private static String awaitLeader(List<String> clients, LocalCluster cluster, PrintWriter err)
                 throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_WAIT_MS);
             while (System.nanoTime() < deadline) {
                 boolean anyAlive = false;
                 for (int i = 0; i < clients.size(); i++) {
-                    if (!started.get(i).isAlive()) {
+                    if (!cluster.member(i).isAlive()) {
                         continue;
                     }
                     anyAlive = true;
@@ -250,52 +243,6 @@ public final class ClusterCommand implements Callable<Integer> {
                 }
                 Thread.sleep(250);
             }
-            return null;
-        }
-
-        private static File nullFile() {
-            return new File(System.getProperty("os.name", "").toLowerCase().startsWith("windows") ? "NUL" : "/dev/null");
-        }
-    }
-
-    /**
-     * The command that runs this code again in a new JVM: the java of this JVM, its options
-     * (but no debugger agent, whose port would clash), and this jar, or this class path.
-     */
-    static List<String> launcher() {
-        List<String> command = new ArrayList<>();
-        for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
-            if (Files.isExecutable(Path.of(setsid))) {
-                // A session of its own: a hang-up of this terminal does not reach the nodes.
-                command.add(setsid);
-                break;
-            }
-        }
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add(java);
-        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!option.startsWith("-agentlib:jdwp") && !option.startsWith("-Xrunjdwp")) {
-                command.add(option);
-            }
-        }
-        Path source = codeSource();
-        if (source != null && Files.isRegularFile(source) && source.toString().endsWith(".jar")) {
-            command.add("-jar");
-            command.add(source.toString());
-        } else {
-            command.add("-cp");
-            command.add(System.getProperty("java.class.path"));
-            command.add("dev.txkv.cli.Main");
-        }
-        return command;
-    }
-
-    private static Path codeSource() {
-        try {
-            java.security.CodeSource cs = ClusterCommand.class.getProtectionDomain().getCodeSource();
-            return cs == null ? null : Path.of(cs.getLocation().toURI());
-        } catch (URISyntaxException | RuntimeException e) {
             return null;
         }
     }
@@ -319,35 +266,11 @@ public final class ClusterCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("txkv cluster: no cluster in " + dir);
                 return 1;
             }
-            List<ProcessHandle> stopping = new ArrayList<>();
-            for (Path node : nodes) {
-                Optional<ProcessHandle> p = running(node.resolve("pid"));
-                if (p.isPresent()) {
-                    p.get().destroy();
-                    stopping.add(p.get());
-                    out.println("stopping " + node.getFileName() + " (pid " + p.get().pid() + ")");
-                }
-            }
-            out.flush();
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_GRACE_MS);
-            for (ProcessHandle p : stopping) {
-                long left = deadline - System.nanoTime();
-                try {
-                    p.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
-                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-                    out.println("pid " + p.pid() + " still runs after " + STOP_GRACE_MS / 1000 + " s: SIGKILL");
-                    p.destroyForcibly();
-                    try {
-                        p.onExit().get(10, TimeUnit.SECONDS);
-                    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e2) {
-                        out.println("pid " + p.pid() + " did not exit after SIGKILL");
-                    }
-                }
-            }
-            for (Path node : nodes) {
-                Files.deleteIfExists(node.resolve("pid"));
-            }
-            out.println("cluster in " + dir + " stopped (" + stopping.size() + " processes)");
+            int stopped = existing(dir).stopAll(STOP_GRACE_MS, line -> {
+                out.println(line);
+                out.flush();
+            });
+            out.println("cluster in " + dir + " stopped (" + stopped + " processes)");
             out.flush();
             return 0;
         }
@@ -372,15 +295,16 @@ public final class ClusterCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("txkv cluster: no cluster in " + dir);
                 return 1;
             }
+            LocalCluster cluster = existing(dir);
             boolean leaderSeen = false;
             for (int i = 0; i < nodes.size(); i++) {
-                Optional<ProcessHandle> p = running(nodes.get(i).resolve("pid"));
+                LocalCluster.Member node = cluster.member(i);
                 String address = i < clients.size() ? clients.get(i) : "?";
                 StringBuilder line = new StringBuilder(String.format("%-8s %-16s ", nodeId(i), address));
-                if (p.isEmpty()) {
+                if (!node.isAlive()) {
                     line.append("stopped");
                 } else {
-                    line.append("pid ").append(p.get().pid()).append("  ");
+                    line.append("pid ").append(node.pid()).append("  ");
                     Optional<Struct> s = i < clients.size() ? status(address, 3_000) : Optional.empty();
                     if (s.isEmpty()) {
                         line.append("not answering");

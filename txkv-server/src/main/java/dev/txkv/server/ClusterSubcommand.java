@@ -1,6 +1,6 @@
 package dev.txkv.server;
 
-import dev.txkv.cli.Subcommand;
+import dev.txkv.launcher.Subcommand;
 
 /** Contributes {@code txkv cluster start|stop|status} to the launcher. */
 public final class ClusterSubcommand implements Subcommand {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -64,6 +65,15 @@ public final class ServerCommand implements Callable<Integer> {
     private String clusterName;
 
     private static final Pattern MEMBER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    /**
+     * Runs {@code txkv server ARGS} without the launcher, for a class path that has this module
+     * but not txkv-cli (the remote client's tests start server processes that way). Exit codes
+     * as the launcher's: 0, 1 when the server fails, 2 for a usage error.
+     */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ServerCommand()).execute(args));
+    }
 
     @Override
     public Integer call() {

@@ -1,6 +1,6 @@
 package dev.txkv.server;
 
-import dev.txkv.cli.Subcommand;
+import dev.txkv.launcher.Subcommand;
 
 /** Contributes {@code txkv server} to the launcher. */
 public final class ServerSubcommand implements Subcommand {

@@ -11,7 +11,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.ErrorCode;
-import dev.txkv.cli.Main;
 import dev.txkv.replication.FailPoints;
 import dev.txkv.replication.ReplicationConfig;
 import dev.txkv.proto.GetRequest;
@@ -357,17 +356,17 @@ class ReplicatedServerTest {
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try {
             String data = dir.resolve("x").toString();
-            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a")).isEqualTo(2);
-            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--peers", "a@127.0.0.1:7001")).isEqualTo(2);
-            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "z", "--peers", "a@127.0.0.1:7001,b@127.0.0.1:7002")).isEqualTo(2);
-            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a", "--peers", "a@127.0.0.1:7001,a@127.0.0.1:7002")).isEqualTo(2);
-            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a", "--peers", "a@127.0.0.1")).isEqualTo(2);
-            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a", "--peers", "a127.0.0.1:7001")).isEqualTo(2);
         } finally {
             System.setErr(oldErr);

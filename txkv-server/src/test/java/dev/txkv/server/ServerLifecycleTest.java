@@ -13,7 +13,6 @@ import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
-import dev.txkv.cli.Main;
 import dev.txkv.engine.Engine;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.GetResponse;
@@ -173,10 +172,10 @@ class ServerLifecycleTest {
                 assertThat(second.grpcPort()).isPositive().isNotEqualTo(first.grpcPort());
             }
             // The command reports the same as a one-line error and exit code 1; bad addresses are usage errors.
-            assertThat(Main.run("server", "--data", dir.resolve("a").toString(), "--listen", "127.0.0.1:0", "--http", "none"))
+            assertThat(TestServers.serverCommand("--data", dir.resolve("a").toString(), "--listen", "127.0.0.1:0", "--http", "none"))
                     .isEqualTo(1);
-            assertThat(Main.run("server", "--data", dir.resolve("c").toString(), "--listen", "nohostport")).isEqualTo(2);
-            assertThat(Main.run("server", "--listen", "127.0.0.1:99999")).isEqualTo(2);
+            assertThat(TestServers.serverCommand("--data", dir.resolve("c").toString(), "--listen", "nohostport")).isEqualTo(2);
+            assertThat(TestServers.serverCommand("--listen", "127.0.0.1:99999")).isEqualTo(2);
         }
     }
 

@@ -33,6 +33,11 @@ final class TestServers {
     static void quietLogs() {
     }
 
+    /** Runs {@code txkv server ARGS} as the launcher would and returns its exit code (2: usage error). */
+    static int serverCommand(String... args) {
+        return new picocli.CommandLine(new ServerCommand()).execute(args);
+    }
+
     /**
      * The seed of a randomised test: {@code -Dtxkv.seed=N} or a fresh one, printed either way
      * so that a failure can be replayed.

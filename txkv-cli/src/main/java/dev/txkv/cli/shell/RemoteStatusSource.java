@@ -2,87 +2,55 @@ package dev.txkv.cli.shell;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import dev.txkv.spi.RemoteAdminProvider;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
+import java.util.ServiceLoader;
 
 /**
- * Asks the servers of a connection string for their status document through the remote
- * client's {@code dev.txkv.remote.RemoteStatus.fetchJson(String, Duration)}.
- *
- * <p>Why by name and not by a compile-time call: txkv-server depends on this module (it
- * contributes {@code txkv server}), and txkv-remote's tests depend on txkv-server, so a Maven
- * dependency from here on txkv-remote, of any scope, is a cycle the reactor refuses. The
- * method is looked up once, at first use, and a missing remote client gets the same error as
- * {@code Txkv.open} gives. A status call in the API's SPI ({@code RemoteProvider}) would make
- * this class unnecessary.
+ * Asks the servers of a connection string for their status document, and changes their
+ * membership, through the {@link RemoteAdminProvider} on the class path (the remote client,
+ * txkv-remote). The provider is looked up at first use; without one the call fails with the
+ * same error as {@code Txkv.open} gives.
  */
 public final class RemoteStatusSource implements StatusSource {
-    static final String REMOTE_STATUS_CLASS = "dev.txkv.remote.RemoteStatus";
+    static final String NO_PROVIDER = "No remote client on the class path: add the dev.txkv:txkv-remote artifact";
 
     private final String connection;
-    private MethodHandle fetchJson;
-    private MethodHandle setMembers;
+    private final Iterable<RemoteAdminProvider> providers;
+    private RemoteAdminProvider provider;
 
     /** A source asking the servers of {@code connection} ({@code host:port[,host:port...]}). */
     public RemoteStatusSource(String connection) {
+        this(connection, ServiceLoader.load(RemoteAdminProvider.class, RemoteStatusSource.class.getClassLoader()));
+    }
+
+    /** As {@link #RemoteStatusSource(String)} with the providers to choose from: the first one is used. */
+    RemoteStatusSource(String connection, Iterable<RemoteAdminProvider> providers) {
         this.connection = Objects.requireNonNull(connection, "connection");
+        this.providers = Objects.requireNonNull(providers, "providers");
     }
 
     @Override
     public String fetchJson(Duration timeout) {
-        MethodHandle handle = handle();
-        try {
-            return (String) handle.invokeExact(connection, timeout);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            // fetchJson declares no checked exception; keep the cause rather than lose it.
-            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "status failed: " + e, e);
-        }
+        return provider().statusJson(connection, timeout);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public Map<String, String> setMembers(Map<String, String> members, Duration timeout) {
-        MethodHandle handle = setMembersHandle();
-        try {
-            return (Map<String, String>) handle.invokeExact(connection, members, timeout);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "members failed: " + e, e);
-        }
+        return provider().setMembers(connection, members, timeout);
     }
 
-    private synchronized MethodHandle setMembersHandle() {
-        if (setMembers == null) {
-            try {
-                Class<?> remoteStatus = Class.forName(REMOTE_STATUS_CLASS, true, RemoteStatusSource.class.getClassLoader());
-                setMembers = MethodHandles.publicLookup().findStatic(remoteStatus, "setMembers",
-                        MethodType.methodType(Map.class, String.class, Map.class, Duration.class));
-            } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
-                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
-                        "No remote client on the class path: add the dev.txkv:txkv-remote artifact (" + e + ")");
+    private synchronized RemoteAdminProvider provider() {
+        if (provider == null) {
+            Iterator<RemoteAdminProvider> found = providers.iterator();
+            if (!found.hasNext()) {
+                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, NO_PROVIDER);
             }
+            provider = found.next();
         }
-        return setMembers;
-    }
-
-    private synchronized MethodHandle handle() {
-        if (fetchJson == null) {
-            try {
-                Class<?> remoteStatus = Class.forName(REMOTE_STATUS_CLASS, true, RemoteStatusSource.class.getClassLoader());
-                fetchJson = MethodHandles.publicLookup().findStatic(remoteStatus, "fetchJson",
-                        MethodType.methodType(String.class, String.class, Duration.class));
-            } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
-                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
-                        "No remote client on the class path: add the dev.txkv:txkv-remote artifact (" + e + ")");
-            }
-        }
-        return fetchJson;
+        return provider;
     }
 }

@@ -71,9 +71,8 @@ class ShellCommandTest {
     }
 
     @Test
-    void statusFailsCleanlyWithoutARemoteClientOrServer() {
-        // This module's tests have no remote client on the class path (see RemoteStatusSource);
-        // in txkv.jar the same path reaches the server or fails with connection_failed.
+    void statusFailsCleanlyWithoutAServer() {
+        // The remote client is found through RemoteAdminProvider; nothing listens on port 1.
         Run run = txkv("status", "--cluster", "127.0.0.1:1", "--timeout", "500");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(run.err()).startsWith("txkv status: ");

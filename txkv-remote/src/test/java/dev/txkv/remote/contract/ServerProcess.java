@@ -41,7 +41,7 @@ public final class ServerProcess implements AutoCloseable {
         if (Runtime.version().feature() >= 22) {
             command.add("--enable-native-access=ALL-UNNAMED");
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.txkv.cli.Main", "server",
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.txkv.server.ServerCommand",
                 "--data", dataDir.toString(), "--listen", "127.0.0.1:" + port, "--http", "none"));
         Path log = Files.createTempFile("txkv-server-process", ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -1,0 +1,34 @@
+package dev.txkv.spi;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Found by {@link java.util.ServiceLoader}: asks txkv servers for their status and changes a
+ * replicated cluster's membership, for tools such as {@code txkv status} and the shell's
+ * {@code status} and {@code members}. The remote client (txkv-remote) implements it, so a tool
+ * needs no compile-time dependency on the network client.
+ */
+public interface RemoteAdminProvider {
+    /**
+     * Asks the servers of {@code connection} ({@code host:port[,host:port...]}) in order for
+     * their status and returns the JSON document of the first one that answers. Everything,
+     * connecting included, ends within {@code timeout}.
+     *
+     * @throws dev.txkv.TxkvException client_invalid_operation (2000) for a bad connection
+     *         string or timeout, connection_failed (1026) when no server answered in time, or
+     *         the server's error
+     */
+    String statusJson(String connection, Duration timeout);
+
+    /**
+     * Replaces the membership of the replicated cluster behind {@code connection} with
+     * {@code members} (id -> Raft host:port, every member), through its leader, within
+     * {@code timeout}.
+     *
+     * @return the membership in force afterwards
+     * @throws dev.txkv.TxkvException not_leader (1060) when no leader took the change in time,
+     *         invalid_option_value (2006) for a bad member list, or the server's error
+     */
+    Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout);
+}
