@@ -2,6 +2,7 @@ package dev.txkv.cli.shell;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.Status;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -10,8 +11,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Asks the servers of a connection string for their status document through the remote
- * client's {@code dev.txkv.remote.RemoteStatus.fetchJson(String, Duration)}.
+ * Asks the servers of a connection string for the cluster's status through the remote
+ * client's {@code dev.txkv.remote.RemoteStatus.fetch(String, Duration)}.
  *
  * <p>Why by name and not by a compile-time call: txkv-server depends on this module (it
  * contributes {@code txkv server}), and txkv-remote's tests depend on txkv-server, so a Maven
@@ -24,7 +25,7 @@ public final class RemoteStatusSource implements StatusSource {
     static final String REMOTE_STATUS_CLASS = "dev.txkv.remote.RemoteStatus";
 
     private final String connection;
-    private MethodHandle fetchJson;
+    private MethodHandle fetch;
     private MethodHandle setMembers;
 
     /** A source asking the servers of {@code connection} ({@code host:port[,host:port...]}). */
@@ -33,14 +34,14 @@ public final class RemoteStatusSource implements StatusSource {
     }
 
     @Override
-    public String fetchJson(Duration timeout) {
+    public Status fetch(Duration timeout) {
         MethodHandle handle = handle();
         try {
-            return (String) handle.invokeExact(connection, timeout);
+            return (Status) handle.invokeExact(connection, timeout);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
-            // fetchJson declares no checked exception; keep the cause rather than lose it.
+            // fetch declares no checked exception; keep the cause rather than lose it.
             throw new TxkvException(ErrorCode.INTERNAL_ERROR, "status failed: " + e, e);
         }
     }
@@ -73,16 +74,16 @@ public final class RemoteStatusSource implements StatusSource {
     }
 
     private synchronized MethodHandle handle() {
-        if (fetchJson == null) {
+        if (fetch == null) {
             try {
                 Class<?> remoteStatus = Class.forName(REMOTE_STATUS_CLASS, true, RemoteStatusSource.class.getClassLoader());
-                fetchJson = MethodHandles.publicLookup().findStatic(remoteStatus, "fetchJson",
-                        MethodType.methodType(String.class, String.class, Duration.class));
+                fetch = MethodHandles.publicLookup().findStatic(remoteStatus, "fetch",
+                        MethodType.methodType(Status.class, String.class, Duration.class));
             } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
                 throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
                         "No remote client on the class path: add the dev.txkv:txkv-remote artifact (" + e + ")");
             }
         }
-        return fetchJson;
+        return fetch;
     }
 }
