@@ -256,16 +256,13 @@ final class StatusDocument {
         }
         List<ProcessStatus> out = new ArrayList<>();
         for (ProcessStatus p : processes) {
-            if (p.report() == null) {
-                out.add(p);
-                continue;
-            }
             OptionalLong lagVersions = OptionalLong.empty();
             OptionalLong lagEntries = OptionalLong.empty();
-            if (leader != null) {
+            if (leader != null && p.report() != null) {
                 lagVersions = OptionalLong.of(Math.max(0, leader.report().appliedVersion() - p.report().appliedVersion()));
                 lagEntries = OptionalLong.of(Math.max(0, leader.report().commitIndex() - p.report().appliedIndex()));
             }
+            // The leader knows when each follower last answered it, whether or not the follower could be asked.
             OptionalLong lastContact = OptionalLong.empty();
             for (FollowerProgress f : replica.followers()) {
                 if (f.id().equals(p.id())) {
