@@ -443,11 +443,16 @@ class ReplicatedServerTest {
                     "--id", "a", "--peers", "a@127.0.0.1")).isEqualTo(2);
             assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a", "--peers", "a127.0.0.1:7001")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--peer-clients", "a@127.0.0.1:7000")).isEqualTo(2);
+            assertThat(Main.run("server", "--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a", "--peers", "a@127.0.0.1:7001", "--peer-clients", "a:7000")).isEqualTo(2);
         } finally {
             System.setErr(oldErr);
         }
         String text = err.toString(StandardCharsets.UTF_8);
         assertThat(text).contains("--id needs --peers", "--peers needs --id", "--id z is not among the --peers",
-                "names member a twice", "ID@HOST:RAFTPORT");
+                "names member a twice", "ID@HOST:RAFTPORT", "--peer-clients needs --id and --peers",
+                "--peer-clients entries must be ID@HOST:PORT");
     }
 }
