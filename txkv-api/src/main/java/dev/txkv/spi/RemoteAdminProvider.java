@@ -12,14 +12,15 @@ import java.util.Map;
 public interface RemoteAdminProvider {
     /**
      * Asks the servers of {@code connection} ({@code host:port[,host:port...]}) in order for
-     * their status and returns the JSON document of the first one that answers. Everything,
-     * connecting included, ends within {@code timeout}.
+     * the cluster's status and returns the answer of the first one that answers: the message
+     * {@code Status} of txkv.proto, serialized (the API does not depend on the protocol's
+     * classes). Everything, connecting included, ends within {@code timeout}.
      *
      * @throws dev.txkv.TxkvException client_invalid_operation (2000) for a bad connection
      *         string or timeout, connection_failed (1026) when no server answered in time, or
      *         the server's error
      */
-    String statusJson(String connection, Duration timeout);
+    byte[] status(String connection, Duration timeout);
 
     /**
      * Replaces the membership of the replicated cluster behind {@code connection} with

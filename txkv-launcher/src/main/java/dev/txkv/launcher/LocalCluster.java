@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  * the command) and {@code txkv check} (a cluster under faults).
  *
  * <p>A member is started as {@code PREFIX... LAUNCHER... server --data DIR/data --listen
- * HOST:PORT --http HOST:PORT|none [--id ID --peers ID@HOST:RAFTPORT,... [--cluster-name NAME]]},
+ * HOST:PORT --http HOST:PORT|none [--id ID --peers ID@HOST:RAFTPORT,... --peer-clients
+ * ID@HOST:PORT,... [--cluster-name NAME]]},
  * where the launcher runs the {@code txkv} command line (e.g. {@code java -jar txkv.jar}, see
  * {@link #launcherOfThisJvm} and {@link #launcherOfJar}) and the prefix, per member, may put
  * the process somewhere else (a network namespace). It is ready when its output shows
@@ -132,7 +133,9 @@ public final class LocalCluster implements AutoCloseable {
                 "--http", m.httpPort == 0 ? "none" : m.host + ":" + m.httpPort));
         if (replicated) {
             String peers = members.stream().map(p -> p.id + "@" + p.raftAddress()).collect(Collectors.joining(","));
-            command.addAll(List.of("--id", m.id, "--peers", peers));
+            String peerClients = members.stream().map(p -> p.id + "@" + p.clientAddress())
+                    .collect(Collectors.joining(","));
+            command.addAll(List.of("--id", m.id, "--peers", peers, "--peer-clients", peerClients));
             if (clusterName != null) {
                 command.addAll(List.of("--cluster-name", clusterName));
             }

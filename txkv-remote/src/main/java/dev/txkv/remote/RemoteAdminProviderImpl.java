@@ -11,8 +11,8 @@ public final class RemoteAdminProviderImpl implements RemoteAdminProvider {
     }
 
     @Override
-    public String statusJson(String connection, Duration timeout) {
-        return RemoteStatus.fetchJson(connection, timeout);
+    public byte[] status(String connection, Duration timeout) {
+        return RemoteStatus.fetch(connection, timeout).toByteArray();
     }
 
     @Override

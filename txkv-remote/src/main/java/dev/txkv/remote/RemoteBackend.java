@@ -181,13 +181,13 @@ public final class RemoteBackend implements Backend {
         });
     }
 
-    /** The status document of the first server that answers, as JSON; all tries end by {@code deadline}. */
-    CompletableFuture<String> status(Deadline deadline) {
+    /** The status of the first server that answers; all tries end by {@code deadline}. */
+    CompletableFuture<dev.txkv.proto.Status> status(Deadline deadline) {
         StatusRequest request = StatusRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).build();
         return withFailover(GrpcErrors.Call.STATUS, e -> {
             Unary<StatusResponse> call = new Unary<>();
             e.stub(Duration.ZERO).withDeadline(deadline).status(request, call);
-            return call.future.thenApply(StatusResponse::getJson);
+            return call.future.thenApply(StatusResponse::getStatus);
         });
     }
 

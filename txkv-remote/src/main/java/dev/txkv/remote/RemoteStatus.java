@@ -2,26 +2,28 @@ package dev.txkv.remote;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.Status;
 import io.grpc.Deadline;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
-/** The status document of a txkv server and cluster administration, for tools such as {@code txkv status}. */
+/** The status of a txkv cluster and cluster administration, for tools such as {@code txkv status}. */
 public final class RemoteStatus {
     private RemoteStatus() {
     }
 
     /**
-     * Asks the servers of {@code connection} in order for their status and returns the JSON
-     * document of the first one that answers. Everything, connecting included, ends within
-     * {@code timeout}.
+     * Asks the servers of {@code connection} in order for the cluster's status and returns the
+     * answer of the first one that answers (see {@code message Status} in txkv.proto: every
+     * member as a process, the leader, and the answering member's workload). Everything,
+     * connecting included, ends within {@code timeout}.
      *
      * @throws TxkvException client_invalid_operation (2000) for a bad connection string,
      *         connection_failed (1026) when no server answered in time, or the server's error
      */
-    public static String fetchJson(String connection, Duration timeout) {
+    public static Status fetch(String connection, Duration timeout) {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "The status timeout must be positive, got " + timeout);
         }

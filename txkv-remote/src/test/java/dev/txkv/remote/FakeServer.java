@@ -58,7 +58,7 @@ final class FakeServer implements AutoCloseable {
             (r, o) -> o.onError(Status.UNIMPLEMENTED.withDescription("GetMany").asRuntimeException());
     volatile BiConsumer<CommitManyRequest, StreamObserver<CommitManyResponse>> onCommitMany =
             (r, o) -> o.onError(Status.UNIMPLEMENTED.withDescription("CommitMany").asRuntimeException());
-    volatile String statusJson = "{\"fake\":true}";
+    volatile dev.txkv.proto.Status status = dev.txkv.proto.Status.newBuilder().setAnsweredBy("fake").build();
     private final Server server;
 
     FakeServer() throws IOException {
@@ -141,7 +141,7 @@ final class FakeServer implements AutoCloseable {
         @Override
         public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
             requests.add(request);
-            out.onNext(StatusResponse.newBuilder().setJson(statusJson).build());
+            out.onNext(StatusResponse.newBuilder().setStatus(status).build());
             out.onCompleted();
         }
     }

@@ -50,11 +50,14 @@ class RealServerProtocolTest {
     }
 
     @Test
-    void statusFetchesTheServersJsonDocument() throws Exception {
+    void statusFetchesTheServersTypedStatus() throws Exception {
         try (TxkvServer server = TxkvServer.start(new ServerConfig().dataDir(dir).grpcAddress("127.0.0.1", 0)
                 .txkvConfig(new TxkvConfig().durable(false)))) {
-            String json = RemoteStatus.fetchJson("127.0.0.1:" + server.grpcPort(), Duration.ofSeconds(10));
-            assertThat(json.trim()).startsWith("{").endsWith("}");
+            dev.txkv.proto.Status status = RemoteStatus.fetch("127.0.0.1:" + server.grpcPort(), Duration.ofSeconds(10));
+            assertThat(status.getProcessesCount()).isEqualTo(1);
+            assertThat(status.getProcesses(0).getRole()).isEqualTo("standalone");
+            assertThat(status.getProcesses(0).getClientAddress()).isEqualTo("127.0.0.1:" + server.grpcPort());
+            assertThat(status.getProcesses(0).getStorage().getEngine()).isEqualTo("RocksDB");
         }
     }
 }

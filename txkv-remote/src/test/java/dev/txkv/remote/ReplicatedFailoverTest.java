@@ -3,8 +3,6 @@ package dev.txkv.remote;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.Struct;
-import com.google.protobuf.util.JsonFormat;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
 import dev.txkv.replication.ReplicationConfig;
@@ -78,10 +76,15 @@ class ReplicatedFailoverTest {
         throw new AssertionError("no leader within 30 s");
     }
 
-    private static Struct replication(String connection) throws IOException {
-        Struct.Builder b = Struct.newBuilder();
-        JsonFormat.parser().merge(RemoteStatus.fetchJson(connection, Duration.ofSeconds(10)), b);
-        return b.build().getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("replication").getStructValue();
+    private static dev.txkv.proto.Status status(String connection) {
+        return RemoteStatus.fetch(connection, Duration.ofSeconds(10));
+    }
+
+    /** The process that answered the status call on {@code connection}. */
+    private static dev.txkv.proto.Status.Process self(String connection) {
+        dev.txkv.proto.Status status = status(connection);
+        return status.getProcessesList().stream().filter(p -> p.getId().equals(status.getAnsweredBy())).findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -112,7 +115,7 @@ class ReplicatedFailoverTest {
         // Roles in status, one server at a time.
         int leaders = 0;
         for (String a : addresses) {
-            String role = replication(a).getFieldsOrThrow("role").getStringValue();
+            String role = self(a).getRole();
             assertThat(role).isIn("leader", "follower");
             leaders += role.equals("leader") ? 1 : 0;
         }
@@ -141,8 +144,7 @@ class ReplicatedFailoverTest {
         TxkvServer d = start("d", four);
         Map<String, String> now = RemoteStatus.setMembers(String.join(",", addresses), four, Duration.ofSeconds(60));
         assertThat(now).containsKeys("a", "b", "c", "d");
-        assertThat(replication("127.0.0.1:" + newLeader.grpcPort()).getFieldsOrThrow("members").getListValue()
-                .getValuesCount()).isEqualTo(4);
+        assertThat(status("127.0.0.1:" + newLeader.grpcPort()).getProcessesCount()).isEqualTo(4);
         // d serves reads at a fresh read version once it has caught up.
         try (Database viaD = Txkv.open("127.0.0.1:" + d.grpcPort() + "," + String.join(",", addresses))) {
             byte[] seen = viaD.read(tr -> tr.get(b("after")).join());

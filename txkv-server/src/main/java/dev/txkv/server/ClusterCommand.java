@@ -1,9 +1,6 @@
 package dev.txkv.server;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
+import dev.txkv.proto.Status;
 import dev.txkv.proto.StatusRequest;
 import dev.txkv.launcher.LocalCluster;
 import dev.txkv.proto.TxkvGrpc;
@@ -99,18 +96,17 @@ public final class ClusterCommand implements Callable<Integer> {
         return b.build();
     }
 
-    /** The status document of the server at {@code address}, parsed; empty when it does not answer. */
-    static Optional<Struct> status(String address, long timeoutMs) {
+    /** The server at {@code address}'s own process in its status; empty when it does not answer. */
+    static Optional<Status.Process> status(String address, long timeoutMs) {
         int colon = address.lastIndexOf(':');
         ManagedChannel channel = NettyChannelBuilder.forAddress(address.substring(0, colon),
                 Integer.parseInt(address.substring(colon + 1))).usePlaintext().build();
         try {
-            String json = TxkvGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
-                    .status(StatusRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).build()).getJson();
-            Struct.Builder b = Struct.newBuilder();
-            JsonFormat.parser().ignoringUnknownFields().merge(json, b);
-            return Optional.of(b.build());
-        } catch (RuntimeException | InvalidProtocolBufferException e) {
+            Status status = TxkvGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+                    .status(StatusRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setMemberOnly(true)
+                            .build()).getStatus();
+            return status.getProcessesList().stream().filter(p -> p.getId().equals(status.getAnsweredBy())).findFirst();
+        } catch (RuntimeException e) {
             return Optional.empty();
         } finally {
             channel.shutdownNow();
@@ -120,12 +116,6 @@ public final class ClusterCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    /** cluster.replication of a status document, or an empty struct. */
-    static Struct replication(Struct status) {
-        Value cluster = status.getFieldsOrDefault("cluster", Value.getDefaultInstance());
-        return cluster.getStructValue().getFieldsOrDefault("replication", Value.getDefaultInstance()).getStructValue();
     }
 
     static List<String> addresses(Path dir) throws IOException {
@@ -229,12 +219,9 @@ public final class ClusterCommand implements Callable<Integer> {
                         continue;
                     }
                     anyAlive = true;
-                    Optional<Struct> s = status(clients.get(i), 2_000);
-                    if (s.isPresent()) {
-                        Struct r = replication(s.get());
-                        if (r.getFieldsOrDefault("accepting_commits", Value.getDefaultInstance()).getBoolValue()) {
-                            return nodeId(i) + " (" + clients.get(i) + ")";
-                        }
+                    Optional<Status.Process> s = status(clients.get(i), 2_000);
+                    if (s.isPresent() && s.get().getAcceptingCommits()) {
+                        return nodeId(i) + " (" + clients.get(i) + ")";
                     }
                 }
                 if (!anyAlive) {
@@ -305,21 +292,16 @@ public final class ClusterCommand implements Callable<Integer> {
                     line.append("stopped");
                 } else {
                     line.append("pid ").append(node.pid()).append("  ");
-                    Optional<Struct> s = i < clients.size() ? status(address, 3_000) : Optional.empty();
+                    Optional<Status.Process> s = i < clients.size() ? status(address, 3_000) : Optional.empty();
                     if (s.isEmpty()) {
                         line.append("not answering");
                     } else {
-                        Struct r = replication(s.get());
-                        String role = r.getFieldsOrDefault("role", Value.getDefaultInstance()).getStringValue();
-                        boolean accepting = r.getFieldsOrDefault("accepting_commits", Value.getDefaultInstance())
-                                .getBoolValue();
-                        leaderSeen |= accepting;
-                        line.append(role.isEmpty() ? "unreplicated" : role)
-                                .append(accepting ? " (takes commits)" : "")
-                                .append("  term ").append((long) r.getFieldsOrDefault("term", Value.getDefaultInstance())
-                                        .getNumberValue())
-                                .append("  applied version ").append((long) r.getFieldsOrDefault("applied_version",
-                                        Value.getDefaultInstance()).getNumberValue());
+                        Status.Process r = s.get();
+                        leaderSeen |= r.getAcceptingCommits();
+                        line.append(r.getRole())
+                                .append(r.getAcceptingCommits() ? " (takes commits)" : "")
+                                .append("  term ").append(r.getTerm())
+                                .append("  applied version ").append(r.getAppliedVersion());
                     }
                 }
                 out.println(line);

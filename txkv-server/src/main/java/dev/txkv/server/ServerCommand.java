@@ -30,9 +30,11 @@ import picocli.CommandLine.Spec;
         footer = {
             "",
             "Replication: start every member with the same --peers (this server included) and its own --id;",
-            "the members elect a leader, which takes commits; the others serve reads and follow. Example:",
+            "the members elect a leader, which takes commits; the others serve reads and follow. With",
+            "--peer-clients, status on any member lists every member's applied version, health and lag. Example:",
             "  txkv server --data d1 --listen 127.0.0.1:4500 --http none --id a \\",
-            "      --peers a@127.0.0.1:4502,b@127.0.0.1:4512,c@127.0.0.1:4522"
+            "      --peers a@127.0.0.1:4502,b@127.0.0.1:4512,c@127.0.0.1:4522 \\",
+            "      --peer-clients a@127.0.0.1:4500,b@127.0.0.1:4510,c@127.0.0.1:4520"
         },
         sortOptions = false)
 public final class ServerCommand implements Callable<Integer> {
@@ -59,6 +61,11 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Every member of the replicated cluster, this server included: id@host:port of each"
                     + " member's Raft endpoint (separate from its client port). Needs --id.")
     private String peers;
+
+    @Option(names = "--peer-clients", paramLabel = "ID@HOST:PORT,...",
+            description = "The client (gRPC) address of members, by id, so that status asked on this server"
+                    + " can ask the others for their own status; members left out show as unreachable. Needs --peers.")
+    private String peerClients;
 
     @Option(names = "--cluster-name", paramLabel = "NAME",
             description = "Name of the replicated cluster; all members must agree (default: txkv).")
@@ -88,6 +95,12 @@ public final class ServerCommand implements Callable<Integer> {
         }
         ReplicationConfig replication = replication();
         config.replication(replication);
+        if (peerClients != null) {
+            if (replication == null) {
+                throw usage("--peer-clients needs --id and --peers");
+            }
+            config.peerClientAddresses(parsePeerClients(peerClients));
+        }
         TxkvServer server;
         try {
             server = TxkvServer.start(config);
@@ -177,6 +190,32 @@ public final class ServerCommand implements Callable<Integer> {
             throw usage("--peers gives two members the same address");
         }
         return members;
+    }
+
+    private Map<String, String> parsePeerClients(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String part : text.split(",", -1)) {
+            String entry = part.trim();
+            int at = entry.indexOf('@');
+            if (at <= 0 || at == entry.length() - 1) {
+                throw usage("--peer-clients entries must be ID@HOST:PORT, got '" + entry + "'");
+            }
+            String memberId = entry.substring(0, at);
+            // Members added later (SetMembers) may be named before they are in --peers.
+            if (!MEMBER_ID.matcher(memberId).matches()) {
+                throw usage("--peer-clients: member id must be 1 to 64 letters, digits, '-' or '_', got '" + memberId
+                        + "'");
+            }
+            HostPort address = parse("--peer-clients (member " + memberId + ")", entry.substring(at + 1));
+            if (address.port == 0) {
+                throw usage("--peer-clients: member " + memberId + " needs a client port from 1 to 65535, got 0");
+            }
+            String normalized = (address.host.contains(":") ? "[" + address.host + "]" : address.host) + ":" + address.port;
+            if (out.put(memberId, normalized) != null) {
+                throw usage("--peer-clients names member " + memberId + " twice");
+            }
+        }
+        return out;
     }
 
     private ParameterException usage(String message) {

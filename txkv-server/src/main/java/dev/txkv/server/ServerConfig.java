@@ -6,6 +6,9 @@ import dev.txkv.TxkvException;
 import dev.txkv.replication.ReplicationConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,6 +36,7 @@ public final class ServerConfig {
     private long rangeBytesMax = 8 << 20;
     private long shutdownGraceMs = 10_000;
     private ReplicationConfig replication;
+    private Map<String, String> peerClientAddresses = Map.of();
 
     /** The data directory (default ./txkv-data); created if missing, locked while the server runs. */
     public ServerConfig dataDir(Path dir) {
@@ -119,6 +123,32 @@ public final class ServerConfig {
     /** The cluster membership, or null when the server is not replicated. */
     public ReplicationConfig replication() {
         return replication;
+    }
+
+    /**
+     * The client (gRPC) address, host:port, of other members by member id, so that this
+     * member's status can list their applied versions, health and lag: it asks each of them
+     * for its own status when asked for the cluster's. A member without an address here is
+     * listed as unreachable in the status. Default: none.
+     */
+    public ServerConfig peerClientAddresses(Map<String, String> addresses) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, String> a : addresses.entrySet()) {
+            String address = a.getValue() == null ? "" : a.getValue().trim();
+            int colon = address.lastIndexOf(':');
+            if (colon <= 0 || colon == address.length() - 1) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
+                        "The client address of member " + a.getKey() + " must be HOST:PORT, got '" + a.getValue() + "'");
+            }
+            copy.put(a.getKey(), address);
+        }
+        this.peerClientAddresses = Collections.unmodifiableMap(copy);
+        return this;
+    }
+
+    /** See {@link #peerClientAddresses(Map)}. */
+    public Map<String, String> peerClientAddresses() {
+        return peerClientAddresses;
     }
 
     public Path dataDir() {

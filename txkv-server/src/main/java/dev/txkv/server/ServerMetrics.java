@@ -1,19 +1,20 @@
 package dev.txkv.server;
 
 import dev.txkv.TxkvException;
+import dev.txkv.server.EngineStatusReader.EngineCounters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.util.Map;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * The server's meters, all named {@code txkv.*} (Prometheus: {@code txkv_*}). Engine counters
- * are read from {@code Engine.stats()} when scraped, so the commit path pays nothing for them;
+ * are read through {@link EngineStatusReader} when scraped, so the commit path pays nothing for them;
  * per-call latencies and sizes are recorded by {@link TxkvService}.
  *
  * <p>Implementation notes. The engine counts batches but does not report each batch's size.
@@ -77,28 +78,31 @@ final class ServerMetrics {
     }
 
     /** Meters read from the engine's counters when scraped. */
-    void bindEngine(Supplier<Map<String, Long>> stats) {
-        counter("txkv.commits", "Committed transactions", stats, "commits");
-        counter("txkv.commit.batches", "Commit batches written (one fsync each)", stats, "commit.batches");
-        counter("txkv.commit.conflicts", "Commits refused with not_committed (1020)", stats, "commit.conflicts");
-        counter("txkv.commit.too_old", "Commits refused with transaction_too_old (1007)", stats, "commit.too_old");
+    void bindEngine(Supplier<EngineCounters> stats) {
+        counter("txkv.commits", "Committed transactions", stats, EngineCounters::commits);
+        counter("txkv.commit.batches", "Commit batches written (one fsync each)", stats, EngineCounters::commitBatches);
+        counter("txkv.commit.conflicts", "Commits refused with not_committed (1020)", stats,
+                EngineCounters::commitConflicts);
+        counter("txkv.commit.too_old", "Commits refused with transaction_too_old (1007)", stats,
+                EngineCounters::commitTooOld);
         counter("txkv.commit.rejected", "Commits refused because the commit queue was full (1042)", stats,
-                "commit.rejected_queue_full");
-        counter("txkv.reads", "Point and range reads served by the engine", stats, "reads");
-        gauge("txkv.commit.queue.depth", "Commits waiting for the commit pipeline", stats, "commit.queue_depth");
-        gauge("txkv.watches", "Outstanding watches in the engine", stats, "watches");
-        gauge("txkv.version.committed", "The newest committed version", stats, "version.committed");
-        gauge("txkv.mvcc.views", "Versions retained for reads in the MVCC window", stats, "mvcc.views");
+                EngineCounters::commitRejectedQueueFull);
+        counter("txkv.reads", "Point and range reads served by the engine", stats, EngineCounters::reads);
+        gauge("txkv.commit.queue.depth", "Commits waiting for the commit pipeline", stats,
+                EngineCounters::commitQueueDepth);
+        gauge("txkv.watches", "Outstanding watches in the engine", stats, EngineCounters::watches);
+        gauge("txkv.version.committed", "The newest committed version", stats, EngineCounters::versionCommitted);
+        gauge("txkv.mvcc.views", "Versions retained for reads in the MVCC window", stats, EngineCounters::mvccViews);
         gauge("txkv.storage.size.estimate", "Estimated bytes of live keys and values", stats,
-                "storage.live_bytes_estimate");
+                EngineCounters::liveBytesEstimate);
         gauge("txkv.replica.failed", "1 when this member failed to apply the replicated log and serves nothing",
-                stats, "replica.failed");
+                stats, c -> c.replicaFailed() ? 1 : 0);
         gauge("txkv.apply.since.last.ms", "Milliseconds since this member last applied a commit batch", stats,
-                "apply.ms_since_last");
+                EngineCounters::msSinceApply);
         counter("txkv.raft.refused.calls", "Ratis client or admin calls refused on the Raft port", stats,
-                "raft.refused_calls");
+                EngineCounters::raftRefusedCalls);
         counter("txkv.raft.refused.entries", "Log entries refused before being appended (not from this member's "
-                + "commit pipeline, or malformed)", stats, "raft.refused_entries");
+                + "commit pipeline, or malformed)", stats, EngineCounters::raftRefusedEntries);
     }
 
     /** 1/0 gauges of what {@code /health} and the status document's database_status say. */
@@ -121,13 +125,14 @@ final class ServerMetrics {
                 .description("Open Watch calls on this server").register(registry);
     }
 
-    private void counter(String name, String description, Supplier<Map<String, Long>> stats, String key) {
-        FunctionCounter.builder(name, stats, s -> s.get().getOrDefault(key, 0L))
-                .description(description).register(registry);
+    private void counter(String name, String description, Supplier<EngineCounters> stats,
+            ToLongFunction<EngineCounters> value) {
+        FunctionCounter.builder(name, stats, s -> value.applyAsLong(s.get())).description(description).register(registry);
     }
 
-    private void gauge(String name, String description, Supplier<Map<String, Long>> stats, String key) {
-        Gauge.builder(name, stats, s -> s.get().getOrDefault(key, 0L)).description(description).register(registry);
+    private void gauge(String name, String description, Supplier<EngineCounters> stats,
+            ToLongFunction<EngineCounters> value) {
+        Gauge.builder(name, stats, s -> value.applyAsLong(s.get())).description(description).register(registry);
     }
 
     /** Counts a failed call by method and txkv error. */

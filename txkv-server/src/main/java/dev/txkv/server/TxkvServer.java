@@ -20,9 +20,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,9 +63,11 @@ public final class TxkvServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean ready;
+    private final EngineStatusReader engineStatus;
+    private final PeerStatusClient peers = new PeerStatusClient();
     private volatile StatusDocument statusDocument;
     /** Refreshed once a second by the sampler. */
-    private volatile StatusDocument.Health lastHealth;
+    private volatile Health lastHealth;
     private TxkvService service;
     private CachedStats stats;
     private Server grpcServer;
@@ -76,6 +78,7 @@ public final class TxkvServer implements AutoCloseable {
     private TxkvServer(ServerConfig config, Engine engine) {
         this.config = config;
         this.engine = engine;
+        this.engineStatus = new EngineStatusReader(engine);
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.inProcessName = "txkv-server-" + instances.incrementAndGet() + "-" + UUID.randomUUID();
         AtomicInteger threadNumber = new AtomicInteger();
@@ -98,7 +101,7 @@ public final class TxkvServer implements AutoCloseable {
      * With {@link ServerConfig#replication()} set, the engine joins its cluster; the server is
      * ready (health SERVING) as soon as it runs, whether it leads or follows: a follower serves
      * reads and answers commits and read versions with not_leader (1060), which clients retry
-     * on another server. The role is in the status document's "replication" section.
+     * on another server. The role is in its status (the Status call).
      *
      * @throws IOException when an address cannot be bound (the message names it)
      * @throws dev.txkv.TxkvException when the data directory cannot be used, e.g.
@@ -124,15 +127,18 @@ public final class TxkvServer implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         ServerMetrics metrics = new ServerMetrics(registry);
-        stats = new CachedStats(engine);
+        stats = new CachedStats(engineStatus);
         metrics.bindEngine(stats);
         metrics.bindExecutor(executor);
         metrics.bindHealth(() -> lastHealth != null && lastHealth.available(),
                 () -> lastHealth != null && lastHealth.healthy());
         String processId = HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
         StatusDocument[] status = new StatusDocument[1];
-        service = new TxkvService(engine, config, executor, metrics, () -> status[0].json());
-        status[0] = new StatusDocument(engine, config, processId, this::grpcAddressText, service::watchStreams);
+        service = new TxkvService(engine, engineStatus, config, executor, metrics, memberOnly -> memberOnly
+                ? CompletableFuture.completedFuture(StatusProtos.toProto(status[0].memberStatus()))
+                : status[0].clusterStatus().thenApply(StatusProtos::toProto));
+        status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
+                service::watchStreams, peers);
         statusDocument = status[0];
         sampler.scheduleAtFixedRate(this::sampleAndCheckHealth, 0, 1, TimeUnit.SECONDS);
 
@@ -189,7 +195,7 @@ public final class TxkvServer implements AutoCloseable {
     private void sampleAndCheckHealth() {
         try {
             statusDocument.sample();
-            StatusDocument.Health h = statusDocument.health();
+            Health h = statusDocument.health();
             lastHealth = h;
             if (ready) {
                 ServingStatus serving = h.available() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
@@ -211,7 +217,7 @@ public final class TxkvServer implements AutoCloseable {
             return "the server is starting or stopping";
         }
         // Fresh on every call: cheap (the leader's probe commit runs at most once a second).
-        StatusDocument.Health h = statusDocument.health();
+        Health h = statusDocument.health();
         lastHealth = h;
         return h.problem();
     }
@@ -295,6 +301,7 @@ public final class TxkvServer implements AutoCloseable {
             awaitExecutor(deadline);
             sampler.shutdownNow();
             awaitSampler();
+            peers.close();
             if (stats != null) {
                 // Meters may still be scraped through meterRegistry(); a closed engine must not be asked.
                 stats.freeze();
@@ -382,25 +389,25 @@ public final class TxkvServer implements AutoCloseable {
      * Engine counters for the meters, read at most every 250 ms: a scrape reads a dozen of
      * them, and each read of the engine's stats asks RocksDB for a size estimate.
      */
-    private static final class CachedStats implements Supplier<Map<String, Long>> {
+    private static final class CachedStats implements Supplier<EngineStatusReader.EngineCounters> {
         private static final long TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-        private final Engine engine;
-        private Map<String, Long> cached;
+        private final EngineStatusReader engine;
+        private EngineStatusReader.EngineCounters cached;
         private long readNanos;
         private boolean frozen;
 
-        CachedStats(Engine engine) {
+        CachedStats(EngineStatusReader engine) {
             this.engine = engine;
         }
 
         @Override
-        public synchronized Map<String, Long> get() {
+        public synchronized EngineStatusReader.EngineCounters get() {
             long now = System.nanoTime();
             if (frozen) {
-                return cached == null ? Map.of() : cached;
+                return cached == null ? EngineStatusReader.EngineCounters.NONE : cached;
             }
             if (cached == null || now - readNanos > TTL_NANOS) {
-                cached = engine.stats();
+                cached = engine.counters();
                 readNanos = now;
             }
             return cached;

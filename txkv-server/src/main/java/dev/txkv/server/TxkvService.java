@@ -37,10 +37,11 @@ import dev.txkv.spi.RangeChunk;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +51,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,30 +91,27 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     private final Executor executor;
     private final RequestValidator validator;
     private final ServerMetrics metrics;
-    private final Supplier<String> statusDocument;
+    private final ClusterAdmin admin;
+    private final StatusProvider statusProvider;
     private final Set<CompletableFuture<Void>> watchStreams = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchStreamCount = new AtomicInteger();
     private volatile boolean closing;
 
     /**
-     * A service over {@code backend}, enforcing the limits of {@code config}, running calls on
-     * {@code executor} (which should be bounded and throw {@link RejectedExecutionException}
-     * when full), recording meters in {@code registry} and answering Status with
-     * {@code statusDocument}.
+     * A service over {@code backend}, changing membership through {@code admin}, enforcing the
+     * limits of {@code config}, running calls on {@code executor} (which should be bounded and
+     * throw {@link RejectedExecutionException} when full), recording meters in {@code metrics}
+     * and answering Status with {@code statusProvider}.
      */
-    public TxkvService(Backend backend, ServerConfig config, Executor executor, MeterRegistry registry,
-            Supplier<String> statusDocument) {
-        this(backend, config, executor, new ServerMetrics(registry), statusDocument);
-    }
-
-    TxkvService(Backend backend, ServerConfig config, Executor executor, ServerMetrics metrics,
-            Supplier<String> statusDocument) {
+    TxkvService(Backend backend, ClusterAdmin admin, ServerConfig config, Executor executor, ServerMetrics metrics,
+            StatusProvider statusProvider) {
         this.backend = backend;
+        this.admin = admin;
         this.config = config;
         this.executor = executor;
         this.validator = new RequestValidator(config.txkvConfig());
         this.metrics = metrics;
-        this.statusDocument = statusDocument;
+        this.statusProvider = statusProvider;
         metrics.bindWatchStreams(watchStreamCount::get);
     }
 
@@ -488,12 +485,22 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
         });
     }
 
+    /**
+     * The cluster's status; with member_only, this member's alone. Holds no thread while the
+     * other members are asked: the answer goes out from the thread that completes the last one.
+     */
     @Override
     public void status(StatusRequest request, StreamObserver<StatusResponse> observer) {
         dispatch("Status", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
-            observer.onNext(StatusResponse.newBuilder().setJson(statusDocument.get()).build());
-            observer.onCompleted();
+            statusProvider.status(request.getMemberOnly()).whenComplete((status, error) -> {
+                if (error != null) {
+                    fail("Status", observer, error);
+                    return;
+                }
+                observer.onNext(StatusResponse.newBuilder().setStatus(status).build());
+                observer.onCompleted();
+            });
         });
     }
 
@@ -506,15 +513,14 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     public void setMembers(SetMembersRequest request, StreamObserver<SetMembersResponse> observer) {
         dispatch("SetMembers", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
-            if (!(backend instanceof dev.txkv.engine.Engine) || !((dev.txkv.engine.Engine) backend).isReplicated()) {
+            if (!admin.isReplicated()) {
                 throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
                         "This server is not replicated: it has no members to change");
             }
-            dev.txkv.engine.Engine engine = (dev.txkv.engine.Engine) backend;
             if (request.getMembersCount() == 0) {
                 throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "SetMembers needs at least one member");
             }
-            java.util.Map<String, String> members = new java.util.LinkedHashMap<>();
+            Map<String, String> members = new LinkedHashMap<>();
             for (Member m : request.getMembersList()) {
                 if (members.put(m.getId(), m.getRaftAddress()) != null) {
                     throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
@@ -523,7 +529,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
             }
             CompletableFuture<Void> change;
             try {
-                change = engine.setMembers(members);
+                change = admin.setMembers(members);
             } catch (RuntimeException e) {
                 change = CompletableFuture.failedFuture(e);
             }
@@ -534,11 +540,9 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                 }
                 log.info("Cluster membership changed to {}", members);
                 SetMembersResponse.Builder response = SetMembersResponse.newBuilder();
-                Object now = engine.replicationStatus().get("members");
-                java.util.Map<?, ?> inForce = now instanceof java.util.Map ? (java.util.Map<?, ?>) now : members;
-                for (java.util.Map.Entry<?, ?> m : inForce.entrySet()) {
-                    response.addMembers(Member.newBuilder().setId(String.valueOf(m.getKey()))
-                            .setRaftAddress(String.valueOf(m.getValue())));
+                Map<String, String> inForce = admin.members();
+                for (Map.Entry<String, String> m : (inForce.isEmpty() ? members : inForce).entrySet()) {
+                    response.addMembers(Member.newBuilder().setId(m.getKey()).setRaftAddress(m.getValue()));
                 }
                 observer.onNext(response.build());
                 observer.onCompleted();

@@ -8,7 +8,6 @@ import static dev.txkv.server.TestServers.setCommit;
 import static dev.txkv.server.TestServers.txkvCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.ErrorCode;
 import dev.txkv.replication.FailPoints;
@@ -71,9 +70,16 @@ class ReplicatedServerTest {
     }
 
     private TxkvServer start(String id, Map<String, String> members) throws IOException {
-        ServerConfig config = new ServerConfig().dataDir(dir.resolve(id)).grpcAddress("127.0.0.1", 0)
+        return start(id, members, Map.of());
+    }
+
+    /** A member listening for clients on {@code clients.get(id)} (port 0 when absent), knowing the others' too. */
+    private TxkvServer start(String id, Map<String, String> members, Map<String, String> clients) throws IOException {
+        int port = clients.containsKey(id) ? Integer.parseInt(clients.get(id).substring(clients.get(id).indexOf(':') + 1)) : 0;
+        ServerConfig config = new ServerConfig().dataDir(dir.resolve(id)).grpcAddress("127.0.0.1", port)
                 .httpAddress("127.0.0.1", 0)
-                .replication(new ReplicationConfig(id, members).clusterName("server-test").electionTimeoutMs(500, 1000));
+                .replication(new ReplicationConfig(id, members).clusterName("server-test").electionTimeoutMs(500, 1000))
+                .peerClientAddresses(clients);
         TxkvServer server = TxkvServer.start(config);
         servers.add(server);
         return server;
@@ -108,25 +114,27 @@ class ReplicatedServerTest {
         throw new AssertionError("no leader within 30 s");
     }
 
-    private static Struct replication(TxkvGrpc.TxkvBlockingStub stub) throws IOException {
-        return status(stub).getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("replication").getStructValue();
+    private static dev.txkv.proto.Status status(TxkvGrpc.TxkvBlockingStub stub) {
+        return stub.status(StatusRequest.newBuilder().setProtocolVersion(V).build()).getStatus();
     }
 
-    private static Struct status(TxkvGrpc.TxkvBlockingStub stub) throws IOException {
-        String json = stub.status(StatusRequest.newBuilder().setProtocolVersion(V).build()).getJson();
-        Struct.Builder b = Struct.newBuilder();
-        JsonFormat.parser().merge(json, b);
-        return b.build();
+    /** The process that answered {@code status}. */
+    private static dev.txkv.proto.Status.Process self(dev.txkv.proto.Status status) {
+        return process(status, status.getAnsweredBy());
     }
 
-    /** client.database_status.{available,healthy} of a status document. */
-    private static boolean databaseStatus(Struct status, String field) {
-        return status.getFieldsOrThrow("client").getStructValue().getFieldsOrThrow("database_status").getStructValue()
-                .getFieldsOrThrow(field).getBoolValue();
+    private static dev.txkv.proto.Status.Process process(dev.txkv.proto.Status status, String id) {
+        return status.getProcessesList().stream().filter(p -> p.getId().equals(id)).findFirst()
+                .orElseThrow(() -> new AssertionError("no process " + id + " in " + status));
     }
 
-    private static String messages(Struct status) {
-        return status.getFieldsOrThrow("cluster").getStructValue().getFieldsOrThrow("messages").toString();
+    /** database.{available,healthy} of a status. */
+    private static boolean databaseStatus(dev.txkv.proto.Status status, String field) {
+        return field.equals("available") ? status.getDatabase().getAvailable() : status.getDatabase().getHealthy();
+    }
+
+    private static String messages(dev.txkv.proto.Status status) {
+        return status.getDatabase().getMessagesList().toString();
     }
 
     private static HttpResponse<String> httpGet(TxkvServer server, String path) throws Exception {
@@ -167,6 +175,72 @@ class ReplicatedServerTest {
     }
 
     @Test
+    void statusOnAFollowerListsEveryMemberAndAStoppedOneAsUnreachable() throws Exception {
+        Map<String, String> members = new LinkedHashMap<>();
+        Map<String, String> clients = new LinkedHashMap<>();
+        for (String id : List.of("a", "b", "c")) {
+            members.put(id, "127.0.0.1:" + freePort());
+            clients.put(id, "127.0.0.1:" + freePort());
+        }
+        for (String id : members.keySet()) {
+            start(id, members, clients);
+        }
+        TxkvServer leader = awaitLeader(servers);
+        TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
+        String leaderId = self(status(toLeader)).getId();
+        toLeader.commit(setCommit(bytes("k"), bytes("v")));
+        TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
+        TxkvServer other = servers.get((servers.indexOf(leader) + 2) % 3);
+        TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
+
+        eventually(15, () -> {
+            dev.txkv.proto.Status s = status(toFollower);
+            assertThat(s.getCluster().getLeader()).isEqualTo(leaderId);
+            assertThat(s.getCluster().getTerm()).isGreaterThan(0);
+            assertThat(s.getProcessesList()).extracting(dev.txkv.proto.Status.Process::getId)
+                    .containsExactly("a", "b", "c");
+            for (dev.txkv.proto.Status.Process p : s.getProcessesList()) {
+                assertThat(p.getClientAddress()).as(p.getId()).isEqualTo(clients.get(p.getId()));
+                assertThat(p.getRaftAddress()).as(p.getId()).isEqualTo(members.get(p.getId()));
+                assertThat(p.getRole()).as(p.getId()).isEqualTo(p.getId().equals(leaderId) ? "leader" : "follower");
+                assertThat(p.getError()).as(p.getId()).isEmpty();
+                assertThat(p.getHealth().getAvailable()).as(p.getId()).isTrue();
+                assertThat(p.getAppliedVersion()).as(p.getId()).isGreaterThan(0);
+                assertThat(p.hasLagVersions() && p.hasLagEntries()).as(p.getId()).isTrue();
+                assertThat(p.getStorage().getEngine()).isEqualTo("RocksDB");
+                assertThat(p.getStorage().getDiskUsedBytes()).isGreaterThan(0);
+            }
+            assertThat(process(s, leaderId).getLagVersions()).isZero();
+            assertThat(process(s, leaderId).getLagEntries()).isZero();
+        });
+
+        // The JSON of HTTP /status is the same message: the strict parser knows every field.
+        HttpResponse<String> json = httpGet(follower, "/status");
+        assertThat(json.statusCode()).isEqualTo(200);
+        dev.txkv.proto.Status.Builder parsed = dev.txkv.proto.Status.newBuilder();
+        JsonFormat.parser().merge(json.body(), parsed);
+        assertThat(parsed.getProcessesCount()).isEqualTo(3);
+        assertThat(json.body()).contains("\"lag_versions\"", "\"applied_version\"", "\"client_address\"");
+
+        String otherId = self(status(stub(other))).getId();
+        other.close();
+        servers.remove(other);
+        long asked = System.nanoTime();
+        dev.txkv.proto.Status afterStop = status(toFollower);
+        long askedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+        assertThat(askedMs).as("a member that is down costs at most the peer deadline")
+                .isLessThan(PeerStatusClient.PEER_STATUS_TIMEOUT_MS + 3_000);
+        dev.txkv.proto.Status.Process stopped = process(afterStop, otherId);
+        assertThat(stopped.getRole()).isEqualTo("unreachable");
+        assertThat(stopped.getError()).isNotEmpty();
+        assertThat(stopped.getClientAddress()).isEqualTo(clients.get(otherId));
+        assertThat(stopped.getRaftAddress()).isEqualTo(members.get(otherId));
+        assertThat(stopped.hasHealth() || stopped.hasAppliedVersion() || stopped.hasLagVersions()).isFalse();
+        assertThat(process(afterStop, leaderId).getRole()).isEqualTo("leader");
+        assertThat(self(afterStop).getRole()).isEqualTo("follower");
+    }
+
+    @Test
     void aMemberThatCannotApplyIsReportedAndRebuilt() throws Exception {
         Map<String, String> members = startThree();
         TxkvServer leader = awaitLeader(servers);
@@ -185,11 +259,11 @@ class ReplicatedServerTest {
 
         // The failed member says so everywhere it can.
         TxkvGrpc.TxkvBlockingStub toBroken = stub(broken);
-        Struct brokenStatus = status(toBroken);
+        dev.txkv.proto.Status brokenStatus = status(toBroken);
         assertThat(databaseStatus(brokenStatus, "available")).isFalse();
         assertThat(databaseStatus(brokenStatus, "healthy")).isFalse();
         assertThat(messages(brokenStatus)).contains("replica_failed", "failed to apply log entry");
-        assertThat(replication(toBroken).getFieldsOrThrow("role").getStringValue()).isEqualTo("failed");
+        assertThat(self(brokenStatus).getRole()).isEqualTo("failed");
         eventually(10, () -> {
             HttpResponse<String> health = httpGet(broken, "/health");
             assertThat(health.statusCode()).isEqualTo(503);
@@ -205,7 +279,7 @@ class ReplicatedServerTest {
         toLeader.commit(setCommit(bytes("after"), bytes("failure")));
         assertThat(httpGet(other, "/health").statusCode()).isEqualTo(200);
         eventually(15, () -> {
-            Struct leaderStatus = status(toLeader);
+            dev.txkv.proto.Status leaderStatus = status(toLeader);
             assertThat(databaseStatus(leaderStatus, "available")).isTrue();
             assertThat(databaseStatus(leaderStatus, "healthy")).isFalse();
             assertThat(messages(leaderStatus)).contains("member_unreachable", "Member " + brokenId);
@@ -299,16 +373,16 @@ class ReplicatedServerTest {
             assertThat(grpcCode(e)).isEqualTo(Status.Code.UNAVAILABLE);
         }
 
-        Struct leaderView = replication(toLeader);
-        Struct followerView = replication(toFollower);
-        assertThat(leaderView.getFieldsOrThrow("role").getStringValue()).isEqualTo("leader");
-        assertThat(leaderView.getFieldsOrThrow("accepting_commits").getBoolValue()).isTrue();
-        assertThat(leaderView.getFieldsOrThrow("members").getListValue().getValuesCount()).isEqualTo(3);
-        assertThat(leaderView.getFieldsOrThrow("followers").getListValue().getValuesCount()).isEqualTo(2);
-        assertThat(followerView.getFieldsOrThrow("role").getStringValue()).isEqualTo("follower");
-        assertThat(followerView.getFieldsOrThrow("leader").getStringValue())
-                .isEqualTo(leaderView.getFieldsOrThrow("id").getStringValue());
-        assertThat(followerView.getFieldsOrThrow("accepting_commits").getBoolValue()).isFalse();
+        dev.txkv.proto.Status leaderView = status(toLeader);
+        dev.txkv.proto.Status followerView = status(toFollower);
+        assertThat(self(leaderView).getRole()).isEqualTo("leader");
+        assertThat(self(leaderView).getAcceptingCommits()).isTrue();
+        assertThat(leaderView.getProcessesCount()).isEqualTo(3);
+        // The leader knows when each follower last answered it.
+        assertThat(leaderView.getProcessesList().stream().filter(p -> p.hasLastContactMs()).count()).isEqualTo(2);
+        assertThat(self(followerView).getRole()).isEqualTo("follower");
+        assertThat(followerView.getCluster().getLeader()).isEqualTo(leaderView.getAnsweredBy());
+        assertThat(self(followerView).getAcceptingCommits()).isFalse();
 
         // A follower is up and serving: health says so.
         ManagedChannel followerChannel = TestServers.channel(follower);
@@ -334,7 +408,7 @@ class ReplicatedServerTest {
         HttpResponse<String> added = http.send(post(leader, body), HttpResponse.BodyHandlers.ofString());
         assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
         assertThat(added.body()).contains("\"d\"");
-        assertThat(replication(toLeader).getFieldsOrThrow("members").getListValue().getValuesCount()).isEqualTo(4);
+        assertThat(status(toLeader).getProcessesCount()).isEqualTo(4);
 
         // The new member catches up: it serves the first commit at a fresh read version.
         long rv2 = readVersion(toLeader);
@@ -368,11 +442,16 @@ class ReplicatedServerTest {
                     "--id", "a", "--peers", "a@127.0.0.1")).isEqualTo(2);
             assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a", "--peers", "a127.0.0.1:7001")).isEqualTo(2);
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--peer-clients", "a@127.0.0.1:7000")).isEqualTo(2);
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a", "--peers", "a@127.0.0.1:7001", "--peer-clients", "a:7000")).isEqualTo(2);
         } finally {
             System.setErr(oldErr);
         }
         String text = err.toString(StandardCharsets.UTF_8);
         assertThat(text).contains("--id needs --peers", "--peers needs --id", "--id z is not among the --peers",
-                "names member a twice", "ID@HOST:RAFTPORT");
+                "names member a twice", "ID@HOST:RAFTPORT", "--peer-clients needs --id and --peers",
+                "--peer-clients entries must be ID@HOST:PORT");
     }
 }

@@ -12,8 +12,6 @@ import static dev.txkv.server.TestServers.txkvCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Struct;
-import com.google.protobuf.util.JsonFormat;
 import dev.txkv.TxkvConfig;
 import dev.txkv.proto.CommitRequest;
 import dev.txkv.proto.CommitResponse;
@@ -266,25 +264,26 @@ class TxkvServiceTest {
     }
 
     @Test
-    void statusIsJsonWithTheSections() throws Exception {
+    void statusIsTypedWithEverySection() throws Exception {
         stub.commit(setCommit(bytes("status"), bytes("x")));
-        String json = stub.status(StatusRequest.newBuilder().setProtocolVersion(V).build()).getJson();
-        Struct.Builder parsed = Struct.newBuilder();
-        JsonFormat.parser().merge(json, parsed);
-        Struct cluster = parsed.getFieldsOrThrow("cluster").getStructValue();
-        assertThat(parsed.getFieldsOrThrow("client").getStructValue().getFieldsOrThrow("database_status")
-                .getStructValue().getFieldsOrThrow("available").getBoolValue()).isTrue();
-        assertThat(cluster.getFieldsMap()).containsKeys("processes", "latest_version", "data", "workload", "qos", "latency_probe");
-        Struct process = cluster.getFieldsOrThrow("processes").getStructValue().getFieldsMap().values().iterator().next().getStructValue();
-        assertThat(process.getFieldsOrThrow("address").getStringValue()).isEqualTo("127.0.0.1:" + server.grpcPort());
-        assertThat(process.getFieldsOrThrow("roles").getListValue().getValuesCount()).isEqualTo(3);
-        Struct probe = cluster.getFieldsOrThrow("latency_probe").getStructValue();
-        assertThat(probe.getFieldsOrThrow("commit_seconds").getNumberValue()).isGreaterThan(0);
-        Struct workload = cluster.getFieldsOrThrow("workload").getStructValue();
-        assertThat(workload.getFieldsOrThrow("transactions").getStructValue().getFieldsOrThrow("committed")
-                .getStructValue().getFieldsOrThrow("counter").getNumberValue()).isGreaterThan(0);
-        assertThat(cluster.getFieldsOrThrow("qos").getStructValue().getFieldsMap())
-                .containsKeys("commit_queue_depth", "commit_queue_limit", "watches", "watches_limit");
+        dev.txkv.proto.Status status = stub.status(StatusRequest.newBuilder().setProtocolVersion(V).build()).getStatus();
+        assertThat(status.getDatabase().getAvailable()).isTrue();
+        assertThat(status.hasCluster()).as("unreplicated").isFalse();
+        assertThat(status.getProcessesCount()).isEqualTo(1);
+        dev.txkv.proto.Status.Process process = status.getProcesses(0);
+        assertThat(process.getId()).isEqualTo(status.getAnsweredBy());
+        assertThat(process.getClientAddress()).isEqualTo("127.0.0.1:" + server.grpcPort());
+        assertThat(process.getRole()).isEqualTo("standalone");
+        assertThat(process.getAcceptingCommits()).isTrue();
+        assertThat(process.getAppliedVersion()).isEqualTo(status.getLatestVersion()).isGreaterThan(0);
+        assertThat(process.getStorage().getEngine()).isEqualTo("RocksDB");
+        assertThat(process.getStorage().getEngineVersion()).matches("\\d+\\.\\d+\\.\\d+");
+        assertThat(process.getStorage().getDiskUsedBytes()).isGreaterThan(0);
+        assertThat(process.getStorage().getDataDirectory()).isEqualTo(dir.resolve("data").toString());
+        assertThat(status.getLatencyProbe().getCommitSeconds()).isGreaterThan(0);
+        assertThat(status.getWorkload().getCommitted().getCounter()).isGreaterThan(0);
+        assertThat(status.getQueues().getCommitQueueLimit()).isGreaterThan(0);
+        assertThat(status.getQueues().getWatchesLimit()).isGreaterThan(0);
         // The probe's key is in the system keyspace, which clients cannot read.
         StatusRuntimeException e = failure(() -> stub.get(GetRequest.newBuilder().setProtocolVersion(V)
                 .setKey(ByteString.copyFrom(StatusDocument.PROBE_KEY)).setReadVersion(readVersion(stub)).build()));

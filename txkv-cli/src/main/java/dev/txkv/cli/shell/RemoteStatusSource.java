@@ -2,6 +2,7 @@ package dev.txkv.cli.shell;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.Status;
 import dev.txkv.spi.RemoteAdminProvider;
 import java.time.Duration;
 import java.util.Iterator;
@@ -10,7 +11,7 @@ import java.util.Objects;
 import java.util.ServiceLoader;
 
 /**
- * Asks the servers of a connection string for their status document, and changes their
+ * Asks the servers of a connection string for the cluster's status (message {@code Status} of txkv.proto), and changes their
  * membership, through the {@link RemoteAdminProvider} on the class path (the remote client,
  * txkv-remote). The provider is looked up at first use; without one the call fails with the
  * same error as {@code Txkv.open} gives.
@@ -34,8 +35,13 @@ public final class RemoteStatusSource implements StatusSource {
     }
 
     @Override
-    public String fetchJson(Duration timeout) {
-        return provider().statusJson(connection, timeout);
+    public Status fetch(Duration timeout) {
+        byte[] status = provider().status(connection, timeout);
+        try {
+            return Status.parseFrom(status);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "The remote client returned a status that does not parse: " + e, e);
+        }
     }
 
     @Override

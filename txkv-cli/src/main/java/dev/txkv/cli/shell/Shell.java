@@ -8,8 +8,10 @@ import dev.txkv.Transaction;
 import dev.txkv.TransactionOptions;
 import dev.txkv.TxkvException;
 import dev.txkv.cli.shell.ShellSyntax.Token;
+import dev.txkv.proto.Status;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -525,14 +527,15 @@ public final class Shell implements AutoCloseable {
         requireArgs(ShellCommandInfo.MEMBERS, args, 0, 2);
         Duration wait = Duration.ofMillis(timeoutMsDefault == 0 ? MEMBERS_TIMEOUT_MS_MIN
                 : Math.max(timeoutMsDefault, 5_000));
-        com.google.protobuf.Struct replication = replicationSection(wait);
+        Status cluster = replicatedStatus(wait);
         Map<String, String> current = new java.util.LinkedHashMap<>();
-        for (com.google.protobuf.Value m : field(replication, "members").getListValue().getValuesList()) {
-            com.google.protobuf.Struct member = m.getStructValue();
-            current.put(field(member, "id").getStringValue(), field(member, "raft_address").getStringValue());
+        for (Status.Process p : cluster.getProcessesList()) {
+            if (!p.getRole().equals("removed")) {
+                current.put(p.getId(), p.getRaftAddress());
+            }
         }
         if (args.isEmpty()) {
-            printMembers(replication);
+            printMembers(cluster);
             return;
         }
         String verb = args.get(0).text().toLowerCase(java.util.Locale.ROOT);
@@ -568,44 +571,36 @@ public final class Shell implements AutoCloseable {
         }
     }
 
-    private com.google.protobuf.Struct replicationSection(Duration wait) {
-        com.google.protobuf.Struct root = StatusSummary.parse(status.fetchJson(wait));
-        com.google.protobuf.Value replication = field(field(root, "cluster").getStructValue(), "replication");
-        if (!replication.hasStructValue()) {
+    private Status replicatedStatus(Duration wait) {
+        Status cluster = status.fetch(wait);
+        if (!cluster.hasCluster()) {
             throw new ShellUsageException("This database is not replicated: it has no members to list or change");
         }
-        return replication.getStructValue();
+        return cluster;
     }
 
-    private static com.google.protobuf.Value field(com.google.protobuf.Struct s, String name) {
-        return s.getFieldsOrDefault(name, com.google.protobuf.Value.getDefaultInstance());
-    }
-
-    private void printMembers(com.google.protobuf.Struct replication) {
-        Map<String, com.google.protobuf.Struct> followers = new java.util.HashMap<>();
-        for (com.google.protobuf.Value f : field(replication, "followers").getListValue().getValuesList()) {
-            followers.put(field(f.getStructValue(), "id").getStringValue(), f.getStructValue());
-        }
-        String self = field(replication, "id").getStringValue();
-        out.println(String.format("%-20s %-24s %-10s %s", "ID", "RAFT ADDRESS", "ROLE", "PROGRESS"));
-        for (com.google.protobuf.Value m : field(replication, "members").getListValue().getValuesList()) {
-            com.google.protobuf.Struct member = m.getStructValue();
-            String id = field(member, "id").getStringValue();
-            String progress = "";
-            com.google.protobuf.Struct f = followers.get(id);
-            if (f != null) {
-                progress = (f.containsFields("lag_entries")
-                        ? "lag " + (long) field(f, "lag_entries").getNumberValue() + " entries, " : "")
-                        + "last contact " + (long) field(f, "last_contact_ms").getNumberValue() + " ms"
-                        + (field(f, "healthy").getBoolValue() ? "" : ", UNHEALTHY");
+    private void printMembers(Status cluster) {
+        out.println(String.format("%-20s %-24s %-12s %s", "ID", "RAFT ADDRESS", "ROLE", "PROGRESS"));
+        for (Status.Process p : cluster.getProcessesList()) {
+            List<String> progress = new ArrayList<>();
+            if (p.hasLagEntries()) {
+                progress.add("lag " + p.getLagEntries() + " entries");
             }
-            out.println(String.format("%-20s %-24s %-10s %s", id + (id.equals(self) ? " *" : ""),
-                    field(member, "raft_address").getStringValue(), field(member, "role").getStringValue(),
-                    progress).stripTrailing());
+            if (p.hasLastContactMs()) {
+                progress.add("last contact " + p.getLastContactMs() + " ms");
+            }
+            if (p.hasHealth() && !p.getHealth().getHealthy()) {
+                progress.add(p.getHealth().getAvailable() ? "UNHEALTHY" : "UNAVAILABLE");
+            }
+            if (!p.getError().isEmpty()) {
+                progress.add(p.getError());
+            }
+            out.println(String.format("%-20s %-24s %-12s %s", p.getId() + (p.getId().equals(cluster.getAnsweredBy())
+                    ? " *" : ""), p.getRaftAddress(), p.getRole(), String.join(", ", progress)).stripTrailing());
         }
-        out.println("(* answered this request; term " + (long) field(replication, "term").getNumberValue()
-                + (field(replication, "leader").getStringValue().isEmpty() ? ", no leader known"
-                        : ", leader " + field(replication, "leader").getStringValue()) + ")");
+        out.println("(* answered this request; term " + cluster.getCluster().getTerm()
+                + (cluster.getCluster().getLeader().isEmpty() ? ", no leader known"
+                        : ", leader " + cluster.getCluster().getLeader()) + ")");
     }
 
     // ---------------------------------------------------------------- status and help
@@ -617,8 +612,8 @@ public final class Shell implements AutoCloseable {
             throw usage(ShellCommandInfo.STATUS, "unknown argument `" + args.get(0).text() + "'");
         }
         long waitMs = timeoutMs(globalOptions);
-        String document = status.fetchJson(waitMs == 0 ? Duration.ofDays(1) : Duration.ofMillis(waitMs));
-        out.println(json ? document.strip() : StatusSummary.render(document).stripTrailing());
+        Status cluster = status.fetch(waitMs == 0 ? Duration.ofDays(1) : Duration.ofMillis(waitMs));
+        out.println(json ? StatusSummary.json(cluster) : StatusSummary.render(cluster).stripTrailing());
     }
 
     private void help(List<Token> args) {

@@ -1,6 +1,7 @@
 package dev.txkv.cli.shell;
 
 import dev.txkv.cli.Main;
+import dev.txkv.proto.Status;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -11,13 +12,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code txkv status}: the cluster's status, as a summary or as the server's whole JSON
- * document. Failures (no server answered in time) go through the launcher's error handler, so
+ * {@code txkv status}: the cluster's status, as a summary or as JSON (message Status of
+ * txkv.proto). Failures (no server answered in time) go through the launcher's error handler, so
  * they print as {@code txkv status: connection_failed (1026): ...} with exit code 1.
  */
 @Command(name = "status",
-        description = "Print the status of a txkv cluster: configuration, processes and roles, latest version,"
-                + " data size, workload, latency probe and queues; or with --json the server's status document.",
+        description = "Print the status of a txkv cluster: every member with its addresses, role, health, applied"
+                + " version and lag; the leader and term; storage, workload, latency probe and queues of the member"
+                + " asked; or with --json the whole status as JSON.",
         footer = {
             "",
             "Examples:",
@@ -34,7 +36,7 @@ public final class StatusCommand implements Callable<Integer> {
             description = "Servers to ask, in order: host:port[,host:port...] (default: ${DEFAULT-VALUE}).")
     private String cluster;
 
-    @Option(names = "--json", description = "Print the server's status document (JSON) instead of a summary.")
+    @Option(names = "--json", description = "Print the status as JSON (message Status of txkv.proto) instead of a summary.")
     private boolean json;
 
     @Option(names = "--timeout", paramLabel = "MS", defaultValue = "" + TIMEOUT_MS_DEFAULT,
@@ -46,13 +48,13 @@ public final class StatusCommand implements Callable<Integer> {
         if (timeoutMs <= 0) {
             throw new ParameterException(spec.commandLine(), "--timeout must be positive, got " + timeoutMs);
         }
-        String document = new RemoteStatusSource(cluster).fetchJson(Duration.ofMillis(timeoutMs));
+        Status status = new RemoteStatusSource(cluster).fetch(Duration.ofMillis(timeoutMs));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(document.strip());
+            out.println(StatusSummary.json(status));
         } else {
             out.println("Using cluster " + cluster);
-            out.print(StatusSummary.render(document));
+            out.print(StatusSummary.render(status));
         }
         out.flush();
         return Main.EXIT_OK;

@@ -1,21 +1,22 @@
 package dev.txkv.cli.shell;
 
+import dev.txkv.proto.Status;
 import java.time.Duration;
 import java.util.Map;
 
 /**
- * Where the shell's {@code status} command gets the server's status document (JSON). An
- * interface so the shell's core needs no network: against a server it is the remote client's
- * status call; against an embedded database there is no server to ask.
+ * Where the shell's {@code status} command gets the cluster's status. An interface so the
+ * shell's core needs no network: against a server it is the remote client's status call;
+ * against an embedded database there is no server to ask.
  */
 @FunctionalInterface
 public interface StatusSource {
     /**
-     * The status document as JSON.
+     * The cluster's status as the first server that answers sees it.
      *
      * @param timeout how long to wait for the server
      */
-    String fetchJson(Duration timeout);
+    Status fetch(Duration timeout);
 
     /**
      * Replaces the replicated cluster's membership with {@code members} (id -> Raft

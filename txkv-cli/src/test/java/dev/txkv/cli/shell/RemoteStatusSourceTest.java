@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.Status;
 import dev.txkv.spi.RemoteAdminProvider;
 import java.time.Duration;
 import java.util.List;
@@ -16,8 +17,8 @@ class RemoteStatusSourceTest {
     /** Records what it was asked and answers from the arguments. */
     private static final class FakeProvider implements RemoteAdminProvider {
         @Override
-        public String statusJson(String connection, Duration timeout) {
-            return "{\"asked\":\"" + connection + "\",\"ms\":" + timeout.toMillis() + "}";
+        public byte[] status(String connection, Duration timeout) {
+            return Status.newBuilder().setAnsweredBy(connection).setTimestampMs(timeout.toMillis()).build().toByteArray();
         }
 
         @Override
@@ -35,7 +36,9 @@ class RemoteStatusSourceTest {
     @Test
     void callsGoToTheFirstProvider() {
         RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of(new FakeProvider()));
-        assertThat(source.fetchJson(Duration.ofMillis(1500))).isEqualTo("{\"asked\":\"127.0.0.1:4500\",\"ms\":1500}");
+        Status status = source.fetch(Duration.ofMillis(1500));
+        assertThat(status.getAnsweredBy()).isEqualTo("127.0.0.1:4500");
+        assertThat(status.getTimestampMs()).isEqualTo(1500);
         assertThat(source.setMembers(Map.of("a", "127.0.0.1:4502"), Duration.ofSeconds(1)))
                 .containsEntry("connection", "127.0.0.1:4500").containsEntry("members", "1");
     }
@@ -43,7 +46,7 @@ class RemoteStatusSourceTest {
     @Test
     void noProviderIsAClearError() {
         RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of());
-        assertThatThrownBy(() -> source.fetchJson(Duration.ofSeconds(1)))
+        assertThatThrownBy(() -> source.fetch(Duration.ofSeconds(1)))
                 .isInstanceOfSatisfying(TxkvException.class,
                         e -> assertThat(e.getError()).isEqualTo(ErrorCode.CLIENT_INVALID_OPERATION))
                 .hasMessageContaining("No remote client on the class path")

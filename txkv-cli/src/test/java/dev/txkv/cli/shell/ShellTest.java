@@ -359,14 +359,24 @@ class ShellTest {
 
     @Test
     void statusComesFromTheStatusSource() {
-        String json = "{\"cluster\": {\"latest_version\": 1234, \"configuration\": {\"redundancy_mode\": \"single\"}}}";
+        dev.txkv.proto.Status status = StatusSummaryTest.threeMembers();
         printed = new StringWriter();
-        shell = new Shell(db, new PrintWriter(printed), timeout -> json, 1000);
+        shell = new Shell(db, new PrintWriter(printed), timeout -> status, 1000);
         Result summary = run("status");
         assertThat(summary.succeeded()).isTrue();
-        assertThat(summary.out()).contains("Redundancy mode", "single", "Latest version", "1234", "unknown");
-        assertThat(run("status json").out()).isEqualTo(json + "\n");
+        assertThat(summary.out()).contains("Latest version", "1796037580602086", "c  unreachable")
+                .doesNotContainIgnoringCase("unknown");
+        assertThat(run("status json").out()).isEqualTo(StatusSummary.json(status) + "\n");
         assertThat(run("status details").out()).startsWith("ERROR: unknown argument `details'");
+    }
+
+    @Test
+    void membersListsTheProcessesOfTheStatus() {
+        printed = new StringWriter();
+        shell = new Shell(db, new PrintWriter(printed), timeout -> StatusSummaryTest.threeMembers(), 1000);
+        String out = run("members").out();
+        assertThat(out).contains("b *", "127.0.0.1:4512", "follower", "lag 2 entries", "c ", "unreachable",
+                "UNAVAILABLE: io exception", "term 3, leader a");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.txkv.server.http;
 
+import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.txkv.ErrorCode;
@@ -52,6 +53,9 @@ public final class HttpGateway implements AutoCloseable {
     /** A transcoded streaming response (GetRange) is cut short past this size, with more=true. */
     static final long RESPONSE_BYTES_MAX = 32L << 20;
     static final long CALL_DEADLINE_MS = 30_000;
+    /** How /status prints the status: the field names of txkv.proto, defaults included. */
+    private static final JsonFormat.Printer STATUS_PRINTER = JsonFormat.printer().preservingProtoFieldNames()
+            .alwaysPrintFieldsWithNoPresence();
     static final int LONG_POLLS_MAX = 1_000;
     /** Seconds a client may take to send its request. */
     static final long REQUEST_TIME_MAX_SECONDS = 60;
@@ -304,13 +308,16 @@ public final class HttpGateway implements AutoCloseable {
         call.respondJson(problem == null ? 200 : 503, GatewayDocuments.print(document));
     }
 
-    /** The Status RPC's document itself (the RPC carries it as a JSON string). */
+    /**
+     * The Status RPC's status as JSON, with the proto's own (snake_case) field names and every
+     * field that has no presence printed, as {@code txkv status --json} prints it.
+     */
     private void status(HttpCall call) throws IOException {
         call.allowQuery(Set.of());
         StatusResponse response = KeyValueEndpoints.grpc(() -> TxkvGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
                 .status(StatusRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).build()));
-        call.respondJson(200, response.getJson());
+        call.respondJson(200, STATUS_PRINTER.print(response.getStatus()));
     }
 
     /** Workers busy or queued, for tests of the overload path. */

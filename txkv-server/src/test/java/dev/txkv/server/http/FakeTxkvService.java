@@ -125,7 +125,7 @@ final class FakeTxkvService extends TxkvGrpc.TxkvImplBase {
 
     @Override
     public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
-        out.onNext(StatusResponse.newBuilder().setJson("{\"cluster\":{\"fake\":true}}").build());
+        out.onNext(StatusResponse.newBuilder().setStatus(dev.txkv.proto.Status.newBuilder().setAnsweredBy("fake")).build());
         out.onCompleted();
     }
 }

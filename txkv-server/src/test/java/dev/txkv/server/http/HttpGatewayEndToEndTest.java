@@ -98,7 +98,7 @@ class HttpGatewayEndToEndTest {
         assertThat(send("GET", "/health", null).body()).contains("ok");
         HttpResponse<String> status = send("GET", "/status", null);
         assertThat(status.statusCode()).isEqualTo(200);
-        assertThat(status.body()).startsWith("{");
+        assertThat(status.body()).startsWith("{").contains("\"role\": \"standalone\"", "\"engine\": \"RocksDB\"");
         HttpResponse<String> metrics = send("GET", "/metrics", null);
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("txkv_http_requests_total");

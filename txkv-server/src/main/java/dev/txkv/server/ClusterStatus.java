@@ -1,0 +1,88 @@
+package dev.txkv.server;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+
+/**
+ * The status of a txkv cluster as the member that answers sees it: the typed form of the
+ * Status RPC's {@code dev.txkv.proto.Status} (see {@link StatusProtos}), shaped like
+ * FoundationDB's {@code status json}: whether the database is available, every member as a
+ * process, and the answering member's workload, queues, limits and latency probe.
+ *
+ * @param timestampMs when it was built, in milliseconds since the Unix epoch
+ * @param protocolVersion the protocol version the answering server speaks
+ * @param answeredBy the id of the process that answered
+ * @param database the database as the answering member sees it (what {@code /health} says)
+ * @param cluster the replicated cluster as the answering member knows it; null when unreplicated
+ * @param processes every member, in membership order (only the answering one when unreplicated
+ *     or when only the member itself was asked)
+ * @param latestVersion the newest version committed or applied on the answering member
+ * @param workload the answering member's counters and rates
+ * @param queues the answering member's queues against their limits
+ * @param limits the limits the answering server enforces
+ * @param latencyProbe the answering member's timing of a read version, a read and a commit
+ */
+record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, Health database, Cluster cluster,
+        List<ProcessStatus> processes, long latestVersion, Workload workload, Queues queues, Limits limits,
+        LatencyProbe latencyProbe) {
+    ClusterStatus {
+        Objects.requireNonNull(answeredBy, "answeredBy");
+        Objects.requireNonNull(database, "database");
+        processes = List.copyOf(processes);
+        Objects.requireNonNull(workload, "workload");
+        Objects.requireNonNull(queues, "queues");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(latencyProbe, "latencyProbe");
+        if (processes.stream().noneMatch(p -> p.id().equals(answeredBy))) {
+            throw new IllegalArgumentException("The answering process " + answeredBy + " is not among the processes");
+        }
+    }
+
+    /** The same status with {@code processes} instead. */
+    ClusterStatus withProcesses(List<ProcessStatus> processes) {
+        return new ClusterStatus(timestampMs, protocolVersion, answeredBy, database, cluster, processes, latestVersion,
+                workload, queues, limits, latencyProbe);
+    }
+
+    /**
+     * The replicated cluster as one member knows it.
+     *
+     * @param name the cluster name every member was started with
+     * @param leader the id of the leader it knows, or empty
+     * @param term its Raft term
+     */
+    record Cluster(String name, String leader, long term) {
+    }
+
+    /** Counters since start with their rates over the last second. */
+    record Workload(Rate committed, Rate conflicted, Rate tooOld, Rate rejectedForQueueFull, Rate reads,
+            Rate commitBatches) {
+    }
+
+    /** A counter since start and its change per second between the last two samples. */
+    record Rate(long counter, double hz) {
+    }
+
+    /** Queue depths against their limits. */
+    record Queues(long commitQueueDepth, long commitQueueLimit, long watches, long watchesLimit, long watchStreams,
+            long watchStreamsLimit) {
+    }
+
+    /** The limits the server enforces. */
+    record Limits(long keySizeBytes, long valueSizeBytes, long transactionSizeBytes, long mvccWindowMs,
+            long rangeRowsPerCall, long rangeBytesPerCall) {
+    }
+
+    /**
+     * The probe's timings; a step not timed (a follower takes no commits) is empty.
+     *
+     * @param error why the probe failed, or empty
+     */
+    record LatencyProbe(OptionalDouble readVersionSeconds, OptionalDouble readSeconds, OptionalDouble commitSeconds,
+            String error) {
+        LatencyProbe {
+            Objects.requireNonNull(error, "error");
+        }
+    }
+}

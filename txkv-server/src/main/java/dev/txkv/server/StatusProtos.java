@@ -1,0 +1,160 @@
+package dev.txkv.server;
+
+import dev.txkv.proto.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The status records to the wire's {@code dev.txkv.proto.Status} and back: back only for a
+ * process, which is what one member takes from another's answer.
+ */
+final class StatusProtos {
+    private StatusProtos() {
+    }
+
+    static Status toProto(ClusterStatus s) {
+        Status.Builder b = Status.newBuilder()
+                .setTimestampMs(s.timestampMs())
+                .setProtocolVersion(s.protocolVersion())
+                .setAnsweredBy(s.answeredBy())
+                .setDatabase(toProto(s.database()))
+                .setLatestVersion(s.latestVersion())
+                .setWorkload(toProto(s.workload()))
+                .setQueues(toProto(s.queues()))
+                .setLimits(toProto(s.limits()))
+                .setLatencyProbe(toProto(s.latencyProbe()));
+        if (s.cluster() != null) {
+            b.setCluster(Status.Cluster.newBuilder().setName(s.cluster().name()).setLeader(s.cluster().leader())
+                    .setTerm(s.cluster().term()));
+        }
+        for (ProcessStatus p : s.processes()) {
+            b.addProcesses(toProto(p));
+        }
+        return b.build();
+    }
+
+    static Status.Process toProto(ProcessStatus p) {
+        Status.Process.Builder b = Status.Process.newBuilder()
+                .setId(p.id())
+                .setClientAddress(p.clientAddress())
+                .setRaftAddress(p.raftAddress())
+                .setRole(p.role().wireName())
+                .setError(p.error());
+        MemberStatus r = p.report();
+        if (r != null) {
+            b.setHealth(toProto(r.health()))
+                    .setAcceptingCommits(r.acceptingCommits())
+                    .setTerm(r.term())
+                    .setAppliedVersion(r.appliedVersion())
+                    .setAppliedIndex(r.appliedIndex())
+                    .setCommitIndex(r.commitIndex())
+                    .setUptimeSeconds(r.uptimeSeconds())
+                    .setStorage(toProto(r.storage()));
+        }
+        p.lagVersions().ifPresent(b::setLagVersions);
+        p.lagEntries().ifPresent(b::setLagEntries);
+        p.lastContactMs().ifPresent(b::setLastContactMs);
+        return b.build();
+    }
+
+    static Status.Health toProto(Health h) {
+        Status.Health.Builder b = Status.Health.newBuilder().setAvailable(h.available()).setHealthy(h.healthy());
+        for (Health.Message m : h.messages()) {
+            b.addMessages(Status.Message.newBuilder().setName(m.name()).setDescription(m.description()));
+        }
+        return b.build();
+    }
+
+    private static Status.Storage toProto(StorageStatus s) {
+        return Status.Storage.newBuilder()
+                .setEngine(s.engine())
+                .setEngineVersion(s.engineVersion())
+                .setDataDirectory(s.dataDirectory())
+                .setDiskUsedBytes(s.diskUsedBytes())
+                .setKvSizeBytesEstimate(s.kvSizeBytesEstimate())
+                .setMvccVersionsRetained(s.mvccVersionsRetained())
+                .build();
+    }
+
+    private static Status.Workload toProto(ClusterStatus.Workload w) {
+        return Status.Workload.newBuilder()
+                .setCommitted(toProto(w.committed()))
+                .setConflicted(toProto(w.conflicted()))
+                .setTooOld(toProto(w.tooOld()))
+                .setRejectedForQueueFull(toProto(w.rejectedForQueueFull()))
+                .setReads(toProto(w.reads()))
+                .setCommitBatches(toProto(w.commitBatches()))
+                .build();
+    }
+
+    private static Status.Rate toProto(ClusterStatus.Rate r) {
+        return Status.Rate.newBuilder().setCounter(r.counter()).setHz(r.hz()).build();
+    }
+
+    private static Status.Queues toProto(ClusterStatus.Queues q) {
+        return Status.Queues.newBuilder()
+                .setCommitQueueDepth(q.commitQueueDepth())
+                .setCommitQueueLimit(q.commitQueueLimit())
+                .setWatches(q.watches())
+                .setWatchesLimit(q.watchesLimit())
+                .setWatchStreams(q.watchStreams())
+                .setWatchStreamsLimit(q.watchStreamsLimit())
+                .build();
+    }
+
+    private static Status.Limits toProto(ClusterStatus.Limits l) {
+        return Status.Limits.newBuilder()
+                .setKeySizeBytes(l.keySizeBytes())
+                .setValueSizeBytes(l.valueSizeBytes())
+                .setTransactionSizeBytes(l.transactionSizeBytes())
+                .setMvccWindowMs(l.mvccWindowMs())
+                .setRangeRowsPerCall(l.rangeRowsPerCall())
+                .setRangeBytesPerCall(l.rangeBytesPerCall())
+                .build();
+    }
+
+    private static Status.LatencyProbe toProto(ClusterStatus.LatencyProbe p) {
+        Status.LatencyProbe.Builder b = Status.LatencyProbe.newBuilder().setError(p.error());
+        p.readVersionSeconds().ifPresent(b::setReadVersionSeconds);
+        p.readSeconds().ifPresent(b::setReadSeconds);
+        p.commitSeconds().ifPresent(b::setCommitSeconds);
+        return b.build();
+    }
+
+    /**
+     * The process another member reported about itself, or an unreachable one when its answer
+     * does not hold a process of that id or a role this server knows.
+     */
+    static ProcessStatus fromProto(Status answer, String id, String clientAddress, String raftAddress) {
+        for (Status.Process p : answer.getProcessesList()) {
+            if (!p.getId().equals(id)) {
+                continue;
+            }
+            MemberRole role = MemberRole.fromWireName(p.getRole());
+            if (role == null || role == MemberRole.UNREACHABLE || !p.hasHealth() || !p.hasStorage()) {
+                return ProcessStatus.unreachable(id, clientAddress, raftAddress,
+                        "its status answer has no report of itself (role '" + p.getRole() + "')");
+            }
+            Status.Storage s = p.getStorage();
+            MemberStatus report = new MemberStatus(fromProto(p.getHealth()), p.getAcceptingCommits(), p.getTerm(),
+                    p.getAppliedVersion(), p.getAppliedIndex(), p.getCommitIndex(), p.getUptimeSeconds(),
+                    new StorageStatus(s.getEngine(), s.getEngineVersion(), s.getDataDirectory(), s.getDiskUsedBytes(),
+                            s.getKvSizeBytesEstimate(), s.getMvccVersionsRetained()));
+            // Its raft address as it knows it; its client address as it was asked.
+            return new ProcessStatus(id, clientAddress, p.getRaftAddress().isEmpty() ? raftAddress : p.getRaftAddress(),
+                    role, "", report, OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
+        }
+        return ProcessStatus.unreachable(id, clientAddress, raftAddress,
+                "the server at " + clientAddress + " answered as member '" + answer.getAnsweredBy() + "', not '" + id
+                        + "'; check --peer-clients");
+    }
+
+    private static Health fromProto(Status.Health h) {
+        List<Health.Message> messages = new ArrayList<>();
+        for (Status.Message m : h.getMessagesList()) {
+            messages.add(new Health.Message(m.getName(), m.getDescription()));
+        }
+        return new Health(h.getAvailable(), h.getHealthy() && h.getAvailable(), messages);
+    }
+}
