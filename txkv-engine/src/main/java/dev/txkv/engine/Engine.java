@@ -282,6 +282,18 @@ public final class Engine implements Backend {
                 : "This server does not lead the cluster; member " + leader + " does";
     }
 
+    /**
+     * The member id of the cluster's leader as this member knows it, for not_leader answers;
+     * empty when not replicated, while no leader is known, or when this member failed or was
+     * removed (its view of the group is then stale, as {@link #leaderHint()} says).
+     */
+    public java.util.Optional<String> leaderId() {
+        if (raft == null || replicaFailure != null || removed) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.ofNullable(raft.leaderId());
+    }
+
     /** Called by the state machine when the leader changes; losing leadership stops commits at once. */
     void onLeaderChanged(boolean self) {
         if (!self) {
