@@ -178,10 +178,12 @@ public final class ClusterCommand implements Callable<Integer> {
                 }
             }
             StringBuilder peers = new StringBuilder();
+            StringBuilder peerClients = new StringBuilder();
             List<String> clients = new ArrayList<>();
             for (int i = 0; i < nodes; i++) {
                 peers.append(i == 0 ? "" : ",").append(nodeId(i)).append("@127.0.0.1:").append(basePort + 10 * i + 2);
                 clients.add("127.0.0.1:" + (basePort + 10 * i));
+                peerClients.append(i == 0 ? "" : ",").append(nodeId(i)).append('@').append(clients.get(i));
             }
             List<String> launcher = launcher();
             List<Process> started = new ArrayList<>();
@@ -194,7 +196,8 @@ public final class ClusterCommand implements Callable<Integer> {
                         "--listen", clients.get(i),
                         "--http", "127.0.0.1:" + (basePort + 10 * i + 1),
                         "--id", nodeId(i),
-                        "--peers", peers.toString()));
+                        "--peers", peers.toString(),
+                        "--peer-clients", peerClients.toString()));
                 ProcessBuilder pb = new ProcessBuilder(command)
                         .redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(node.resolve("log").toFile()))

@@ -6,6 +6,9 @@ import dev.txkv.TxkvException;
 import dev.txkv.engine.ReplicationConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,6 +36,7 @@ public final class ServerConfig {
     private long rangeBytesMax = 8 << 20;
     private long shutdownGraceMs = 10_000;
     private ReplicationConfig replication;
+    private Map<String, String> peerClientAddresses = Map.of();
 
     /** The data directory (default ./txkv-data); created if missing, locked while the server runs. */
     public ServerConfig dataDir(Path dir) {
@@ -114,6 +118,41 @@ public final class ServerConfig {
     public ServerConfig replication(ReplicationConfig replication) {
         this.replication = replication;
         return this;
+    }
+
+    /**
+     * The client (gRPC) address, {@code host:port}, of each member of the replicated cluster, by
+     * member id (default none). A member that does not lead names the leader's address in its
+     * not_leader answers (the NotLeader detail of txkv.proto), so that clients go to it first;
+     * for a leader missing here the answer names only its id. This server's own address need
+     * not be listed: it is the gRPC address, unless that is a wildcard address.
+     */
+    public ServerConfig peerClientAddresses(Map<String, String> addresses) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, String> a : Objects.requireNonNull(addresses, "peerClientAddresses").entrySet()) {
+            String address = a.getValue() == null ? "" : a.getValue().trim();
+            int colon = address.lastIndexOf(':');
+            int port = -1;
+            if (colon > 0 && colon < address.length() - 1) {
+                try {
+                    port = Integer.parseInt(address.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    port = -1;
+                }
+            }
+            if (port < 1 || port > 65_535) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The client address of member " + a.getKey()
+                        + " must be host:port with a port from 1 to 65535, got '" + a.getValue() + "'");
+            }
+            copy.put(a.getKey(), address);
+        }
+        this.peerClientAddresses = Collections.unmodifiableMap(copy);
+        return this;
+    }
+
+    /** The members' client addresses by member id; empty when none were given. */
+    public Map<String, String> peerClientAddresses() {
+        return peerClientAddresses;
     }
 
     /** The cluster membership, or null when the server is not replicated. */

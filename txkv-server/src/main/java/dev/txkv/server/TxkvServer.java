@@ -130,7 +130,8 @@ public final class TxkvServer implements AutoCloseable {
                 () -> lastHealth != null && lastHealth.healthy());
         String processId = HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
         StatusDocument[] status = new StatusDocument[1];
-        service = new TxkvService(engine, config, executor, metrics, () -> status[0].json());
+        LeaderDirectory leaders = LeaderDirectory.of(engine, config, this::clientAddress);
+        service = new TxkvService(engine, config, executor, metrics, () -> status[0].json(), leaders);
         status[0] = new StatusDocument(engine, config, processId, this::grpcAddressText, service::watchStreams);
         statusDocument = status[0];
         sampler.scheduleAtFixedRate(this::sampleAndCheckHealth, 0, 1, TimeUnit.SECONDS);
@@ -229,6 +230,13 @@ public final class TxkvServer implements AutoCloseable {
     private String grpcAddressText() {
         Server s = grpcServer;
         return config.grpcAddress().getHostString() + ":" + (s == null ? config.grpcAddress().getPort() : s.getPort());
+    }
+
+    /** The address clients reach this server's gRPC at, host:port with the bound port (IPv6 in brackets). */
+    private String clientAddress() {
+        Server s = grpcServer;
+        return TxkvService.hostPort(config.grpcAddress().getHostString(),
+                s == null ? config.grpcAddress().getPort() : s.getPort());
     }
 
     /** The gRPC port, the one picked when the configured port was 0. */

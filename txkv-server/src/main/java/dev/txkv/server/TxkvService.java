@@ -10,7 +10,6 @@ import dev.txkv.proto.CommitManyRequest;
 import dev.txkv.proto.CommitManyResponse;
 import dev.txkv.proto.CommitOutcome;
 import dev.txkv.proto.CommitResponse;
-import dev.txkv.proto.ConflictDetails;
 import dev.txkv.proto.ElementError;
 import dev.txkv.proto.GetManyRequest;
 import dev.txkv.proto.GetManyResponse;
@@ -22,6 +21,7 @@ import dev.txkv.proto.GetReadVersionResponse;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.GetResponse;
 import dev.txkv.proto.Member;
+import dev.txkv.proto.NotLeader;
 import dev.txkv.proto.SetMembersRequest;
 import dev.txkv.proto.SetMembersResponse;
 import dev.txkv.proto.StatusRequest;
@@ -34,6 +34,7 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -88,6 +89,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
 
     private final Backend backend;
     private final ServerConfig config;
+    private final LeaderDirectory leaders;
     private final Executor executor;
     private final RequestValidator validator;
     private final ServerMetrics metrics;
@@ -104,13 +106,17 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
      */
     public TxkvService(Backend backend, ServerConfig config, Executor executor, MeterRegistry registry,
             Supplier<String> statusDocument) {
-        this(backend, config, executor, new ServerMetrics(registry), statusDocument);
+        this(backend, config, executor, new ServerMetrics(registry), statusDocument,
+                LeaderDirectory.of(backend, config, () -> hostPort(config.grpcAddress().getHostString(),
+                        config.grpcAddress().getPort())));
     }
 
+    /** As the public constructor; {@code leaders} gives the detail of not_leader answers. */
     TxkvService(Backend backend, ServerConfig config, Executor executor, ServerMetrics metrics,
-            Supplier<String> statusDocument) {
+            Supplier<String> statusDocument, LeaderDirectory leaders) {
         this.backend = backend;
         this.config = config;
+        this.leaders = leaders;
         this.executor = executor;
         this.validator = new RequestValidator(config.txkvConfig());
         this.metrics = metrics;
@@ -395,13 +401,17 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
         if (e.getError() == ErrorCode.INTERNAL_ERROR) {
             log.error("{} element failed", method, error);
         }
-        ElementError.Builder b = ElementError.newBuilder().setCode(e.getCode()).setName(e.getError().errorName())
-                .setMessage(e.getMessage() == null ? e.getError().description() : e.getMessage());
-        ConflictDetails details = ErrorMapping.conflictDetails(e);
-        if (details != null) {
-            b.setConflict(details);
-        }
-        return b.build();
+        return WireErrors.elementError(e, notLeaderDetail(e));
+    }
+
+    /** Who leads, for a not_leader error (null for any other): every not_leader answer carries it. */
+    private NotLeader notLeaderDetail(TxkvException e) {
+        return e.getError() == ErrorCode.NOT_LEADER ? leaders.notLeader() : null;
+    }
+
+    /** host:port, with an IPv6 host in brackets. */
+    static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     private void recordCommit(CommitRequest commit, CommitResult result) {
@@ -581,7 +591,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
             log.error("{} failed", method, error);
         }
         try {
-            observer.onError(ErrorMapping.toStatusException(e));
+            observer.onError(WireErrors.toStatusException(e, notLeaderDetail(e)));
         } catch (RuntimeException alreadyClosed) {
             // The call was cancelled or had already ended: nobody is left to tell.
             log.debug("{}: could not send {}", method, e, alreadyClosed);
