@@ -40,6 +40,7 @@ class ArchitectureTest {
     private static final String PROTO = "dev.txkv.proto..";
     private static final String LAUNCHER = "dev.txkv.launcher..";
     private static final String CHECK = "dev.txkv.check..";
+    private static final String WIRE = "dev.txkv.wire..";
     private static final String[] LAYERS = {"dev.txkv.tuple..", "dev.txkv.subspace..", "dev.txkv.directory.."};
     private static final String[] TOOLKIT = {"dev.txkv.queue..", "dev.txkv.outbox..", "dev.txkv.idempotency..",
         "dev.txkv.lease..", "dev.txkv.saga.."};
@@ -61,7 +62,7 @@ class ArchitectureTest {
     static final ArchRule engineDependsNeitherOnClientNorOnWhatIsBuiltOnTop = noClasses()
             .that().resideInAPackage(ENGINE)
             .should().dependOnClassesThat().resideInAnyPackage(
-                    concat(concat(LAYERS, TOOLKIT), CLIENT, CLI, EXAMPLES, BENCH, SERVER, REMOTE, PROTO))
+                    concat(concat(LAYERS, TOOLKIT), CLIENT, CLI, EXAMPLES, BENCH, SERVER, REMOTE, PROTO, WIRE))
             .because("the engine serves any client through the SPI; Txkv.openEmbedded joins the two at run time")
             .allowEmptyShould(true);
 
@@ -94,7 +95,7 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule remoteClientDependsOnlyOnTheApiAndTheProtocol = noClasses()
             .that().resideInAPackage(REMOTE)
-            .should().dependOnClassesThat(txkvPackagesExcept(API, SPI, PROTO, REMOTE))
+            .should().dependOnClassesThat(txkvPackagesExcept(API, SPI, PROTO, WIRE, REMOTE))
             .because("the remote client needs nothing but the API and the wire protocol; never the server")
             .allowEmptyShould(true);
 
@@ -104,6 +105,12 @@ class ArchitectureTest {
             .should().dependOnClassesThat(txkvPackagesExcept(PROTO))
             .because("the generated protocol classes are shared by server, client and other languages")
             .allowEmptyShould(true);
+
+    @ArchTest
+    static final ArchRule wireContractDependsOnlyOnTheApiAndTheProtocol = noClasses()
+            .that().resideInAPackage(WIRE)
+            .should().dependOnClassesThat(txkvPackagesExcept(API, PROTO, WIRE))
+            .because("the error table and trailer codec are shared by server and remote client, so neither may be in it");
 
     @ArchTest
     static final ArchRule cliNeverDependsOnTheEngine = noClasses()

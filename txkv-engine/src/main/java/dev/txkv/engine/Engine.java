@@ -321,8 +321,15 @@ public final class Engine implements Backend {
                 : "This server does not lead the cluster; member " + leader + " does";
     }
 
-    /** The member that leads the cluster now, when known; empty when embedded. */
+    /**
+     * The member id of the cluster's leader as this member knows it, for not_leader answers;
+     * empty when not replicated, while no leader is known, or when this member failed or was
+     * removed (its view of the group is then stale, as {@link #leaderHint()} says).
+     */
     public Optional<String> leaderId() {
+        if (failure != null || removed) {
+            return Optional.empty();
+        }
         return log.leaderId();
     }
 

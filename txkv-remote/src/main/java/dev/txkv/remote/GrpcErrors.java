@@ -1,12 +1,10 @@
 package dev.txkv.remote;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.txkv.ErrorCode;
-import dev.txkv.Range;
 import dev.txkv.TxkvException;
-import dev.txkv.proto.ConflictDetails;
 import dev.txkv.proto.ElementError;
-import dev.txkv.proto.KeyRange;
+import dev.txkv.proto.NotLeader;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -14,8 +12,6 @@ import io.grpc.StatusRuntimeException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
@@ -24,7 +20,8 @@ import java.util.concurrent.ExecutionException;
  * error a transport failure means for the kind of call.
  *
  * <p>Implementation notes. A server error carries its txkv code in the "txkv-error-code"
- * trailer and is passed through as is. Without that trailer the failure happened in the
+ * trailer ({@link WireErrors} reads it) and is passed through as is, with the not_leader
+ * detail, when one came, for the leader search. Without that trailer the failure happened in the
  * network or in gRPC, and what it means depends on whether the request may have reached the
  * server: a read can always be repeated (connection_failed, 1026, retryable), but a commit that
  * may have been sent has an unknown outcome (commit_unknown_result, 1021). Only a failure to
@@ -32,15 +29,18 @@ import java.util.concurrent.ExecutionException;
  * the status's cause.
  */
 final class GrpcErrors {
-    static final Metadata.Key<String> ERROR_CODE = Metadata.Key.of("txkv-error-code", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> ERROR_NAME = Metadata.Key.of("txkv-error-name", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<byte[]> ERROR_DETAILS = Metadata.Key.of("txkv-error-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
-
     /** What was being done when the call failed; it decides what a transport failure means. */
     enum Call { READ, COMMIT, WATCH, STATUS }
 
-    /** The mapped error and whether another server may be tried for the same call. */
-    record Mapped(TxkvException error, boolean transport, boolean neverSent) {
+    /**
+     * The mapped error and whether another server may be tried for the same call.
+     *
+     * @param leader for a server's not_leader answer, who leads as that server said; else null
+     */
+    record Mapped(TxkvException error, boolean transport, boolean neverSent, NotLeader leader) {
+        Mapped(TxkvException error, boolean transport, boolean neverSent) {
+            this(error, transport, neverSent, null);
+        }
     }
 
     private GrpcErrors() {
@@ -64,70 +64,20 @@ final class GrpcErrors {
             status = Status.fromThrowable(t);
             trailers = null;
         }
-        TxkvException serverError = fromTrailers(status, trailers, server);
+        WireErrors.ServerError serverError = WireErrors.fromTrailers(status, trailers);
         if (serverError != null) {
-            return new Mapped(serverError, false, false);
+            return new Mapped(serverError.toException("server " + server, null), false, false,
+                    serverError.leader().orElse(null));
         }
         return fromTransport(status, call, server, closed);
     }
 
-    /** The server's own error, or null when the trailers carry no txkv code. */
-    private static TxkvException fromTrailers(Status status, Metadata trailers, ServerAddress server) {
-        String codeText = trailers == null ? null : trailers.get(ERROR_CODE);
-        if (codeText == null) {
-            return null;
-        }
-        int code;
-        try {
-            code = Integer.parseInt(codeText.trim());
-        } catch (NumberFormatException e) {
-            return new TxkvException(ErrorCode.INTERNAL_ERROR,
-                    "Server " + server + " sent an unreadable error code '" + codeText + "': " + status.getDescription());
-        }
-        return serverError(code, trailers.get(ERROR_NAME), status.getDescription(), conflictRanges(trailers), server);
-    }
-
     /**
-     * The error of one element of GetMany or CommitMany: the same exception a failed single
-     * call with these trailers would have given.
+     * The failure of one element of GetMany or CommitMany, as its own call would have failed:
+     * {@link #map} then reads it exactly as that call's failure, details included.
      */
-    static TxkvException elementError(ElementError e, ServerAddress server) {
-        List<Range> ranges = List.of();
-        if (e.hasConflict()) {
-            ranges = new ArrayList<>();
-            for (KeyRange r : e.getConflict().getConflictingRangesList()) {
-                ranges.add(new Range(r.getBegin().toByteArray(), r.getEnd().toByteArray()));
-            }
-        }
-        return serverError(e.getCode(), e.getName(), e.getMessage().isEmpty() ? null : e.getMessage(), ranges, server);
-    }
-
-    private static TxkvException serverError(int code, String name, String serverDescription, List<Range> conflicts,
-            ServerAddress server) {
-        ErrorCode error = ErrorCode.of(code);
-        String description = serverDescription == null ? error.description() : serverDescription;
-        if (error.code() != code) {
-            // A code this client does not know (a newer server): keep its number and name visible.
-            description = "server error " + code + " " + name + ": " + description;
-        }
-        return new TxkvException(error, description + " (server " + server + ")", null, conflicts);
-    }
-
-    private static List<Range> conflictRanges(Metadata trailers) {
-        byte[] details = trailers.get(ERROR_DETAILS);
-        if (details == null) {
-            return List.of();
-        }
-        try {
-            List<Range> ranges = new ArrayList<>();
-            for (KeyRange r : ConflictDetails.parseFrom(details).getConflictingRangesList()) {
-                ranges.add(new Range(r.getBegin().toByteArray(), r.getEnd().toByteArray()));
-            }
-            return ranges;
-        } catch (InvalidProtocolBufferException e) {
-            // The conflict itself is still reported; only the optional detail is lost.
-            return List.of();
-        }
+    static StatusRuntimeException elementFailure(ElementError e) {
+        return WireErrors.fromElement(e).asCallFailure();
     }
 
     private static Mapped fromTransport(Status status, Call call, ServerAddress server, boolean closed) {

@@ -15,6 +15,7 @@ import dev.txkv.proto.GetReadVersionRequest;
 import dev.txkv.proto.GetReadVersionResponse;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.GetResponse;
+import dev.txkv.proto.NotLeader;
 import dev.txkv.proto.StatusRequest;
 import dev.txkv.proto.StatusResponse;
 import dev.txkv.proto.WatchRequest;
@@ -23,6 +24,7 @@ import dev.txkv.spi.Backend;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -60,9 +62,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Against a replicated cluster only the leader takes commits and hands out read
  *       versions; another member answers not_leader (1060), which proves the request was
  *       never appended. Such a commit or read version request is sent again to the next
- *       server (to the one the message names as leader when that is one of ours), after a
- *       short backoff, until one takes it or the call's deadline passes; the server that
- *       answered becomes the preferred one. Reads go to the preferred server, which may be
+ *       server (first to the leader the answer's NotLeader detail names, when that is one of
+ *       ours), after a short backoff, until one takes it or the call's deadline passes; the
+ *       server that answered becomes the preferred one. Reads go to the preferred server, which may be
  *       a follower: every member serves reads at a version.</li>
  *   <li>Every call but a watch has a deadline ({@link RemoteSettings}).</li>
  *   <li>Concurrent gets and commits to one server are coalesced ({@link Coalescer}): while
@@ -94,8 +96,6 @@ public final class RemoteBackend implements Backend {
     static final long LEADER_BACKOFF_MAX_MS = 250;
     /** How long a call without a deadline looks for a leader before it reports not_leader. */
     static final long LEADER_SEARCH_UNBOUNDED_MS = 30_000;
-    private static final java.util.regex.Pattern LEADER_IN_MESSAGE =
-            java.util.regex.Pattern.compile("member ([A-Za-z0-9_.:-]+) does");
     /** Room per element in a GetMany answer: the largest value plus framing. */
     private static final int READ_ANSWER_BYTES_MAX = 110_000;
 
@@ -273,7 +273,7 @@ public final class RemoteBackend implements Backend {
             GrpcErrors.Mapped m = GrpcErrors.map(error, kind, e.address(), closed.get());
             if (search != null && m.error().getError() == ErrorCode.NOT_LEADER) {
                 e.answered();
-                int next = search.next(index, m.error());
+                int next = search.next(index, m.leader());
                 if (next >= 0 && !closed.get()) {
                     search.afterBackoff(() -> attempt(kind, call, next, 0, result, search));
                 } else {
@@ -342,13 +342,16 @@ public final class RemoteBackend implements Backend {
             return System.nanoTime() - deadlineNanos < 0;
         }
 
-        /** The index to try after {@code index} answered {@code error} (not_leader), or -1 to give up. */
-        int next(int index, TxkvException error) {
+        /**
+         * The index to try after {@code index} answered not_leader with {@code leader} (null when
+         * it sent no detail), or -1 to give up.
+         */
+        int next(int index, NotLeader leader) {
             notLeaderAnswers++;
             if (endpoints.size() < 2 || !timeLeft()) {
                 return -1;
             }
-            int named = namedLeader(error.getMessage());
+            int named = namedLeader(leader);
             if (named >= 0 && named != Math.floorMod(index, endpoints.size())) {
                 return named;
             }
@@ -364,26 +367,42 @@ public final class RemoteBackend implements Backend {
     }
 
     /**
-     * The index of the server a not_leader message names as leader ("member ID does"), when
-     * that id is the host of one of our servers; -1 otherwise. Member ids are not client
-     * addresses, so this finds one only where hosts are named after their member ids.
+     * The index of our server that a not_leader answer's detail names as leader, or -1. The
+     * leader's client address decides when it is one of the connection string's servers (host
+     * compared without case, the same port); failing that, a server whose host is the leader's
+     * member id (where hosts are named after their members).
      */
-    int namedLeader(String message) {
-        if (message == null) {
+    int namedLeader(NotLeader leader) {
+        if (leader == null) {
             return -1;
         }
-        java.util.regex.Matcher m = LEADER_IN_MESSAGE.matcher(message);
-        if (!m.find()) {
-            return -1;
+        if (!leader.getLeaderAddress().isEmpty()) {
+            ServerAddress named = parseAddress(leader.getLeaderAddress());
+            for (int i = 0; named != null && i < endpoints.size(); i++) {
+                ServerAddress a = endpoints.get(i).address();
+                if (a.host().equalsIgnoreCase(named.host()) && a.port() == named.port()) {
+                    return i;
+                }
+            }
         }
-        String id = m.group(1);
-        for (int i = 0; i < endpoints.size(); i++) {
+        String id = leader.getLeaderId();
+        for (int i = 0; !id.isEmpty() && i < endpoints.size(); i++) {
             ServerAddress a = endpoints.get(i).address();
             if (a.host().equalsIgnoreCase(id) || a.toString().equalsIgnoreCase(id)) {
                 return i;
             }
         }
         return -1;
+    }
+
+    /** {@code host:port} as a server address, or null when it is not one. */
+    private static ServerAddress parseAddress(String address) {
+        try {
+            List<ServerAddress> parsed = ServerAddress.parseConnection(address);
+            return parsed.size() == 1 ? parsed.get(0) : null;
+        } catch (TxkvException e) {
+            return null;
+        }
     }
 
     /** After a transport failure at {@code index}, later calls prefer the next server. */
@@ -433,7 +452,7 @@ public final class RemoteBackend implements Backend {
             GrpcErrors.Mapped m = GrpcErrors.map(error, GrpcErrors.Call.COMMIT, e.address(), closed.get());
             if (m.error().getError() == ErrorCode.NOT_LEADER) {
                 e.answered();
-                int next = search.next(index, m.error());
+                int next = search.next(index, m.leader());
                 if (next >= 0 && !closed.get()) {
                     search.afterBackoff(() -> commitAttempt(message, next, 0, result, search));
                 } else {
@@ -499,7 +518,7 @@ public final class RemoteBackend implements Backend {
                     future.completeExceptionally(new TxkvException(ErrorCode.INTERNAL_ERROR,
                             "Server " + e.address() + " answered " + response.getResultsCount() + " of " + batch.size() + " reads"));
                 } else if (response.getResults(i).hasError()) {
-                    future.completeExceptionally(GrpcErrors.elementError(response.getResults(i).getError(), e.address()));
+                    future.completeExceptionally(GrpcErrors.elementFailure(response.getResults(i).getError()));
                 } else {
                     future.complete(response.getResults(i).getResponse());
                 }
@@ -541,7 +560,7 @@ public final class RemoteBackend implements Backend {
                             "Server " + e.address() + " answered " + response.getResultsCount() + " of " + batch.size()
                                     + " commits; the transaction may or may not have committed"));
                 } else if (response.getResults(i).hasError()) {
-                    future.completeExceptionally(GrpcErrors.elementError(response.getResults(i).getError(), e.address()));
+                    future.completeExceptionally(GrpcErrors.elementFailure(response.getResults(i).getError()));
                 } else {
                     future.complete(response.getResults(i).getResponse());
                 }
@@ -582,7 +601,7 @@ public final class RemoteBackend implements Backend {
         }
         io.grpc.StatusRuntimeException s = (io.grpc.StatusRuntimeException) t;
         return s.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED
-                && (s.getTrailers() == null || s.getTrailers().get(GrpcErrors.ERROR_CODE) == null);
+                && (s.getTrailers() == null || s.getTrailers().get(WireErrors.ERROR_CODE) == null);
     }
 
     /** Batch calls sent to each server and the elements they carried: {batches, elements} for gets and commits. */

@@ -6,9 +6,12 @@ import dev.txkv.ErrorCode;
 import dev.txkv.Range;
 import dev.txkv.TxkvException;
 import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.ElementError;
 import dev.txkv.proto.GetReadVersionResponse;
+import dev.txkv.proto.NotLeader;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.Mutation;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -23,8 +26,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * not_leader (1060) against scripted servers: commits and read versions move on to the next
- * server (or the one the message names, when it is one of ours) with a backoff, within the
- * call's deadline; the server that answered is preferred afterwards; reads stay where they are.
+ * server (or the leader the NotLeader detail names, when it is one of ours) with a backoff,
+ * within the call's deadline; the server that answered is preferred afterwards; reads stay where they are.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class NotLeaderRetryTest {
@@ -50,22 +53,29 @@ class NotLeaderRetryTest {
                 List.of(new Mutation(Mutation.SET, new byte[] {3}, new byte[] {9})), null, false);
     }
 
-    private static Metadata notLeader() {
+    private static Metadata notLeader(NotLeader detail) {
         Metadata m = new Metadata();
-        m.put(GrpcErrors.ERROR_CODE, Integer.toString(ErrorCode.NOT_LEADER.code()));
-        m.put(GrpcErrors.ERROR_NAME, ErrorCode.NOT_LEADER.errorName());
+        m.put(WireErrors.ERROR_CODE, Integer.toString(ErrorCode.NOT_LEADER.code()));
+        m.put(WireErrors.ERROR_NAME, ErrorCode.NOT_LEADER.errorName());
+        if (detail != null) {
+            m.put(WireErrors.NOT_LEADER, detail.toByteArray());
+        }
         return m;
     }
 
-    private static void refuse(StreamObserver<?> o, String leader) {
-        String message = leader == null ? "This server does not lead the cluster; the leader is not known yet"
-                : "This server does not lead the cluster; member " + leader + " does";
-        o.onError(Status.UNAVAILABLE.withDescription(message).asRuntimeException(notLeader()));
+    /** Answers not_leader with {@code leader} as the detail (null: no detail trailer at all). */
+    private static void refuse(StreamObserver<?> o, NotLeader leader) {
+        o.onError(Status.UNAVAILABLE.withDescription("This server does not lead the cluster")
+                .asRuntimeException(notLeader(leader)));
     }
 
-    private static void follower(FakeServer f, String leader) {
+    private static void follower(FakeServer f, NotLeader leader) {
         f.onCommit = (r, o) -> refuse(o, leader);
         f.onGrv = (r, o) -> refuse(o, leader);
+    }
+
+    private static NotLeader leader(String id, String address) {
+        return NotLeader.newBuilder().setLeaderId(id).setLeaderAddress(address).setMemberId("follower").build();
     }
 
     private static long count(FakeServer f, Class<?> type) {
@@ -110,17 +120,66 @@ class NotLeaderRetryTest {
     }
 
     @Test
-    void aLeaderNamedInTheMessageIsTriedFirstWhenItIsOneOfOurServers() throws IOException {
+    void theLeaderNamedInTheDetailIsTriedFirstWhenItIsOneOfOurServers() throws IOException {
         FakeServer a = fake();
         FakeServer b = fake();
         FakeServer c = fake();
-        follower(a, "localhost");
+        follower(a, leader("c", c.connection()));
+        follower(b, null);
+        backend = RemoteBackend.connect(a.connection() + "," + b.connection() + "," + c.connection(),
+                new RemoteSettings());
+        assertThat(backend.commit(commit()).join().version()).isEqualTo(100);
+        assertThat(backend.getReadVersion().join()).isEqualTo(42);
+        assertThat(count(b, dev.txkv.proto.CommitRequest.class)).isZero();
+        assertThat(count(c, dev.txkv.proto.CommitRequest.class)).isEqualTo(1);
+    }
+
+    @Test
+    void withoutAnAddressTheLeadersIdIsMatchedAgainstOurHosts() throws IOException {
+        FakeServer a = fake();
+        FakeServer b = fake();
+        FakeServer c = fake();
+        follower(a, leader("localhost", ""));
         follower(b, null);
         backend = RemoteBackend.connect(a.connection() + "," + b.connection() + ",localhost:" + c.port(),
                 new RemoteSettings());
         assertThat(backend.commit(commit()).join().version()).isEqualTo(100);
         assertThat(count(b, dev.txkv.proto.CommitRequest.class)).isZero();
         assertThat(count(c, dev.txkv.proto.CommitRequest.class)).isEqualTo(1);
+    }
+
+    @Test
+    void theMessageTextDoesNotSteerTheSearchAndAnUnknownLeaderMeansTheNextServer() throws IOException {
+        FakeServer a = fake();
+        FakeServer b = fake();
+        FakeServer c = fake();
+        // Text that the old English-parsing client would have followed to c; no detail trailer.
+        a.onCommit = (r, o) -> o.onError(Status.UNAVAILABLE
+                .withDescription("This server does not lead the cluster; member localhost does")
+                .asRuntimeException(notLeader(null)));
+        // A leader that is not one of our servers: walk the list.
+        follower(b, leader("z", "elsewhere.invalid:4500"));
+        backend = RemoteBackend.connect(a.connection() + "," + b.connection() + ",localhost:" + c.port(),
+                new RemoteSettings());
+        assertThat(backend.commit(commit()).join().version()).isEqualTo(100);
+        assertThat(count(b, dev.txkv.proto.CommitRequest.class)).isEqualTo(1);
+        assertThat(count(c, dev.txkv.proto.CommitRequest.class)).isEqualTo(1);
+    }
+
+    @Test
+    void aBatchElementsNotLeaderMapsAsItsSingleCallWouldWithTheDetail() {
+        NotLeader detail = leader("b", "127.0.0.1:4510");
+        ElementError element = WireErrors.elementError(new TxkvException(ErrorCode.NOT_LEADER, "not me"), detail);
+        ServerAddress server = new ServerAddress("127.0.0.1", 4500);
+        GrpcErrors.Mapped fromElement = GrpcErrors.map(GrpcErrors.elementFailure(element), GrpcErrors.Call.COMMIT,
+                server, false);
+        GrpcErrors.Mapped fromCall = GrpcErrors.map(WireErrors.toStatusException(
+                new TxkvException(ErrorCode.NOT_LEADER, "not me"), detail), GrpcErrors.Call.COMMIT, server, false);
+        assertThat(fromElement.leader()).isEqualTo(detail).isEqualTo(fromCall.leader());
+        assertThat(fromElement.error().getError()).isEqualTo(ErrorCode.NOT_LEADER);
+        assertThat(fromElement.error().getMessage()).isEqualTo(fromCall.error().getMessage());
+        assertThat(fromElement.transport()).isFalse();
+        assertThat(fromElement.error().isRetryableNotCommitted()).isTrue();
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.IOException;
@@ -83,8 +84,8 @@ class RemoteBackendProtocolTest {
 
     private static Metadata txkvTrailers(ErrorCode error) {
         Metadata m = new Metadata();
-        m.put(GrpcErrors.ERROR_CODE, Integer.toString(error.code()));
-        m.put(GrpcErrors.ERROR_NAME, error.errorName());
+        m.put(WireErrors.ERROR_CODE, Integer.toString(error.code()));
+        m.put(WireErrors.ERROR_NAME, error.errorName());
         return m;
     }
 
@@ -129,7 +130,7 @@ class RemoteBackendProtocolTest {
     @Test
     void serverErrorsComeBackWithTheirCodeAndConflictingRanges() {
         Metadata trailers = txkvTrailers(ErrorCode.NOT_COMMITTED);
-        trailers.put(GrpcErrors.ERROR_DETAILS, ConflictDetails.newBuilder().addConflictingRanges(KeyRange.newBuilder()
+        trailers.put(WireErrors.ERROR_DETAILS, ConflictDetails.newBuilder().addConflictingRanges(KeyRange.newBuilder()
                 .setBegin(ByteString.copyFrom(new byte[] {1})).setEnd(ByteString.copyFrom(new byte[] {2}))).build()
                 .toByteArray());
         fake.onCommit = (r, o) -> o.onError(Status.ABORTED.withDescription("conflict").asRuntimeException(trailers));
@@ -146,8 +147,8 @@ class RemoteBackendProtocolTest {
         assertThat(e.isRetryable()).isFalse();
 
         Metadata unknown = new Metadata();
-        unknown.put(GrpcErrors.ERROR_CODE, "9999");
-        unknown.put(GrpcErrors.ERROR_NAME, "brand_new_error");
+        unknown.put(WireErrors.ERROR_CODE, "9999");
+        unknown.put(WireErrors.ERROR_NAME, "brand_new_error");
         fake.onGet = (r, o) -> o.onError(Status.INTERNAL.withDescription("new").asRuntimeException(unknown));
         e = failure(backend.get(new byte[] {1}, 1));
         assertThat(e.getError()).isEqualTo(ErrorCode.INTERNAL_ERROR);

@@ -14,6 +14,7 @@ import dev.txkv.server.TxkvServer;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -218,8 +219,8 @@ class RemoteBatchingTest {
             CountDownLatch release = holdSingles(fake);
             fake.onCommitMany = (r, o) -> {
                 io.grpc.Metadata trailers = new io.grpc.Metadata();
-                trailers.put(GrpcErrors.ERROR_CODE, "1042");
-                trailers.put(GrpcErrors.ERROR_NAME, "proxy_memory_limit_exceeded");
+                trailers.put(WireErrors.ERROR_CODE, "1042");
+                trailers.put(WireErrors.ERROR_NAME, "proxy_memory_limit_exceeded");
                 o.onError(Status.RESOURCE_EXHAUSTED.withDescription("queue full").asRuntimeException(trailers));
             };
             List<CompletableFuture<CommitResult>> commits = new ArrayList<>();

@@ -63,8 +63,11 @@ public final class ServerCommand implements Callable<Integer> {
     private String peers;
 
     @Option(names = "--peer-clients", paramLabel = "ID@HOST:PORT,...",
-            description = "The client (gRPC) address of members, by id, so that status asked on this server"
-                    + " can ask the others for their own status; members left out show as unreachable. Needs --peers.")
+            description = "The client (gRPC) address of members of the replicated cluster: id@host:port each."
+                    + " Status asked on this server asks the others for their own status (members left out show as"
+                    + " unreachable), and a member that does not lead names the leader's address in its not_leader"
+                    + " answers, so that clients go there first (default: none; this server's own is its --listen)."
+                    + " Needs --peers.")
     private String peerClients;
 
     @Option(names = "--cluster-name", paramLabel = "NAME",
@@ -150,7 +153,7 @@ public final class ServerCommand implements Callable<Integer> {
         if (!MEMBER_ID.matcher(self).matches()) {
             throw usage("--id must be 1 to 64 letters, digits, '-' or '_', got '" + id + "'");
         }
-        Map<String, String> members = parsePeers(peers);
+        Map<String, String> members = parseMembers("--peers", "ID@HOST:RAFTPORT", peers);
         if (!members.containsKey(self)) {
             throw usage("--id " + self + " is not among the --peers " + members.keySet());
         }
@@ -165,29 +168,29 @@ public final class ServerCommand implements Callable<Integer> {
         }
     }
 
-    private Map<String, String> parsePeers(String text) {
+    /** id -> host:port from {@code option}'s value, entries of the form {@code form}; usage errors otherwise. */
+    private Map<String, String> parseMembers(String option, String form, String text) {
         Map<String, String> members = new LinkedHashMap<>();
         for (String part : text.split(",", -1)) {
             String entry = part.trim();
             int at = entry.indexOf('@');
             if (at <= 0 || at == entry.length() - 1) {
-                throw usage("--peers entries must be ID@HOST:RAFTPORT, got '" + entry + "'");
+                throw usage(option + " entries must be " + form + ", got '" + entry + "'");
             }
             String memberId = entry.substring(0, at);
             if (!MEMBER_ID.matcher(memberId).matches()) {
-                throw usage("--peers: member id must be 1 to 64 letters, digits, '-' or '_', got '" + memberId + "'");
+                throw usage(option + ": member id must be 1 to 64 letters, digits, '-' or '_', got '" + memberId + "'");
             }
-            HostPort address = parse("--peers (member " + memberId + ")", entry.substring(at + 1));
+            HostPort address = parse(option + " (member " + memberId + ")", entry.substring(at + 1));
             if (address.port == 0) {
-                throw usage("--peers: member " + memberId + " needs a Raft port from 1 to 65535, got 0");
+                throw usage(option + ": member " + memberId + " needs a port from 1 to 65535, got 0");
             }
-            String normalized = (address.host.contains(":") ? "[" + address.host + "]" : address.host) + ":" + address.port;
-            if (members.put(memberId, normalized) != null) {
-                throw usage("--peers names member " + memberId + " twice");
+            if (members.put(memberId, TxkvService.hostPort(address.host, address.port)) != null) {
+                throw usage(option + " names member " + memberId + " twice");
             }
         }
         if (new java.util.HashSet<>(members.values()).size() != members.size()) {
-            throw usage("--peers gives two members the same address");
+            throw usage(option + " gives two members the same address");
         }
         return members;
     }

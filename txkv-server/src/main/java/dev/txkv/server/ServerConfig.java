@@ -120,25 +120,32 @@ public final class ServerConfig {
         return this;
     }
 
-    /** The cluster membership, or null when the server is not replicated. */
-    public ReplicationConfig replication() {
-        return replication;
-    }
-
     /**
-     * The client (gRPC) address, host:port, of other members by member id, so that this
-     * member's status can list their applied versions, health and lag: it asks each of them
-     * for its own status when asked for the cluster's. A member without an address here is
-     * listed as unreachable in the status. Default: none.
+     * The client (gRPC) address, {@code host:port}, of each member of the replicated cluster, by
+     * member id (default none). Two uses: a member that does not lead names the leader's address
+     * in its not_leader answers (the NotLeader detail of txkv.proto), so that clients go to it
+     * first (for a leader missing here the answer names only its id); and status asked on any
+     * member asks the others listed here for their own status, so that it shows every member's
+     * applied version, health and lag (a member missing here shows as unreachable). This
+     * server's own address need not be listed: it is the gRPC address, unless that is a
+     * wildcard address.
      */
     public ServerConfig peerClientAddresses(Map<String, String> addresses) {
         Map<String, String> copy = new LinkedHashMap<>();
-        for (Map.Entry<String, String> a : addresses.entrySet()) {
+        for (Map.Entry<String, String> a : Objects.requireNonNull(addresses, "peerClientAddresses").entrySet()) {
             String address = a.getValue() == null ? "" : a.getValue().trim();
             int colon = address.lastIndexOf(':');
-            if (colon <= 0 || colon == address.length() - 1) {
-                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
-                        "The client address of member " + a.getKey() + " must be HOST:PORT, got '" + a.getValue() + "'");
+            int port = -1;
+            if (colon > 0 && colon < address.length() - 1) {
+                try {
+                    port = Integer.parseInt(address.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    port = -1;
+                }
+            }
+            if (port < 1 || port > 65_535) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The client address of member " + a.getKey()
+                        + " must be host:port with a port from 1 to 65535, got '" + a.getValue() + "'");
             }
             copy.put(a.getKey(), address);
         }
@@ -146,9 +153,14 @@ public final class ServerConfig {
         return this;
     }
 
-    /** See {@link #peerClientAddresses(Map)}. */
+    /** The members' client addresses by member id; empty when none were given. */
     public Map<String, String> peerClientAddresses() {
         return peerClientAddresses;
+    }
+
+    /** The cluster membership, or null when the server is not replicated. */
+    public ReplicationConfig replication() {
+        return replication;
     }
 
     public Path dataDir() {

@@ -134,9 +134,10 @@ public final class TxkvServer implements AutoCloseable {
                 () -> lastHealth != null && lastHealth.healthy());
         String processId = HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
         StatusDocument[] status = new StatusDocument[1];
+        LeaderDirectory leaders = LeaderDirectory.of(engine::leaderId, config, this::clientAddress);
         service = new TxkvService(engine, engineStatus, config, executor, metrics, memberOnly -> memberOnly
                 ? CompletableFuture.completedFuture(StatusProtos.toProto(status[0].memberStatus()))
-                : status[0].clusterStatus().thenApply(StatusProtos::toProto));
+                : status[0].clusterStatus().thenApply(StatusProtos::toProto), leaders);
         status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
                 service::watchStreams, peers);
         statusDocument = status[0];
@@ -236,6 +237,13 @@ public final class TxkvServer implements AutoCloseable {
     private String grpcAddressText() {
         Server s = grpcServer;
         return config.grpcAddress().getHostString() + ":" + (s == null ? config.grpcAddress().getPort() : s.getPort());
+    }
+
+    /** The address clients reach this server's gRPC at, host:port with the bound port (IPv6 in brackets). */
+    private String clientAddress() {
+        Server s = grpcServer;
+        return TxkvService.hostPort(config.grpcAddress().getHostString(),
+                s == null ? config.grpcAddress().getPort() : s.getPort());
     }
 
     /** The gRPC port, the one picked when the configured port was 0. */

@@ -10,7 +10,6 @@ import dev.txkv.proto.CommitManyRequest;
 import dev.txkv.proto.CommitManyResponse;
 import dev.txkv.proto.CommitOutcome;
 import dev.txkv.proto.CommitResponse;
-import dev.txkv.proto.ConflictDetails;
 import dev.txkv.proto.ElementError;
 import dev.txkv.proto.GetManyRequest;
 import dev.txkv.proto.GetManyResponse;
@@ -22,8 +21,10 @@ import dev.txkv.proto.GetReadVersionResponse;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.GetResponse;
 import dev.txkv.proto.Member;
+import dev.txkv.proto.NotLeader;
 import dev.txkv.proto.SetMembersRequest;
 import dev.txkv.proto.SetMembersResponse;
+import dev.txkv.proto.Status;
 import dev.txkv.proto.StatusRequest;
 import dev.txkv.proto.StatusResponse;
 import dev.txkv.proto.TxkvGrpc;
@@ -34,9 +35,11 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -88,6 +91,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
 
     private final Backend backend;
     private final ServerConfig config;
+    private final LeaderDirectory leaders;
     private final Executor executor;
     private final RequestValidator validator;
     private final ServerMetrics metrics;
@@ -98,16 +102,45 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     private volatile boolean closing;
 
     /**
+     * A service over an unreplicated {@code backend} (no membership to change, not_leader
+     * answers without a leader, an empty status), enforcing the limits of {@code config},
+     * running calls on {@code executor} and recording meters in {@code registry}: for tests of
+     * the wire contract against a backend of their own.
+     */
+    public TxkvService(Backend backend, ServerConfig config, Executor executor, MeterRegistry registry) {
+        this(backend, new ClusterAdmin() {
+            @Override
+            public boolean isReplicated() {
+                return false;
+            }
+
+            @Override
+            public CompletableFuture<Void> setMembers(Map<String, String> members) {
+                return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                        "This database is not replicated"));
+            }
+
+            @Override
+            public Map<String, String> members() {
+                return Map.of();
+            }
+        }, config, executor, new ServerMetrics(registry),
+                memberOnly -> CompletableFuture.completedFuture(Status.getDefaultInstance()), LeaderDirectory.NONE);
+    }
+
+    /**
      * A service over {@code backend}, changing membership through {@code admin}, enforcing the
      * limits of {@code config}, running calls on {@code executor} (which should be bounded and
-     * throw {@link RejectedExecutionException} when full), recording meters in {@code metrics}
-     * and answering Status with {@code statusProvider}.
+     * throw {@link RejectedExecutionException} when full), recording meters in {@code metrics},
+     * answering Status with {@code statusProvider} and naming the leader in not_leader answers
+     * through {@code leaders}.
      */
     TxkvService(Backend backend, ClusterAdmin admin, ServerConfig config, Executor executor, ServerMetrics metrics,
-            StatusProvider statusProvider) {
+            StatusProvider statusProvider, LeaderDirectory leaders) {
         this.backend = backend;
         this.admin = admin;
         this.config = config;
+        this.leaders = leaders;
         this.executor = executor;
         this.validator = new RequestValidator(config.txkvConfig());
         this.metrics = metrics;
@@ -392,13 +425,17 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
         if (e.getError() == ErrorCode.INTERNAL_ERROR) {
             log.error("{} element failed", method, error);
         }
-        ElementError.Builder b = ElementError.newBuilder().setCode(e.getCode()).setName(e.getError().errorName())
-                .setMessage(e.getMessage() == null ? e.getError().description() : e.getMessage());
-        ConflictDetails details = ErrorMapping.conflictDetails(e);
-        if (details != null) {
-            b.setConflict(details);
-        }
-        return b.build();
+        return WireErrors.elementError(e, notLeaderDetail(e));
+    }
+
+    /** Who leads, for a not_leader error (null for any other): every not_leader answer carries it. */
+    private NotLeader notLeaderDetail(TxkvException e) {
+        return e.getError() == ErrorCode.NOT_LEADER ? leaders.notLeader() : null;
+    }
+
+    /** host:port, with an IPv6 host in brackets. */
+    static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     private void recordCommit(CommitRequest commit, CommitResult result) {
@@ -585,7 +622,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
             log.error("{} failed", method, error);
         }
         try {
-            observer.onError(ErrorMapping.toStatusException(e));
+            observer.onError(WireErrors.toStatusException(e, notLeaderDetail(e)));
         } catch (RuntimeException alreadyClosed) {
             // The call was cancelled or had already ended: nobody is left to tell.
             log.debug("{}: could not send {}", method, e, alreadyClosed);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.txkv.ErrorCode;
 import dev.txkv.Range;
 import dev.txkv.TxkvException;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -42,7 +43,7 @@ class ErrorMappingTest {
         Range r = new Range(new byte[] {1}, new byte[] {2});
         TxkvException conflict = new TxkvException(ErrorCode.NOT_COMMITTED, "conflict", null, List.of(r));
         StatusRuntimeException e = ErrorMapping.toStatusException(new CompletionException(conflict));
-        assertThat(e.getTrailers().get(ErrorMapping.ERROR_DETAILS)).isNotNull();
+        assertThat(e.getTrailers().get(WireErrors.ERROR_DETAILS)).isNotNull();
         assertThat(ErrorMapping.fromStatus(e.getStatus(), e.getTrailers()).getConflictingKeyRanges()).containsExactly(r);
     }
 
@@ -54,8 +55,8 @@ class ErrorMappingTest {
         assertThat(transport.getCode()).isEqualTo(1026);
         assertThat(transport.isRetryable()).isTrue();
         Metadata unknown = new Metadata();
-        unknown.put(ErrorMapping.ERROR_CODE, "9999");
-        unknown.put(ErrorMapping.ERROR_NAME, "from_the_future");
+        unknown.put(WireErrors.ERROR_CODE, "9999");
+        unknown.put(WireErrors.ERROR_NAME, "from_the_future");
         assertThat(ErrorMapping.fromStatus(Status.INTERNAL, unknown).getMessage()).contains("9999", "from_the_future");
     }
 

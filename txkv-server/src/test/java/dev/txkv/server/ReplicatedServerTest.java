@@ -12,12 +12,17 @@ import com.google.protobuf.util.JsonFormat;
 import dev.txkv.ErrorCode;
 import dev.txkv.replication.FailPoints;
 import dev.txkv.replication.ReplicationConfig;
+import dev.txkv.proto.CommitManyRequest;
+import dev.txkv.proto.CommitManyResponse;
+import dev.txkv.proto.CommitOutcome;
 import dev.txkv.proto.GetRequest;
 import dev.txkv.proto.Member;
+import dev.txkv.proto.NotLeader;
 import dev.txkv.proto.SetMembersRequest;
 import dev.txkv.proto.StatusRequest;
 import dev.txkv.proto.TxkvGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -347,14 +352,18 @@ class ReplicatedServerTest {
     @Test
     void leaderCommitsFollowersReadAndRefuseAndStatusShowsRoles() throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
+        Map<String, String> clients = new LinkedHashMap<>();
         for (String id : List.of("a", "b", "c")) {
             members.put(id, "127.0.0.1:" + freePort());
+            clients.put(id, "127.0.0.1:" + freePort());
         }
         for (String id : members.keySet()) {
-            start(id, members);
+            start(id, members, clients);
         }
         TxkvServer leader = awaitLeader(servers);
         TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
+        String leaderId = leader.engine().replicationStatus().get("id").toString();
+        String followerId = follower.engine().replicationStatus().get("id").toString();
         TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
         TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
 
@@ -371,6 +380,19 @@ class ReplicatedServerTest {
                         .addMembers(Member.newBuilder().setId("a").setRaftAddress(members.get("a"))).build())))) {
             assertThat(txkvCode(e)).isEqualTo(ErrorCode.NOT_LEADER.code());
             assertThat(grpcCode(e)).isEqualTo(Status.Code.UNAVAILABLE);
+            // Where the leader is travels typed, in its own binary trailer, on every not_leader.
+            byte[] detail = e.getTrailers().get(Metadata.Key.of("txkv-not-leader-bin", Metadata.BINARY_BYTE_MARSHALLER));
+            assertThat(detail).as("txkv-not-leader-bin").isNotNull();
+            assertThat(NotLeader.parseFrom(detail)).isEqualTo(NotLeader.newBuilder().setLeaderId(leaderId)
+                    .setLeaderAddress(clients.get(leaderId)).setMemberId(followerId).build());
+        }
+        // A CommitMany element refused as not_leader carries the same detail in its ElementError.
+        CommitManyResponse many = toFollower.commitMany(CommitManyRequest.newBuilder().setProtocolVersion(V)
+                .addRequests(setCommit(bytes("x"), bytes("y"))).addRequests(setCommit(bytes("z"), bytes("y"))).build());
+        for (CommitOutcome outcome : many.getResultsList()) {
+            assertThat(outcome.getError().getCode()).isEqualTo(ErrorCode.NOT_LEADER.code());
+            assertThat(outcome.getError().getNotLeader().getLeaderId()).isEqualTo(leaderId);
+            assertThat(outcome.getError().getNotLeader().getLeaderAddress()).isEqualTo(clients.get(leaderId));
         }
 
         dev.txkv.proto.Status leaderView = status(toLeader);
@@ -405,6 +427,12 @@ class ReplicatedServerTest {
         HttpResponse<String> followerAnswer = http.send(post(follower, body), HttpResponse.BodyHandlers.ofString());
         assertThat(followerAnswer.statusCode()).as(followerAnswer.body()).isEqualTo(503);
         assertThat(followerAnswer.body()).contains("1060");
+        com.google.protobuf.Struct.Builder errorBody = com.google.protobuf.Struct.newBuilder();
+        JsonFormat.parser().merge(followerAnswer.body(), errorBody);
+        com.google.protobuf.Struct leaderInBody = errorBody.build().getFieldsOrThrow("error").getStructValue().getFieldsOrThrow("leader")
+                .getStructValue();
+        assertThat(leaderInBody.getFieldsOrThrow("id").getStringValue()).isEqualTo(leaderId);
+        assertThat(leaderInBody.getFieldsOrThrow("address").getStringValue()).isEqualTo(clients.get(leaderId));
         HttpResponse<String> added = http.send(post(leader, body), HttpResponse.BodyHandlers.ofString());
         assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
         assertThat(added.body()).contains("\"d\"");
@@ -446,6 +474,8 @@ class ReplicatedServerTest {
                     "--peer-clients", "a@127.0.0.1:7000")).isEqualTo(2);
             assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
                     "--id", "a", "--peers", "a@127.0.0.1:7001", "--peer-clients", "a:7000")).isEqualTo(2);
+            assertThat(TestServers.serverCommand("--data", data, "--listen", "127.0.0.1:0", "--http", "none",
+                    "--id", "a", "--peers", "a@127.0.0.1:7001", "--peer-clients", "a@127.0.0.1")).isEqualTo(2);
         } finally {
             System.setErr(oldErr);
         }

@@ -8,6 +8,7 @@ import dev.txkv.proto.KeyRange;
 import dev.txkv.proto.Mutation;
 import dev.txkv.proto.MutationType;
 import dev.txkv.proto.TxkvGrpc;
+import dev.txkv.wire.WireErrors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -131,7 +132,7 @@ final class TestServers {
 
     static int txkvCode(StatusRuntimeException e) {
         Metadata trailers = e.getTrailers();
-        String code = trailers == null ? null : trailers.get(ErrorMapping.ERROR_CODE);
+        String code = trailers == null ? null : trailers.get(WireErrors.ERROR_CODE);
         if (code == null) {
             throw new AssertionError("No txkv error code in " + e.getStatus(), e);
         }

@@ -27,6 +27,7 @@ import dev.txkv.proto.StatusRequest;
 import dev.txkv.proto.TxkvGrpc;
 import dev.txkv.proto.WatchRequest;
 import dev.txkv.proto.WatchResponse;
+import dev.txkv.wire.WireErrors;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -140,8 +141,8 @@ class TxkvServiceTest {
         StatusRuntimeException e = failure(() -> stub.commit(late));
         assertThat(grpcCode(e)).isEqualTo(Status.Code.ABORTED);
         assertThat(txkvCode(e)).isEqualTo(1020);
-        assertThat(e.getTrailers().get(ErrorMapping.ERROR_NAME)).isEqualTo("not_committed");
-        byte[] details = e.getTrailers().get(ErrorMapping.ERROR_DETAILS);
+        assertThat(e.getTrailers().get(WireErrors.ERROR_NAME)).isEqualTo("not_committed");
+        byte[] details = e.getTrailers().get(WireErrors.ERROR_DETAILS);
         assertThat(details).isNotNull();
         dev.txkv.TxkvException parsed = ErrorMapping.fromStatus(e.getStatus(), e.getTrailers());
         assertThat(parsed.getCode()).isEqualTo(1020);

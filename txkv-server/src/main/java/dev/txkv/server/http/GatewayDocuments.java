@@ -23,7 +23,11 @@ import dev.txkv.proto.TxkvProto;
  * and no JSON written by hand. The schema, in .proto terms:
  *
  * <pre>
- * message Error { int32 code = 1; string name = 2; string message = 3; bool retryable = 4; }
+ * message Error {
+ *   int32 code = 1; string name = 2; string message = 3; bool retryable = 4;
+ *   Leader leader = 5;                             // only for not_leader (1060)
+ * }
+ * message Leader { string id = 1; string address = 2; }  // txkv.v1.NotLeader's leader fields
  * message ErrorBody { Error error = 1; }
  * message Range { string begin = 1; string end = 2; }
  * message Mutation { txkv.v1.MutationType type = 1; string key = 2; string param = 3; }
@@ -51,6 +55,7 @@ final class GatewayDocuments {
 
     static final Descriptor ERROR;
     static final Descriptor ERROR_BODY;
+    static final Descriptor LEADER;
     static final Descriptor RANGE;
     static final Descriptor MUTATION;
     static final Descriptor TRANSACTION;
@@ -73,7 +78,9 @@ final class GatewayDocuments {
                 .addDependency(TxkvProto.getDescriptor().getName())
                 .addDependency(WrappersProto.getDescriptor().getName())
                 .addMessageType(message("Error", scalar("code", 1, Type.TYPE_INT32), scalar("name", 2, Type.TYPE_STRING),
-                        scalar("message", 3, Type.TYPE_STRING), scalar("retryable", 4, Type.TYPE_BOOL)))
+                        scalar("message", 3, Type.TYPE_STRING), scalar("retryable", 4, Type.TYPE_BOOL),
+                        typed("leader", 5, Type.TYPE_MESSAGE, "." + PACKAGE + ".Leader")))
+                .addMessageType(message("Leader", scalar("id", 1, Type.TYPE_STRING), scalar("address", 2, Type.TYPE_STRING)))
                 .addMessageType(message("ErrorBody", typed("error", 1, Type.TYPE_MESSAGE, "." + PACKAGE + ".Error")))
                 .addMessageType(message("Range", scalar("begin", 1, Type.TYPE_STRING), scalar("end", 2, Type.TYPE_STRING)))
                 .addMessageType(message("Mutation", typed("type", 1, Type.TYPE_ENUM, ".txkv.v1.MutationType"),
@@ -109,6 +116,7 @@ final class GatewayDocuments {
         }
         ERROR = built.findMessageTypeByName("Error");
         ERROR_BODY = built.findMessageTypeByName("ErrorBody");
+        LEADER = built.findMessageTypeByName("Leader");
         RANGE = built.findMessageTypeByName("Range");
         MUTATION = built.findMessageTypeByName("Mutation");
         TRANSACTION = built.findMessageTypeByName("Transaction");
@@ -126,13 +134,18 @@ final class GatewayDocuments {
 
     /** The JSON body of {@code error}. */
     static String errorJson(HttpError error) {
-        DynamicMessage inner = DynamicMessage.newBuilder(ERROR)
+        DynamicMessage.Builder inner = DynamicMessage.newBuilder(ERROR)
                 .setField(field(ERROR, "code"), error.code)
                 .setField(field(ERROR, "name"), error.name)
                 .setField(field(ERROR, "message"), String.valueOf(error.getMessage()))
-                .setField(field(ERROR, "retryable"), error.retryable)
-                .build();
-        return print(DynamicMessage.newBuilder(ERROR_BODY).setField(field(ERROR_BODY, "error"), inner).build());
+                .setField(field(ERROR, "retryable"), error.retryable);
+        if (error.leader != null) {
+            inner.setField(field(ERROR, "leader"), DynamicMessage.newBuilder(LEADER)
+                    .setField(field(LEADER, "id"), error.leader.getLeaderId())
+                    .setField(field(LEADER, "address"), error.leader.getLeaderAddress())
+                    .build());
+        }
+        return print(DynamicMessage.newBuilder(ERROR_BODY).setField(field(ERROR_BODY, "error"), inner.build()).build());
     }
 
     /** A new, empty builder of {@code type}. */
