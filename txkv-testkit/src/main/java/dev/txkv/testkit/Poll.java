@@ -11,8 +11,10 @@ import java.util.function.Supplier;
  * awaited and for how long. Every wait is bounded.
  */
 public final class Poll {
-    /** Pause between two looks at the condition. */
+    /** Pause between two looks at a condition. */
     private static final long INTERVAL_MS = 20;
+    /** Pause between two runs of a check, which is often a request to a server. */
+    private static final long CHECK_INTERVAL_MS = 100;
 
     private Poll() {
     }
@@ -51,6 +53,32 @@ public final class Poll {
                 throw failure;
             }
             sleep(INTERVAL_MS);
+        }
+    }
+
+    /** A check that fails by throwing, usually an {@link AssertionError}. */
+    @FunctionalInterface
+    public interface Check {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code check} until it passes (returns without throwing); after {@code timeout},
+     * fails naming {@code what}, with the check's last failure as the cause.
+     */
+    public static void untilPasses(String what, Duration timeout, Check check) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                check.run();
+                return;
+            } catch (Exception | AssertionError e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new AssertionError("Timed out after " + timeout.toMillis() + " ms waiting for " + what
+                            + "; last failure: " + e.getMessage(), e);
+                }
+            }
+            sleep(CHECK_INTERVAL_MS);
         }
     }
 
