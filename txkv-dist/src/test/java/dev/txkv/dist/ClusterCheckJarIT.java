@@ -2,12 +2,12 @@ package dev.txkv.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,9 +29,9 @@ class ClusterCheckJarIT {
     @Test
     void threeNodesUnderFaultsKeepAValidHistory(@TempDir Path dir) throws Exception {
         assertThat(serverHelp()).as("'txkv server --help' names the cluster flags").contains("--peers");
-        long seed = seed();
+        long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "45s", "--nodes", "3", "--seed", Long.toString(seed), "--dir",
+        Run run = check(dir, "--duration", "45s", "--nodes", "3", "--seed=" + seed, "--dir",
                 runDir.toString());
         String report = run.report(runDir);
         assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
@@ -48,10 +48,10 @@ class ClusterCheckJarIT {
      */
     @Test
     void strangersOnTheRaftPortsChangeNothing(@TempDir Path dir) throws Exception {
-        long seed = seed();
+        long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "25s", "--nodes", "3", "--faults", "stranger", "--seed",
-                Long.toString(seed), "--dir", runDir.toString());
+        Run run = check(dir, "--duration", "25s", "--nodes", "3", "--faults", "stranger", "--seed=" + seed,
+                "--dir", runDir.toString());
         String report = run.report(runDir);
         assertThat(number(report, "faultsInjected")).as("stranger faults injected").isPositive();
         assertThat(number(report, "raftPortBreaches")).as("Raft port breaches (seed %d)", seed).isZero();
@@ -86,14 +86,6 @@ class ClusterCheckJarIT {
         System.out.println(out);
         assertThat(exited).as("txkv check finished within %d s", RUN_TIMEOUT_SECONDS).isTrue();
         return new Run(p.exitValue(), out);
-    }
-
-    private static long seed() {
-        String seedProperty = System.getProperty("txkv.seed", "");
-        long seed = seedProperty.isBlank() ? ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE)
-                : Long.parseLong(seedProperty.trim());
-        System.out.println("ClusterCheckJarIT seed " + seed + " (replay with -Dtxkv.seed=" + seed + ")");
-        return seed;
     }
 
     private static long number(String json, String field) {

@@ -3,17 +3,15 @@ package dev.txkv.dist;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Ports;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,25 +50,6 @@ class ClusterCommandJarIT {
         }
     }
 
-    /** A base port whose 23 ports from it are free now. */
-    private static int freeBasePort() {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = 20_000 + 10 * ThreadLocalRandom.current().nextInt(3_000);
-            boolean free = true;
-            for (int p = base; p <= base + 22 && free; p++) {
-                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new AssertionError("no free port range found");
-    }
-
     private static long pid(Path dir, int node) throws IOException {
         return Long.parseLong(Files.readString(dir.resolve("node-" + node).resolve("pid"), UTF_8).trim());
     }
@@ -83,7 +62,7 @@ class ClusterCommandJarIT {
     void aLocalClusterSurvivesTheLossOfItsLeaderAndStopsCleanly(@TempDir Path tmp) throws Exception {
         assertThat(JAR).as("built by the package phase").isRegularFile();
         Path dir = tmp.resolve("cluster");
-        int base = freeBasePort();
+        int base = Ports.freePortRange(23);
         List<Long> pids = new ArrayList<>();
         try {
             Run start = txkv("cluster", "start", "--nodes", "3", "--dir", dir.toString(), "--base-port",

@@ -3,6 +3,7 @@ package dev.txkv.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import dev.txkv.spi.Mutation;
@@ -55,7 +56,7 @@ class CommittedBatchTest {
 
     @Test
     void roundTripsRandomBatches() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Random r = new Random(seed);
         for (int i = 0; i < 2_000; i++) {
             CommittedBatch batch = randomBatch(r);
@@ -65,7 +66,7 @@ class CommittedBatchTest {
 
     @Test
     void corruptRecordsAreRefusedClearly() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Random r = new Random(seed);
         for (int i = 0; i < 2_000; i++) {
             byte[] good = randomBatch(r).encode();
@@ -84,7 +85,7 @@ class CommittedBatchTest {
 
     @Test
     void admissionFindsEveryRecordNoReplicaCouldDecode() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Random r = new Random(seed);
         for (int i = 0; i < 2_000; i++) {
             byte[] good = randomBatch(r).encode();

@@ -2,6 +2,7 @@ package dev.txkv.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
@@ -27,12 +28,12 @@ class ConcurrencyTest {
     Path dir;
 
     private static int transactionsPerThread() {
-        return TestSeeds.soak() ? 5_000 : 1_000;
+        return Seeds.soak() ? 5_000 : 1_000;
     }
 
     @Test
     void listAppendHistoryIsStrictlySerializable() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         try (Database db = Txkv.openEmbedded(dir, new TxkvConfig().durable(false))) {
             History h = ListAppendWorkload.run(db, new ListAppendWorkload.Options().threads(8)
                     .txnsPerThread(transactionsPerThread()).seed(seed).maxTime(Duration.ofSeconds(60)));
@@ -44,7 +45,7 @@ class ConcurrencyTest {
 
     @Test
     void bankTransfersConserveMoneyAndReadAllSeesConsistentTotals() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         try (Database db = Txkv.openEmbedded(dir, new TxkvConfig().durable(false))) {
             History h = BankWorkload.run(db, new BankWorkload.Options().threads(8)
                     .txnsPerThread(transactionsPerThread()).seed(seed).maxTime(Duration.ofSeconds(60)));
@@ -55,7 +56,7 @@ class ConcurrencyTest {
 
     @Test
     void checkersCatchAResolverThatSkipsConflictChecks() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         TxkvConfig config = new TxkvConfig().durable(false);
         try (Database db = Txkv.open(Engine.builder(dir, config).resolvers(PlantedBugs.SkippingResolver::new).open(), config)) {
             History h = ListAppendWorkload.run(db, new ListAppendWorkload.Options().threads(8)

@@ -2,7 +2,6 @@ package dev.txkv.engine;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.txkv.ByteArrays;
 import dev.txkv.Database;
@@ -32,9 +31,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which transactions conflict and which errors the API raises, as FoundationDB defines them.
- * Each conflict test also runs the counterpart that must commit, so that a resolver that
- * aborts everything fails as surely as one that aborts nothing.
+ * Which transactions conflict and which errors the API raises, as FoundationDB defines them,
+ * end to end over the embedded engine. Each conflict test also runs the counterpart that must
+ * commit, so that a resolver that aborts everything fails as surely as one that aborts nothing.
+ * The client's own checks (limits, cancel, timeout, the retry loop) are tested in txkv-client
+ * against a fake backend.
  */
 class ConflictSemanticsTest {
     @TempDir
@@ -434,143 +435,7 @@ class ConflictSemanticsTest {
         }
     }
 
-    // ------------------------------------------------------------------ cancel, timeout, retries
-
-    @Test
-    void cancelledTransactionFailsEveryOperation() {
-        try (Transaction tr = db.createTransaction()) {
-            tr.set(b("k"), b("v"));
-            tr.cancel();
-            assertThat(codeOf(() -> tr.get(b("k")).join())).isEqualTo(ErrorCode.TRANSACTION_CANCELLED);
-            assertThat(codeOfRun(() -> tr.set(b("k"), b("v")))).isEqualTo(ErrorCode.TRANSACTION_CANCELLED);
-            assertThat(codeOf(() -> tr.commit().join())).isEqualTo(ErrorCode.TRANSACTION_CANCELLED);
-            assertThat(codeOf(() -> tr.onError(new TxkvException(ErrorCode.NOT_COMMITTED)).join()))
-                    .isEqualTo(ErrorCode.TRANSACTION_CANCELLED);
-        }
-        assertThat(readBytes(db, tr -> tr.get(b("k")).join())).isNull();
-    }
-
-    @Test
-    void timeoutOptionFailsOperationsWithTimedOut() throws InterruptedException {
-        try (Transaction tr = db.createTransaction()) {
-            tr.options().setTimeout(100);
-            tr.set(b("k"), b("v"));
-            Thread.sleep(250);
-            TxkvException e = errorOf(() -> tr.get(b("k")).join());
-            assertThat(e.getError()).isEqualTo(ErrorCode.TRANSACTION_TIMED_OUT);
-            assertThat(e.isRetryable()).isFalse();
-            assertThat(codeOf(() -> tr.commit().join())).isEqualTo(ErrorCode.TRANSACTION_TIMED_OUT);
-            assertThat(codeOf(() -> tr.onError(e).join())).isEqualTo(ErrorCode.TRANSACTION_TIMED_OUT);
-        }
-        assertThat(readBytes(db, tr -> tr.get(b("k")).join())).isNull();
-    }
-
-    @Test
-    void onErrorRetriesRetryableErrorsAndRethrowsOthers() {
-        try (Transaction tr = db.createTransaction()) {
-            tr.set(b("k"), b("v"));
-            Transaction same = tr.onError(new CompletionException(new TxkvException(ErrorCode.NOT_COMMITTED))).join();
-            assertThat(same).isSameAs(tr);
-            assertThat(tr.get(b("k")).join()).as("a retry starts from nothing").isNull();
-
-            TxkvException fatal = new TxkvException(ErrorCode.KEY_TOO_LARGE);
-            assertThat(errorOf(() -> tr.onError(fatal).join())).isSameAs(fatal);
-            IllegalStateException notOurs = new IllegalStateException("boom");
-            assertThatCode(() -> tr.onError(notOurs).join()).hasCause(notOurs);
-        }
-    }
-
-    @Test
-    void retryLimitStopsOnErrorAfterThatManyRetries() {
-        try (Transaction tr = db.createTransaction()) {
-            tr.options().setRetryLimit(2).setMaxRetryDelay(1);
-            TxkvException conflict = new TxkvException(ErrorCode.NOT_COMMITTED);
-            tr.onError(conflict).join();
-            tr.onError(conflict).join();
-            assertThat(errorOf(() -> tr.onError(conflict).join())).isSameAs(conflict);
-        }
-        // The retry loop of the database obeys the limit too.
-        int[] attempts = {0};
-        TxkvException e = errorOf(() -> db.run(tr -> {
-            tr.options().setRetryLimit(3).setMaxRetryDelay(1);
-            attempts[0]++;
-            throw new TxkvException(ErrorCode.NOT_COMMITTED);
-        }));
-        assertThat(e.getError()).isEqualTo(ErrorCode.NOT_COMMITTED);
-        assertThat(attempts[0]).isEqualTo(4);
-    }
-
-    @Test
-    void runRetriesAConflictUntilItCommits() {
-        put(db, "k", "0");
-        int[] attempts = {0};
-        db.run(tr -> {
-            tr.get(b("k")).join();
-            if (attempts[0]++ == 0) {
-                put(db, "k", "interference");
-            }
-            tr.set(b("k"), b("mine"));
-            return null;
-        });
-        assertThat(attempts[0]).isEqualTo(2);
-        assertThat(s(db.read(tr -> tr.get(b("k")).join()))).isEqualTo("mine");
-    }
-
-    // ------------------------------------------------------------------ limits and key ranges
-
-    @Test
-    void keyAndValueSizeLimits() {
-        try (Transaction tr = db.createTransaction()) {
-            assertThat(codeOfRun(() -> tr.set(new byte[10_001], b("v")))).isEqualTo(ErrorCode.KEY_TOO_LARGE);
-            assertThat(codeOfRun(() -> tr.set(b("k"), new byte[100_001]))).isEqualTo(ErrorCode.VALUE_TOO_LARGE);
-            assertThat(codeOfRun(() -> tr.mutate(MutationType.ADD, b("k"), new byte[100_001])))
-                    .isEqualTo(ErrorCode.VALUE_TOO_LARGE);
-            assertThat(codeOfRun(() -> tr.mutate(MutationType.ADD, new byte[10_001], b("1"))))
-                    .isEqualTo(ErrorCode.KEY_TOO_LARGE);
-            assertThatCode(() -> tr.set(new byte[10_000], new byte[100_000])).doesNotThrowAnyException();
-            tr.commit().join();
-        }
-        assertThat(readBytes(db, tr -> tr.get(new byte[10_000]).join())).hasSize(100_000);
-    }
-
-    @Test
-    void transactionSizeLimit() {
-        Database small = openWith("size", new TxkvConfig().transactionSizeMax(1_000));
-        try (Transaction tr = small.createTransaction()) {
-            for (int i = 0; i < 20; i++) {
-                tr.set(b("key" + i), new byte[100]);
-            }
-            assertThat(codeOf(() -> tr.commit().join())).isEqualTo(ErrorCode.TRANSACTION_TOO_LARGE);
-        }
-        try (Transaction tr = db.createTransaction()) {
-            tr.options().setSizeLimit(500);
-            for (int i = 0; i < 10; i++) {
-                tr.set(b("key" + i), new byte[100]);
-            }
-            assertThat(codeOf(() -> tr.commit().join())).isEqualTo(ErrorCode.TRANSACTION_TOO_LARGE);
-        }
-        assertThat(readRows(small, tr -> tr.getRange(b(""), b("\u007f")).asList().join())).isEmpty();
-        assertThat(readRows(db, tr -> tr.getRange(b(""), b("\u007f")).asList().join())).isEmpty();
-        // Within the limit it commits.
-        small.run(tr -> {
-            tr.set(b("key"), new byte[100]);
-            return null;
-        });
-    }
-
-    @Test
-    void invertedRangesAreRejected() {
-        try (Transaction tr = db.createTransaction()) {
-            assertThat(codeOf(() -> tr.getRange(b("b"), b("a")).asList().join())).isEqualTo(ErrorCode.INVERTED_RANGE);
-            assertThat(codeOfRun(() -> tr.clear(b("b"), b("a")))).isEqualTo(ErrorCode.INVERTED_RANGE);
-            assertThat(codeOfRun(() -> tr.addReadConflictRange(b("b"), b("a")))).isEqualTo(ErrorCode.INVERTED_RANGE);
-            assertThat(codeOfRun(() -> tr.addWriteConflictRange(b("b"), b("a")))).isEqualTo(ErrorCode.INVERTED_RANGE);
-            assertThat(codeOf(() -> tr.getRange(b("a"), b("b"), -1).asList().join()))
-                    .isEqualTo(ErrorCode.RANGE_LIMITS_INVALID);
-            // An empty range is fine.
-            assertThat(tr.getRange(b("a"), b("a")).asList().join()).isEmpty();
-        }
-    }
+    // ------------------------------------------------------------------ key ranges
 
     @Test
     void systemKeysNeedTheAccessSystemKeysOption() {
@@ -604,7 +469,7 @@ class ConflictSemanticsTest {
         assertThat(readRows(db, tr -> tr.getRange(ByteArrays.EMPTY, new byte[] {(byte) 0xFF}).asList().join())).isEmpty();
     }
 
-    // ------------------------------------------------------------------ idempotency, close
+    // ------------------------------------------------------------------ idempotency
 
     @Test
     void idempotencyIdMakesASecondCommitReturnTheFirstOutcome() {
@@ -654,17 +519,5 @@ class ConflictSemanticsTest {
             assertThat(tr.options().getIdempotencyId()).isNull();
         }
         assertThat(readBytes(db, tr -> tr.get(b("counter")).join())).containsExactly(1, 0, 0, 0);
-    }
-
-    @Test
-    void closedDatabaseFailsWithDatabaseClosed() {
-        Transaction tr = db.createTransaction();
-        tr.set(b("k"), b("v"));
-        db.close();
-        assertThat(codeOf(() -> tr.get(b("k")).join())).isEqualTo(ErrorCode.DATABASE_CLOSED);
-        assertThat(codeOf(() -> tr.commit().join())).isEqualTo(ErrorCode.DATABASE_CLOSED);
-        assertThat(codeOf(() -> db.createTransaction())).isEqualTo(ErrorCode.DATABASE_CLOSED);
-        assertThat(codeOf(() -> db.run(t -> null))).isEqualTo(ErrorCode.DATABASE_CLOSED);
-        tr.close();
     }
 }

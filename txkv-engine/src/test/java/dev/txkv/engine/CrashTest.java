@@ -3,6 +3,7 @@ package dev.txkv.engine;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.Database;
 import dev.txkv.KeyValue;
 import dev.txkv.Txkv;
@@ -30,9 +31,9 @@ class CrashTest {
 
     @Test
     void sigkillMidLoadLosesNoAcknowledgedCommitAndShowsNoPartialTransaction() throws Exception {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Random random = new Random(seed);
-        int cycles = TestSeeds.soak() ? 20 : 4;
+        int cycles = Seeds.soak() ? 20 : 4;
         Set<String> acknowledged = new HashSet<>();
         for (int cycle = 0; cycle < cycles; cycle++) {
             long killAfterMs = 300 + random.nextInt(1200);

@@ -2,6 +2,7 @@ package dev.txkv.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.Range;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +42,7 @@ class ResolverTest {
 
     @Test
     void agreesWithTheModelOnRandomHistories() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Random r = new Random(seed);
         for (int run = 0; run < 200; run++) {
             Resolver resolver = new Resolver(0);

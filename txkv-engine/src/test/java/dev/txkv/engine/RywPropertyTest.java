@@ -3,6 +3,7 @@ package dev.txkv.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.AsyncIterable;
 import dev.txkv.AsyncIterator;
 import dev.txkv.ByteArrays;
@@ -90,9 +91,9 @@ class RywPropertyTest {
 
     @Example
     void seededRandomCases() {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Random cases = new Random(seed);
-        int n = TestSeeds.soak() ? 20_000 : 1200;
+        int n = Seeds.soak() ? 20_000 : 1200;
         for (int i = 0; i < n; i++) {
             long caseSeed = cases.nextLong();
             try {

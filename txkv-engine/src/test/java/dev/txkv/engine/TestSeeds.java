@@ -1,22 +1,21 @@
 package dev.txkv.engine;
 
-/** Seeds for randomised tests: -Dtxkv.seed=N replays one; otherwise a fresh one is printed. */
+import dev.txkv.testkit.Seeds;
+
+/** Seeds for randomised tests, as {@link Seeds}; kept for the tests that still call it here. */
 final class TestSeeds {
     private TestSeeds() {
     }
 
     static long seed() {
-        String given = System.getProperty("txkv.seed", "");
-        long seed = given.isBlank() ? System.nanoTime() ^ Thread.currentThread().getId() * 0x9E3779B97F4A7C15L
-                : Long.parseLong(given.trim());
-        StackTraceElement caller = Thread.currentThread().getStackTrace()[2];
-        System.out.println("[txkv] " + caller.getClassName() + "." + caller.getMethodName()
-                + " seed=" + seed + " (replay with -Dtxkv.seed=" + seed + ")");
-        return seed;
+        StackWalker.StackFrame caller = StackWalker.getInstance()
+                .walk(frames -> frames.skip(1).findFirst().orElseThrow());
+        String className = caller.getClassName();
+        return Seeds.seed(className.substring(className.lastIndexOf('.') + 1) + "." + caller.getMethodName());
     }
 
     /** True under the soak profile (-Psoak): longer runs. */
     static boolean soak() {
-        return Boolean.parseBoolean(System.getProperty("txkv.soak", "false"));
+        return Seeds.soak();
     }
 }

@@ -4,6 +4,7 @@ import static dev.txkv.layers.testing.EmbeddedDatabase.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.ByteArrays;
 import dev.txkv.Database;
 import dev.txkv.ErrorCode;
@@ -45,7 +46,7 @@ class DirectoryConcurrencyTest {
 
     @Test
     void concurrentCreatesAndMovesNeverShareOrNestPrefixes() throws Exception {
-        long seed = seed();
+        long seed = Seeds.seed();
         DirectoryLayer directory = new DirectoryLayer();
         try (Database db = EmbeddedDatabase.open(dir)) {
             await(directory.createOrOpen(db, List.of("shared")));
@@ -139,13 +140,6 @@ class DirectoryConcurrencyTest {
             stored.add(Hex.of(key.getBytes(0)));
         }
         assertThat(stored).as("seed %d", seed).isEqualTo(expected);
-    }
-
-    private static long seed() {
-        String configured = System.getProperty("txkv.seed", "");
-        long seed = configured.isBlank() ? new Random().nextLong() : Long.parseLong(configured.trim());
-        System.out.println("DirectoryConcurrencyTest seed: " + seed + " (replay the choices with -Dtxkv.seed=" + seed + ")");
-        return seed;
     }
 
     @Test

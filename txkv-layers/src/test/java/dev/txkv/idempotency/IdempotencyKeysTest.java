@@ -8,7 +8,7 @@ import dev.txkv.MutationType;
 import dev.txkv.layers.testing.EmbeddedDatabase;
 import dev.txkv.queue.FlakyCommitBackend;
 import dev.txkv.queue.ManualClock;
-import dev.txkv.queue.Seeds;
+import dev.txkv.testkit.Seeds;
 import dev.txkv.subspace.Subspace;
 import dev.txkv.tuple.Tuple;
 import java.nio.ByteBuffer;

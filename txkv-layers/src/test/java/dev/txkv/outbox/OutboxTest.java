@@ -9,7 +9,7 @@ import dev.txkv.MutationType;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.layers.testing.EmbeddedDatabase;
-import dev.txkv.queue.Seeds;
+import dev.txkv.testkit.Seeds;
 import dev.txkv.subspace.Subspace;
 import dev.txkv.tuple.Tuple;
 import dev.txkv.tuple.Versionstamp;

@@ -2,6 +2,7 @@ package dev.txkv.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.Database;
 import dev.txkv.MutationType;
 import dev.txkv.idempotency.IdempotencyKeys;

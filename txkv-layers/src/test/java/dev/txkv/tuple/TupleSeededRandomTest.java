@@ -1,5 +1,6 @@
 package dev.txkv.tuple;
 
+import dev.txkv.testkit.Seeds;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -10,16 +11,9 @@ import org.junit.jupiter.api.Test;
 class TupleSeededRandomTest {
     private static final int CASES = 3000;
 
-    static long seed() {
-        String configured = System.getProperty("txkv.seed", "");
-        long seed = configured.isBlank() ? new Random().nextLong() : Long.parseLong(configured.trim());
-        System.out.println("TupleSeededRandomTest seed: " + seed + " (replay with -Dtxkv.seed=" + seed + ")");
-        return seed;
-    }
-
     @Test
     void roundTripOrderAndNoiseFromOneSeed() {
-        long seed = seed();
+        long seed = Seeds.seed();
         Random random = new Random(seed);
         try {
             for (int i = 0; i < CASES; i++) {

@@ -3,6 +3,7 @@ package dev.txkv.remote;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.txkv.testkit.Ports;
 import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
 import dev.txkv.Range;
@@ -19,7 +20,6 @@ import dev.txkv.wire.WireErrors;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -56,10 +56,9 @@ class RemoteBackendProtocolTest {
         return backend;
     }
 
-    static int refusedPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    /** A port on 127.0.0.1 that nothing listens on, so connecting is refused. */
+    static int refusedPort() {
+        return Ports.freePort();
     }
 
     static TxkvException failure(CompletableFuture<?> f) {

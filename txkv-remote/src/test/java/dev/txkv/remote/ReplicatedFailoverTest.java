@@ -3,14 +3,15 @@ package dev.txkv.remote;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Poll;
+import dev.txkv.testkit.Ports;
+import java.util.Optional;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
 import dev.txkv.replication.ReplicationConfig;
 import dev.txkv.server.ServerConfig;
 import dev.txkv.server.TxkvServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,12 +37,6 @@ class ReplicatedFailoverTest {
     private final List<TxkvServer> servers = new ArrayList<>();
     private Database db;
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private TxkvServer start(String id, Map<String, String> members) throws IOException {
         TxkvServer s = TxkvServer.start(new ServerConfig().dataDir(dir.resolve(id)).grpcAddress("127.0.0.1", 0)
                 .replication(new ReplicationConfig(id, members).clusterName("failover-test").electionTimeoutMs(500, 1000)));
@@ -63,17 +58,10 @@ class ReplicatedFailoverTest {
         return s.getBytes(UTF_8);
     }
 
-    private TxkvServer awaitLeader() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            for (TxkvServer s : servers) {
-                if (s.isReady() && s.engine().isLeading()) {
-                    return s;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no leader within 30 s");
+    private TxkvServer awaitLeader() {
+        return Poll.until("a ready leader among " + servers.size() + " servers", Duration.ofSeconds(30),
+                () -> servers.stream().filter(s -> s.isReady() && s.engine().isLeading()).findFirst(),
+                Optional::isPresent).get();
     }
 
     private static dev.txkv.proto.Status status(String connection) {
@@ -91,7 +79,7 @@ class ReplicatedFailoverTest {
     void theSameDatabaseKeepsCommittingAfterTheLeaderStops() throws Exception {
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : List.of("a", "b", "c")) {
-            members.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + Ports.freePort());
         }
         for (String id : members.keySet()) {
             start(id, members);
@@ -140,7 +128,7 @@ class ReplicatedFailoverTest {
 
         // A fourth member joins: started with the new list, then added through the client.
         Map<String, String> four = new LinkedHashMap<>(members);
-        four.put("d", "127.0.0.1:" + freePort());
+        four.put("d", "127.0.0.1:" + Ports.freePort());
         TxkvServer d = start("d", four);
         Map<String, String> now = RemoteStatus.setMembers(String.join(",", addresses), four, Duration.ofSeconds(60));
         assertThat(now).containsKeys("a", "b", "c", "d");

@@ -5,10 +5,13 @@ import dev.txkv.engine.Engine;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Poll;
+import dev.txkv.testkit.Ports;
+import dev.txkv.testkit.Seeds;
+import java.time.Duration;
 import dev.txkv.Database;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,20 +26,14 @@ class ReplicationLoadTest {
 
     @Test
     void aOneMemberGroupKeepsCommittingUnderLoad() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = Ports.freePort();
         TxkvConfig config = new TxkvConfig();
         Engine engine = RaftReplication.open(dir, config,
                 new ReplicationConfig("a", Map.of("a", "127.0.0.1:" + port)).electionTimeoutMs(500, 1000));
         try (Database db = Txkv.open(engine, config)) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!engine.isLeading() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            Poll.until("the one member to lead", Duration.ofSeconds(30), engine::isLeading);
             AtomicLong commits = new AtomicLong();
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Boolean.getBoolean("txkv.soak") ? 120 : 20);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Seeds.soak() ? 120 : 20);
             Thread[] workers = new Thread[16];
             for (int t = 0; t < workers.length; t++) {
                 int id = t;

@@ -7,13 +7,15 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.txkv.testkit.Poll;
+import dev.txkv.testkit.Ports;
+import java.time.Duration;
 import dev.txkv.Database;
 import dev.txkv.ErrorCode;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,12 +46,6 @@ class ReplicationTest {
     private final RaftReplica[] replicas = new RaftReplica[4];
     private Map<String, String> addresses;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private static TxkvConfig config() {
         return new TxkvConfig();
     }
@@ -68,7 +64,7 @@ class ReplicationTest {
     private void startAll() throws IOException {
         addresses = new LinkedHashMap<>();
         for (int i = 0; i < 3; i++) {
-            addresses.put("m" + i, "127.0.0.1:" + freePort());
+            addresses.put("m" + i, "127.0.0.1:" + Ports.freePort());
         }
         for (int i = 0; i < 3; i++) {
             start(i);
@@ -84,17 +80,15 @@ class ReplicationTest {
         }
     }
 
-    private int awaitLeader(int excluded) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
+    private int awaitLeader(int excluded) {
+        return Poll.until("a leader other than member " + excluded, Duration.ofSeconds(30), () -> {
             for (int i = 0; i < members.length; i++) {
                 if (i != excluded && members[i] != null && members[i].isLeading()) {
                     return i;
                 }
             }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no leader within 30 s");
+            return -1;
+        }, i -> i >= 0);
     }
 
     /**
@@ -102,21 +96,12 @@ class ReplicationTest {
      * until the member has caught up (each attempt takes a new read version: one kept for
      * longer than the MVCC window would be too old).
      */
-    private static byte[] readWhenCaughtUp(Database leaderDb, Engine member, byte[] key) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
+    private static byte[] readWhenCaughtUp(Database leaderDb, Engine member, byte[] key) {
+        // A failed read means not caught up yet (future version, installing a snapshot).
+        return Poll.until("a value of " + new String(key, UTF_8) + " on the member", Duration.ofSeconds(90), () -> {
             long rv = leaderDb.read(tr -> tr.getReadVersion().join());
-            try {
-                byte[] v = member.get(key, rv).join();
-                if (v != null) {
-                    return v;
-                }
-            } catch (CompletionException e) {
-                // Not caught up yet (future version, installing a snapshot): try again.
-            }
-            Thread.sleep(100);
-        }
-        return null;
+            return member.get(key, rv).join();
+        }, v -> v != null);
     }
 
     private static byte[] b(String s) {
@@ -219,7 +204,7 @@ class ReplicationTest {
         int leader = awaitLeader(-1);
         Database db = Txkv.open(members[leader], config());
         commitBefore(db, 20);
-        addresses.put("m3", "127.0.0.1:" + freePort());
+        addresses.put("m3", "127.0.0.1:" + Ports.freePort());
         start(3);
         members[leader].setMembers(addresses).get(30, TimeUnit.SECONDS);
         assertThat(members[leader].replicationStatus().get("members")).asString().contains("m3");
@@ -461,12 +446,8 @@ class ReplicationTest {
         assertThat(members[leader].isLeading()).isFalse();
     }
 
-    private static void awaitFailed(Engine member) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!member.health().failed() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(member.health().failed()).as("the member failed").isTrue();
+    private static void awaitFailed(Engine member) {
+        Poll.until("the member to report itself failed", Duration.ofSeconds(30), () -> member.health().failed());
     }
 
     /** docs/replication.md, "Rebuild a failed member", through the engine's API. */

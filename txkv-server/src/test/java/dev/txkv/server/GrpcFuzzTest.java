@@ -2,6 +2,7 @@ package dev.txkv.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import dev.txkv.proto.GetReadVersionRequest;
 import dev.txkv.proto.TxkvGrpc;
 import io.grpc.CallOptions;
@@ -57,7 +58,7 @@ class GrpcFuzzTest {
 
     @Test
     void randomBytesOnRawConnectionsNeitherCrashNorHangTheServer() throws Exception {
-        Random r = new Random(TestServers.seed("GrpcFuzzTest"));
+        Random r = new Random(Seeds.seed());
         for (int i = 0; i < 200; i++) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", server.grpcPort()), 2000);
@@ -101,7 +102,7 @@ class GrpcFuzzTest {
 
     @Test
     void malformedProtobufToEveryMethodGetsAStatusAndTheServerGoesOn() {
-        Random r = new Random(TestServers.seed("GrpcFuzzTest"));
+        Random r = new Random(Seeds.seed());
         List<MethodDescriptor<?, ?>> methods = new ArrayList<>(TxkvGrpc.getServiceDescriptor().getMethods());
         int answered = 0;
         for (int i = 0; i < 600; i++) {

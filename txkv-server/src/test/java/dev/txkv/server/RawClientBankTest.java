@@ -7,6 +7,7 @@ import static dev.txkv.server.TestServers.readVersion;
 import static dev.txkv.server.TestServers.set;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
 import dev.txkv.proto.CommitRequest;
@@ -73,7 +74,7 @@ class RawClientBankTest {
 
     @Test
     void concurrentTransfersThatSendNoWriteConflictsConserveMoney() throws Exception {
-        long seed = TestServers.seed("RawClientBankTest");
+        long seed = Seeds.seed();
         CommitRequest.Builder open = CommitRequest.newBuilder().setProtocolVersion(V).setReadVersion(-1);
         for (int i = 0; i < ACCOUNTS; i++) {
             open.addMutations(set(account(i), bytes(Long.toString(INITIAL_BALANCE))));

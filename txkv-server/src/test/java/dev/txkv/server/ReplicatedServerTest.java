@@ -8,6 +8,8 @@ import static dev.txkv.server.TestServers.setCommit;
 import static dev.txkv.server.TestServers.txkvCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Poll;
+import dev.txkv.testkit.Ports;
 import com.google.protobuf.util.JsonFormat;
 import dev.txkv.ErrorCode;
 import dev.txkv.replication.FailPoints;
@@ -30,8 +32,6 @@ import io.grpc.health.v1.HealthGrpc;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -68,12 +68,6 @@ class ReplicatedServerTest {
         TestServers.quietLogs();
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private TxkvServer start(String id, Map<String, String> members) throws IOException {
         return start(id, members, Map.of());
     }
@@ -106,17 +100,9 @@ class ReplicatedServerTest {
         }
     }
 
-    private TxkvServer awaitLeader(List<TxkvServer> among) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            for (TxkvServer s : among) {
-                if (s.engine().isLeading()) {
-                    return s;
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no leader within 30 s");
+    private TxkvServer awaitLeader(List<TxkvServer> among) {
+        return Poll.until("a leader among " + among.size() + " servers", Duration.ofSeconds(30),
+                () -> among.stream().filter(s -> s.engine().isLeading()).findFirst(), java.util.Optional::isPresent).get();
     }
 
     private static dev.txkv.proto.Status status(TxkvGrpc.TxkvBlockingStub stub) {
@@ -148,30 +134,15 @@ class ReplicatedServerTest {
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Polls {@code check} for up to {@code seconds}; the last AssertionError if it never passes. */
-    private static void eventually(int seconds, ThrowingRunnable check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (true) {
-            try {
-                check.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(200);
-            }
-        }
-    }
-
-    private interface ThrowingRunnable {
-        void run() throws Exception;
+    /** Runs {@code check} until it passes, for up to {@code seconds}; a failure names {@code what}. */
+    private static void eventually(String what, int seconds, Poll.Check check) {
+        Poll.untilPasses(what, Duration.ofSeconds(seconds), check);
     }
 
     private Map<String, String> startThree() throws IOException {
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : List.of("a", "b", "c")) {
-            members.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + Ports.freePort());
         }
         for (String id : members.keySet()) {
             start(id, members);
@@ -184,8 +155,8 @@ class ReplicatedServerTest {
         Map<String, String> members = new LinkedHashMap<>();
         Map<String, String> clients = new LinkedHashMap<>();
         for (String id : List.of("a", "b", "c")) {
-            members.put(id, "127.0.0.1:" + freePort());
-            clients.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + Ports.freePort());
+            clients.put(id, "127.0.0.1:" + Ports.freePort());
         }
         for (String id : members.keySet()) {
             start(id, members, clients);
@@ -198,7 +169,7 @@ class ReplicatedServerTest {
         TxkvServer other = servers.get((servers.indexOf(leader) + 2) % 3);
         TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
 
-        eventually(15, () -> {
+        eventually("the follower's status to list every member", 15, () -> {
             dev.txkv.proto.Status s = status(toFollower);
             assertThat(s.getCluster().getLeader()).isEqualTo(leaderId);
             assertThat(s.getCluster().getTerm()).isGreaterThan(0);
@@ -257,7 +228,7 @@ class ReplicatedServerTest {
         FailPoints.arm(FailPoints.applyOf(brokenId));
         try {
             toLeader.commit(setCommit(bytes("poison"), bytes("x")));
-            eventually(30, () -> assertThat(broken.engine().health().failed()).isTrue());
+            eventually("the broken member to fail", 30, () -> assertThat(broken.engine().health().failed()).isTrue());
         } finally {
             FailPoints.disarm(FailPoints.applyOf(brokenId));
         }
@@ -269,7 +240,7 @@ class ReplicatedServerTest {
         assertThat(databaseStatus(brokenStatus, "healthy")).isFalse();
         assertThat(messages(brokenStatus)).contains("replica_failed", "failed to apply log entry");
         assertThat(self(brokenStatus).getRole()).isEqualTo("failed");
-        eventually(10, () -> {
+        eventually("the failed member's /health to answer 503", 10, () -> {
             HttpResponse<String> health = httpGet(broken, "/health");
             assertThat(health.statusCode()).isEqualTo(503);
             assertThat(health.body()).contains("failed to apply log entry");
@@ -277,13 +248,13 @@ class ReplicatedServerTest {
         ManagedChannel brokenChannel = TestServers.channel(broken);
         channels.add(brokenChannel);
         // The health service is refreshed once a second.
-        eventually(5, () -> assertThat(HealthGrpc.newBlockingStub(brokenChannel).check(
+        eventually("the failed member's gRPC health to be NOT_SERVING", 5, () -> assertThat(HealthGrpc.newBlockingStub(brokenChannel).check(
                 HealthCheckRequest.newBuilder().build()).getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING));
-        eventually(5, () -> assertThat(httpGet(broken, "/metrics").body()).contains("txkv_replica_failed 1.0"));
+        eventually("txkv_replica_failed 1 in the failed member's metrics", 5, () -> assertThat(httpGet(broken, "/metrics").body()).contains("txkv_replica_failed 1.0"));
         // The other two serve; the leader's status names the member it cannot reach.
         toLeader.commit(setCommit(bytes("after"), bytes("failure")));
         assertThat(httpGet(other, "/health").statusCode()).isEqualTo(200);
-        eventually(15, () -> {
+        eventually("the leader's status to name the unreachable member", 15, () -> {
             dev.txkv.proto.Status leaderStatus = status(toLeader);
             assertThat(databaseStatus(leaderStatus, "available")).isTrue();
             assertThat(databaseStatus(leaderStatus, "healthy")).isFalse();
@@ -300,12 +271,12 @@ class ReplicatedServerTest {
         TxkvServer rebuilt = start(brokenId, members);
         toLeader.setMembers(membersRequest(members));
         TxkvGrpc.TxkvBlockingStub toRebuilt = stub(rebuilt);
-        eventually(60, () -> {
+        eventually("the rebuilt member to serve the data written before", 60, () -> {
             long rv = readVersion(toLeader);
             assertThat(toRebuilt.get(GetRequest.newBuilder().setProtocolVersion(V).setKey(bytes("poison"))
                     .setReadVersion(rv).build()).getValue()).isEqualTo(bytes("x"));
         });
-        eventually(15, () -> {
+        eventually("the rebuilt member and the database to be healthy", 15, () -> {
             assertThat(httpGet(rebuilt, "/health").statusCode()).isEqualTo(200);
             assertThat(databaseStatus(status(toLeader), "healthy")).isTrue();
         });
@@ -327,7 +298,7 @@ class ReplicatedServerTest {
         }
         TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
         long stopped = System.nanoTime();
-        eventually(20, () -> {
+        eventually("the follower alone to report the database unavailable", 20, () -> {
             assertThat(databaseStatus(status(toFollower), "available")).isFalse();
             assertThat(httpGet(follower, "/health").statusCode()).isEqualTo(503);
         });
@@ -354,8 +325,8 @@ class ReplicatedServerTest {
         Map<String, String> members = new LinkedHashMap<>();
         Map<String, String> clients = new LinkedHashMap<>();
         for (String id : List.of("a", "b", "c")) {
-            members.put(id, "127.0.0.1:" + freePort());
-            clients.put(id, "127.0.0.1:" + freePort());
+            members.put(id, "127.0.0.1:" + Ports.freePort());
+            clients.put(id, "127.0.0.1:" + Ports.freePort());
         }
         for (String id : members.keySet()) {
             start(id, members, clients);
@@ -410,7 +381,7 @@ class ReplicatedServerTest {
         ManagedChannel followerChannel = TestServers.channel(follower);
         channels.add(followerChannel);
         // (The health service is refreshed once a second, from the first commit the follower applies.)
-        eventually(5, () -> assertThat(HealthGrpc.newBlockingStub(followerChannel).check(
+        eventually("the follower's gRPC health to be SERVING", 5, () -> assertThat(HealthGrpc.newBlockingStub(followerChannel).check(
                 HealthCheckRequest.newBuilder().build()).getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING));
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(
@@ -420,7 +391,7 @@ class ReplicatedServerTest {
 
         // A fourth member: started first with the new list, then added on the leader through HTTP.
         Map<String, String> four = new LinkedHashMap<>(members);
-        four.put("d", "127.0.0.1:" + freePort());
+        four.put("d", "127.0.0.1:" + Ports.freePort());
         TxkvServer d = start("d", four);
         String body = "{\"protocolVersion\":1,\"members\":[" + String.join(",", four.entrySet().stream()
                 .map(m -> "{\"id\":\"" + m.getKey() + "\",\"raftAddress\":\"" + m.getValue() + "\"}").toList()) + "]}";

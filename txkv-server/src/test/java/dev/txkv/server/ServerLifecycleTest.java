@@ -9,6 +9,8 @@ import static dev.txkv.server.TestServers.txkvCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.txkv.testkit.Poll;
+import java.time.Duration;
 import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvConfig;
@@ -96,7 +98,7 @@ class ServerLifecycleTest {
                 CompletableFuture<Throwable> first = new CompletableFuture<>();
                 TxkvGrpc.newStub(channel).watch(WatchRequest.newBuilder().setProtocolVersion(V).setKey(bytes("a"))
                         .setVersion(rv).build(), observer(first));
-                TxkvServiceTest.waitFor(() -> server.engine().stats().get("watches") == 1);
+                Poll.until("the first watch to register", Duration.ofSeconds(10), () -> server.engine().stats().get("watches") == 1);
                 StatusRuntimeException e = failure(() -> stub.watch(WatchRequest.newBuilder().setProtocolVersion(V)
                         .setKey(bytes("b")).setVersion(rv).build()));
                 assertThat(txkvCode(e)).isEqualTo(1032);

@@ -39,17 +39,6 @@ final class TestServers {
         return new picocli.CommandLine(new ServerCommand()).execute(args);
     }
 
-    /**
-     * The seed of a randomised test: {@code -Dtxkv.seed=N} or a fresh one, printed either way
-     * so that a failure can be replayed.
-     */
-    static long seed(String test) {
-        String given = System.getProperty("txkv.seed", "");
-        long seed = given.isBlank() ? System.nanoTime() : Long.parseLong(given.trim());
-        System.out.println("[txkv] " + test + " seed=" + seed + " (replay with -Dtxkv.seed=" + seed + ")");
-        return seed;
-    }
-
     /** A non-durable server on 127.0.0.1 (data in {@code dir}) and a channel to it, closed together. */
     static final class Running implements AutoCloseable {
         final TxkvServer server;

@@ -11,6 +11,9 @@ import static dev.txkv.server.TestServers.setCommit;
 import static dev.txkv.server.TestServers.txkvCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Poll;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import com.google.protobuf.ByteString;
 import dev.txkv.TxkvConfig;
 import dev.txkv.proto.CommitRequest;
@@ -241,7 +244,7 @@ class TxkvServiceTest {
             assertThat(it.hasNext()).isFalse();
             return r;
         });
-        waitFor(() -> server.engine().stats().get("watches") >= 1);
+        waitForWatches("the watch to register", () -> server.engine().stats().get("watches") >= 1);
         stub.commit(setCommit(key, bytes("changed")));
         assertThat(fired.get(10, TimeUnit.SECONDS).getChanged()).isTrue();
     }
@@ -258,10 +261,10 @@ class TxkvServiceTest {
                 // cancelled
             }
         }));
-        waitFor(() -> server.engine().stats().get("watches") > watchesBefore);
+        waitForWatches("the watch to register", () -> server.engine().stats().get("watches") > watchesBefore);
         context.cancel(null);
         call.get(10, TimeUnit.SECONDS);
-        waitFor(() -> server.engine().stats().get("watches") == watchesBefore);
+        waitForWatches("the cancelled watch to be removed", () -> server.engine().stats().get("watches") == watchesBefore);
     }
 
     @Test
@@ -392,13 +395,7 @@ class TxkvServiceTest {
         assertThat(grpcCode(e)).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
 
-    static void waitFor(Supplier<Boolean> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.get()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("Condition not met within 10 s");
-            }
-            Thread.sleep(5);
-        }
+    private static void waitForWatches(String what, BooleanSupplier condition) {
+        Poll.until(what, Duration.ofSeconds(10), condition);
     }
 }

@@ -12,14 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Runs the workloads against {@link InMemoryDatabase}: a serial store must check valid, a lossy one not. */
 class WorkloadTest {
-    private static final long SEED = seed();
-
-    private static long seed() {
-        String fixed = System.getProperty("txkv.seed");
-        long seed = fixed == null || fixed.isBlank() ? System.nanoTime() : Long.parseLong(fixed.trim());
-        System.out.println("WorkloadTest seed " + seed + " (replay: -Dtxkv.seed=" + seed + ")");
-        return seed;
-    }
+    private static final long SEED = Seeds.seed("WorkloadTest");
 
     @Test
     void listAppendOnASerialStoreWithConflictsAndUnknownResultsIsValid() {

@@ -2,6 +2,7 @@ package dev.txkv.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -29,8 +30,7 @@ class HttpGatewayFuzzTest {
 
     @Test
     void everyAnswerIsWellFormedAndTheGatewaySurvives() throws Exception {
-        long seed = Long.getLong("txkv.seed", System.nanoTime());
-        System.out.println("HttpGatewayFuzzTest seed: " + seed + " (replay with -Dtxkv.seed=" + seed + ")");
+        long seed = Seeds.seed();
         Random random = new Random(seed);
         try (GatewayFixture fx = new GatewayFixture()) {
             fx.service.store.put(com.google.protobuf.ByteString.copyFromUtf8("k"), com.google.protobuf.ByteString.copyFromUtf8("v"));

@@ -2,6 +2,8 @@ package dev.txkv.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Poll;
+import java.time.Duration;
 import com.google.protobuf.ByteString;
 import dev.txkv.proto.CommitRequest;
 import dev.txkv.proto.MutationType;
@@ -241,10 +243,7 @@ class HttpGatewayTest {
         assertThat(fx.service.slowEntered.await(10, TimeUnit.SECONDS)).isTrue();
         CompletableFuture<HttpResponse<String>> queued = fx.client.sendAsync(
                 HttpRequest.newBuilder(fx.uri("/health")).GET().build(), HttpResponse.BodyHandlers.ofString());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (fx.gateway.queuedRequests() < 1 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        Poll.until("the second request to queue", Duration.ofSeconds(10), () -> fx.gateway.queuedRequests() >= 1);
         HttpResponse<String> shed = fx.get("/health");
         assertError(shed, 503, 1042);
         assertThat(shed.body()).contains("\"retryable\": true");

@@ -8,7 +8,8 @@ import net.jqwik.api.lifecycle.PropertyLifecycleContext;
 
 /**
  * Makes jqwik properties follow the project's seed convention: {@code -Dtxkv.seed=N} replays a
- * run, and every run prints the seed it used.
+ * run, and every run prints the seed it used. Use with
+ * {@code @AddLifecycleHook(TxkvSeed.class)} on a test class.
  */
 public final class TxkvSeed implements AroundPropertyHook {
     /** Added to a test class, the hook reaches every property in it. */
@@ -19,9 +20,9 @@ public final class TxkvSeed implements AroundPropertyHook {
 
     @Override
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
-        String fixed = System.getProperty("txkv.seed");
-        if (fixed != null && !fixed.isBlank()) {
-            context.attributes().setSeed(fixed.trim());
+        String fixed = Seeds.given();
+        if (fixed != null) {
+            context.attributes().setSeed(fixed);
         }
         PropertyExecutionResult result = property.execute();
         System.out.println(context.extendedLabel() + ": " + result.status() + " with seed "

@@ -1,0 +1,76 @@
+package dev.txkv.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Free TCP ports on 127.0.0.1 for servers started by tests. A port is free when asked; another
+ * program may still take it before the server binds, in which case the server fails to start
+ * loudly rather than the test testing something else.
+ */
+public final class Ports {
+    /** Attempts to find a run of consecutive free ports before giving up. */
+    private static final int RANGE_ATTEMPTS_MAX = 200;
+    private static final int RANGE_BASE_MIN = 20_000;
+    private static final int RANGE_BASE_SPAN = 30_000;
+
+    private Ports() {
+    }
+
+    /** A free port on 127.0.0.1. */
+    public static int freePort() {
+        return freePorts(1)[0];
+    }
+
+    /** {@code count} distinct free ports on 127.0.0.1 (all held open until all are chosen). */
+    public static int[] freePorts(int count) {
+        List<ServerSocket> held = new ArrayList<>(count);
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on 127.0.0.1", e);
+        } finally {
+            for (ServerSocket socket : held) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // Closing a listening socket that accepted nothing cannot lose data.
+                }
+            }
+        }
+    }
+
+    /** A base port such that the {@code count} ports from it on are all free on 127.0.0.1 now. */
+    public static int freePortRange(int count) {
+        for (int attempt = 0; attempt < RANGE_ATTEMPTS_MAX; attempt++) {
+            int base = RANGE_BASE_MIN + ThreadLocalRandom.current().nextInt(RANGE_BASE_SPAN - count);
+            if (allFree(base, count)) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no " + count + " consecutive free ports on 127.0.0.1 after "
+                + RANGE_ATTEMPTS_MAX + " attempts");
+    }
+
+    private static boolean allFree(int base, int count) {
+        for (int port = base; port < base + count; port++) {
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                socket.setReuseAddress(true);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
