@@ -2,6 +2,7 @@ package dev.txkv.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.txkv.testkit.Seeds;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class SimulationTest {
         if (!given.isBlank()) {
             return Integer.parseInt(given.trim());
         }
-        return TestSeeds.soak() ? 2_000 : 40;
+        return Seeds.soak() ? 2_000 : 40;
     }
 
     @Test
@@ -43,7 +44,7 @@ class SimulationTest {
         if (!only.isBlank()) {
             seeds.add(Long.parseLong(only.trim()));
         } else {
-            Random suite = new Random(TestSeeds.seed());
+            Random suite = new Random(Seeds.seed());
             for (int i = runs(); i > 0; i--) {
                 seeds.add(suite.nextLong());
             }
@@ -73,7 +74,7 @@ class SimulationTest {
 
     @Test
     void aSeedReplaysExactly() throws IOException {
-        long seed = TestSeeds.seed();
+        long seed = Seeds.seed();
         Simulation.Result a = Simulation.run(seed, new Simulation.Options(), freshDir());
         Simulation.Result b = Simulation.run(seed, new Simulation.Options(), freshDir());
         assertThat(text(b)).isEqualTo(text(a));
@@ -104,7 +105,7 @@ class SimulationTest {
     }
 
     private void assertCaught(String bug, Simulation.Options options) throws IOException {
-        long suiteSeed = TestSeeds.seed();
+        long suiteSeed = Seeds.seed();
         Random suite = new Random(suiteSeed);
         for (int i = 1; i <= 30; i++) {
             Simulation.Result r = Simulation.run(suite.nextLong(), options, freshDir());
