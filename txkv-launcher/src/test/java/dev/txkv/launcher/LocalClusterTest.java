@@ -73,7 +73,8 @@ class LocalClusterTest {
             assertThat(a.state()).isEqualTo(LocalCluster.State.RUNNING);
             assertThat(a.isAlive()).isTrue();
             assertThat(args(a)).isEqualTo("server --data " + a.dataDir() + " --listen 127.0.0.1:7100 --http none"
-                    + " --id a --peers a@127.0.0.1:7102,b@127.0.0.1:7112 --cluster-name test-cluster");
+                    + " --id a --peers a@127.0.0.1:7102,b@127.0.0.1:7112"
+                    + " --peer-clients a@127.0.0.1:7100,b@127.0.0.1:7110 --cluster-name test-cluster");
             assertThat(args(b)).contains("--listen 127.0.0.1:7110 --http 127.0.0.1:7111 --id b");
             assertThat(a.logFile()).isEqualTo(a.dir().resolve("server-1.log"));
             assertThat(log).anyMatch(line -> line.startsWith("node a start 1: pid " + a.pid() + ", "));
