@@ -220,7 +220,7 @@ public final class ClusterCommand implements Callable<Integer> {
                     }
                     anyAlive = true;
                     Optional<Status.Process> s = status(clients.get(i), 2_000);
-                    if (s.isPresent() && s.get().getAcceptingCommits()) {
+                    if (s.isPresent() && s.get().getAcceptingCommits().getValue()) {
                         return nodeId(i) + " (" + clients.get(i) + ")";
                     }
                 }
@@ -297,11 +297,11 @@ public final class ClusterCommand implements Callable<Integer> {
                         line.append("not answering");
                     } else {
                         Status.Process r = s.get();
-                        leaderSeen |= r.getAcceptingCommits();
+                        leaderSeen |= r.getAcceptingCommits().getValue();
                         line.append(r.getRole())
-                                .append(r.getAcceptingCommits() ? " (takes commits)" : "")
-                                .append("  term ").append(r.getTerm())
-                                .append("  applied version ").append(r.getAppliedVersion());
+                                .append(r.getAcceptingCommits().getValue() ? " (takes commits)" : "")
+                                .append("  term ").append(r.getTerm().getValue())
+                                .append("  applied version ").append(r.getAppliedVersion().getValue());
                     }
                 }
                 out.println(line);

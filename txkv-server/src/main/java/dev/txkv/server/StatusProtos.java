@@ -1,5 +1,8 @@
 package dev.txkv.server;
 
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.DoubleValue;
+import com.google.protobuf.Int64Value;
 import dev.txkv.proto.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,17 +47,17 @@ final class StatusProtos {
         MemberStatus r = p.report();
         if (r != null) {
             b.setHealth(toProto(r.health()))
-                    .setAcceptingCommits(r.acceptingCommits())
-                    .setTerm(r.term())
-                    .setAppliedVersion(r.appliedVersion())
-                    .setAppliedIndex(r.appliedIndex())
-                    .setCommitIndex(r.commitIndex())
-                    .setUptimeSeconds(r.uptimeSeconds())
+                    .setAcceptingCommits(BoolValue.of(r.acceptingCommits()))
+                    .setTerm(Int64Value.of(r.term()))
+                    .setAppliedVersion(Int64Value.of(r.appliedVersion()))
+                    .setAppliedIndex(Int64Value.of(r.appliedIndex()))
+                    .setCommitIndex(Int64Value.of(r.commitIndex()))
+                    .setUptimeSeconds(Int64Value.of(r.uptimeSeconds()))
                     .setStorage(toProto(r.storage()));
         }
-        p.lagVersions().ifPresent(b::setLagVersions);
-        p.lagEntries().ifPresent(b::setLagEntries);
-        p.lastContactMs().ifPresent(b::setLastContactMs);
+        p.lagVersions().ifPresent(v -> b.setLagVersions(Int64Value.of(v)));
+        p.lagEntries().ifPresent(v -> b.setLagEntries(Int64Value.of(v)));
+        p.lastContactMs().ifPresent(v -> b.setLastContactMs(Int64Value.of(v)));
         return b.build();
     }
 
@@ -116,9 +119,9 @@ final class StatusProtos {
 
     private static Status.LatencyProbe toProto(ClusterStatus.LatencyProbe p) {
         Status.LatencyProbe.Builder b = Status.LatencyProbe.newBuilder().setError(p.error());
-        p.readVersionSeconds().ifPresent(b::setReadVersionSeconds);
-        p.readSeconds().ifPresent(b::setReadSeconds);
-        p.commitSeconds().ifPresent(b::setCommitSeconds);
+        p.readVersionSeconds().ifPresent(v -> b.setReadVersionSeconds(DoubleValue.of(v)));
+        p.readSeconds().ifPresent(v -> b.setReadSeconds(DoubleValue.of(v)));
+        p.commitSeconds().ifPresent(v -> b.setCommitSeconds(DoubleValue.of(v)));
         return b.build();
     }
 
@@ -137,8 +140,9 @@ final class StatusProtos {
                         "its status answer has no report of itself (role '" + p.getRole() + "')");
             }
             Status.Storage s = p.getStorage();
-            MemberStatus report = new MemberStatus(fromProto(p.getHealth()), p.getAcceptingCommits(), p.getTerm(),
-                    p.getAppliedVersion(), p.getAppliedIndex(), p.getCommitIndex(), p.getUptimeSeconds(),
+            MemberStatus report = new MemberStatus(fromProto(p.getHealth()), p.getAcceptingCommits().getValue(),
+                    p.getTerm().getValue(), p.getAppliedVersion().getValue(), p.getAppliedIndex().getValue(),
+                    p.getCommitIndex().getValue(), p.getUptimeSeconds().getValue(),
                     new StorageStatus(s.getEngine(), s.getEngineVersion(), s.getDataDirectory(), s.getDiskUsedBytes(),
                             s.getKvSizeBytesEstimate(), s.getMvccVersionsRetained()));
             // Its raft address as it knows it; its client address as it was asked.

@@ -181,13 +181,13 @@ class ReplicatedServerTest {
                 assertThat(p.getRole()).as(p.getId()).isEqualTo(p.getId().equals(leaderId) ? "leader" : "follower");
                 assertThat(p.getError()).as(p.getId()).isEmpty();
                 assertThat(p.getHealth().getAvailable()).as(p.getId()).isTrue();
-                assertThat(p.getAppliedVersion()).as(p.getId()).isGreaterThan(0);
+                assertThat(p.getAppliedVersion().getValue()).as(p.getId()).isGreaterThan(0);
                 assertThat(p.hasLagVersions() && p.hasLagEntries()).as(p.getId()).isTrue();
                 assertThat(p.getStorage().getEngine()).isEqualTo("RocksDB");
                 assertThat(p.getStorage().getDiskUsedBytes()).isGreaterThan(0);
             }
-            assertThat(process(s, leaderId).getLagVersions()).isZero();
-            assertThat(process(s, leaderId).getLagEntries()).isZero();
+            assertThat(process(s, leaderId).getLagVersions().getValue()).isZero();
+            assertThat(process(s, leaderId).getLagEntries().getValue()).isZero();
         });
 
         // The JSON of HTTP /status is the same message: the strict parser knows every field.
@@ -369,13 +369,13 @@ class ReplicatedServerTest {
         dev.txkv.proto.Status leaderView = status(toLeader);
         dev.txkv.proto.Status followerView = status(toFollower);
         assertThat(self(leaderView).getRole()).isEqualTo("leader");
-        assertThat(self(leaderView).getAcceptingCommits()).isTrue();
+        assertThat(self(leaderView).getAcceptingCommits().getValue()).isTrue();
         assertThat(leaderView.getProcessesCount()).isEqualTo(3);
         // The leader knows when each follower last answered it.
         assertThat(leaderView.getProcessesList().stream().filter(p -> p.hasLastContactMs()).count()).isEqualTo(2);
         assertThat(self(followerView).getRole()).isEqualTo("follower");
         assertThat(followerView.getCluster().getLeader()).isEqualTo(leaderView.getAnsweredBy());
-        assertThat(self(followerView).getAcceptingCommits()).isFalse();
+        assertThat(self(followerView).getAcceptingCommits().getValue()).isFalse();
 
         // A follower is up and serving: health says so.
         ManagedChannel followerChannel = TestServers.channel(follower);

@@ -278,13 +278,13 @@ class TxkvServiceTest {
         assertThat(process.getId()).isEqualTo(status.getAnsweredBy());
         assertThat(process.getClientAddress()).isEqualTo("127.0.0.1:" + server.grpcPort());
         assertThat(process.getRole()).isEqualTo("standalone");
-        assertThat(process.getAcceptingCommits()).isTrue();
-        assertThat(process.getAppliedVersion()).isEqualTo(status.getLatestVersion()).isGreaterThan(0);
+        assertThat(process.getAcceptingCommits().getValue()).isTrue();
+        assertThat(process.getAppliedVersion().getValue()).isEqualTo(status.getLatestVersion()).isGreaterThan(0);
         assertThat(process.getStorage().getEngine()).isEqualTo("RocksDB");
         assertThat(process.getStorage().getEngineVersion()).matches("\\d+\\.\\d+\\.\\d+");
         assertThat(process.getStorage().getDiskUsedBytes()).isGreaterThan(0);
         assertThat(process.getStorage().getDataDirectory()).isEqualTo(dir.resolve("data").toString());
-        assertThat(status.getLatencyProbe().getCommitSeconds()).isGreaterThan(0);
+        assertThat(status.getLatencyProbe().getCommitSeconds().getValue()).isGreaterThan(0);
         assertThat(status.getWorkload().getCommitted().getCounter()).isGreaterThan(0);
         assertThat(status.getQueues().getCommitQueueLimit()).isGreaterThan(0);
         assertThat(status.getQueues().getWatchesLimit()).isGreaterThan(0);

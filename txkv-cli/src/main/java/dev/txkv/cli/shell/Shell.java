@@ -584,10 +584,10 @@ public final class Shell implements AutoCloseable {
         for (Status.Process p : cluster.getProcessesList()) {
             List<String> progress = new ArrayList<>();
             if (p.hasLagEntries()) {
-                progress.add("lag " + p.getLagEntries() + " entries");
+                progress.add("lag " + p.getLagEntries().getValue() + " entries");
             }
             if (p.hasLastContactMs()) {
-                progress.add("last contact " + p.getLastContactMs() + " ms");
+                progress.add("last contact " + p.getLastContactMs().getValue() + " ms");
             }
             if (p.hasHealth() && !p.getHealth().getHealthy()) {
                 progress.add(p.getHealth().getAvailable() ? "UNHEALTHY" : "UNAVAILABLE");

@@ -80,13 +80,13 @@ public final class StatusSummary {
         section("Latency probe (of " + status.getAnsweredBy() + ")");
         Status.LatencyProbe probe = status.getLatencyProbe();
         if (probe.hasReadVersionSeconds()) {
-            line("Transaction start", milliseconds(probe.getReadVersionSeconds()));
+            line("Transaction start", milliseconds(probe.getReadVersionSeconds().getValue()));
         }
         if (probe.hasReadSeconds()) {
-            line("Read", milliseconds(probe.getReadSeconds()));
+            line("Read", milliseconds(probe.getReadSeconds().getValue()));
         }
         if (probe.hasCommitSeconds()) {
-            line("Commit", milliseconds(probe.getCommitSeconds()));
+            line("Commit", milliseconds(probe.getCommitSeconds().getValue()));
         }
         if (!probe.getError().isEmpty()) {
             line("Probe error", probe.getError());
@@ -129,7 +129,7 @@ public final class StatusSummary {
                 where.add("raft " + p.getRaftAddress());
             }
             text.append(String.format("  %s%s  %s, %s%n", p.getId(), p.getId().equals(status.getAnsweredBy()) ? " *" : "",
-                    p.getRole() + (p.getAcceptingCommits() ? " (takes commits)" : ""), String.join(", ", where)));
+                    p.getRole() + (p.getAcceptingCommits().getValue() ? " (takes commits)" : ""), String.join(", ", where)));
             List<String> facts = new ArrayList<>();
             if (!p.getError().isEmpty()) {
                 facts.add(p.getError());
@@ -138,26 +138,26 @@ public final class StatusSummary {
                 facts.add(health(p.getHealth()));
             }
             if (p.hasAppliedVersion()) {
-                facts.add("applied version " + p.getAppliedVersion());
+                facts.add("applied version " + p.getAppliedVersion().getValue());
             }
             if (p.hasLagVersions() || p.hasLagEntries()) {
                 List<String> lag = new ArrayList<>();
                 if (p.hasLagVersions()) {
-                    lag.add(p.getLagVersions() + " versions");
+                    lag.add(p.getLagVersions().getValue() + " versions");
                 }
                 if (p.hasLagEntries()) {
-                    lag.add(p.getLagEntries() + " log entries");
+                    lag.add(p.getLagEntries().getValue() + " log entries");
                 }
                 facts.add("behind the leader by " + String.join(", ", lag));
             }
             if (p.hasLastContactMs()) {
-                facts.add("last answered the leader " + p.getLastContactMs() + " ms ago");
+                facts.add("last answered the leader " + p.getLastContactMs().getValue() + " ms ago");
             }
             if (p.hasStorage()) {
                 facts.add("disk " + formatBytes(p.getStorage().getDiskUsedBytes()));
             }
             if (p.hasUptimeSeconds()) {
-                facts.add("up " + p.getUptimeSeconds() + " s");
+                facts.add("up " + p.getUptimeSeconds().getValue() + " s");
             }
             text.append("      ").append(String.join("; ", facts)).append(System.lineSeparator());
         }

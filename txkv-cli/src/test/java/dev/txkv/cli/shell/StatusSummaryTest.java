@@ -1,5 +1,8 @@
 package dev.txkv.cli.shell;
 
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.DoubleValue;
+import com.google.protobuf.Int64Value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
@@ -21,14 +24,14 @@ class StatusSummaryTest {
                 .setDatabase(healthy)
                 .setCluster(Status.Cluster.newBuilder().setName("txkv").setLeader("a").setTerm(3))
                 .addProcesses(Status.Process.newBuilder().setId("a").setClientAddress("127.0.0.1:4500")
-                        .setRaftAddress("127.0.0.1:4502").setRole("leader").setHealth(healthy).setAcceptingCommits(true)
-                        .setTerm(3).setAppliedVersion(1_796_037_580_702_086L).setAppliedIndex(57).setCommitIndex(57)
-                        .setLagVersions(0).setLagEntries(0).setUptimeSeconds(35).setStorage(storage))
+                        .setRaftAddress("127.0.0.1:4502").setRole("leader").setHealth(healthy).setAcceptingCommits(BoolValue.of(true))
+                        .setTerm(Int64Value.of(3)).setAppliedVersion(Int64Value.of(1_796_037_580_702_086L)).setAppliedIndex(Int64Value.of(57)).setCommitIndex(Int64Value.of(57))
+                        .setLagVersions(Int64Value.of(0)).setLagEntries(Int64Value.of(0)).setUptimeSeconds(Int64Value.of(35)).setStorage(storage))
                 .addProcesses(Status.Process.newBuilder().setId("b").setClientAddress("127.0.0.1:4510")
                         .setRaftAddress("127.0.0.1:4512").setRole("follower").setHealth(healthy)
-                        .setAcceptingCommits(false).setTerm(3).setAppliedVersion(1_796_037_580_602_086L)
-                        .setAppliedIndex(55).setCommitIndex(57).setLagVersions(100_000).setLagEntries(2)
-                        .setUptimeSeconds(34).setStorage(storage))
+                        .setAcceptingCommits(BoolValue.of(false)).setTerm(Int64Value.of(3)).setAppliedVersion(Int64Value.of(1_796_037_580_602_086L))
+                        .setAppliedIndex(Int64Value.of(55)).setCommitIndex(Int64Value.of(57)).setLagVersions(Int64Value.of(100_000)).setLagEntries(Int64Value.of(2))
+                        .setUptimeSeconds(Int64Value.of(34)).setStorage(storage))
                 .addProcesses(Status.Process.newBuilder().setId("c").setClientAddress("127.0.0.1:4520")
                         .setRaftAddress("127.0.0.1:4522").setRole("unreachable")
                         .setError("UNAVAILABLE: io exception"))
@@ -40,7 +43,7 @@ class StatusSummaryTest {
                 .setLimits(Status.Limits.newBuilder().setKeySizeBytes(10_000).setValueSizeBytes(100_000)
                         .setTransactionSizeBytes(10_000_000).setMvccWindowMs(5_000).setRangeRowsPerCall(10_000)
                         .setRangeBytesPerCall(8 << 20))
-                .setLatencyProbe(Status.LatencyProbe.newBuilder().setReadSeconds(0.000032))
+                .setLatencyProbe(Status.LatencyProbe.newBuilder().setReadSeconds(DoubleValue.of(0.000032)))
                 .build();
     }
 
