@@ -126,11 +126,11 @@ public final class EmbeddedBench implements Callable<Integer> {
         Engine engine = Engine.open(data, config);
         try (Database db = Txkv.open(engine, config)) {
             body.run(db);
-            Map<String, Long> stats = engine.stats();
-            long batches = Math.max(1, stats.get("commit.batches"));
+            dev.txkv.engine.EngineCounters stats = engine.counters();
+            long batches = Math.max(1, stats.commitBatches());
             System.out.printf("  engine: %,d commits in %,d batches (%.1f per batch), %.3f ms per batch write+fsync%n",
-                    stats.get("commits"), batches, stats.get("commits") / (double) batches,
-                    stats.get("commit.write_nanos_total") / 1e6 / batches);
+                    stats.commits(), batches, stats.commits() / (double) batches,
+                    stats.commitWriteNanosTotal() / 1e6 / batches);
         } finally {
             if (dir == null) {
                 deleteTree(data);

@@ -11,7 +11,6 @@ import dev.txkv.spi.RangeChunk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -422,32 +421,27 @@ public final class Engine implements Backend {
     }
 
     /**
-     * This member's replication state for status documents: role, term, leader, Raft log
-     * positions, members, and the newest applied version; empty when not replicated.
+     * This member's view of its replication group for status and metrics: role, term, leader,
+     * log positions, members, followers' progress, the newest applied version and whether it
+     * takes commits; empty when not replicated.
      */
-    public Map<String, Object> replicationStatus() {
+    public Optional<ReplicationState> replicationState() {
         Optional<Replication> r = log.replication();
         if (r.isEmpty()) {
-            return Map.of();
+            return Optional.empty();
         }
-        Map<String, Object> m = new LinkedHashMap<>(r.get().status());
+        ReplicationState state = r.get().status();
+        String id = state.id().isEmpty() ? r.get().selfId() : state.id();
+        state = new ReplicationState(id, state.role(), state.leader(), state.term(), state.commitIndex(),
+                state.appliedIndex(), state.appliedVersion(), state.acceptingCommits(), state.members(),
+                state.followers(), state.error(), state.failure());
         TxkvException failed = failure;
         if (failed != null) {
-            // Its Raft server is closed: it takes no part in the group, whatever Raft last said.
-            m.remove("error");
-            m.putIfAbsent("id", r.get().selfId());
-            m.putIfAbsent("members", r.get().configuredMembers());
-            m.put("role", "failed");
-            m.put("leader", "");
-            m.put("failure", failed.getMessage());
+            state = state.failed(failed.getMessage(), r.get().configuredMembers());
         } else if (removed) {
-            // Raft's view on a removed member is frozen where it was removed: it leads nothing.
-            m.put("role", "removed");
-            m.put("leader", "");
+            state = state.removed();
         }
-        m.put("applied_version", versions.latest());
-        m.put("accepting_commits", acceptingCommits());
-        return m;
+        return Optional.of(state.withEngine(versions.latest(), acceptingCommits()));
     }
 
     // ------------------------------------------------------------------ reads
@@ -628,27 +622,13 @@ public final class Engine implements Backend {
         }
     }
 
-    /** Counters and gauges for status output and benchmarks. */
-    public Map<String, Long> stats() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("version.committed", versions.latest());
-        m.put("commits", stats.commits.sum());
-        m.put("commit.batches", stats.batches.sum());
-        m.put("commit.conflicts", stats.conflicts.sum());
-        m.put("commit.too_old", stats.tooOld.sum());
-        m.put("commit.rejected_queue_full", stats.commitsRejected.sum());
-        m.put("commit.queue_depth", (long) pipeline.queueDepth());
-        m.put("commit.write_nanos_total", stats.writeNanosTotal.get());
-        m.put("reads", stats.reads.sum());
-        m.put("watches", (long) watches.count());
-        m.put("mvcc.views", (long) views.size());
-        m.put("storage.live_bytes_estimate", storage.approximateSizeBytes());
+    /** Counters and gauges for status, metrics and benchmarks. */
+    public EngineCounters counters() {
         ReplicaHealth health = health();
-        m.put("replica.failed", health.failed() ? 1L : 0L);
-        m.put("apply.ms_since_last", health.millisSinceApply());
-        m.put("raft.refused_calls", health.refusedRaftCalls());
-        m.put("raft.refused_entries", health.refusedLogEntries());
-        return m;
+        return new EngineCounters(versions.latest(), stats.commits.sum(), stats.batches.sum(), stats.conflicts.sum(),
+                stats.tooOld.sum(), stats.commitsRejected.sum(), pipeline.queueDepth(), stats.writeNanosTotal.get(),
+                stats.reads.sum(), watches.count(), views.size(), storage.approximateSizeBytes(), health.failed(),
+                health.millisSinceApply(), health.refusedRaftCalls(), health.refusedLogEntries());
     }
 
     /**

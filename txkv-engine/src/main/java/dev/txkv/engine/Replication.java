@@ -20,8 +20,11 @@ public interface Replication {
      */
     CompletableFuture<Void> setMembers(Map<String, String> members);
 
-    /** Role, term, leader, log positions and members, as the log knows them. */
-    Map<String, Object> status();
+    /**
+     * Role, term, leader, log positions, members and (on the leader) followers' progress, as
+     * the log knows them; the engine adds its applied version and whether it takes commits.
+     */
+    ReplicationState status();
 
     /** Calls refused on the replication port because they were not replication traffic. */
     long refusedCalls();

@@ -156,9 +156,9 @@ class WireContractTest {
                     .replication(new ReplicationConfig(id, members).clusterName("wire-test").electionTimeoutMs(500, 1000))));
         }
         TxkvServer leader = awaitLeaderThatCommits();
-        String leaderId = leader.engine().replicationStatus().get("id").toString();
+        String leaderId = leader.engine().replicationState().orElseThrow().id();
         TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
-        String followerId = follower.engine().replicationStatus().get("id").toString();
+        String followerId = follower.engine().replicationState().orElseThrow().id();
         TxkvServer other = servers.get((servers.indexOf(leader) + 2) % 3);
 
         // A raw stub: the detail is a binary trailer that parses as txkv.v1.NotLeader.
@@ -210,7 +210,7 @@ class WireContractTest {
         while (System.nanoTime() < deadline) {
             for (TxkvServer s : servers) {
                 if (s.isReady() && s.engine().isLeading()) {
-                    String id = s.engine().replicationStatus().get("id").toString();
+                    String id = s.engine().replicationState().orElseThrow().id();
                     boolean known = servers.stream().filter(o -> o != s)
                             .allMatch(o -> o.engine().leaderId().filter(id::equals).isPresent());
                     if (known) {

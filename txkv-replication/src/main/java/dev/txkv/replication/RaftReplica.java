@@ -4,6 +4,7 @@ import dev.txkv.engine.CommitLog;
 import dev.txkv.engine.CommittedBatch;
 import dev.txkv.engine.LogHost;
 import dev.txkv.engine.Replication;
+import dev.txkv.engine.ReplicationState;
 import java.util.Optional;
 
 import dev.txkv.ErrorCode;
@@ -289,36 +290,35 @@ final class RaftReplica implements CommitLog, Replication {
 
     /** This member's view of the group: role, term, leader, log positions, members and their progress. */
     @Override
-    public Map<String, Object> status() {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
+    public ReplicationState status() {
         try {
             RaftServer.Division division = server.getDivision(group.getGroupId());
             org.apache.ratis.server.DivisionInfo info = division.getInfo();
-            m.put("id", self.toString());
-            m.put("role", info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT));
-            m.put("term", info.getCurrentTerm());
-            m.put("leader", info.getLeaderId() == null ? "" : info.getLeaderId().toString());
-            m.put("commit_index", division.getRaftLog().getLastCommittedIndex());
-            m.put("applied_index", info.getLastAppliedIndex());
             Map<String, String> members = new java.util.LinkedHashMap<>();
             for (RaftPeer p : division.getGroup().getPeers()) {
                 members.put(p.getId().toString(), p.getAddress());
             }
-            m.put("members", members);
+            List<ReplicationState.FollowerProgress> followers = new ArrayList<>();
             if (info.isLeader()) {
-                Map<String, Long> progress = new java.util.LinkedHashMap<>();
-                for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f
-                        : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-                    progress.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
-                }
-                m.put("followers_last_contact_ms", progress);
+                var contacts = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
                 long[] match = info.getFollowerMatchIndices();
-                m.put("follower_match_indices", java.util.Arrays.toString(match));
+                for (int i = 0; i < contacts.size(); i++) {
+                    // Ratis lists match indices in the same order as the followers' contact times.
+                    java.util.OptionalLong m = match != null && match.length == contacts.size()
+                            ? java.util.OptionalLong.of(match[i]) : java.util.OptionalLong.empty();
+                    followers.add(new ReplicationState.FollowerProgress(contacts.get(i).getId().getId().toStringUtf8(),
+                            contacts.get(i).getLastRpcElapsedTimeMs(), m));
+                }
             }
+            return new ReplicationState(self.toString(),
+                    info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT), info.getLeaderId() == null ? ""
+                            : info.getLeaderId().toString(), info.getCurrentTerm(),
+                    division.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(), 0, false, members,
+                    followers, null, null);
         } catch (IOException e) {
-            m.put("error", e.getMessage());
+            return new ReplicationState(self.toString(), "", "", 0, 0, 0, 0, false, Map.of(), List.of(),
+                    String.valueOf(e.getMessage()), null);
         }
-        return m;
     }
 
     /** For tests that speak to the local Raft server as a stranger would. */

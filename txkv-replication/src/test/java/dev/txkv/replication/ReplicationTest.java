@@ -207,7 +207,7 @@ class ReplicationTest {
         addresses.put("m3", "127.0.0.1:" + Ports.freePort());
         start(3);
         members[leader].setMembers(addresses).get(30, TimeUnit.SECONDS);
-        assertThat(members[leader].replicationStatus().get("members")).asString().contains("m3");
+        assertThat(members[leader].replicationState().orElseThrow().members().keySet()).asString().contains("m3");
         db.run(tr -> {
             tr.set(b("after"), b("join"));
             return null;
@@ -228,7 +228,7 @@ class ReplicationTest {
 
         // The removed leader steps down; the two that remain elect one of themselves.
         int next = awaitLeader(leader);
-        assertThat(members[next].replicationStatus().get("members")).asString().doesNotContain("m" + leader);
+        assertThat(members[next].replicationState().orElseThrow().members().keySet()).asString().doesNotContain("m" + leader);
         Database db2 = Txkv.open(members[next], config());
         db2.run(tr -> {
             tr.set(b("after"), b("removal"));
@@ -239,8 +239,9 @@ class ReplicationTest {
         int other = 3 - leader - next;
         assertThat(readWhenCaughtUp(db2, members[other], b("after"))).isEqualTo(b("removal"));
         // The removed member takes no commits and hands out no read versions.
-        assertThat(members[leader].isLeading()).as("%s", members[leader].replicationStatus()).isFalse();
-        assertThat(members[leader].replicationStatus()).containsEntry("role", "removed").containsEntry("leader", "");
+        assertThat(members[leader].isLeading()).as("%s", members[leader].replicationState()).isFalse();
+        assertThat(members[leader].replicationState().orElseThrow().role()).isEqualTo("removed");
+        assertThat(members[leader].replicationState().orElseThrow().leader()).isEmpty();
         assertThatThrownBy(() -> members[leader].getReadVersion().join()).isInstanceOf(CompletionException.class)
                 .cause().satisfies(e -> assertThat(((TxkvException) e).getCode()).isEqualTo(ErrorCode.NOT_LEADER.code()));
     }
@@ -318,7 +319,7 @@ class ReplicationTest {
             tr.set(b("after"), b("stranger"));
             return null;
         });
-        assertThat(members[leader].replicationStatus().get("members")).asString().contains("m0", "m1", "m2");
+        assertThat(members[leader].replicationState().orElseThrow().members().keySet()).asString().contains("m0", "m1", "m2");
         for (int i = 0; i < 3; i++) {
             assertThat(readWhenCaughtUp(db, members[i], b("after"))).isEqualTo(b("stranger"));
             long rv = db.read(tr -> tr.getReadVersion().join());
@@ -399,7 +400,7 @@ class ReplicationTest {
         // It serves nothing and says why; the other two go on committing and serving.
         Engine failed = members[broken];
         assertThat(failed.health().failure()).contains("failed to apply log entry");
-        assertThat(failed.replicationStatus()).containsEntry("role", "failed");
+        assertThat(failed.replicationState().orElseThrow().role()).isEqualTo("failed");
         assertThatThrownBy(() -> failed.get(b("before0"), failed.health().failedLogIndex()).join())
                 .cause().satisfies(e -> assertThat(((TxkvException) e).getCode())
                         .isEqualTo(ErrorCode.PROCESS_BEHIND.code()));

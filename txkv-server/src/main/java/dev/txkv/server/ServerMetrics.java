@@ -1,7 +1,7 @@
 package dev.txkv.server;
 
 import dev.txkv.TxkvException;
-import dev.txkv.server.EngineStatusReader.EngineCounters;
+import dev.txkv.engine.EngineCounters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;

@@ -1,5 +1,6 @@
 package dev.txkv.server;
 
+import dev.txkv.engine.EngineCounters;
 import dev.txkv.engine.Engine;
 import dev.txkv.replication.RaftReplication;
 import dev.txkv.proto.TxkvGrpc;
@@ -397,10 +398,10 @@ public final class TxkvServer implements AutoCloseable {
      * Engine counters for the meters, read at most every 250 ms: a scrape reads a dozen of
      * them, and each read of the engine's stats asks RocksDB for a size estimate.
      */
-    private static final class CachedStats implements Supplier<EngineStatusReader.EngineCounters> {
+    private static final class CachedStats implements Supplier<EngineCounters> {
         private static final long TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
         private final EngineStatusReader engine;
-        private EngineStatusReader.EngineCounters cached;
+        private EngineCounters cached;
         private long readNanos;
         private boolean frozen;
 
@@ -409,10 +410,10 @@ public final class TxkvServer implements AutoCloseable {
         }
 
         @Override
-        public synchronized EngineStatusReader.EngineCounters get() {
+        public synchronized EngineCounters get() {
             long now = System.nanoTime();
             if (frozen) {
-                return cached == null ? EngineStatusReader.EngineCounters.NONE : cached;
+                return cached == null ? EngineCounters.NONE : cached;
             }
             if (cached == null || now - readNanos > TTL_NANOS) {
                 cached = engine.counters();

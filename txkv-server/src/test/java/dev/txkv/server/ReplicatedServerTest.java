@@ -222,7 +222,7 @@ class ReplicatedServerTest {
         TxkvServer leader = awaitLeader(servers);
         TxkvServer broken = servers.get((servers.indexOf(leader) + 1) % 3);
         TxkvServer other = servers.get((servers.indexOf(leader) + 2) % 3);
-        String brokenId = broken.engine().replicationStatus().get("id").toString();
+        String brokenId = broken.engine().replicationState().orElseThrow().id();
         TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
         toLeader.commit(setCommit(bytes("k"), bytes("v")));
         FailPoints.arm(FailPoints.applyOf(brokenId));
@@ -333,8 +333,8 @@ class ReplicatedServerTest {
         }
         TxkvServer leader = awaitLeader(servers);
         TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
-        String leaderId = leader.engine().replicationStatus().get("id").toString();
-        String followerId = follower.engine().replicationStatus().get("id").toString();
+        String leaderId = leader.engine().replicationState().orElseThrow().id();
+        String followerId = follower.engine().replicationState().orElseThrow().id();
         TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
         TxkvGrpc.TxkvBlockingStub toFollower = stub(follower);
 

@@ -98,7 +98,7 @@ class ServerLifecycleTest {
                 CompletableFuture<Throwable> first = new CompletableFuture<>();
                 TxkvGrpc.newStub(channel).watch(WatchRequest.newBuilder().setProtocolVersion(V).setKey(bytes("a"))
                         .setVersion(rv).build(), observer(first));
-                Poll.until("the first watch to register", Duration.ofSeconds(10), () -> server.engine().stats().get("watches") == 1);
+                Poll.until("the first watch to register", Duration.ofSeconds(10), () -> server.engine().counters().watches() == 1);
                 StatusRuntimeException e = failure(() -> stub.watch(WatchRequest.newBuilder().setProtocolVersion(V)
                         .setKey(bytes("b")).setVersion(rv).build()));
                 assertThat(txkvCode(e)).isEqualTo(1032);

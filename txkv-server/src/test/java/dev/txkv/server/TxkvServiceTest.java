@@ -244,7 +244,7 @@ class TxkvServiceTest {
             assertThat(it.hasNext()).isFalse();
             return r;
         });
-        waitForWatches("the watch to register", () -> server.engine().stats().get("watches") >= 1);
+        waitForWatches("the watch to register", () -> server.engine().counters().watches() >= 1);
         stub.commit(setCommit(key, bytes("changed")));
         assertThat(fired.get(10, TimeUnit.SECONDS).getChanged()).isTrue();
     }
@@ -252,7 +252,7 @@ class TxkvServiceTest {
     @Test
     void cancellingAWatchRemovesItFromTheEngine() throws Exception {
         long rv = readVersion(stub);
-        long watchesBefore = server.engine().stats().get("watches");
+        long watchesBefore = server.engine().counters().watches();
         Context.CancellableContext context = Context.current().withCancellation();
         CompletableFuture<Void> call = CompletableFuture.runAsync(() -> context.run(() -> {
             try {
@@ -261,10 +261,10 @@ class TxkvServiceTest {
                 // cancelled
             }
         }));
-        waitForWatches("the watch to register", () -> server.engine().stats().get("watches") > watchesBefore);
+        waitForWatches("the watch to register", () -> server.engine().counters().watches() > watchesBefore);
         context.cancel(null);
         call.get(10, TimeUnit.SECONDS);
-        waitForWatches("the cancelled watch to be removed", () -> server.engine().stats().get("watches") == watchesBefore);
+        waitForWatches("the cancelled watch to be removed", () -> server.engine().counters().watches() == watchesBefore);
     }
 
     @Test
