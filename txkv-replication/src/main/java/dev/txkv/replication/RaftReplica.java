@@ -11,33 +11,23 @@ import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.util.SizeInBytes;
-import org.apache.ratis.util.TimeDuration;
 
 /**
  * The replicated commit log: an Apache Ratis group whose entries are {@link CommittedBatch}
@@ -61,7 +51,9 @@ final class RaftReplica implements CommitLog, Replication {
     private final ReplicationConfig config;
     private final RaftGroup group;
     private final RaftPeerId self;
-    private final RaftServer server;
+    private final RaftHost raftHost;
+    /** Whether the Raft host serves this group alone (closed with it) or is shared with other groups. */
+    private final boolean ownsHost;
     private final TxkvStateMachine stateMachine;
     private final ClientId clientId = ClientId.randomId();
     /**
@@ -77,7 +69,6 @@ final class RaftReplica implements CommitLog, Replication {
                 return t;
             });
     private final AtomicLong callId = new AtomicLong();
-    private final RaftPortGuard guard = new RaftPortGuard();
     /**
      * A planted bug for tests: members started while it is set serve Ratis's client and admin
      * services on the Raft port and admit any entry, as txkv once did, so that a test can show
@@ -86,56 +77,45 @@ final class RaftReplica implements CommitLog, Replication {
     static volatile boolean unguardedForTest;
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /** The only group of a Raft host of its own, with storage in {@code raftDir}. */
     RaftReplica(LogHost host, ReplicationConfig config, Path raftDir) {
+        this(host, config, null, raftDir);
+    }
+
+    /**
+     * A group on {@code shared}, a Raft host that serves other groups too (one Raft port for
+     * every group of this process). Start the host once every group of the process has joined
+     * (those in storage are then recovered). Closing the replica leaves the group; the host
+     * stays.
+     */
+    RaftReplica(LogHost host, ReplicationConfig config, RaftHost shared) {
+        this(host, config, shared, null);
+    }
+
+    private RaftReplica(LogHost host, ReplicationConfig config, RaftHost shared, Path raftDir) {
         this.host = host;
         this.config = config;
         List<RaftPeer> peers = new ArrayList<>();
         for (Map.Entry<String, String> m : config.orderedMembers().entrySet()) {
             peers.add(RaftPeer.newBuilder().setId(m.getKey()).setAddress(m.getValue()).build());
         }
-        RaftGroupId groupId = RaftGroupId.valueOf(
-                UUID.nameUUIDFromBytes(("txkv-cluster:" + config.clusterName()).getBytes(StandardCharsets.UTF_8)));
-        this.group = RaftGroup.valueOf(groupId, peers);
+        this.group = RaftGroup.valueOf(RaftHost.groupIdOf(config.clusterName()), peers);
         this.self = RaftPeerId.valueOf(config.selfId());
         this.stateMachine = new TxkvStateMachine(host, this, self, unguardedForTest ? null : clientId);
-        String address = config.orderedMembers().get(config.selfId());
-        int colon = address.lastIndexOf(':');
-        RaftProperties p = new RaftProperties();
-        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
-        GrpcConfigKeys.Server.setHost(p, address.substring(0, colon));
-        GrpcConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(colon + 1)));
-        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        // Read versions are confirmed by a lease while it lasts, else by a ReadIndex heartbeat round.
-        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, config.leaderLease());
-        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
-        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-        // Ratis takes no snapshots by default, so the log would grow without bound.
-        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEveryEntries());
-        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotEveryEntries()));
+        this.ownsHost = shared == null;
         // A commit batch may be up to the batch byte limit plus framing.
-        SizeInBytes entryMax = SizeInBytes.valueOf(Math.max(8 << 20, host.config().batchBytesMax() * 2L));
-        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentBytes()));
-        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryMax);
-        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
-        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
+        long entryMax = Math.max(8 << 20, host.config().batchBytesMax() * 2L);
+        this.raftHost = shared != null ? shared : new RaftHost(config, raftDir, entryMax, !unguardedForTest);
         try {
-            boolean fresh = !raftDir.resolve(groupId.getUuid().toString()).toFile().exists();
-            // Only Raft peer traffic is served on the Raft port; Ratis's client and admin
-            // services are refused there (txkv reaches its own Raft server in-process).
-            Parameters parameters = new Parameters();
-            if (!unguardedForTest) {
-                GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> builder.intercept(guard));
+            raftHost.join(group, stateMachine);
+            if (ownsHost) {
+                raftHost.start();
             }
-            this.server = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(p)
-                    .setParameters(parameters).setStateMachine(stateMachine)
-                    .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER).build();
-            server.start();
-        } catch (IOException e) {
-            throw new TxkvException(ErrorCode.IO_ERROR, "Cannot start the replication log in " + raftDir + ": " + e, e);
+        } catch (RuntimeException e) {
+            if (ownsHost) {
+                raftHost.close();
+            }
+            throw e;
         }
     }
 
@@ -146,7 +126,7 @@ final class RaftReplica implements CommitLog, Replication {
                 .setMessage(Message.valueOf(ByteString.copyFrom(batch.encode())))
                 .setType(RaftClientRequest.writeRequestType()).build();
         try {
-            return server.submitClientRequestAsync(request).thenApplyAsync(reply -> {
+            return raftHost.server().submitClientRequestAsync(request).thenApplyAsync(reply -> {
                 if (!reply.isSuccess()) {
                     throw new CompletionException(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                             "The replication log did not confirm the batch: " + describe(reply)));
@@ -169,7 +149,7 @@ final class RaftReplica implements CommitLog, Replication {
                 .setGroupId(group.getGroupId()).setCallId(callId.incrementAndGet())
                 .setMessage(Message.EMPTY).setType(RaftClientRequest.readRequestType()).build();
         try {
-            return server.submitClientRequestAsync(request).thenApplyAsync(reply -> {
+            return raftHost.server().submitClientRequestAsync(request).thenApplyAsync(reply -> {
                 if (!reply.isSuccess()) {
                     throw new CompletionException(new TxkvException(
                             reply.getNotLeaderException() != null ? ErrorCode.NOT_LEADER : ErrorCode.PROCESS_BEHIND,
@@ -192,8 +172,8 @@ final class RaftReplica implements CommitLog, Replication {
     /** Index of the last entry committed in the log, as this member knows it. */
     long committedIndex() {
         try {
-            return server.getDivision(group.getGroupId()).getRaftLog().getLastCommittedIndex();
-        } catch (IOException e) {
+            return raftHost.server().getDivision(group.getGroupId()).getRaftLog().getLastCommittedIndex();
+        } catch (IOException | IllegalStateException e) {
             return -1;
         }
     }
@@ -204,8 +184,8 @@ final class RaftReplica implements CommitLog, Replication {
 
     boolean isLeader() {
         try {
-            return server.getDivision(group.getGroupId()).getInfo().isLeader();
-        } catch (IOException e) {
+            return raftHost.server().getDivision(group.getGroupId()).getInfo().isLeader();
+        } catch (IOException | IllegalStateException e) {
             return false;
         }
     }
@@ -214,9 +194,9 @@ final class RaftReplica implements CommitLog, Replication {
     @Override
     public Optional<String> leaderId() {
         try {
-            RaftPeerId leader = server.getDivision(group.getGroupId()).getInfo().getLeaderId();
+            RaftPeerId leader = raftHost.server().getDivision(group.getGroupId()).getInfo().getLeaderId();
             return leader == null ? Optional.empty() : Optional.of(leader.toString());
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
             return Optional.empty();
         }
     }
@@ -275,7 +255,7 @@ final class RaftReplica implements CommitLog, Replication {
         org.apache.ratis.protocol.SetConfigurationRequest request = new org.apache.ratis.protocol.SetConfigurationRequest(
                 clientId, self, group.getGroupId(), callId.incrementAndGet(), peers);
         try {
-            return server.setConfigurationAsync(request).thenApplyAsync(reply -> {
+            return raftHost.server().setConfigurationAsync(request).thenApplyAsync(reply -> {
                 if (!reply.isSuccess()) {
                     throw new CompletionException(new TxkvException(
                             reply.getNotLeaderException() != null ? ErrorCode.NOT_LEADER : ErrorCode.OPERATION_FAILED,
@@ -292,7 +272,7 @@ final class RaftReplica implements CommitLog, Replication {
     @Override
     public ReplicationState status() {
         try {
-            RaftServer.Division division = server.getDivision(group.getGroupId());
+            RaftServer.Division division = raftHost.server().getDivision(group.getGroupId());
             org.apache.ratis.server.DivisionInfo info = division.getInfo();
             Map<String, String> members = new java.util.LinkedHashMap<>();
             for (RaftPeer p : division.getGroup().getPeers()) {
@@ -315,7 +295,7 @@ final class RaftReplica implements CommitLog, Replication {
                             : info.getLeaderId().toString(), info.getCurrentTerm(),
                     division.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(), 0, false, members,
                     followers, null, null);
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
             return new ReplicationState(self.toString(), "", "", 0, 0, 0, 0, false, Map.of(), List.of(),
                     String.valueOf(e.getMessage()), null);
         }
@@ -323,7 +303,7 @@ final class RaftReplica implements CommitLog, Replication {
 
     /** For tests that speak to the local Raft server as a stranger would. */
     RaftServer raftServer() {
-        return server;
+        return raftHost.server();
     }
 
     ClientId pipelineClientId() {
@@ -348,7 +328,7 @@ final class RaftReplica implements CommitLog, Replication {
     /** Calls refused on the Raft port (Ratis client and admin services) since start. */
     @Override
     public long refusedCalls() {
-        return guard.refusedCalls();
+        return raftHost.refusedCalls();
     }
 
     /** Log entries refused before they were appended (not from this member's pipeline, or malformed). */
@@ -369,7 +349,11 @@ final class RaftReplica implements CommitLog, Replication {
         }
         Thread t = new Thread(() -> {
             try {
-                server.close();
+                if (ownsHost) {
+                    raftHost.close();
+                } else {
+                    raftHost.leave(group.getGroupId());
+                }
             } catch (IOException | RuntimeException e) {
                 // Already failed; the status says why.
             }
@@ -391,7 +375,7 @@ final class RaftReplica implements CommitLog, Replication {
      */
     private void handOverLeadership() {
         try {
-            RaftServer.Division division = server.getDivision(group.getGroupId());
+            RaftServer.Division division = raftHost.server().getDivision(group.getGroupId());
             if (!division.getInfo().isLeader()) {
                 return;
             }
@@ -412,7 +396,7 @@ final class RaftReplica implements CommitLog, Replication {
             }
             org.apache.ratis.protocol.TransferLeadershipRequest request = new org.apache.ratis.protocol.TransferLeadershipRequest(
                     clientId, self, group.getGroupId(), callId.incrementAndGet(), target, HANDOVER_TIMEOUT_MS);
-            RaftClientReply reply = server.transferLeadershipAsync(request)
+            RaftClientReply reply = raftHost.server().transferLeadershipAsync(request)
                     .get(HANDOVER_TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
             LOG.info("Leadership handed over to {} before shutdown: {}", target,
                     reply.isSuccess() ? "done" : describe(reply));
@@ -430,8 +414,12 @@ final class RaftReplica implements CommitLog, Replication {
             if (!stopped.get()) {
                 handOverLeadership();
             }
-            stopped.set(true);
-            server.close(); // idempotent: also after stopAfterFailure
+            boolean alreadyStopped = stopped.getAndSet(true);
+            if (ownsHost) {
+                raftHost.close(); // idempotent: also after stopAfterFailure
+            } else if (!alreadyStopped) {
+                raftHost.leave(group.getGroupId());
+            }
         } catch (IOException e) {
             // Closing on shutdown: nothing more to do.
         } finally {
