@@ -14,8 +14,6 @@ import dev.txkv.MutationType;
 import dev.txkv.ReadTransaction;
 import dev.txkv.StreamingMode;
 import dev.txkv.Transaction;
-import dev.txkv.Txkv;
-import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
 import dev.txkv.testkit.Seeds;
 import dev.txkv.testkit.TxkvSeed;
@@ -546,17 +544,7 @@ public abstract class RywPropertyContract {
     }
 
     static TxkvException errorOf(Supplier<?> action) {
-        try {
-            action.get();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof TxkvException) {
-                return (TxkvException) e.getCause();
-            }
-            throw e;
-        } catch (TxkvException e) {
-            return e;
-        }
-        return fail("expected a TxkvException");
+        return TestSupport.errorOf(action);
     }
 
     /** 1 to 3 bytes of the alphabet; rarely the empty key, the first of the keyspace. */

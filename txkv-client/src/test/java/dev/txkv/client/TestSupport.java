@@ -14,7 +14,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** Small conversions and error catchers shared by the client's tests. */
-final class TestSupport {
+public final class TestSupport {
     private TestSupport() {
     }
 
@@ -41,7 +41,7 @@ final class TestSupport {
     }
 
     /** The TxkvException a synchronous call or a joined future raised; fails if none. */
-    static TxkvException errorOf(Supplier<?> action) {
+    public static TxkvException errorOf(Supplier<?> action) {
         try {
             action.get();
         } catch (CompletionException e) {
@@ -55,11 +55,11 @@ final class TestSupport {
         throw new AssertionError("expected a TxkvException");
     }
 
-    static ErrorCode codeOf(Supplier<?> action) {
+    public static ErrorCode codeOf(Supplier<?> action) {
         return errorOf(action).getError();
     }
 
-    static ErrorCode codeOfRun(Runnable action) {
+    public static ErrorCode codeOfRun(Runnable action) {
         return codeOf(() -> {
             action.run();
             return null;

@@ -1,6 +1,9 @@
 package dev.txkv.engine;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static dev.txkv.client.TestSupport.codeOf;
+import static dev.txkv.client.TestSupport.codeOfRun;
+import static dev.txkv.client.TestSupport.errorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.txkv.ByteArrays;
@@ -24,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,31 +87,6 @@ class ConflictSemanticsTest {
         return d.read(f);
     }
 
-    /** The error a synchronous call or a joined future raised. */
-    static TxkvException errorOf(Supplier<?> action) {
-        try {
-            action.get();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof TxkvException) {
-                return (TxkvException) e.getCause();
-            }
-            throw e;
-        } catch (TxkvException e) {
-            return e;
-        }
-        throw new AssertionError("expected a TxkvException");
-    }
-
-    static ErrorCode codeOf(Supplier<?> action) {
-        return errorOf(action).getError();
-    }
-
-    static ErrorCode codeOfRun(Runnable action) {
-        return codeOf(() -> {
-            action.run();
-            return null;
-        });
-    }
 
     /**
      * Runs {@code reads} in a transaction, commits {@code interfering} in another one after
