@@ -431,10 +431,6 @@ public final class Engine implements Backend {
             return Optional.empty();
         }
         ReplicationState state = r.get().status();
-        String id = state.id().isEmpty() ? r.get().selfId() : state.id();
-        state = new ReplicationState(id, state.role(), state.leader(), state.term(), state.commitIndex(),
-                state.appliedIndex(), state.appliedVersion(), state.acceptingCommits(), state.members(),
-                state.followers(), state.error(), state.failure());
         TxkvException failed = failure;
         if (failed != null) {
             state = state.failed(failed.getMessage(), r.get().configuredMembers());

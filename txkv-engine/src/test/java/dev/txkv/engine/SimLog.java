@@ -29,8 +29,6 @@ final class SimLog implements CommitLog {
     private final Bug bug;
     private final List<Entry> pending = new ArrayList<>();
     private boolean crashed;
-    private long synced;
-    private long dropped;
 
     SimLog(LogHost host, SimEnvironment env, Bug bug) {
         this.host = host;
@@ -61,7 +59,6 @@ final class SimLog implements CommitLog {
         int i = bug == Bug.APPLY_OUT_OF_ORDER && pending.size() > 1 && env.rng().nextBoolean() ? pending.size() - 1 : 0;
         Entry e = pending.remove(i);
         host.apply(e.batch(), -1);
-        synced++;
         if (!e.done().isDone()) {
             e.done().complete(null);
         }
@@ -71,18 +68,9 @@ final class SimLog implements CommitLog {
     void crash() {
         crashed = true;
         for (Entry e : pending) {
-            dropped++;
             e.done().completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "process crashed"));
         }
         pending.clear();
-    }
-
-    long synced() {
-        return synced;
-    }
-
-    long dropped() {
-        return dropped;
     }
 
     @Override

@@ -55,10 +55,6 @@ final class SimProcess implements Backend {
         this.duplicateP = duplicateP;
     }
 
-    boolean up() {
-        return engine != null;
-    }
-
     void start() {
         engine = Engine.builder(dir, config).environment(env).completions(env.executor()).manualSteps()
                 .resolvers(resolvers).log(host -> {
@@ -192,9 +188,5 @@ final class SimProcess implements Backend {
     @Override
     public void close() {
         stop();
-    }
-
-    long synced() {
-        return log == null ? 0 : log.synced();
     }
 }

@@ -140,27 +140,35 @@ class ReplicatedServerTest {
     }
 
     private Map<String, String> startThree() throws IOException {
+        return startThree(null);
+    }
+
+    /**
+     * Members a, b and c; when {@code clients} is given it is filled with each member's client
+     * address, and every member knows the others' (--peer-clients).
+     */
+    private Map<String, String> startThree(Map<String, String> clients) throws IOException {
         Map<String, String> members = new LinkedHashMap<>();
         for (String id : List.of("a", "b", "c")) {
             members.put(id, "127.0.0.1:" + Ports.freePort());
+            if (clients != null) {
+                clients.put(id, "127.0.0.1:" + Ports.freePort());
+            }
         }
         for (String id : members.keySet()) {
-            start(id, members);
+            if (clients == null) {
+                start(id, members);
+            } else {
+                start(id, members, clients);
+            }
         }
         return members;
     }
 
     @Test
     void statusOnAFollowerListsEveryMemberAndAStoppedOneAsUnreachable() throws Exception {
-        Map<String, String> members = new LinkedHashMap<>();
         Map<String, String> clients = new LinkedHashMap<>();
-        for (String id : List.of("a", "b", "c")) {
-            members.put(id, "127.0.0.1:" + Ports.freePort());
-            clients.put(id, "127.0.0.1:" + Ports.freePort());
-        }
-        for (String id : members.keySet()) {
-            start(id, members, clients);
-        }
+        Map<String, String> members = startThree(clients);
         TxkvServer leader = awaitLeader(servers);
         TxkvGrpc.TxkvBlockingStub toLeader = stub(leader);
         String leaderId = self(status(toLeader)).getId();
@@ -322,15 +330,8 @@ class ReplicatedServerTest {
 
     @Test
     void leaderCommitsFollowersReadAndRefuseAndStatusShowsRoles() throws Exception {
-        Map<String, String> members = new LinkedHashMap<>();
         Map<String, String> clients = new LinkedHashMap<>();
-        for (String id : List.of("a", "b", "c")) {
-            members.put(id, "127.0.0.1:" + Ports.freePort());
-            clients.put(id, "127.0.0.1:" + Ports.freePort());
-        }
-        for (String id : members.keySet()) {
-            start(id, members, clients);
-        }
+        Map<String, String> members = startThree(clients);
         TxkvServer leader = awaitLeader(servers);
         TxkvServer follower = servers.get((servers.indexOf(leader) + 1) % 3);
         String leaderId = leader.engine().replicationState().orElseThrow().id();
