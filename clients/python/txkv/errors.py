@@ -25,4 +25,4 @@ class TxkvError(Exception):
 
 # Codes that the retry loop retries even when the server did not mark them retryable:
 # conflicts, too-old read versions, unknown commit results and overload (see docs/http.md).
-RETRYABLE_CODES = frozenset({1007, 1009, 1020, 1021, 1037, 1038, 1042})
+RETRYABLE_CODES = frozenset({1001, 1007, 1009, 1020, 1021, 1037, 1038, 1042})

@@ -6,6 +6,7 @@ package dev.txkv;
  */
 public enum ErrorCode {
     OPERATION_FAILED(1000, "operation_failed", "Operation failed"),
+    WRONG_SHARD_SERVER(1001, "wrong_shard_server", "Shard is not available from this server"),
     TRANSACTION_TOO_OLD(1007, "transaction_too_old", "Transaction is too old to perform reads or be committed"),
     FUTURE_VERSION(1009, "future_version", "Request for future version"),
     NOT_COMMITTED(1020, "not_committed", "Transaction not committed due to conflict with another transaction"),

@@ -47,6 +47,7 @@ public class TxkvException extends RuntimeException {
      */
     public boolean isRetryable() {
         switch (error) {
+            case WRONG_SHARD_SERVER:
             case TRANSACTION_TOO_OLD:
             case FUTURE_VERSION:
             case NOT_COMMITTED:

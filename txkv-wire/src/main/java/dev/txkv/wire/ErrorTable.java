@@ -61,6 +61,7 @@ public final class ErrorTable {
     /** In code order; the check below refuses a code listed twice or left out. */
     private static final List<Row> ROWS = List.of(
             row(ErrorCode.OPERATION_FAILED, INTERNAL, 500, FINAL),
+            row(ErrorCode.WRONG_SHARD_SERVER, UNAVAILABLE, 503, RETRY),
             row(ErrorCode.TRANSACTION_TOO_OLD, ABORTED, 409, RETRY),
             row(ErrorCode.FUTURE_VERSION, UNAVAILABLE, 503, RETRY),
             row(ErrorCode.NOT_COMMITTED, ABORTED, 409, RETRY),
