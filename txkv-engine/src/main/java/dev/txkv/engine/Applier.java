@@ -52,13 +52,54 @@ final class Applier {
      * Writes {@code batch} to {@code storage}; returns the writer, whose changed keys and
      * ranges the caller hands to watches once the version is published.
      */
+    /** Bookkeeping written with a batch or a log record. */
+    @FunctionalInterface
+    interface Stage {
+        void stage(org.rocksdb.WriteBatch batch) throws org.rocksdb.RocksDBException;
+    }
+
+    /**
+     * Writes a log record that applies no batch (two-phase bookkeeping) with its log index;
+     * the index may repeat the last one only for the writes of one record.
+     */
+    void record(Storage storage, long logIndex, Stage stage) {
+        Invariants.check(logIndex < 0 || logIndex >= appliedLogIndex, "log entries apply once and in order", logIndex,
+                appliedLogIndex);
+        try (org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+            stage.stage(batch);
+            if (logIndex >= 0) {
+                batch.put(storage.meta, Storage.META_RAFT_APPLIED, Storage.versionBytes(logIndex));
+            }
+            storage.write(batch);
+            if (logIndex >= 0) {
+                appliedLogIndex = logIndex;
+            }
+            lastApplyNanos = env.nanoTime();
+        } catch (org.rocksdb.RocksDBException e) {
+            throw Storage.ioError("two-phase record", e);
+        }
+    }
+
     BatchWriter apply(Storage storage, CommittedBatch batch, long logIndex) {
+        return apply(storage, batch, logIndex, null);
+    }
+
+    /**
+     * As {@link #apply(Storage, CommittedBatch, long)}, with {@code extra} staged in the same
+     * write (a sharded engine's bookkeeping). A batch applied after the undecided slices before
+     * it were decided is applied with the log entry that decided them: the same log index may
+     * then apply more than one batch.
+     */
+    BatchWriter apply(Storage storage, CommittedBatch batch, long logIndex, Stage extra) {
         Invariants.check(batch.version() > appliedVersion, "batches apply once and in version order", batch.version(),
                 appliedVersion);
-        Invariants.check(logIndex < 0 || logIndex > appliedLogIndex, "log entries apply once and in order", logIndex,
-                appliedLogIndex);
+        Invariants.check(logIndex < 0 || logIndex > appliedLogIndex || (extra != null && logIndex == appliedLogIndex),
+                "log entries apply once and in order", logIndex, appliedLogIndex);
         BatchWriter writer = new BatchWriter(storage, valueSizeMax);
         try {
+            if (extra != null) {
+                extra.stage(writer.batch);
+            }
             idempotency.stageExpiries(writer.batch);
             for (CommittedBatch.Transaction t : batch.transactions()) {
                 CommitResult result = t.result(batch.version());

@@ -47,6 +47,12 @@ final class CommitPipeline {
         CommitResult result;
         TxkvException error;
 
+        /** The sentinel that wakes the resolve thread for control work. */
+        private Pending() {
+            this.request = null;
+            this.bytes = 0;
+        }
+
         Pending(CommitRequest request) {
             this.request = request;
             long b = 0;
@@ -77,8 +83,16 @@ final class CommitPipeline {
         long now();
     }
 
+    /** Wakes the resolve thread when control work arrives; never resolved. */
+    private static final Pending WAKE = new Pending();
+
     private final Sequencer sequencer;
     private final Gate gate;
+    /** Work for the resolve thread other than commits (sharded engines: prepares, grants, notes). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> control =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Null unless this engine is one shard of a sharded cluster. */
+    private ShardSlots slots;
     private final LongFunction<Resolver> resolvers;
     /** Replaced when this member starts leading a new term: it knows no earlier writes. */
     private Resolver resolver;
@@ -133,6 +147,45 @@ final class CommitPipeline {
         resolveThread.start();
     }
 
+    /** Makes this pipeline one shard's (before {@link #start()}): its versions come from the cluster's sequencer. */
+    void useShard(ShardSlots shardSlots) {
+        this.slots = shardSlots;
+    }
+
+    /** Runs {@code work} on the resolve thread, soon. */
+    void onResolveThread(Runnable work) {
+        control.add(work);
+        queue.offer(WAKE);
+    }
+
+    /** The resolver: the resolve thread's only. */
+    Resolver resolver() {
+        return resolver;
+    }
+
+    CommitLog log() {
+        return log;
+    }
+
+    /** Appends a record that takes no slot (two-phase bookkeeping); resolve thread only. */
+    CompletableFuture<Void> appendRecord(CommittedBatch record) {
+        CompletableFuture<Void> durable = log.append(record);
+        lastAppend = durable;
+        return durable;
+    }
+
+    /** Why no commit can be taken now (the log failed, or this member does not lead), or null. */
+    TxkvException refusal() {
+        if (log == null) {
+            return new TxkvException(ErrorCode.NOT_LEADER, "This member is still starting");
+        }
+        TxkvException failed = log.failure();
+        if (failed != null) {
+            return failed;
+        }
+        return gate.acceptingCommits() ? null : gate.notLeader();
+    }
+
     /** For an engine whose start failed after the pipeline was made: nothing to stop. */
     void stopUnstarted() {
         stopping = true;
@@ -174,6 +227,9 @@ final class CommitPipeline {
         long version = newTermVersion;
         if (version >= 0) {
             newTermVersion = -1;
+            if (slots != null) {
+                version = Math.max(version, slots.newTerm());
+            }
             resolver = resolvers.apply(version);
             lastVersion = Math.max(lastVersion, version);
             lastAppend = CompletableFuture.completedFuture(null);
@@ -210,8 +266,14 @@ final class CommitPipeline {
 
     private void resolveLoop() {
         try {
-            while (!stopping || !queue.isEmpty() || carried != null) {
+            while (!stopping || !queue.isEmpty() || carried != null || !control.isEmpty()) {
                 try {
+                    if (slots != null || !control.isEmpty()) {
+                        if (!step() && carried == null) {
+                            carried = queue.poll(slots != null ? 5 : 100, TimeUnit.MILLISECONDS);
+                        }
+                        continue;
+                    }
                     Pending first = carried != null ? carried : queue.poll(100, TimeUnit.MILLISECONDS);
                     carried = null;
                     if (first == null) {
@@ -240,11 +302,30 @@ final class CommitPipeline {
      * anything to resolve.
      */
     boolean step() {
+        boolean did = false;
+        Runnable work;
+        while ((work = control.poll()) != null) {
+            work.run();
+            did = true;
+        }
+        if (slots != null) {
+            applyNewTerm();
+            did |= slots.runParked();
+            slots.tick();
+            if (slots.holdsOwnBatch()) {
+                maybeForget();
+                return did;
+            }
+        }
         Pending first = carried != null ? carried : queue.poll();
         carried = null;
+        while (first == WAKE) {
+            first = queue.poll();
+            did = true;
+        }
         if (first == null) {
             maybeForget();
-            return false;
+            return did;
         }
         runBatch(first);
         return true;
@@ -252,6 +333,9 @@ final class CommitPipeline {
 
     /** Gathers a batch starting with {@code first}, resolves it and hands it to the log. */
     private void runBatch(Pending first) {
+        if (first == WAKE) {
+            return;
+        }
         List<Pending> batch = new ArrayList<>();
         gather(first, batch);
         try {
@@ -265,7 +349,11 @@ final class CommitPipeline {
                 failAll(batch, gate.notLeader());
                 return;
             }
-            resolveBatch(batch);
+            if (slots != null) {
+                slots.requestGrant(batch);
+            } else {
+                resolveBatch(batch, sequencer.beginBatch(lastVersion));
+            }
         } catch (RuntimeException | Error e) {
             LOG.error("Resolving a batch of {} commits failed", batch.size(), e);
             failAll(batch, new TxkvException(ErrorCode.INTERNAL_ERROR, "Resolving failed: " + e, e));
@@ -278,6 +366,9 @@ final class CommitPipeline {
         long bytes = first.bytes;
         while (batch.size() < batchTransactionsMax) {
             Pending next = queue.poll();
+            if (next == WAKE) {
+                continue;
+            }
             if (next == null) {
                 break;
             }
@@ -290,8 +381,8 @@ final class CommitPipeline {
         }
     }
 
-    private void resolveBatch(List<Pending> batch) {
-        long version = sequencer.beginBatch(lastVersion);
+    /** Resolves {@code batch} at {@code version} and hands what commits to the log (resolve thread). */
+    void resolveBatch(List<Pending> batch, long version) {
         long nowMs = env.currentTimeMillis();
         int order = 0;
         List<CommittedBatch.Transaction> committed = new ArrayList<>(batch.size());
@@ -338,6 +429,9 @@ final class CommitPipeline {
             durable = lastAppend;
         } else {
             lastVersion = version;
+            if (slots != null) {
+                slots.taken(version);
+            }
             durable = log.append(new CommittedBatch(version, nowMs, committed));
             lastAppend = durable;
         }
@@ -348,6 +442,9 @@ final class CommitPipeline {
                     complete(answered);
                 } else {
                     sequencer.abandonBatch(version);
+                    if (slots != null) {
+                        slots.dropped(version);
+                    }
                     TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                             "The commit's outcome is unknown: " + error.getMessage(), error);
                     failAll(answered, unknown);
@@ -357,8 +454,12 @@ final class CommitPipeline {
         maybeForget();
     }
 
+    long windowVersions() {
+        return windowVersions;
+    }
+
     /** Null if the commit may proceed; otherwise why not. */
-    private TxkvException resolve(CommitRequest r, long version) {
+    TxkvException resolve(CommitRequest r, long version) {
         if (r.readConflicts().isEmpty()) {
             return null;
         }
@@ -398,7 +499,7 @@ final class CommitPipeline {
 
     // ------------------------------------------------------------------ both
 
-    private void complete(List<Pending> done) {
+    void complete(List<Pending> done) {
         if (done.isEmpty()) {
             return;
         }
@@ -413,7 +514,7 @@ final class CommitPipeline {
         });
     }
 
-    private static void failAll(List<Pending> batch, TxkvException error) {
+    static void failAll(List<Pending> batch, TxkvException error) {
         for (Pending p : batch) {
             p.future.completeExceptionally(error);
         }

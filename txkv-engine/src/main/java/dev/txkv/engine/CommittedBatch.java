@@ -10,12 +10,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A resolved commit batch: what the commit log carries and every replica applies. It is a
- * redo record: only transactions that passed the resolver are in it, with their batch order,
- * so applying it needs no resolver.
+ * A record of the commit log: what every replica applies. A {@link Kind#BATCH} is a resolved
+ * commit batch, a redo record: only transactions that passed the resolver are in it, with
+ * their batch order, so applying it needs no resolver. The other kinds carry a sharded
+ * cluster's two-phase commit (docs/sharding.md): a participant's {@link Kind#PREPARED} slice,
+ * the coordinator's durable {@link Kind#DECIDE decision}, a participant's note of the outcome
+ * ({@link Kind#DECIDED}) and the coordinator's {@link Kind#FORGET} once every participant has it.
  *
  * <pre>
- * encoded (big-endian):
+ * encoded (big-endian), format 1 (a batch):
  *   offset 0   u8   magic 0x54 ('T')
  *          1   u8   format 1
  *          2   i64  commit version
@@ -30,11 +33,32 @@ import java.util.List;
  *              u32  key length, then the key
  *              u32  param length, then the param
  *   last       u32  CRC32C of everything before it
+ *
+ * format 2 (the two-phase records):
+ *   offset 0   u8   magic 0x54
+ *          1   u8   format 2
+ *          2   u8   kind (1 prepared, 2 decide, 3 decided, 4 forget)
+ *          3   i64  the transaction's commit version
+ *         11   i64  time, ms since the epoch
+ *         19   i32  coordinating shard
+ *         23   u8   outcome (1 commit, 0 abort)
+ *         24   u16  participant count, then each participant shard as i32
+ *              u32  transaction count, then the transactions as in format 1
+ *   last       u32  CRC32C of everything before it
  * </pre>
+ *
+ * @param kind what the record is
+ * @param version the batch's commit version, or the two-phase transaction's
+ * @param commitTimeMs when it was made, ms since the epoch
+ * @param transactions a batch's transactions; a prepared slice's one transaction; a decision's
+ *     one transaction carrying only the idempotency id
+ * @param twoPhase the two-phase details of the other kinds; null for a batch
  */
-public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatch.Transaction> transactions) {
+public record CommittedBatch(Kind kind, long version, long commitTimeMs, List<CommittedBatch.Transaction> transactions,
+        TwoPhase twoPhase) {
     static final byte MAGIC = 0x54;
     static final byte FORMAT = 1;
+    static final byte FORMAT_TWO_PHASE = 2;
     /** Guards decoding against absurd lengths in a corrupt record. */
     private static final int LENGTH_MAX = 64 << 20;
     /** Mutation type codes a replica can apply: set, clear range and the atomic operations. */
@@ -48,6 +72,46 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
         }
     }
 
+    /** What a log record is. */
+    public enum Kind {
+        /** Resolved transactions at one version: applied at once (or after the undecided slices below it). */
+        BATCH,
+        /** A participant's slice of a cross-shard transaction, resolved and holding its version: applied once decided. */
+        PREPARED,
+        /** The coordinator's decision, the commit point; also this shard's own outcome. */
+        DECIDE,
+        /** A participant's note of the outcome of a slice it prepared. */
+        DECIDED,
+        /** The coordinator forgets a decision every participant has noted. */
+        FORGET;
+
+        /** Whether the record takes a version slot of its shard (versions only grow along the log). */
+        public boolean isSlot() {
+            return this == BATCH || this == PREPARED;
+        }
+    }
+
+    /**
+     * The two-phase details of a record.
+     *
+     * @param coordinator the shard whose leader coordinates the transaction
+     * @param participants every shard the transaction writes or reads
+     * @param commit the outcome (decide, decided); false otherwise
+     */
+    public record TwoPhase(int coordinator, int[] participants, boolean commit) {
+    }
+
+    /** A batch of resolved transactions (format 1). */
+    public CommittedBatch(long version, long commitTimeMs, List<Transaction> transactions) {
+        this(Kind.BATCH, version, commitTimeMs, transactions, null);
+    }
+
+    public CommittedBatch {
+        if ((kind == Kind.BATCH) != (twoPhase == null)) {
+            throw new IllegalArgumentException("A batch has no two-phase details; every other record has them");
+        }
+    }
+
     /** One committed transaction of the batch. */
     public record Transaction(int order, byte[] idempotencyId, List<Mutation> mutations) {
         CommitResult result(long version) {
@@ -57,7 +121,7 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
 
     /** The batch as a log record: envelope, CRC32C and body (see above). */
     public byte[] encode() {
-        int size = 22 + 4;
+        int size = (kind == Kind.BATCH ? 22 : 26 + 4 * twoPhase.participants().length + 4) + 4;
         for (Transaction t : transactions) {
             size += 2 + 1 + (t.idempotencyId() == null ? 0 : t.idempotencyId().length) + 4;
             for (Mutation m : t.mutations()) {
@@ -65,7 +129,17 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
             }
         }
         ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(MAGIC).put(FORMAT).putLong(version).putLong(commitTimeMs).putInt(transactions.size());
+        if (kind == Kind.BATCH) {
+            b.put(MAGIC).put(FORMAT).putLong(version).putLong(commitTimeMs);
+        } else {
+            b.put(MAGIC).put(FORMAT_TWO_PHASE).put((byte) kind.ordinal()).putLong(version).putLong(commitTimeMs)
+                    .putInt(twoPhase.coordinator()).put((byte) (twoPhase.commit() ? 1 : 0))
+                    .putShort((short) twoPhase.participants().length);
+            for (int p : twoPhase.participants()) {
+                b.putInt(p);
+            }
+        }
+        b.putInt(transactions.size());
         for (Transaction t : transactions) {
             b.putShort((short) t.order());
             byte[] id = t.idempotencyId();
@@ -92,7 +166,7 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
         if (length < 26) {
             return "truncated (" + length + " bytes)";
         }
-        if (b.get(0) != MAGIC || b.get(1) != FORMAT) {
+        if (b.get(0) != MAGIC || (b.get(1) != FORMAT && b.get(1) != FORMAT_TWO_PHASE)) {
             return "unknown magic or format";
         }
         int stored = b.getInt(length - 4);
@@ -116,8 +190,18 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
             return envelope;
         }
         ByteBuffer b = record.slice();
-        b.limit(b.limit() - 4).position(18);
+        b.limit(b.limit() - 4).position(2);
         try {
+            if (b.get(1) == FORMAT_TWO_PHASE) {
+                int kind = b.get() & 0xFF;
+                if (kind < 1 || kind >= Kind.values().length) {
+                    return "unknown record kind " + kind;
+                }
+                b.position(b.position() + 8 + 8 + 4 + 1);
+                skip(b, 4 * (b.getShort() & 0xFFFF));
+            } else {
+                b.position(18);
+            }
             int count = b.getInt();
             if (count < 0) {
                 return "negative transaction count";
@@ -159,8 +243,26 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
         try {
             ByteBuffer b = ByteBuffer.wrap(bytes, 0, bytes.length - 4);
             b.position(2);
+            Kind kind = Kind.BATCH;
+            if (bytes[1] == FORMAT_TWO_PHASE) {
+                int k = b.get() & 0xFF;
+                if (k < 1 || k >= Kind.values().length) {
+                    throw corrupt("unknown record kind " + k);
+                }
+                kind = Kind.values()[k];
+            }
             long version = b.getLong();
             long timeMs = b.getLong();
+            TwoPhase twoPhase = null;
+            if (kind != Kind.BATCH) {
+                int coordinator = b.getInt();
+                boolean commit = b.get() == 1;
+                int[] participants = new int[b.getShort() & 0xFFFF];
+                for (int i = 0; i < participants.length; i++) {
+                    participants[i] = b.getInt();
+                }
+                twoPhase = new TwoPhase(coordinator, participants, commit);
+            }
             int count = length(b.getInt());
             List<Transaction> transactions = new ArrayList<>(Math.min(count, 65_536));
             for (int i = 0; i < count; i++) {
@@ -186,7 +288,7 @@ public record CommittedBatch(long version, long commitTimeMs, List<CommittedBatc
             if (b.hasRemaining()) {
                 throw corrupt(b.remaining() + " trailing bytes");
             }
-            return new CommittedBatch(version, timeMs, transactions);
+            return new CommittedBatch(kind, version, timeMs, transactions, twoPhase);
         } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
             throw corrupt("truncated");
         }

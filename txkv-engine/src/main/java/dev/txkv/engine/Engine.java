@@ -11,6 +11,7 @@ import dev.txkv.spi.RangeChunk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +50,8 @@ public final class Engine implements Backend {
         private Executor completions;
         private boolean manualSteps;
         private LongFunction<Resolver> resolvers = Resolver::new;
+        private ShardConfig shard;
+        private ShardFault fault = ShardFault.NONE;
 
         private Builder(Path dir, TxkvConfig config) {
             this.dir = dir;
@@ -79,6 +82,21 @@ public final class Engine implements Backend {
          */
         public Builder manualSteps() {
             this.manualSteps = true;
+            return this;
+        }
+
+        /**
+         * Makes the engine one shard of a sharded cluster (docs/sharding.md): its versions
+         * come from the cluster's sequencer, and commits that reach other shards run two-phase.
+         */
+        public Builder shard(ShardConfig shardConfig) {
+            this.shard = shardConfig;
+            return this;
+        }
+
+        /** Test hook: a planted bug in the sharded paths. */
+        Builder plant(ShardFault planted) {
+            this.fault = planted;
             return this;
         }
 
@@ -119,6 +137,14 @@ public final class Engine implements Backend {
     private final Object snapshotLock = new Object();
     private volatile boolean reloading;
     private volatile boolean closed;
+    /** Sharded engines only (else null): the shard's configuration, two-phase state, slots and coordinator. */
+    private final ShardConfig shard;
+    private final ShardLedger ledger;
+    private final ShardSlots slots;
+    private final TwoPhaseCoordinator coordinator;
+    private final boolean readBeforeResolved;
+    /** Sharded reads waiting for their shard to resolve every slot at or below their version. */
+    private final java.util.List<ReadWaiter> readWaiters = new java.util.ArrayList<>();
 
     /** Opens the embedded engine in {@code dir}. */
     public static Engine open(Path dir, TxkvConfig config) {
@@ -170,6 +196,22 @@ public final class Engine implements Backend {
                 return new TxkvException(ErrorCode.NOT_LEADER, leaderHint());
             }
         }, b.resolvers, idempotency, lastVersion, completions, stats, env, views::releaseUpTo);
+        this.shard = b.shard;
+        this.readBeforeResolved = b.fault == ShardFault.READ_BEFORE_RESOLVED;
+        if (shard != null) {
+            this.ledger = new ShardLedger(storage, applier, idempotency, env, this::recheckReads,
+                    b.fault == ShardFault.APPLY_BEFORE_DECISION);
+            this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads);
+            pipeline.useShard(slots);
+            this.coordinator = new TwoPhaseCoordinator(shard, env, pipeline, ledger, idempotency,
+                    b.fault == ShardFault.ACK_BEFORE_DECISION_DURABLE);
+            slots.coordinating(coordinator::inFlight);
+            ledger.drainAtOpen(host::applyBatch);
+        } else {
+            this.ledger = null;
+            this.slots = null;
+            this.coordinator = null;
+        }
         CommitLog opened;
         try {
             opened = b.logs.open(host);
@@ -214,8 +256,20 @@ public final class Engine implements Backend {
 
         @Override
         public void apply(CommittedBatch batch, long logIndex) {
+            if (ledger != null) {
+                ledger.apply(batch, logIndex, this::applyBatch);
+            } else if (batch.kind() == CommittedBatch.Kind.BATCH) {
+                applyBatch(batch, logIndex, null);
+            } else {
+                throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID,
+                        "A " + batch.kind() + " record in the log of an engine that is not a shard");
+            }
+        }
+
+        /** Writes one batch, publishes its version and fires watches. */
+        void applyBatch(CommittedBatch batch, long logIndex, Applier.Stage extra) {
             Storage s = storage;
-            try (BatchWriter writer = applier.apply(s, batch, logIndex)) {
+            try (BatchWriter writer = applier.apply(s, batch, logIndex, extra)) {
                 versions.publish(batch.version(), () -> views.add(batch.version(), s));
                 watches.onBatch(writer.pointChanges(), writer.clearedRanges());
             }
@@ -236,11 +290,17 @@ public final class Engine implements Backend {
             versions.beginTerm(versionsAhead);
             pipeline.newTerm(versions.latest());
             leading = true;
+            if (coordinator != null) {
+                coordinator.beginTerm();
+            }
         }
 
         @Override
         public void endTerm() {
             leading = false;
+            if (coordinator != null) {
+                coordinator.endTerm();
+            }
         }
 
         @Override
@@ -371,6 +431,9 @@ public final class Engine implements Backend {
                 DataDirectory.deleteTree(previous);
                 idempotency.reload(fresh);
                 applier.restarted(fresh);
+                if (ledger != null) {
+                    ledger.reload(fresh);
+                }
                 long version = fresh.lastVersion();
                 versions.reset(version, () -> views.add(version, fresh));
                 watches.fireAll();
@@ -531,6 +594,10 @@ public final class Engine implements Backend {
 
     @Override
     public CompletableFuture<Long> getReadVersion() {
+        if (shard != null) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                    "A shard hands out no read versions: the cluster's sequencer does"));
+        }
         if (closed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
@@ -549,6 +616,9 @@ public final class Engine implements Backend {
 
     @Override
     public CompletableFuture<byte[]> get(byte[] key, long readVersion) {
+        if (shard != null) {
+            return CompletableFuture.failedFuture(stampNeeded());
+        }
         try {
             VersionView view = acquire(readVersion);
             try {
@@ -569,6 +639,9 @@ public final class Engine implements Backend {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.RANGE_LIMITS_INVALID,
                     "Row and byte limits must be positive"));
         }
+        if (shard != null) {
+            return CompletableFuture.failedFuture(stampNeeded());
+        }
         try {
             VersionView view = acquire(readVersion);
             try {
@@ -584,11 +657,230 @@ public final class Engine implements Backend {
 
     @Override
     public CompletableFuture<CommitResult> commit(CommitRequest request) {
-        return pipeline.submit(request);
+        if (shard == null) {
+            return pipeline.submit(request);
+        }
+        int[] participants;
+        try {
+            participants = shard.map().participants(request);
+        } catch (TxkvException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        int self = shard.shardId();
+        if (participants.length == 1 && participants[0] == self) {
+            return pipeline.submit(request);
+        }
+        if (participants.length == 0) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                    "A commit with no mutations and no conflict ranges needs no server"));
+        }
+        boolean participant = java.util.Arrays.stream(participants).anyMatch(p -> p == self);
+        if (!participant && request.idempotencyId() == null) {
+            // Only a retry with an idempotency id is sent to a shard it does not touch: the
+            // shard that coordinated its first attempt, which remembers that attempt's outcome.
+            return CompletableFuture.failedFuture(slots.wrongShard());
+        }
+        return coordinator.commit(request, participants);
+    }
+
+    // ------------------------------------------------------------------ a shard's calls
+
+    private static TxkvException stampNeeded() {
+        return new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                "A shard reads at a read stamp from the cluster's sequencer (readAt)");
+    }
+
+    /** A sharded read waiting for its shard. */
+    private record ReadWaiter(long version, long epoch, long lastGrant, CompletableFuture<Void> ready) {
+    }
+
+    /**
+     * Reads {@code key} at a read version of the cluster's sequencer: waits until this shard
+     * has every slot at or below the version resolved ({@code lastGrant} is the last version
+     * the sequencer granted here at or below it, -1 for none, in {@code epoch}).
+     */
+    public CompletableFuture<byte[]> getAt(byte[] key, long readVersion, long epoch, long lastGrant) {
+        if (!shard.shard().contains(key)) {
+            return CompletableFuture.failedFuture(slots.wrongShard());
+        }
+        return whenReadable(readVersion, epoch, lastGrant).thenApply(x -> {
+            VersionView view = acquireSharded(readVersion);
+            try {
+                stats.reads.increment();
+                return view.storage.get(view, key);
+            } finally {
+                view.release();
+            }
+        });
+    }
+
+    /** {@link #getRange} at a read version of the cluster's sequencer; the range must lie in this shard. */
+    public CompletableFuture<RangeChunk> getRangeAt(byte[] begin, byte[] end, int rowLimit, long byteLimit,
+            boolean reverse, long readVersion, long epoch, long lastGrant) {
+        if (rowLimit <= 0 || byteLimit <= 0) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.RANGE_LIMITS_INVALID,
+                    "Row and byte limits must be positive"));
+        }
+        if (!ShardSlots.within(shard.shard(), new dev.txkv.Range(begin, end))) {
+            return CompletableFuture.failedFuture(slots.wrongShard());
+        }
+        return whenReadable(readVersion, epoch, lastGrant).thenApply(x -> {
+            VersionView view = acquireSharded(readVersion);
+            try {
+                stats.reads.increment();
+                return view.storage.getRange(view, begin, end, rowLimit, byteLimit, reverse);
+            } finally {
+                view.release();
+            }
+        });
+    }
+
+    private VersionView acquireSharded(long readVersion) {
+        checkOpen();
+        TxkvException failed = failure;
+        if (failed != null) {
+            throw failed;
+        }
+        if (readVersion < clock.now() - windowVersions) {
+            throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
+                    "Read version " + readVersion + " is older than the " + config.mvccWindowMs() + " ms MVCC window");
+        }
+        return views.retainAt(readVersion, this::checkOpen);
+    }
+
+    private CompletableFuture<Void> whenReadable(long version, long epoch, long lastGrant) {
+        if (!acceptingCommits()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, leaderHint()));
+        }
+        ReadWaiter w = new ReadWaiter(version, epoch, lastGrant, new CompletableFuture<>());
+        if (readable(w)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        synchronized (readWaiters) {
+            readWaiters.add(w);
+        }
+        pipeline.onResolveThread(() -> slots.awaitedByRead(lastGrant, epoch));
+        recheckReads();
+        env.schedule(() -> {
+            synchronized (readWaiters) {
+                readWaiters.remove(w);
+            }
+            w.ready().completeExceptionally(new TxkvException(ErrorCode.FUTURE_VERSION, "Shard " + shard.shardId()
+                    + " has not resolved every version up to " + version + " within " + config.futureVersionWaitMs()
+                    + " ms; retry"));
+        }, config.futureVersionWaitMs(), TimeUnit.MILLISECONDS);
+        return w.ready();
+    }
+
+    /**
+     * Whether this shard may serve a read at the waiter's version: it is in the read's
+     * sequencer epoch or a newer one, it took every slot granted to it up to the version, and
+     * each of those is applied or rolled back.
+     */
+    private boolean readable(ReadWaiter w) {
+        if (readBeforeResolved) {
+            return true;
+        }
+        long current = slots.epoch();
+        if (current < w.epoch()) {
+            pipeline.onResolveThread(() -> slots.adoptEpoch(w.epoch()));
+            return false;
+        }
+        if (current == w.epoch() && w.lastGrant() > slots.chainHead()) {
+            return false;
+        }
+        return ledger.resolvedThrough(w.version());
+    }
+
+    /** Completes the sharded reads whose shard has caught up (after any apply or chain move). */
+    private void recheckReads() {
+        List<ReadWaiter> ready = new java.util.ArrayList<>();
+        synchronized (readWaiters) {
+            if (readWaiters.isEmpty()) {
+                return;
+            }
+            for (java.util.Iterator<ReadWaiter> it = readWaiters.iterator(); it.hasNext();) {
+                ReadWaiter w = it.next();
+                if (readable(w)) {
+                    it.remove();
+                    ready.add(w);
+                }
+            }
+        }
+        for (ReadWaiter w : ready) {
+            w.ready().complete(null);
+        }
+    }
+
+    /** A coordinator's prepare for this shard; completes with a yes vote once the slice is durable. */
+    public CompletableFuture<Void> prepare(ShardNetwork.Prepare request) {
+        CompletableFuture<Void> vote = new CompletableFuture<>();
+        pipeline.onResolveThread(() -> slots.prepare(request, vote));
+        return vote;
+    }
+
+    /** A coordinator's outcome for a slice this shard prepared; completes once noted durably (or nothing to note). */
+    public CompletableFuture<Void> decided(long version, boolean commit) {
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        pipeline.onResolveThread(() -> {
+            if (ledger.prepared(version) == null) {
+                done.complete(null);
+                return;
+            }
+            slots.note(version, commit).whenComplete((x, e) -> {
+                if (e != null) {
+                    done.completeExceptionally(e);
+                } else {
+                    done.complete(null);
+                }
+            });
+        });
+        return done;
+    }
+
+    /**
+     * A participant asks the outcome of a transaction this shard coordinated: once this
+     * member confirmed that it leads, committed if it decided so, pending if still deciding,
+     * else abort (presumed: it cannot commit any more).
+     */
+    public CompletableFuture<ShardNetwork.Outcome> queryDecision(long version) {
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
+        }
+        return log.readBarrier().thenApply(x -> {
+            TxkvException again = pipeline.refusal();
+            if (again != null) {
+                throw again;
+            }
+            return coordinator.outcome(version);
+        });
+    }
+
+    /** A shard's chain and two-phase state in words (diagnostics); empty if not a shard. */
+    String shardState() {
+        if (ledger == null) {
+            return "";
+        }
+        int[] c = ledger.counts();
+        return slots.describe() + ", " + c[0] + " undecided, " + c[1] + " deferred, " + c[2] + " open decisions, unresolved "
+                + ledger.describeUnresolved() + (acceptingCommits() ? "" : ", not leading");
+    }
+
+    /** A sharded engine's two-phase counts: undecided slices, deferred batches, open decisions; empty if not a shard. */
+    public Optional<int[]> twoPhaseCounts() {
+        return ledger == null ? Optional.empty() : Optional.of(ledger.counts());
     }
 
     @Override
     public CompletableFuture<Void> watch(byte[] key, long version) {
+        if (shard != null) {
+            return CompletableFuture.failedFuture(stampNeeded());
+        }
         try {
             VersionView view = acquire(version);
             try {

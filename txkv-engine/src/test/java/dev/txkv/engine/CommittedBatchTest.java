@@ -32,10 +32,28 @@ class CommittedBatchTest {
             }
             txs.add(new CommittedBatch.Transaction(i, r.nextBoolean() ? null : bytes(r, 16), ms));
         }
-        return new CommittedBatch(r.nextLong(), r.nextLong(), txs);
+        if (r.nextBoolean()) {
+            return new CommittedBatch(r.nextLong(), r.nextLong(), txs);
+        }
+        // A two-phase record (format 2): any kind but a batch, with its coordinator and participants.
+        CommittedBatch.Kind kind = CommittedBatch.Kind.values()[1 + r.nextInt(CommittedBatch.Kind.values().length - 1)];
+        int[] participants = new int[r.nextInt(5)];
+        for (int i = 0; i < participants.length; i++) {
+            participants[i] = r.nextInt(1000);
+        }
+        return new CommittedBatch(kind, r.nextLong(), r.nextLong(), txs,
+                new CommittedBatch.TwoPhase(r.nextInt(1000), participants, r.nextBoolean()));
     }
 
     private static void assertSame(CommittedBatch a, CommittedBatch b) {
+        assertThat(b.kind()).isEqualTo(a.kind());
+        if (a.twoPhase() == null) {
+            assertThat(b.twoPhase()).isNull();
+        } else {
+            assertThat(b.twoPhase().coordinator()).isEqualTo(a.twoPhase().coordinator());
+            assertThat(b.twoPhase().participants()).isEqualTo(a.twoPhase().participants());
+            assertThat(b.twoPhase().commit()).isEqualTo(a.twoPhase().commit());
+        }
         assertThat(b.version()).isEqualTo(a.version());
         assertThat(b.commitTimeMs()).isEqualTo(a.commitTimeMs());
         assertThat(b.transactions()).hasSameSizeAs(a.transactions());
@@ -105,6 +123,13 @@ class CommittedBatchTest {
         byte[] trailing = Arrays.copyOf(one, one.length + 3);
         System.arraycopy(one, one.length - 4, trailing, one.length - 4, 4);
         assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(resealed(trailing)))).contains("trailing");
+        byte[] decided = new CommittedBatch(CommittedBatch.Kind.DECIDED, 7, 8, List.of(),
+                new CommittedBatch.TwoPhase(1, new int[] {1, 2}, true)).encode();
+        assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(decided))).isNull();
+        byte[] unknownKind = decided.clone();
+        unknownKind[2] = 9;
+        assertThat(CommittedBatch.problem(java.nio.ByteBuffer.wrap(resealed(unknownKind)))).contains("kind 9");
+        assertThatThrownBy(() -> CommittedBatch.decode(resealed(unknownKind))).hasMessageContaining("kind 9");
     }
 
     /** The record with its CRC32C recomputed over what precedes it. */

@@ -46,6 +46,26 @@ final class Simulation {
         double duplicateP = 0.05;
         SimLog.Bug bug = SimLog.Bug.NONE;
         LongFunction<Resolver> resolvers = Resolver::new;
+        /** 0: one unsharded process; else a sharded cluster of this many shards (and a sequencer). */
+        int shards;
+        ShardFault planted = ShardFault.NONE;
+
+        Options sharded(int count) {
+            this.shards = count;
+            this.keys = 8;
+            this.crashesMax = 10;
+            return this;
+        }
+
+        Options planted(ShardFault fault) {
+            this.planted = fault;
+            return this;
+        }
+
+        Options crashes(int max) {
+            this.crashesMax = max;
+            return this;
+        }
 
         Options bug(SimLog.Bug b) {
             this.bug = b;
@@ -76,20 +96,32 @@ final class Simulation {
     private final Options options;
     private final SimEnvironment env;
     private final SimProcess process;
+    private final SimShardCluster cluster;
     private final Database db;
     private final HistoryRecorder recorder;
     private long nextValue = 1;
     private int clientsDone;
     private boolean finished;
     private int crashesScheduled;
+    /** Errors the clients' transactions met, by name, and the last message of each, for a failed run's report. */
+    private final java.util.Map<String, Integer> retried = new java.util.TreeMap<>();
+    private final java.util.Map<String, String> lastErrors = new java.util.TreeMap<>();
 
     private Simulation(long seed, Options options, Path dir) {
         this.seed = seed;
         this.options = options;
         this.env = new SimEnvironment(seed);
-        this.process = new SimProcess(dir, new TxkvConfig().durable(false), env, options.bug, options.resolvers,
-                options.lostReplyP, options.duplicateP);
-        this.db = ClientDatabase.open(process, new TxkvConfig(), env);
+        if (options.shards > 0) {
+            this.process = null;
+            this.cluster = new SimShardCluster(env, dev.txkv.spi.ShardMap.evenSplit(options.shards), dir,
+                    new SimShardCluster.Faults(options.lostReplyP / 2, options.duplicateP, options.planted));
+            this.db = ClientDatabase.open(cluster, new TxkvConfig(), env);
+        } else {
+            this.cluster = null;
+            this.process = new SimProcess(dir, new TxkvConfig().durable(false), env, options.bug, options.resolvers,
+                    options.lostReplyP, options.duplicateP);
+            this.db = ClientDatabase.open(process, new TxkvConfig(), env);
+        }
         this.recorder = new HistoryRecorder(env::nanoTime, null);
     }
 
@@ -101,7 +133,11 @@ final class Simulation {
     private Result run() {
         String failure = null;
         try {
-            process.start();
+            if (cluster != null) {
+                cluster.start();
+            } else {
+                process.start();
+            }
             for (int c = 0; c < options.clients; c++) {
                 int client = c;
                 env.schedule(() -> runClient(client, options.transactionsPerClient), env.delayNanos(0, 1_000),
@@ -114,23 +150,49 @@ final class Simulation {
                     break;
                 }
                 if (env.eventsRun() > EVENTS_MAX) {
-                    failure = "no progress within " + EVENTS_MAX + " events";
+                    failure = "no progress within " + EVENTS_MAX + " events"
+                            + (cluster != null ? " (" + cluster.describe() + ")" : "") + "; errors met " + retried
+                            + ", last of each " + lastErrors;
                     break;
                 }
+            }
+            if (failure == null && cluster != null) {
+                failure = settle();
             }
         } catch (RuntimeException | Error e) {
             failure = e.toString();
         } finally {
             try {
-                process.stop();
+                if (cluster != null) {
+                    cluster.stop();
+                } else {
+                    process.stop();
+                }
             } catch (RuntimeException | Error e) {
                 failure = failure != null ? failure : "stopping: " + e;
             }
         }
         History history = recorder.history();
         CheckResult check = ListAppendChecker.check(history);
-        return new Result(seed, history, check, failure, process.crashes, process.lostReplies, process.duplicates,
-                env.eventsRun(), history.count(OpType.OK), history.count(OpType.INFO), history.count(OpType.FAIL));
+        int crashes = cluster != null ? cluster.sequencer.crashes + cluster.shards.stream().mapToInt(s -> s.crashes).sum()
+                : process.crashes;
+        int lost = cluster != null ? cluster.lostMessages : process.lostReplies;
+        int duplicates = cluster != null ? cluster.duplicates : process.duplicates;
+        return new Result(seed, history, check, failure, crashes, lost, duplicates, env.eventsRun(),
+                history.count(OpType.OK), history.count(OpType.INFO), history.count(OpType.FAIL));
+    }
+
+    /**
+     * After the run, with every process up again: within ten simulated seconds no shard may
+     * hold an undecided slice, a deferred batch or a decision not yet forgotten. Null if none does.
+     */
+    private String settle() {
+        long deadline = env.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String left = cluster.inDoubt();
+        while (!left.isEmpty() && env.nanoTime() < deadline && env.runNext()) {
+            left = cluster.inDoubt();
+        }
+        return left.isEmpty() ? null : "still in doubt 10 s after the run: " + left;
     }
 
     private void scheduleCrash() {
@@ -142,9 +204,20 @@ final class Simulation {
             if (clientsDone == options.clients) {
                 return;
             }
-            process.crash();
+            Runnable restart;
+            if (cluster == null) {
+                process.crash();
+                restart = process::start;
+            } else if (env.rng().nextInt(4) == 0) {
+                cluster.sequencer.crash();
+                restart = () -> { };
+            } else {
+                SimShardCluster.Shard shard = cluster.shards.get(env.rng().nextInt(cluster.shards.size()));
+                shard.crash();
+                restart = shard::start;
+            }
             env.schedule(() -> {
-                process.start();
+                restart.run();
                 scheduleCrash();
             }, env.delayNanos(500, 5_000), TimeUnit.NANOSECONDS);
         }, env.delayNanos(2_000, 40_000), TimeUnit.NANOSECONDS);
@@ -230,6 +303,10 @@ final class Simulation {
             if (e instanceof TxkvException t && t.isMaybeCommitted()) {
                 attempts.maybeCommitted = true;
             }
+            if (e instanceof TxkvException t) {
+                retried.merge(t.getError().errorName(), 1, Integer::sum);
+                lastErrors.put(t.getError().errorName(), t.getMessage());
+            }
             tr.onError(e).whenComplete((retry, retryError) -> {
                 if (retryError != null) {
                     result.completeExceptionally(retryError);
@@ -248,7 +325,7 @@ final class Simulation {
     }
 
     private CompletableFuture<Void> step(Transaction tr, MicroOp op, List<MicroOp> observed) {
-        byte[] key = ListAppendWorkload.key(PREFIX, op.key());
+        byte[] key = key(op.key());
         return tr.get(key).thenAccept(current -> {
             if (op.kind() == MicroOp.Kind.APPEND) {
                 byte[] base = current == null ? new byte[0] : current;
@@ -258,6 +335,18 @@ final class Simulation {
                 observed.add(op.withList(ListAppendWorkload.decodeList(current)));
             }
         });
+    }
+
+    /**
+     * The storage key of list {@code k}: sharded runs put a first byte in front that spreads
+     * the lists evenly over the keyspace, so that transactions span shards.
+     */
+    private byte[] key(long k) {
+        byte[] key = ListAppendWorkload.key(PREFIX, k);
+        if (cluster == null) {
+            return key;
+        }
+        return ByteArrays.concat(new byte[] {(byte) (k * 256 / options.keys)}, key);
     }
 
     private static List<MicroOp> unknownReads(List<MicroOp> planned) {

@@ -39,13 +39,35 @@ class SimulationTest {
 
     @Test
     void theRealCommitPathStaysStrictlySerializableThroughCrashesLostRepliesAndDuplicates() throws IOException {
+        runMany("simulation", runs(), Simulation.Options::new);
+    }
+
+    /**
+     * Four shards, each the real engine in its sharded mode, and a sequencer: list-append
+     * transactions span shards (two-phase commit), shards and the sequencer crash, messages
+     * are lost and commits duplicated; strictly serializable, and nothing in doubt afterwards.
+     */
+    @Test
+    void shardsAndTwoPhaseCommitStayStrictlySerializableThroughCrashesAndLostMessages() throws IOException {
+        runMany("sharded simulation", shardedRuns(), () -> new Simulation.Options().sharded(4));
+    }
+
+    private static int shardedRuns() {
+        String given = System.getProperty("txkv.sim.runs", "");
+        if (!given.isBlank()) {
+            return Integer.parseInt(given.trim());
+        }
+        return Seeds.soak() ? 2_000 : 30;
+    }
+
+    private void runMany(String what, int runs, java.util.function.Supplier<Simulation.Options> options) throws IOException {
         String only = System.getProperty("txkv.sim.seed", "");
         List<Long> seeds = new ArrayList<>();
         if (!only.isBlank()) {
             seeds.add(Long.parseLong(only.trim()));
         } else {
             Random suite = new Random(Seeds.seed());
-            for (int i = runs(); i > 0; i--) {
+            for (int i = runs; i > 0; i--) {
                 seeds.add(suite.nextLong());
             }
         }
@@ -55,7 +77,7 @@ class SimulationTest {
         long info = 0;
         long ok = 0;
         for (long seed : seeds) {
-            Simulation.Result r = Simulation.run(seed, new Simulation.Options(), freshDir());
+            Simulation.Result r = Simulation.run(seed, options.get(), freshDir());
             assertThat(r.valid()).as("%s; replay with -Dtxkv.sim.seed=%d", r.describe(), seed).isTrue();
             crashes += r.crashes();
             lost += r.lostReplies();
@@ -63,8 +85,8 @@ class SimulationTest {
             info += r.info();
             ok += r.ok();
         }
-        System.out.printf("[txkv] simulation: %d runs, %d transactions ok, %d unknown, %d crashes, %d lost replies, "
-                + "%d duplicated commits%n", seeds.size(), ok, info, crashes, lost, duplicates);
+        System.out.printf("[txkv] %s: %d runs, %d transactions ok, %d unknown, %d crashes, %d lost replies, "
+                + "%d duplicated commits%n", what, seeds.size(), ok, info, crashes, lost, duplicates);
         if (seeds.size() >= 10) {
             assertThat(crashes).as("crashes injected").isGreaterThan(seeds.size());
             assertThat(lost).as("replies lost").isPositive();
@@ -97,6 +119,34 @@ class SimulationTest {
     @Test
     void anAcknowledgementBeforeTheBatchIsDurableIsCaught() throws IOException {
         assertCaught("ack before durable", new Simulation.Options().bug(SimLog.Bug.ACK_BEFORE_DURABLE));
+    }
+
+    @Test
+    void aShardedSeedReplaysExactly() throws IOException {
+        long seed = Seeds.seed();
+        Simulation.Result a = Simulation.run(seed, new Simulation.Options().sharded(4), freshDir());
+        Simulation.Result b = Simulation.run(seed, new Simulation.Options().sharded(4), freshDir());
+        assertThat(text(b)).isEqualTo(text(a));
+        assertThat(b.events()).isEqualTo(a.events());
+        assertThat(a.ok()).isPositive();
+    }
+
+    @Test
+    void aCoordinatorThatAnswersBeforeItsDecisionIsDurableIsCaught() throws IOException {
+        assertCaught("ack before the decision is durable",
+                new Simulation.Options().sharded(4).crashes(40).planted(ShardFault.ACK_BEFORE_DECISION_DURABLE));
+    }
+
+    @Test
+    void aParticipantThatAppliesBeforeTheDecisionIsCaught() throws IOException {
+        assertCaught("participant applies before the decision",
+                new Simulation.Options().sharded(4).planted(ShardFault.APPLY_BEFORE_DECISION));
+    }
+
+    @Test
+    void aShardThatReadsBeforeItResolvedTheReadVersionIsCaught() throws IOException {
+        assertCaught("read served before the shard resolved the read version",
+                new Simulation.Options().sharded(4).planted(ShardFault.READ_BEFORE_RESOLVED));
     }
 
     @Test

@@ -1,0 +1,16 @@
+package dev.txkv.engine;
+
+/**
+ * Bugs a test can plant in a sharded engine, to show that the simulation and its checker
+ * catch each one (a checker is trusted only once it has caught a planted bug). Production
+ * engines always run {@link #NONE}.
+ */
+enum ShardFault {
+    NONE,
+    /** The coordinator answers the client as soon as it appends its decision, before the decision is durable. */
+    ACK_BEFORE_DECISION_DURABLE,
+    /** A participant applies its prepared slice at once, as if the decision were already commit. */
+    APPLY_BEFORE_DECISION,
+    /** A shard serves a read without waiting for every slot at or below its version to resolve. */
+    READ_BEFORE_RESOLVED
+}

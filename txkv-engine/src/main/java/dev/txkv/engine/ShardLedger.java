@@ -1,0 +1,302 @@
+package dev.txkv.engine;
+
+import dev.txkv.spi.CommitResult;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * The two-phase state of one shard, as its log applies it (every replica keeps the same):
+ * slices prepared and not yet decided, batches that wait for an undecided slice below them,
+ * and, where this shard coordinated, commit decisions that not every participant has noted
+ * yet. All of it lives in storage's meta column family, written with the log record that made
+ * it, so a restart finds it as it was.
+ *
+ * <p>Versions apply in order: a batch above an undecided slice is kept (deferred) until the
+ * slice is decided, then applied, so that each version's view holds exactly the transactions
+ * at or below it. A read at a version waits until every slot of this shard at or below it is
+ * applied or rolled back ({@link #resolvedThrough}).
+ */
+final class ShardLedger {
+    private static final byte[] PREPARED = "2pc/prepared/".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEFERRED = "2pc/deferred/".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DECIDED = "2pc/decided/".getBytes(StandardCharsets.US_ASCII);
+
+    /** The engine's apply of one batch: write, publish its version, fire watches. */
+    @FunctionalInterface
+    interface BatchApplier {
+        void apply(CommittedBatch batch, long logIndex, Applier.Stage extra);
+    }
+
+    private final Applier applier;
+    private final IdempotencyTable idempotency;
+    private final Runnable changed;
+    private Storage storage;
+    /** Undecided slices prepared here, by version. */
+    private final TreeMap<Long, CommittedBatch> prepared = new TreeMap<>();
+    /** Batches (and committed slices) waiting for an undecided slice below them, by version. */
+    private final TreeMap<Long, CommittedBatch> deferred = new TreeMap<>();
+    /** Commit decisions this shard coordinated that some participant may not have noted, by version. */
+    private final TreeMap<Long, CommittedBatch> decisions = new TreeMap<>();
+    /** Slots taken here and not yet applied or rolled back: reads at or above the first wait. */
+    private final TreeSet<Long> unresolved = new TreeSet<>();
+    /** When this member first saw each undecided slice (environment nanos), for in-doubt queries. */
+    private final Map<Long, Long> preparedSince = new HashMap<>();
+    private final dev.txkv.spi.Environment env;
+
+    /** A planted bug (tests only): prepared slices apply at once, as if committed. */
+    private final boolean applyBeforeDecision;
+
+    ShardLedger(Storage storage, Applier applier, IdempotencyTable idempotency, dev.txkv.spi.Environment env,
+            Runnable changed, boolean applyBeforeDecision) {
+        this.applyBeforeDecision = applyBeforeDecision;
+        this.applier = applier;
+        this.idempotency = idempotency;
+        this.env = env;
+        this.changed = changed;
+        reload(storage);
+    }
+
+    /** Loads the state from storage (at open, and after a snapshot install). */
+    synchronized void reload(Storage fresh) {
+        this.storage = fresh;
+        prepared.clear();
+        deferred.clear();
+        decisions.clear();
+        unresolved.clear();
+        preparedSince.clear();
+        load(PREPARED, prepared);
+        load(DEFERRED, deferred);
+        load(DECIDED, decisions);
+        unresolved.addAll(prepared.keySet());
+        unresolved.addAll(deferred.keySet());
+        for (Long v : prepared.keySet()) {
+            preparedSince.put(v, env.nanoTime());
+        }
+    }
+
+    private void load(byte[] prefix, TreeMap<Long, CommittedBatch> into) {
+        try (RocksIterator it = storage.db.newIterator(storage.meta)) {
+            for (it.seek(prefix); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (key.length != prefix.length + 8 || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
+                    break;
+                }
+                CommittedBatch record = CommittedBatch.decode(it.value());
+                into.put(record.version(), record);
+            }
+        }
+    }
+
+    private static byte[] key(byte[] prefix, long version) {
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(version).array();
+    }
+
+    /**
+     * Applies one log record. Batches apply at once unless an undecided slice lies below them;
+     * a decision applies (or drops) its slice and then everything deferred up to the next
+     * undecided slice.
+     */
+    void apply(CommittedBatch record, long logIndex, BatchApplier now) {
+        synchronized (this) {
+            long v = record.version();
+            switch (record.kind()) {
+                case BATCH -> {
+                    if (!prepared.isEmpty() && prepared.firstKey() < v) {
+                        deferred.put(v, record);
+                        applier.record(storage, logIndex, b -> b.put(storage.meta, key(DEFERRED, v), record.encode()));
+                    } else {
+                        now.apply(record, logIndex, null);
+                        unresolved.remove(v);
+                    }
+                }
+                case PREPARED -> {
+                    if (applyBeforeDecision) {
+                        now.apply(new CommittedBatch(v, record.commitTimeMs(), record.transactions()), logIndex, null);
+                        unresolved.remove(v);
+                    } else if (!prepared.containsKey(v)) {
+                        prepared.put(v, record);
+                        preparedSince.put(v, env.nanoTime());
+                        unresolved.add(v);
+                        applier.record(storage, logIndex, b -> b.put(storage.meta, key(PREPARED, v), record.encode()));
+                    }
+                }
+                case DECIDE -> decide(record, logIndex);
+                case DECIDED -> outcome(v, record.twoPhase().commit(), logIndex, null);
+                case FORGET -> {
+                    if (decisions.remove(v) != null) {
+                        applier.record(storage, logIndex, b -> b.delete(storage.meta, key(DECIDED, v)));
+                    }
+                }
+                default -> throw new IllegalStateException("unknown record kind " + record.kind());
+            }
+            drain(logIndex, now);
+        }
+        changed.run();
+    }
+
+    /** The coordinator's decision: remembered until every participant noted it, and this shard's own outcome. */
+    private void decide(CommittedBatch record, long logIndex) {
+        long v = record.version();
+        boolean commit = record.twoPhase().commit();
+        Applier.Stage remember = null;
+        if (commit && !decisions.containsKey(v)) {
+            decisions.put(v, record);
+            byte[] id = record.transactions().isEmpty() ? null : record.transactions().get(0).idempotencyId();
+            remember = b -> {
+                b.put(storage.meta, key(DECIDED, v), record.encode());
+                if (id != null) {
+                    idempotency.stage(id, new CommitResult(v, 0), record.commitTimeMs(), b);
+                }
+            };
+        }
+        outcome(v, commit, logIndex, remember);
+        if (commit) {
+            idempotency.publish(record);
+        }
+    }
+
+    /** Applies the outcome of the slice at {@code v}, if this shard prepared one that is still undecided. */
+    private void outcome(long v, boolean commit, long logIndex, Applier.Stage also) {
+        CommittedBatch slice = prepared.remove(v);
+        preparedSince.remove(v);
+        if (slice == null) {
+            if (also != null) {
+                applier.record(storage, logIndex, also);
+            }
+            return;
+        }
+        CommittedBatch batch = commit ? new CommittedBatch(v, slice.commitTimeMs(), slice.transactions()) : null;
+        applier.record(storage, logIndex, b -> {
+            if (also != null) {
+                also.stage(b);
+            }
+            b.delete(storage.meta, key(PREPARED, v));
+            if (batch != null) {
+                b.put(storage.meta, key(DEFERRED, v), batch.encode());
+            }
+        });
+        if (batch != null) {
+            deferred.put(v, batch);
+        } else {
+            unresolved.remove(v);
+        }
+    }
+
+    /** Applies deferred batches in version order up to the first undecided slice. */
+    private void drain(long logIndex, BatchApplier now) {
+        while (!deferred.isEmpty() && (prepared.isEmpty() || deferred.firstKey() < prepared.firstKey())) {
+            Map.Entry<Long, CommittedBatch> next = deferred.pollFirstEntry();
+            long v = next.getKey();
+            now.apply(next.getValue(), logIndex, b -> b.delete(storage.meta, key(DEFERRED, v)));
+            unresolved.remove(v);
+        }
+    }
+
+    /** At open: applies what a crash left deferred with nothing undecided below it. */
+    void drainAtOpen(BatchApplier now) {
+        synchronized (this) {
+            drain(applier.appliedLogIndex(), now);
+        }
+        changed.run();
+    }
+
+    // ------------------------------------------------------------------ for the leader and reads
+
+    /** The pipeline took slot {@code v} and will append it: reads at or above it wait until it resolves. */
+    synchronized void taken(long v) {
+        unresolved.add(v);
+    }
+
+    /** Slot {@code v} was taken but will not be applied (nothing committed in it, or its append failed). */
+    void dropped(long v) {
+        synchronized (this) {
+            if (prepared.containsKey(v) || deferred.containsKey(v)) {
+                return;
+            }
+            unresolved.remove(v);
+        }
+        changed.run();
+    }
+
+    /** Forgets the slots a leader took and never saw applied (its term ended): only the log's own remain. */
+    void forgetTaken() {
+        synchronized (this) {
+            unresolved.clear();
+            unresolved.addAll(prepared.keySet());
+            unresolved.addAll(deferred.keySet());
+        }
+        changed.run();
+    }
+
+    /** Whether every slot of this shard at or below {@code version} is applied or rolled back. */
+    synchronized boolean resolvedThrough(long version) {
+        return unresolved.isEmpty() || unresolved.first() > version;
+    }
+
+    /** The newest slot this shard's log holds: the newest applied, prepared or deferred version. */
+    synchronized long slotHead() {
+        long head = applier.appliedVersion();
+        if (!prepared.isEmpty()) {
+            head = Math.max(head, prepared.lastKey());
+        }
+        if (!deferred.isEmpty()) {
+            head = Math.max(head, deferred.lastKey());
+        }
+        return head;
+    }
+
+    /** The prepared slice at {@code v} if it is still undecided, else null. */
+    synchronized CommittedBatch prepared(long v) {
+        return prepared.get(v);
+    }
+
+    /** Whether this shard's log holds the slot {@code v} (prepared, deferred, or applied at or below the applied version). */
+    synchronized boolean holds(long v) {
+        return prepared.containsKey(v) || deferred.containsKey(v);
+    }
+
+    /** Whether this shard, as coordinator, decided to commit {@code v} and still remembers it. */
+    synchronized boolean committed(long v) {
+        return decisions.containsKey(v);
+    }
+
+    /** Commit decisions some participant may not have noted yet (to send again after a failover). */
+    synchronized List<CommittedBatch> openDecisions() {
+        return new ArrayList<>(decisions.values());
+    }
+
+    /** Undecided slices this member has waited on for longer than {@code nanos}. */
+    synchronized List<CommittedBatch> inDoubt(long nanos) {
+        long now = env.nanoTime();
+        List<CommittedBatch> out = new ArrayList<>();
+        for (Map.Entry<Long, CommittedBatch> e : prepared.entrySet()) {
+            Long since = preparedSince.get(e.getKey());
+            if (since == null || now - since >= nanos) {
+                out.add(e.getValue());
+            }
+        }
+        return out;
+    }
+
+    synchronized String describeUnresolved() {
+        return unresolved.size() <= 5 ? unresolved.toString() : unresolved.first() + ".. (" + unresolved.size() + ")";
+    }
+
+    /** Counts for status: undecided slices, deferred batches, open decisions. */
+    synchronized int[] counts() {
+        return new int[] {prepared.size(), deferred.size(), decisions.size()};
+    }
+
+    static RuntimeException io(RocksDBException e) {
+        return Storage.ioError("two-phase state", e);
+    }
+}

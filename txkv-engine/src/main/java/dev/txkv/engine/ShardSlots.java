@@ -1,0 +1,524 @@
+package dev.txkv.engine;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.Range;
+import dev.txkv.TxkvException;
+import dev.txkv.spi.CommitRequest;
+import dev.txkv.spi.Environment;
+import dev.txkv.spi.Mutation;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A shard leader's version slots, on the resolve thread of its {@link CommitPipeline}: the
+ * shard's own batches and the prepared slices of cross-shard transactions each take the
+ * version the sequencer granted them, and are resolved strictly in the order of the grants to
+ * this shard. Each grant names the one before it ({@code previous}); a slot waits until that
+ * one was taken here ({@code chainHead}), so the resolver sees every write below a version
+ * before it checks that version's reads (docs/sharding.md, "Slots").
+ *
+ * <p>A slot whose predecessor never comes (its coordinator died between the grant and the
+ * prepare, or the message was lost) waits {@link ShardConfig#holeWaitMs()}; then the slot
+ * asks the predecessor's coordinator for its outcome: rolled back (or unknown to a leader
+ * that has applied its log: presumed abort) lets it pass, and the predecessor, should it come
+ * later, is refused. A newer sequencer epoch closes the older one: its slots not yet taken
+ * here are refused.
+ *
+ * <p>Undecided prepared slices ask their coordinator after {@link ShardConfig#inDoubtMs()}.
+ */
+final class ShardSlots {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardSlots.class);
+
+    private abstract static class Slot {
+        final long version;
+        final long epoch;
+        final long previous;
+        final long parkedNanos;
+
+        Slot(long version, long epoch, long previous, long parkedNanos) {
+            this.version = version;
+            this.epoch = epoch;
+            this.previous = previous;
+            this.parkedNanos = parkedNanos;
+        }
+    }
+
+    /** This shard's own batch of single-shard commits. */
+    private static final class OwnSlot extends Slot {
+        final List<CommitPipeline.Pending> batch;
+
+        OwnSlot(long version, long epoch, long previous, long parkedNanos, List<CommitPipeline.Pending> batch) {
+            super(version, epoch, previous, parkedNanos);
+            this.batch = batch;
+        }
+    }
+
+    /** A cross-shard transaction's slice, sent by its coordinator. */
+    private static final class PrepareSlot extends Slot {
+        final ShardNetwork.Prepare request;
+        final CompletableFuture<Void> vote;
+
+        PrepareSlot(ShardNetwork.Prepare request, long parkedNanos, CompletableFuture<Void> vote) {
+            super(request.version(), request.epoch(), request.previous(), parkedNanos);
+            this.request = request;
+            this.vote = vote;
+        }
+    }
+
+    private final CommitPipeline pipeline;
+    private final ShardLedger ledger;
+    private final ShardConfig config;
+    private final Environment env;
+    private final Runnable chainMoved;
+    /** Set once the engine made its coordinator: whether it has a transaction at a version in flight. */
+    private volatile java.util.function.LongPredicate coordinating = v -> false;
+    /** The newest slot taken here (or skipped as a hole); slots at or below it come too late. */
+    private volatile long chainHead = -1;
+    /** The sequencer epoch this shard is in; -1 until known at the start of a term. */
+    private volatile long epoch = -1;
+    private boolean epochAsked;
+    private final TreeMap<Long, Slot> parked = new TreeMap<>();
+    /** This shard's batch whose grant has not come back yet. */
+    private List<CommitPipeline.Pending> awaitingGrant;
+    /** Prepares whose record is being made durable, by version: a repeated prepare gets the same vote. */
+    private final Map<Long, CompletableFuture<Void>> preparing = new HashMap<>();
+    private long holeAskedFor = -1;
+    /** The newest missing version a read waits for, and since when. */
+    private long readWaitsFor = -1;
+    private long readWaitingSince;
+    private final Set<Long> askingOutcome = new HashSet<>();
+    private long lastTickNanos;
+
+    ShardSlots(CommitPipeline pipeline, ShardLedger ledger, ShardConfig config, Environment env, Runnable chainMoved) {
+        this.pipeline = pipeline;
+        this.ledger = ledger;
+        this.config = config;
+        this.env = env;
+        this.chainMoved = chainMoved;
+    }
+
+    void coordinating(java.util.function.LongPredicate inFlight) {
+        this.coordinating = inFlight;
+    }
+
+    long chainHead() {
+        return chainHead;
+    }
+
+    long epoch() {
+        return epoch;
+    }
+
+    private int self() {
+        return config.shardId();
+    }
+
+    // ------------------------------------------------------------------ terms
+
+    /**
+     * A new term (resolve thread): the chain continues from the newest slot in the log, the
+     * epoch is asked of the sequencer again, and whatever an earlier term left waiting is
+     * refused. Returns the chain head, the new resolver's horizon.
+     */
+    long newTerm() {
+        refuseAll(new TxkvException(ErrorCode.NOT_LEADER, "This shard's leader changed; retry"));
+        ledger.forgetTaken();
+        chainHead = ledger.slotHead();
+        epoch = -1;
+        epochAsked = false;
+        holeAskedFor = -1;
+        chainMoved.run();
+        return chainHead;
+    }
+
+    private void refuseAll(TxkvException why) {
+        for (Slot s : parked.values()) {
+            refuse(s, why);
+        }
+        parked.clear();
+    }
+
+    /** Whether an own batch is waiting (for its grant or its turn): new commits wait behind it. */
+    boolean holdsOwnBatch() {
+        if (awaitingGrant != null) {
+            return true;
+        }
+        for (Slot s : parked.values()) {
+            if (s instanceof OwnSlot) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ slots arriving
+
+    /** Asks the sequencer for a version for this shard's batch; it is resolved when its turn comes. */
+    void requestGrant(List<CommitPipeline.Pending> batch) {
+        awaitingGrant = batch;
+        config.network().grant(self(), new int[] {self()}).whenComplete((grant, error) -> pipeline.onResolveThread(() -> {
+            awaitingGrant = null;
+            if (error != null) {
+                CommitPipeline.failAll(batch, new TxkvException(ErrorCode.PROCESS_BEHIND,
+                        "No commit version from the sequencer: " + unwrap(error).getMessage() + "; retry"));
+                return;
+            }
+            parked.put(grant.version(), new OwnSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), batch));
+        }));
+    }
+
+    /** A coordinator's prepare (resolve thread). */
+    void prepare(ShardNetwork.Prepare request, CompletableFuture<Void> vote) {
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            vote.completeExceptionally(refused);
+            return;
+        }
+        parked.put(request.version(), new PrepareSlot(request, env.nanoTime(), vote));
+    }
+
+    private enum Admission { READY, WAIT, LATE, REFUSED }
+
+    /** Takes every parked slot whose turn has come; returns whether any was. */
+    boolean runParked() {
+        boolean did = false;
+        while (!parked.isEmpty()) {
+            Slot s = parked.firstEntry().getValue();
+            Admission a = admit(s);
+            if (a == Admission.WAIT) {
+                askAboutHole(s);
+                break;
+            }
+            parked.remove(s.version);
+            did = true;
+            switch (a) {
+                case READY -> take(s);
+                case LATE -> late(s);
+                default -> refuse(s, new TxkvException(ErrorCode.PROCESS_BEHIND,
+                        "Version " + s.version + " belongs to an older sequencer epoch; retry"));
+            }
+        }
+        return did;
+    }
+
+    private Admission admit(Slot s) {
+        if (epoch < 0) {
+            askEpoch();
+            return Admission.WAIT;
+        }
+        if (s.epoch < epoch) {
+            return Admission.REFUSED;
+        }
+        if (s.epoch > epoch) {
+            adoptEpoch(s.epoch);
+        }
+        if (s.version <= chainHead) {
+            return Admission.LATE;
+        }
+        return s.previous <= chainHead ? Admission.READY : Admission.WAIT;
+    }
+
+    private void askEpoch() {
+        if (epochAsked) {
+            return;
+        }
+        epochAsked = true;
+        config.network().epoch().whenComplete((e, error) -> pipeline.onResolveThread(() -> {
+            if (error != null) {
+                epochAsked = false;
+            } else if (e > epoch) {
+                adoptEpoch(e);
+            }
+        }));
+    }
+
+    /**
+     * Enters sequencer epoch {@code e} (resolve thread): slots of earlier epochs that have not
+     * been taken here are refused from now on, so a read version of the new epoch never misses
+     * one of them.
+     */
+    void adoptEpoch(long e) {
+        if (e <= epoch) {
+            return;
+        }
+        epoch = e;
+        List<Slot> old = new ArrayList<>();
+        for (Slot s : parked.values()) {
+            if (s.epoch < e) {
+                old.add(s);
+            }
+        }
+        for (Slot s : old) {
+            parked.remove(s.version);
+            refuse(s, new TxkvException(ErrorCode.PROCESS_BEHIND, "The sequencer moved to a new epoch; retry"));
+        }
+        holeAskedFor = -1;
+        chainMoved.run();
+    }
+
+    private void take(Slot s) {
+        if (s instanceof OwnSlot own) {
+            pipeline.resolveBatch(own.batch, s.version);
+        } else {
+            takePrepare((PrepareSlot) s);
+        }
+        chainHead = Math.max(chainHead, s.version);
+        chainMoved.run();
+    }
+
+    private void late(Slot s) {
+        if (s instanceof PrepareSlot p) {
+            CompletableFuture<Void> inFlight = preparing.get(s.version);
+            if (inFlight != null) {
+                inFlight.whenComplete((x, e) -> complete(p.vote, e));
+                return;
+            }
+            if (ledger.prepared(s.version) != null) {
+                p.vote.complete(null);
+                return;
+            }
+        }
+        refuse(s, new TxkvException(ErrorCode.PROCESS_BEHIND, "Version " + s.version + " came after this shard moved past it; retry"));
+    }
+
+    private void refuse(Slot s, TxkvException why) {
+        if (s instanceof OwnSlot own) {
+            CommitPipeline.failAll(own.batch, why);
+        } else {
+            ((PrepareSlot) s).vote.completeExceptionally(why);
+        }
+    }
+
+    /**
+     * Resolves a slice at its version and, if it passes, makes it durable as prepared: the
+     * yes vote. Its writes enter the resolver now, decided or not (a rollback leaves them as
+     * possible false conflicts for the window).
+     */
+    private void takePrepare(PrepareSlot p) {
+        CommitRequest slice = p.request.slice();
+        long v = p.version;
+        TxkvException wrong = outsideShard(slice);
+        if (wrong != null) {
+            p.vote.completeExceptionally(wrong);
+            return;
+        }
+        TxkvException error = pipeline.resolve(slice, v);
+        if (error != null) {
+            p.vote.completeExceptionally(error);
+            return;
+        }
+        for (Range w : slice.writeConflicts()) {
+            pipeline.resolver().addWrite(w.begin, w.end, v);
+        }
+        CommittedBatch record = new CommittedBatch(CommittedBatch.Kind.PREPARED, v, env.currentTimeMillis(),
+                List.of(new CommittedBatch.Transaction(0, null, slice.mutations())),
+                new CommittedBatch.TwoPhase(p.request.coordinator(), p.request.participants(), false));
+        ledger.taken(v);
+        CompletableFuture<Void> durable = pipeline.appendRecord(record);
+        preparing.put(v, durable);
+        durable.whenComplete((x, e) -> {
+            pipeline.onResolveThread(() -> preparing.remove(v));
+            if (e != null) {
+                ledger.dropped(v);
+            }
+            complete(p.vote, e);
+        });
+    }
+
+    /** wrong_shard_server if the slice reaches beyond this shard's keys. */
+    private TxkvException outsideShard(CommitRequest slice) {
+        dev.txkv.spi.ShardMap.Shard shard = config.shard();
+        for (Mutation m : slice.mutations()) {
+            Range w = dev.txkv.spi.ShardMap.writtenRange(m);
+            if (!within(shard, w)) {
+                return wrongShard();
+            }
+        }
+        for (Range r : slice.readConflicts()) {
+            if (!within(shard, r)) {
+                return wrongShard();
+            }
+        }
+        for (Range r : slice.writeConflicts()) {
+            if (!within(shard, r)) {
+                return wrongShard();
+            }
+        }
+        return null;
+    }
+
+    static boolean within(dev.txkv.spi.ShardMap.Shard shard, Range r) {
+        Range clipped = shard.clip(r.begin, r.end);
+        return clipped != null && java.util.Arrays.equals(clipped.begin, r.begin) && java.util.Arrays.equals(clipped.end, r.end);
+    }
+
+    TxkvException wrongShard() {
+        return new TxkvException(ErrorCode.WRONG_SHARD_SERVER, "Keys outside " + config.shard() + "; refresh the shard map");
+    }
+
+    private static void complete(CompletableFuture<Void> vote, Throwable error) {
+        if (error == null) {
+            vote.complete(null);
+        } else {
+            Throwable cause = unwrap(error);
+            vote.completeExceptionally(cause instanceof TxkvException t && t.getError() != ErrorCode.COMMIT_UNKNOWN_RESULT ? t
+                    : new TxkvException(ErrorCode.PROCESS_BEHIND, "The prepare's outcome is unknown: " + cause.getMessage()));
+        }
+    }
+
+    // ------------------------------------------------------------------ holes and doubts
+
+    /**
+     * The first parked slot waits for its predecessor: after the hole wait, ask the
+     * predecessor's coordinator for its outcome; rolled back (or presumed so) lets the chain
+     * move past it.
+     */
+    private void askAboutHole(Slot s) {
+        if (s.epoch == epoch) {
+            askAbout(s.previous, s.parkedNanos);
+        }
+    }
+
+    /**
+     * A read waits for version {@code lastGrant} of {@code readEpoch}, the last the sequencer
+     * granted here below its read version (resolve thread). If it does not come within the
+     * hole wait, its coordinator is asked, as for a hole before a parked slot.
+     */
+    void awaitedByRead(long lastGrant, long readEpoch) {
+        if (readEpoch == epoch && lastGrant > readWaitsFor) {
+            readWaitsFor = lastGrant;
+            readWaitingSince = env.nanoTime();
+        }
+    }
+
+    /** Asks about a missing version a read waits for, unless a parked slot already waits for it. */
+    private void askForReads() {
+        long missing = readWaitsFor;
+        if (missing > chainHead && !parked.containsKey(missing)) {
+            askAbout(missing, readWaitingSince);
+        }
+    }
+
+    /**
+     * Version {@code missing}, granted here, has not come since {@code sinceNanos}: after the
+     * hole wait, ask its coordinator for its outcome; rolled back (or presumed so) lets the
+     * chain move past it, and it is refused should it come later.
+     */
+    private void askAbout(long missing, long sinceNanos) {
+        if (epoch < 0 || missing <= chainHead || holeAskedFor == missing || awaitingGrant != null
+                || env.nanoTime() - sinceNanos < TimeUnit.MILLISECONDS.toNanos(config.holeWaitMs())) {
+            return;
+        }
+        holeAskedFor = missing;
+        long asOfEpoch = epoch;
+        config.network().coordinatorOf(missing)
+                .thenCompose(c -> c < 0 ? CompletableFuture.completedFuture(ShardNetwork.Outcome.ABORT)
+                        : c == self() ? CompletableFuture.completedFuture(ownOutcome(missing))
+                                : config.network().queryDecision(c, missing))
+                .whenComplete((outcome, error) -> pipeline.onResolveThread(() -> {
+                    if (holeAskedFor == missing) {
+                        holeAskedFor = -1;
+                    }
+                    if (error == null && outcome == ShardNetwork.Outcome.ABORT && epoch == asOfEpoch && chainHead < missing
+                            && !parked.containsKey(missing)) {
+                        LOG.debug("Shard {}: version {} never came and was rolled back; moving past it", self(), missing);
+                        chainHead = missing;
+                        chainMoved.run();
+                    } else if (error == null && outcome == ShardNetwork.Outcome.COMMIT) {
+                        LOG.error("Shard {}: version {} committed without this shard's prepare; the chain waits",
+                                self(), missing);
+                    }
+                }));
+    }
+
+    /** This shard's own answer for a version it coordinates or was granted (resolve thread). */
+    ShardNetwork.Outcome ownOutcome(long version) {
+        if (ledger.committed(version)) {
+            return ShardNetwork.Outcome.COMMIT;
+        }
+        if (coordinating.test(version) || awaitingGrant != null) {
+            return ShardNetwork.Outcome.PENDING;
+        }
+        return ShardNetwork.Outcome.ABORT;
+    }
+
+    /** Periodic work (resolve thread): ask coordinators about slices undecided for too long. */
+    void tick() {
+        long now = env.nanoTime();
+        if (now - lastTickNanos < TimeUnit.MILLISECONDS.toNanos(Math.max(1, config.holeWaitMs() / 2))) {
+            return;
+        }
+        lastTickNanos = now;
+        if (pipeline.refusal() != null) {
+            return;
+        }
+        askForReads();
+        for (CommittedBatch slice : ledger.inDoubt(TimeUnit.MILLISECONDS.toNanos(config.inDoubtMs()))) {
+            long v = slice.version();
+            if (!askingOutcome.add(v)) {
+                continue;
+            }
+            int coordinator = slice.twoPhase().coordinator();
+            CompletableFuture<ShardNetwork.Outcome> asked = coordinator == self()
+                    ? CompletableFuture.completedFuture(ownOutcome(v))
+                    : config.network().queryDecision(coordinator, v);
+            asked.whenComplete((outcome, error) -> pipeline.onResolveThread(() -> {
+                if (error != null || outcome == ShardNetwork.Outcome.PENDING || ledger.prepared(v) == null) {
+                    askingOutcome.remove(v);
+                    return;
+                }
+                note(v, outcome == ShardNetwork.Outcome.COMMIT).whenComplete((x, e) ->
+                        pipeline.onResolveThread(() -> askingOutcome.remove(v)));
+            }));
+        }
+    }
+
+    /** Appends this shard's note of the outcome of {@code v} (resolve thread). */
+    CompletableFuture<Void> note(long version, boolean commit) {
+        CommittedBatch record = new CommittedBatch(CommittedBatch.Kind.DECIDED, version, env.currentTimeMillis(), List.of(),
+                new CommittedBatch.TwoPhase(self(), new int[0], commit));
+        return pipeline.appendRecord(record);
+    }
+
+    /** What the chain is doing, for a stuck simulation's report and for status. */
+    String describe() {
+        StringBuilder out = new StringBuilder("epoch ").append(epoch).append(", chain head ").append(chainHead);
+        if (awaitingGrant != null) {
+            out.append(", a batch of ").append(awaitingGrant.size()).append(" awaiting its grant");
+        }
+        for (Slot s : parked.values()) {
+            out.append(", parked ").append(s instanceof OwnSlot ? "batch" : "prepare").append(" v").append(s.version)
+                    .append(" (epoch ").append(s.epoch).append(", after v").append(s.previous).append(")");
+        }
+        if (holeAskedFor >= 0) {
+            out.append(", asking about v").append(holeAskedFor);
+        }
+        return out.toString();
+    }
+
+    // ------------------------------------------------------------------ for the pipeline
+
+    void taken(long version) {
+        ledger.taken(version);
+    }
+
+    void dropped(long version) {
+        ledger.dropped(version);
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}

@@ -1,0 +1,423 @@
+package dev.txkv.engine;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvConfig;
+import dev.txkv.TxkvException;
+import dev.txkv.spi.Backend;
+import dev.txkv.spi.CommitRequest;
+import dev.txkv.spi.CommitResult;
+import dev.txkv.spi.RangeChunk;
+import dev.txkv.spi.ShardMap;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A simulated sharded cluster: a sequencer, one process per shard (the real {@link Engine} in
+ * its sharded mode over a {@link SimLog}, pipeline stepped by events), the network between
+ * them and the client's router. Messages take random time; each call may be lost (the caller
+ * learns it at its deadline); processes crash and restart from their directories; the
+ * sequencer crashes and comes back in a new epoch above every version it handed out.
+ */
+final class SimShardCluster implements Backend {
+    /**
+     * A call that gets no answer (lost, or its process died) fails at this deadline, as an RPC
+     * with a deadline does; above the longest a shard keeps a read waiting.
+     */
+    private static final long DEADLINE_MICROS = 100_000;
+
+    /** Fault rates and planted bugs of a run. */
+    record Faults(double lostMessageP, double duplicateCommitP, ShardFault planted) {
+    }
+
+    /** The sequencer process: down for a while after a crash, then back in a new epoch. */
+    final class Sequencer {
+        private VersionSequencer current;
+        private boolean down;
+        int crashes;
+
+        void crash() {
+            if (down) {
+                return;
+            }
+            down = true;
+            crashes++;
+            long floor = current.highWater();
+            long epoch = current.epoch() + 1;
+            env.schedule(() -> {
+                current = new VersionSequencer(env, epoch, floor);
+                down = false;
+            }, env.delayNanos(500, 4_000), TimeUnit.NANOSECONDS);
+        }
+
+        <T> CompletableFuture<T> call(Function<VersionSequencer, T> op) {
+            return send(() -> {
+                if (down) {
+                    return CompletableFuture.failedFuture(unavailable("sequencer is down"));
+                }
+                return CompletableFuture.completedFuture(op.apply(current));
+            }, false);
+        }
+    }
+
+    /** One shard's process. */
+    final class Shard {
+        final int id;
+        final Path dir;
+        Engine engine;
+        SimLog log;
+        int incarnation;
+        int crashes;
+
+        Shard(int id, Path dir) {
+            this.id = id;
+            this.dir = dir;
+        }
+
+        void start() {
+            int current = ++incarnation;
+            ShardConfig shardConfig = new ShardConfig(id, map, new Network(this, current), 5, 20, 10);
+            engine = Engine.builder(dir, config).environment(env).completions(env.executor()).manualSteps()
+                    .shard(shardConfig).plant(faults.planted()).log(host -> {
+                        log = new SimLog(host, env, SimLog.Bug.NONE);
+                        return log;
+                    }).open();
+            scheduleStep(current);
+        }
+
+        private void scheduleStep(int current) {
+            env.schedule(() -> {
+                if (engine != null && incarnation == current) {
+                    engine.stepPipeline();
+                    scheduleStep(current);
+                }
+            }, env.delayNanos(50, 400), TimeUnit.NANOSECONDS);
+        }
+
+        boolean up() {
+            return engine != null;
+        }
+
+        void crash() {
+            if (engine == null) {
+                return;
+            }
+            crashes++;
+            log.crash();
+            incarnation++;
+            Engine dying = engine;
+            engine = null;
+            dying.close();
+        }
+
+        /** Runs {@code op} on this shard's engine as a message delivered to it. */
+        <T> CompletableFuture<T> call(Function<Engine, CompletableFuture<T>> op, boolean commit) {
+            return send(() -> {
+                if (engine == null) {
+                    return CompletableFuture.failedFuture(unavailable("shard " + id + " is down"));
+                }
+                int at = incarnation;
+                CompletableFuture<T> result;
+                try {
+                    result = op.apply(engine);
+                } catch (RuntimeException e) {
+                    result = CompletableFuture.failedFuture(e);
+                }
+                // A reply from a process that died in the meantime never comes.
+                CompletableFuture<T> reply = new CompletableFuture<>();
+                result.whenComplete((v, e) -> {
+                    if (incarnation == at) {
+                        if (e != null) {
+                            reply.completeExceptionally(unwrap(e));
+                        } else {
+                            reply.complete(v);
+                        }
+                    }
+                });
+                return reply;
+            }, commit);
+        }
+    }
+
+    /** What one shard process sees of the cluster; its calls stop when its incarnation dies. */
+    private final class Network implements ShardNetwork {
+        private final Shard from;
+        private final int incarnation;
+
+        Network(Shard from, int incarnation) {
+            this.from = from;
+            this.incarnation = incarnation;
+        }
+
+        private boolean alive() {
+            return from.incarnation == incarnation;
+        }
+
+        private <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> call) {
+            if (!alive()) {
+                return new CompletableFuture<>();
+            }
+            CompletableFuture<T> reply = new CompletableFuture<>();
+            call.get().whenComplete((v, e) -> {
+                if (alive()) {
+                    if (e != null) {
+                        reply.completeExceptionally(e);
+                    } else {
+                        reply.complete(v);
+                    }
+                }
+            });
+            return reply;
+        }
+
+        @Override
+        public CompletableFuture<VersionSequencer.Grant> grant(int coordinator, int[] participants) {
+            return guarded(() -> sequencer.call(s -> s.grant(coordinator, participants)));
+        }
+
+        @Override
+        public CompletableFuture<Long> epoch() {
+            return guarded(() -> sequencer.call(VersionSequencer::epoch));
+        }
+
+        @Override
+        public CompletableFuture<Integer> coordinatorOf(long version) {
+            return guarded(() -> sequencer.call(s -> s.coordinatorOf(version)));
+        }
+
+        @Override
+        public CompletableFuture<Void> prepare(int shard, Prepare request) {
+            return guarded(() -> shards.get(shard).call(e -> e.prepare(request), false));
+        }
+
+        @Override
+        public CompletableFuture<Void> decided(int shard, long version, boolean commit) {
+            return guarded(() -> shards.get(shard).call(e -> e.decided(version, commit), false));
+        }
+
+        @Override
+        public CompletableFuture<Outcome> queryDecision(int coordinator, long version) {
+            return guarded(() -> shards.get(coordinator).call(e -> e.queryDecision(version), false));
+        }
+    }
+
+    final SimEnvironment env;
+    final ShardMap map;
+    private final TxkvConfig config;
+    private final Faults faults;
+    final Sequencer sequencer;
+    final List<Shard> shards = new ArrayList<>();
+    /** The read stamps the router was given, by read version (the client keeps only the version). */
+    private final Map<Long, VersionSequencer.ReadStamp> stamps = new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, VersionSequencer.ReadStamp> eldest) {
+            return size() > 100_000;
+        }
+    };
+    int lostMessages;
+    int duplicates;
+
+    SimShardCluster(SimEnvironment env, ShardMap map, Path dir, Faults faults) {
+        this.env = env;
+        this.map = map;
+        this.faults = faults;
+        this.config = new TxkvConfig().durable(false).futureVersionWaitMs(50);
+        this.sequencer = new Sequencer();
+        sequencer.current = new VersionSequencer(env, 1, 0);
+        for (ShardMap.Shard s : map.shards()) {
+            shards.add(new Shard(s.id(), dir.resolve("shard-" + s.id())));
+        }
+    }
+
+    void start() {
+        for (Shard s : shards) {
+            s.start();
+        }
+    }
+
+    void stop() {
+        for (Shard s : shards) {
+            if (s.engine != null) {
+                s.engine.close();
+                s.engine = null;
+                s.incarnation++;
+            }
+        }
+    }
+
+    /**
+     * One message there and its answer back, each taking network time; either may be lost,
+     * which the caller learns at its deadline (a lost commit: commit_unknown_result).
+     */
+    private <T> CompletableFuture<T> send(Supplier<CompletableFuture<T>> deliver, boolean commit) {
+        CompletableFuture<T> reply = new CompletableFuture<>();
+        boolean lostThere = env.rng().nextDouble() < faults.lostMessageP();
+        boolean lostBack = env.rng().nextDouble() < faults.lostMessageP();
+        if (lostThere || lostBack) {
+            lostMessages++;
+        }
+        env.schedule(() -> reply.completeExceptionally(commit && !lostThere
+                ? new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "no answer to the commit")
+                : unavailable("no answer")), DEADLINE_MICROS, TimeUnit.MICROSECONDS);
+        env.schedule(() -> {
+            if (lostThere) {
+                return;
+            }
+            deliver.get().whenComplete((v, e) -> env.schedule(() -> {
+                if (lostBack) {
+                    return;
+                }
+                if (e != null) {
+                    reply.completeExceptionally(unwrap(e));
+                } else {
+                    reply.complete(v);
+                }
+            }, env.delayNanos(20, 300), TimeUnit.NANOSECONDS));
+        }, env.delayNanos(20, 300), TimeUnit.NANOSECONDS);
+        return reply;
+    }
+
+    private static TxkvException unavailable(String why) {
+        return new TxkvException(ErrorCode.CONNECTION_FAILED, why);
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    /** Every shard's chain and two-phase state, for the report of a stuck run. */
+    String describe() {
+        StringBuilder out = new StringBuilder("sequencer epoch ").append(sequencer.current.epoch())
+                .append(sequencer.down ? " (down)" : "");
+        for (Shard s : shards) {
+            out.append("; shard ").append(s.id).append(": ").append(s.engine == null ? "down" : s.engine.shardState());
+        }
+        return out.toString();
+    }
+
+    /** Whether any shard still holds two-phase work: undecided slices, deferred batches, open decisions. */
+    String inDoubt() {
+        StringBuilder out = new StringBuilder();
+        for (Shard s : shards) {
+            if (s.engine == null) {
+                out.append("shard ").append(s.id).append(" is down; ");
+                continue;
+            }
+            int[] c = s.engine.twoPhaseCounts().orElseThrow();
+            if (c[0] + c[1] + c[2] > 0) {
+                out.append("shard ").append(s.id).append(": ").append(c[0]).append(" undecided, ").append(c[1])
+                        .append(" deferred, ").append(c[2]).append(" open decisions; ");
+            }
+        }
+        return out.toString();
+    }
+
+    // ------------------------------------------------------------------ the client's router
+
+    @Override
+    public CompletableFuture<Long> getReadVersion() {
+        return sequencer.call(VersionSequencer::readVersion).thenApply(stamp -> {
+            stamps.put(stamp.version(), stamp);
+            return stamp.version();
+        });
+    }
+
+    private VersionSequencer.ReadStamp stamp(long readVersion) {
+        VersionSequencer.ReadStamp s = stamps.get(readVersion);
+        if (s == null) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "read version " + readVersion + " was not handed out here");
+        }
+        return s;
+    }
+
+    @Override
+    public CompletableFuture<byte[]> get(byte[] key, long readVersion) {
+        VersionSequencer.ReadStamp s = stamp(readVersion);
+        ShardMap.Shard shard = map.shardOf(key);
+        return shards.get(shard.id()).call(e -> e.getAt(key, readVersion, s.epoch(), s.lastGrant(shard.id())), false);
+    }
+
+    @Override
+    public CompletableFuture<RangeChunk> getRange(byte[] begin, byte[] end, int rowLimit, long byteLimit,
+            boolean reverse, long readVersion) {
+        VersionSequencer.ReadStamp s = stamp(readVersion);
+        List<ShardMap.Shard> spanned = map.shardsOf(begin, end);
+        if (spanned.isEmpty()) {
+            return CompletableFuture.completedFuture(new RangeChunk(List.of(), false));
+        }
+        return rangeFrom(spanned, 0, begin, end, rowLimit, byteLimit, reverse, s, new ArrayList<>(), 0);
+    }
+
+    /** Reads the spanned shards in key order (or reverse), each cut to the range, until a limit is met. */
+    private CompletableFuture<RangeChunk> rangeFrom(List<ShardMap.Shard> spanned, int index, byte[] begin, byte[] end,
+            int rowLimit, long byteLimit, boolean reverse, VersionSequencer.ReadStamp s, List<dev.txkv.KeyValue> rows,
+            long bytes) {
+        ShardMap.Shard shard = spanned.get(reverse ? spanned.size() - 1 - index : index);
+        dev.txkv.Range part = shard.clip(begin, end);
+        return shards.get(shard.id()).call(e -> e.getRangeAt(part.begin, part.end, rowLimit - rows.size(),
+                Math.max(1, byteLimit - bytes), reverse, s.version(), s.epoch(), s.lastGrant(shard.id())), false)
+                .thenCompose(chunk -> {
+                    long total = bytes;
+                    for (dev.txkv.KeyValue kv : chunk.rows()) {
+                        rows.add(kv);
+                        total += kv.getKey().length + kv.getValue().length;
+                    }
+                    boolean last = index + 1 == spanned.size();
+                    if (chunk.more() || last || rows.size() >= rowLimit || total >= byteLimit) {
+                        return CompletableFuture.completedFuture(new RangeChunk(rows, chunk.more() || !last));
+                    }
+                    return rangeFrom(spanned, index + 1, begin, end, rowLimit, byteLimit, reverse, s, rows, total);
+                });
+    }
+
+    private int home0(CommitRequest request) {
+        int[] participants = map.participants(request);
+        return request.mutations().isEmpty() ? participants[0]
+                : map.shardOf(ShardMap.writtenRange(request.mutations().get(0)).begin).id();
+    }
+
+    /** Where each idempotency id's first attempt went. */
+    private final Map<java.nio.ByteBuffer, Integer> homes = new java.util.HashMap<>();
+
+    @Override
+    public CompletableFuture<CommitResult> commit(CommitRequest request) {
+        int home = home0(request);
+        if (request.idempotencyId() != null) {
+            // Every attempt with one idempotency id goes where the first went: that shard
+            // remembers the outcome, whichever keys a later attempt writes.
+            home = homes.computeIfAbsent(java.nio.ByteBuffer.wrap(request.idempotencyId().clone()), id -> home0(request));
+        }
+        boolean duplicate = request.idempotencyId() != null && env.rng().nextDouble() < faults.duplicateCommitP();
+        if (duplicate) {
+            duplicates++;
+        }
+        // A duplicate is the same delivered commit processed twice (a retry racing its original).
+        return shards.get(home).call(e -> {
+            CompletableFuture<CommitResult> result = e.commit(request);
+            if (duplicate) {
+                e.commit(request);
+            }
+            return result;
+        }, true);
+    }
+
+    @Override
+    public CompletableFuture<Void> watch(byte[] key, long version) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no watches in the simulation"));
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
