@@ -1,6 +1,7 @@
 package dev.txkv.engine;
 
 import dev.txkv.spi.Environment;
+import dev.txkv.spi.ReadStamp;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,22 +29,6 @@ public final class VersionSequencer {
      *     this one in this epoch, or -1 if this is the epoch's first
      */
     public record Grant(long version, long epoch, long[] previous) {
-    }
-
-    /**
-     * A read version and what each shard must have resolved to serve it.
-     *
-     * @param version the read version
-     * @param epoch the sequencer's epoch
-     * @param lastGrants shard id to the last version granted there at or below {@code version}
-     *     in this epoch; a shard missing had none
-     */
-    public record ReadStamp(long version, long epoch, Map<Integer, Long> lastGrants) {
-        /** The last grant to {@code shard} at or below the read version, or -1. */
-        public long lastGrant(int shard) {
-            Long v = lastGrants.get(shard);
-            return v == null ? -1 : v;
-        }
     }
 
     /** How long grant records are kept for a shard that asks who coordinates a version. */

@@ -3,14 +3,14 @@ package dev.txkv.engine;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
-import dev.txkv.spi.Backend;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.spi.ReadStamp;
 import dev.txkv.spi.ShardMap;
+import dev.txkv.spi.ShardRouter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * learns it at its deadline); processes crash and restart from their directories; the
  * sequencer crashes and comes back in a new epoch above every version it handed out.
  */
-final class SimShardCluster implements Backend {
+final class SimShardCluster implements ShardRouter.Shards {
     /**
      * A call that gets no answer (lost, or its process died) fails at this deadline, as an RPC
      * with a deadline does; above the longest a shard keeps a read waiting.
@@ -214,13 +214,6 @@ final class SimShardCluster implements Backend {
     private final Faults faults;
     final Sequencer sequencer;
     final List<Shard> shards = new ArrayList<>();
-    /** The read stamps the router was given, by read version (the client keeps only the version). */
-    private final Map<Long, VersionSequencer.ReadStamp> stamps = new LinkedHashMap<>(64, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, VersionSequencer.ReadStamp> eldest) {
-            return size() > 100_000;
-        }
-    };
     int lostMessages;
     int duplicates;
 
@@ -322,98 +315,44 @@ final class SimShardCluster implements Backend {
         return out.toString();
     }
 
-    // ------------------------------------------------------------------ the client's router
+    // ------------------------------------------------------------------ what the client's router reaches
 
     @Override
-    public CompletableFuture<Long> getReadVersion() {
-        return sequencer.call(VersionSequencer::readVersion).thenApply(stamp -> {
-            stamps.put(stamp.version(), stamp);
-            return stamp.version();
-        });
-    }
-
-    private VersionSequencer.ReadStamp stamp(long readVersion) {
-        VersionSequencer.ReadStamp s = stamps.get(readVersion);
-        if (s == null) {
-            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "read version " + readVersion + " was not handed out here");
-        }
-        return s;
+    public ShardMap map() {
+        return map;
     }
 
     @Override
-    public CompletableFuture<byte[]> get(byte[] key, long readVersion) {
-        VersionSequencer.ReadStamp s = stamp(readVersion);
-        ShardMap.Shard shard = map.shardOf(key);
-        return shards.get(shard.id()).call(e -> e.getAt(key, readVersion, s.epoch(), s.lastGrant(shard.id())), false);
+    public CompletableFuture<ReadStamp> readVersion() {
+        return sequencer.call(VersionSequencer::readVersion);
     }
 
     @Override
-    public CompletableFuture<RangeChunk> getRange(byte[] begin, byte[] end, int rowLimit, long byteLimit,
-            boolean reverse, long readVersion) {
-        VersionSequencer.ReadStamp s = stamp(readVersion);
-        List<ShardMap.Shard> spanned = map.shardsOf(begin, end);
-        if (spanned.isEmpty()) {
-            return CompletableFuture.completedFuture(new RangeChunk(List.of(), false));
-        }
-        return rangeFrom(spanned, 0, begin, end, rowLimit, byteLimit, reverse, s, new ArrayList<>(), 0);
+    public CompletableFuture<byte[]> get(int shard, byte[] key, ReadStamp s) {
+        return shards.get(shard).call(e -> e.getAt(key, s.version(), s.epoch(), s.lastGrant(shard)), false);
     }
-
-    /** Reads the spanned shards in key order (or reverse), each cut to the range, until a limit is met. */
-    private CompletableFuture<RangeChunk> rangeFrom(List<ShardMap.Shard> spanned, int index, byte[] begin, byte[] end,
-            int rowLimit, long byteLimit, boolean reverse, VersionSequencer.ReadStamp s, List<dev.txkv.KeyValue> rows,
-            long bytes) {
-        ShardMap.Shard shard = spanned.get(reverse ? spanned.size() - 1 - index : index);
-        dev.txkv.Range part = shard.clip(begin, end);
-        return shards.get(shard.id()).call(e -> e.getRangeAt(part.begin, part.end, rowLimit - rows.size(),
-                Math.max(1, byteLimit - bytes), reverse, s.version(), s.epoch(), s.lastGrant(shard.id())), false)
-                .thenCompose(chunk -> {
-                    long total = bytes;
-                    for (dev.txkv.KeyValue kv : chunk.rows()) {
-                        rows.add(kv);
-                        total += kv.getKey().length + kv.getValue().length;
-                    }
-                    boolean last = index + 1 == spanned.size();
-                    if (chunk.more() || last || rows.size() >= rowLimit || total >= byteLimit) {
-                        return CompletableFuture.completedFuture(new RangeChunk(rows, chunk.more() || !last));
-                    }
-                    return rangeFrom(spanned, index + 1, begin, end, rowLimit, byteLimit, reverse, s, rows, total);
-                });
-    }
-
-    private int home0(CommitRequest request) {
-        int[] participants = map.participants(request);
-        return request.mutations().isEmpty() ? participants[0]
-                : map.shardOf(ShardMap.writtenRange(request.mutations().get(0)).begin).id();
-    }
-
-    /** Where each idempotency id's first attempt went. */
-    private final Map<java.nio.ByteBuffer, Integer> homes = new java.util.HashMap<>();
 
     @Override
-    public CompletableFuture<CommitResult> commit(CommitRequest request) {
-        int home = home0(request);
-        if (request.idempotencyId() != null) {
-            // Every attempt with one idempotency id goes where the first went: that shard
-            // remembers the outcome, whichever keys a later attempt writes.
-            home = homes.computeIfAbsent(java.nio.ByteBuffer.wrap(request.idempotencyId().clone()), id -> home0(request));
-        }
+    public CompletableFuture<RangeChunk> getRange(int shard, byte[] begin, byte[] end, int rowLimit, long byteLimit,
+            boolean reverse, ReadStamp s) {
+        return shards.get(shard).call(e -> e.getRangeAt(begin, end, rowLimit, byteLimit, reverse, s.version(), s.epoch(),
+                s.lastGrant(shard)), false);
+    }
+
+    @Override
+    public CompletableFuture<CommitResult> commit(int shard, CommitRequest request) {
         boolean duplicate = request.idempotencyId() != null && env.rng().nextDouble() < faults.duplicateCommitP();
         if (duplicate) {
             duplicates++;
         }
         // A duplicate is the same delivered commit processed twice (a retry racing its original).
-        return shards.get(home).call(e -> {
+        return shards.get(shard).call(e -> {
             CompletableFuture<CommitResult> result = e.commit(request);
             if (duplicate) {
                 e.commit(request);
             }
             return result;
         }, true);
-    }
-
-    @Override
-    public CompletableFuture<Void> watch(byte[] key, long version) {
-        return CompletableFuture.failedFuture(new UnsupportedOperationException("no watches in the simulation"));
     }
 
     @Override

@@ -115,7 +115,7 @@ final class Simulation {
             this.process = null;
             this.cluster = new SimShardCluster(env, dev.txkv.spi.ShardMap.evenSplit(options.shards), dir,
                     new SimShardCluster.Faults(options.lostReplyP / 2, options.duplicateP, options.planted));
-            this.db = ClientDatabase.open(cluster, new TxkvConfig(), env);
+            this.db = ClientDatabase.open(new dev.txkv.spi.ShardRouter(cluster), new TxkvConfig(), env);
         } else {
             this.cluster = null;
             this.process = new SimProcess(dir, new TxkvConfig().durable(false), env, options.bug, options.resolvers,
@@ -253,7 +253,31 @@ final class Simulation {
         for (long k = 0; k < options.keys; k++) {
             planned.add(MicroOp.readListUnknown(k));
         }
+        finalPlan = planned;
         transact(options.clients, planned, () -> finished = true);
+    }
+
+    /** The final read's plan: a sharded run reads it as one range read across every shard, in a random direction. */
+    private List<MicroOp> finalPlan;
+
+    private CompletableFuture<Void> readAllAsOneRange(Transaction tr, List<MicroOp> observed) {
+        boolean reverse = env.rng().nextBoolean();
+        int limit = env.rng().nextBoolean() ? 0 : options.keys + 1;
+        return tr.getRange(new byte[0], new byte[] {(byte) 0xff}, limit, reverse).asList().thenAccept(rows -> {
+            java.util.Map<java.nio.ByteBuffer, byte[]> byKey = new java.util.HashMap<>();
+            byte[] previous = null;
+            for (dev.txkv.KeyValue kv : rows) {
+                if (previous != null && ByteArrays.compareUnsigned(previous, kv.getKey()) * (reverse ? -1 : 1) >= 0) {
+                    throw new IllegalStateException("a range read across shards returned keys out of order");
+                }
+                previous = kv.getKey();
+                byKey.put(java.nio.ByteBuffer.wrap(kv.getKey()), kv.getValue());
+            }
+            for (long k = 0; k < options.keys; k++) {
+                observed.add(MicroOp.readListUnknown(k)
+                        .withList(ListAppendWorkload.decodeList(byKey.get(java.nio.ByteBuffer.wrap(key(k))))));
+            }
+        });
     }
 
     /** Per transaction: what it observed in its latest attempt, and whether an attempt may have committed. */
@@ -289,8 +313,12 @@ final class Simulation {
         tr.options().setAutomaticIdempotency().setRetryLimit(200).setMaxRetryDelay(50);
         List<MicroOp> observed = new ArrayList<>(planned.size());
         CompletableFuture<Void> body = CompletableFuture.completedFuture(null);
-        for (MicroOp op : planned) {
-            body = body.thenCompose(x -> step(tr, op, observed));
+        if (planned == finalPlan && cluster != null) {
+            body = readAllAsOneRange(tr, observed);
+        } else {
+            for (MicroOp op : planned) {
+                body = body.thenCompose(x -> step(tr, op, observed));
+            }
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         body.thenCompose(x -> tr.commit()).whenComplete((ignored, error) -> {

@@ -19,7 +19,7 @@ class VersionSequencerTest {
         assertThat(b.version()).isGreaterThan(a.version());
         assertThat(c.version()).isGreaterThan(b.version());
 
-        VersionSequencer.ReadStamp r = s.readVersion();
+        dev.txkv.spi.ReadStamp r = s.readVersion();
         assertThat(r.version()).isGreaterThanOrEqualTo(c.version());
         assertThat(r.lastGrant(0)).isEqualTo(b.version());
         assertThat(r.lastGrant(1)).isEqualTo(c.version());
