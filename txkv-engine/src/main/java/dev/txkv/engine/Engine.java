@@ -826,19 +826,7 @@ public final class Engine implements Backend {
             return CompletableFuture.failedFuture(refused);
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
-        pipeline.onResolveThread(() -> {
-            if (ledger.prepared(version) == null) {
-                done.complete(null);
-                return;
-            }
-            slots.note(version, commit).whenComplete((x, e) -> {
-                if (e != null) {
-                    done.completeExceptionally(e);
-                } else {
-                    done.complete(null);
-                }
-            });
-        });
+        pipeline.onResolveThread(() -> slots.decided(version, commit, done));
         return done;
     }
 

@@ -92,6 +92,8 @@ final class ShardSlots {
     /** Prepares whose record is being made durable, by version: a repeated prepare gets the same vote. */
     private final Map<Long, CompletableFuture<Void>> preparing = new HashMap<>();
     private long holeAskedFor = -1;
+    /** Versions whose rollback came before their prepare was taken: refused when their turn comes. */
+    private final java.util.TreeSet<Long> rolledBack = new java.util.TreeSet<>();
     /** The newest missing version a read waits for, and since when. */
     private long readWaitsFor = -1;
     private long readWaitingSince;
@@ -272,6 +274,7 @@ final class ShardSlots {
             takePrepare((PrepareSlot) s);
         }
         chainHead = Math.max(chainHead, s.version);
+        rolledBack.headSet(chainHead, true).clear();
         chainMoved.run();
     }
 
@@ -306,6 +309,11 @@ final class ShardSlots {
     private void takePrepare(PrepareSlot p) {
         CommitRequest slice = p.request.slice();
         long v = p.version;
+        if (rolledBack.remove(v)) {
+            p.vote.completeExceptionally(new TxkvException(ErrorCode.PROCESS_BEHIND,
+                    "Version " + v + " was rolled back before this shard prepared it; retry"));
+            return;
+        }
         TxkvException wrong = outsideShard(slice);
         if (wrong != null) {
             p.vote.completeExceptionally(wrong);
@@ -480,6 +488,31 @@ final class ShardSlots {
                         pipeline.onResolveThread(() -> askingOutcome.remove(v)));
             }));
         }
+    }
+
+    /**
+     * The coordinator's outcome for {@code version} (resolve thread): noted durably if this
+     * shard prepared the slice; if its prepare is still being made durable, once it is; a
+     * rollback that comes before the prepare was taken makes the prepare a no vote when its
+     * turn comes, so the slice never waits for an outcome already known.
+     */
+    void decided(long version, boolean commit, CompletableFuture<Void> done) {
+        if (ledger.prepared(version) != null) {
+            note(version, commit).whenComplete((x, e) -> complete(done, e));
+            return;
+        }
+        CompletableFuture<Void> inFlight = preparing.get(version);
+        if (inFlight != null) {
+            inFlight.whenComplete((x, e) -> pipeline.onResolveThread(() -> decided(version, commit, done)));
+            return;
+        }
+        if (!commit && version > chainHead) {
+            rolledBack.add(version);
+            while (rolledBack.size() > 10_000) {
+                rolledBack.pollFirst();
+            }
+        }
+        done.complete(null);
     }
 
     /** Appends this shard's note of the outcome of {@code v} (resolve thread). */
