@@ -143,6 +143,8 @@ public final class Engine implements Backend {
     private final ShardSlots slots;
     private final TwoPhaseCoordinator coordinator;
     private final boolean readBeforeResolved;
+    /** How many terms of taking commits this engine has begun (each leadership counts). */
+    private final java.util.concurrent.atomic.AtomicLong terms = new java.util.concurrent.atomic.AtomicLong();
     /** Sharded reads waiting for their shard to resolve every slot at or below their version. */
     private final java.util.List<ReadWaiter> readWaiters = new java.util.ArrayList<>();
 
@@ -289,6 +291,7 @@ public final class Engine implements Backend {
         public void beginTerm(long versionsAhead) {
             versions.beginTerm(versionsAhead);
             pipeline.newTerm(versions.latest());
+            terms.incrementAndGet();
             leading = true;
             if (coordinator != null) {
                 coordinator.beginTerm();
@@ -448,6 +451,14 @@ public final class Engine implements Backend {
     /** Is this engine a member of a replicated cluster? */
     public boolean isReplicated() {
         return log.replication().isPresent();
+    }
+
+    /**
+     * How many terms of taking commits this member has begun: a new value means it became
+     * leader again (state built on an earlier term must be built anew).
+     */
+    public long terms() {
+        return terms.get();
     }
 
     /** Whether this member leads its cluster and takes commits now (always true when embedded). */

@@ -41,6 +41,8 @@ public final class VersionSequencer {
     private final Map<Integer, Long> lastGrants = new HashMap<>();
     private Map<Integer, Long> stampGrants = Map.of();
     private final TreeMap<Long, Integer> coordinators = new TreeMap<>();
+    /** No version above this is handed out: the durable high-water mark a successor starts above. */
+    private long ceiling = Long.MAX_VALUE;
 
     /**
      * A sequencer for {@code epoch} whose versions start above {@code floor} (every version an
@@ -63,10 +65,40 @@ public final class VersionSequencer {
         }
     }
 
+    /**
+     * Versions above {@code version} are not handed out until the ceiling is raised: the
+     * sequencer's durable high-water mark, which a successor epoch starts above.
+     */
+    public void ceiling(long version) {
+        synchronized (lock) {
+            ceiling = Math.max(version, last);
+        }
+    }
+
+    /** The version that corresponds to now on this sequencer's clock. */
+    public long now() {
+        return clock.now();
+    }
+
+    /** The current ceiling. */
+    public long ceilingVersion() {
+        synchronized (lock) {
+            return ceiling;
+        }
+    }
+
+    private void belowCeiling(long v) {
+        if (v > ceiling) {
+            throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.PROCESS_BEHIND,
+                    "The sequencer is making its high-water mark durable; retry");
+        }
+    }
+
     /** A commit version for {@code participants}, coordinated by shard {@code coordinator}. */
     public Grant grant(int coordinator, int[] participants) {
         synchronized (lock) {
             long v = clock.next(last);
+            belowCeiling(v);
             last = v;
             long[] previous = new long[participants.length];
             for (int i = 0; i < participants.length; i++) {
@@ -86,7 +118,7 @@ public final class VersionSequencer {
     /** A read version: at or above every grant so far, and below every later one. */
     public ReadStamp readVersion() {
         synchronized (lock) {
-            long v = Math.max(last, clock.now());
+            long v = Math.max(last, Math.min(clock.now(), ceiling));
             last = v;
             if (stampGrants == null) {
                 stampGrants = Map.copyOf(lastGrants);

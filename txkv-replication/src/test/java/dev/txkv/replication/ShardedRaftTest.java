@@ -11,6 +11,7 @@ import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
 import dev.txkv.engine.CommitLog;
+import dev.txkv.engine.ControlSequencer;
 import dev.txkv.engine.Engine;
 import dev.txkv.engine.LogHost;
 import dev.txkv.engine.ShardConfig;
@@ -44,11 +45,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Sharded engines on real Raft groups: four shards, each a Raft group of three members, all on
- * one Raft host per member. Bank transfers between accounts on different shards (two-phase
+ * Sharded engines on real Raft groups: four shards and the control group (the sequencer), each
+ * a Raft group of three members, all on one Raft host per member. Bank transfers between accounts on different shards (two-phase
  * commit) run from several threads while a reader checks, in one transaction spanning every
- * shard, that the total never changes (no fractured read); a member is stopped mid-run, so
- * coordinators and participants lose their leaders, and then comes back. Afterwards the total
+ * shard, that the total never changes (no fractured read); the member leading the control group
+ * is stopped mid-run, so the sequencer starts a new epoch elsewhere while coordinators and
+ * participants lose their leaders, and then it comes back. Afterwards the total
  * holds and no member keeps an undecided slice, a deferred batch or an open decision.
  */
 class ShardedRaftTest {
@@ -62,11 +64,13 @@ class ShardedRaftTest {
 
     private final Map<String, String> members = new LinkedHashMap<>();
     private final ShardMap map = ShardMap.evenSplit(SHARDS);
-    private final VersionSequencer sequencer = new VersionSequencer(Environment.SYSTEM, 1, 0);
+    /** sequencers[member]: the sequencer over that member's engine of the control group; null while down. */
+    private final ControlSequencer[] sequencers = new ControlSequencer[MEMBERS];
     private final RaftHost[] hosts = new RaftHost[MEMBERS];
     /** engines[member] is null while the member is down; else shard id to its engine. */
     @SuppressWarnings("unchecked")
     private final Map<Integer, Engine>[] engines = new Map[MEMBERS];
+    private final Engine[] controls = new Engine[MEMBERS];
 
     @AfterEach
     void stopAll() {
@@ -102,6 +106,21 @@ class ShardedRaftTest {
                         }
                     }).open());
         }
+        ReplicationConfig controlGroup = replication(m).clusterName("control");
+        Engine control = Engine.builder(dir.resolve("m" + m).resolve("control"), config())
+                .log(new CommitLog.Factory() {
+                    @Override
+                    public CommitLog open(LogHost logHost) {
+                        return new RaftReplica(logHost, controlGroup, host);
+                    }
+
+                    @Override
+                    public boolean durableByItself() {
+                        return true;
+                    }
+                }).open();
+        controls[m] = control;
+        sequencers[m] = new ControlSequencer(control, Environment.SYSTEM, 2_000);
         hosts[m] = host;
         engines[m] = byShard;
         host.start();
@@ -110,14 +129,21 @@ class ShardedRaftTest {
     private void stop(int m) {
         Map<Integer, Engine> byShard;
         RaftHost host;
+        Engine control;
         synchronized (this) {
             byShard = engines[m];
             host = hosts[m];
+            control = controls[m];
             engines[m] = null;
             hosts[m] = null;
+            controls[m] = null;
+            sequencers[m] = null;
         }
         if (byShard != null) {
             byShard.values().forEach(Engine::close);
+        }
+        if (control != null) {
+            control.close();
         }
         if (host != null) {
             host.close();
@@ -134,6 +160,24 @@ class ShardedRaftTest {
         throw new TxkvException(ErrorCode.NOT_LEADER, "no leader of shard " + shard + " now");
     }
 
+    /** The sequencer of the member that leads the control group now; not_leader if none does. */
+    private synchronized ControlSequencer sequencer() {
+        for (int m = 0; m < MEMBERS; m++) {
+            if (controls[m] != null && controls[m].isLeading()) {
+                return sequencers[m];
+            }
+        }
+        throw new TxkvException(ErrorCode.NOT_LEADER, "no leader of the control group now");
+    }
+
+    private <T> CompletableFuture<T> onSequencer(Function<ControlSequencer, CompletableFuture<T>> call) {
+        try {
+            return call.apply(sequencer());
+        } catch (TxkvException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     private <T> CompletableFuture<T> onLeader(int shard, Function<Engine, CompletableFuture<T>> call) {
         try {
             return call.apply(leader(shard));
@@ -146,17 +190,17 @@ class ShardedRaftTest {
     private final ShardNetwork network = new ShardNetwork() {
         @Override
         public CompletableFuture<VersionSequencer.Grant> grant(int coordinator, int[] participants) {
-            return CompletableFuture.completedFuture(sequencer.grant(coordinator, participants));
+            return onSequencer(s -> s.grant(coordinator, participants));
         }
 
         @Override
         public CompletableFuture<Long> epoch() {
-            return CompletableFuture.completedFuture(sequencer.epoch());
+            return onSequencer(ControlSequencer::epoch);
         }
 
         @Override
         public CompletableFuture<Integer> coordinatorOf(long version) {
-            return CompletableFuture.completedFuture(sequencer.coordinatorOf(version));
+            return onSequencer(s -> s.coordinatorOf(version));
         }
 
         @Override
@@ -184,7 +228,7 @@ class ShardedRaftTest {
 
         @Override
         public CompletableFuture<ReadStamp> readVersion() {
-            return CompletableFuture.completedFuture(sequencer.readVersion());
+            return onSequencer(ControlSequencer::readVersion);
         }
 
         @Override
@@ -301,9 +345,19 @@ class ShardedRaftTest {
         }, "reader"));
         threads.forEach(Thread::start);
         Thread.sleep(3_000);
-        stop(0);
+        int sequencerMember = java.util.Arrays.asList(sequencers).indexOf(sequencer());
+        long epochBefore = sequencer().epoch().join();
+        stop(sequencerMember);
         Thread.sleep(4_000);
-        start(0);
+        long epochAfter = Poll.until("a sequencer again", Duration.ofSeconds(30), () -> {
+            try {
+                return sequencer().epoch().join();
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }, e -> e != null);
+        assertThat(epochAfter).as("the sequencer's epoch after its member stopped").isGreaterThan(epochBefore);
+        start(sequencerMember);
         Thread.sleep(3_000);
         done.set(true);
         for (Thread t : threads) {
