@@ -40,6 +40,9 @@ public final class ShardRouter implements Backend {
         /** Sends a commit to {@code shard}'s leader. */
         CompletableFuture<CommitResult> commit(int shard, CommitRequest request);
 
+        /** Sets a watch on {@code key}, which lies in {@code shard}, from its value at the stamp's version. */
+        CompletableFuture<Void> watch(int shard, byte[] key, ReadStamp stamp);
+
         @Override
         void close();
     }
@@ -166,8 +169,12 @@ public final class ShardRouter implements Backend {
 
     @Override
     public CompletableFuture<Void> watch(byte[] key, long version) {
-        return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
-                "Watches are not served by a sharded cluster yet"));
+        try {
+            ReadStamp s = stamp(version);
+            return shards.watch(shards.map().shardOf(key).id(), key, s);
+        } catch (TxkvException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override

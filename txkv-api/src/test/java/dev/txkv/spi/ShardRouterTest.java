@@ -81,6 +81,11 @@ class ShardRouterTest {
         }
 
         @Override
+        public CompletableFuture<Void> watch(int shard, byte[] key, ReadStamp stamp) {
+            return new CompletableFuture<>();
+        }
+
+        @Override
         public void close() {
         }
     }

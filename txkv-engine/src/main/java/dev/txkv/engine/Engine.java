@@ -881,20 +881,36 @@ public final class Engine implements Backend {
             return CompletableFuture.failedFuture(stampNeeded());
         }
         try {
-            VersionView view = acquire(version);
-            try {
-                byte[] baseline = view.storage.get(view, key);
-                synchronized (versions.lock()) {
-                    // Under the publish lock no batch is published between reading and adding.
-                    byte[] current = readLatest(key);
-                    return watches.add(key, baseline, current);
-                }
-            } finally {
-                view.release();
-            }
+            return watchFrom(acquire(version), key);
         } catch (TxkvException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** A watch whose baseline is {@code key} in {@code view} (released here): fires once the key differs from it. */
+    private CompletableFuture<Void> watchFrom(VersionView view, byte[] key) {
+        try {
+            byte[] baseline = view.storage.get(view, key);
+            synchronized (versions.lock()) {
+                // Under the publish lock no batch is published between reading and adding.
+                byte[] current = readLatest(key);
+                return watches.add(key, baseline, current);
+            }
+        } finally {
+            view.release();
+        }
+    }
+
+    /**
+     * A shard's {@link #watch}: the key's value at a read version of the cluster's sequencer is
+     * the baseline, taken once this shard resolved every slot at or below it; the watch fires
+     * when the key's value differs from it.
+     */
+    public CompletableFuture<Void> watchAt(byte[] key, long readVersion, long epoch, long lastGrant) {
+        if (!shard.shard().contains(key)) {
+            return CompletableFuture.failedFuture(slots.wrongShard());
+        }
+        return whenReadable(readVersion, epoch, lastGrant).thenCompose(x -> watchFrom(acquireSharded(readVersion), key));
     }
 
     private byte[] readLatest(byte[] key) {

@@ -356,6 +356,11 @@ final class SimShardCluster implements ShardRouter.Shards {
     }
 
     @Override
+    public CompletableFuture<Void> watch(int shard, byte[] key, ReadStamp stamp) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no watches in the simulation"));
+    }
+
+    @Override
     public void close() {
         stop();
     }

@@ -249,6 +249,11 @@ class ShardedRaftTest {
         }
 
         @Override
+        public CompletableFuture<Void> watch(int shard, byte[] key, ReadStamp s) {
+            return onLeader(shard, e -> e.watchAt(key, s.version(), s.epoch(), s.lastGrant(shard)));
+        }
+
+        @Override
         public void close() {
         }
     };
@@ -301,6 +306,15 @@ class ShardedRaftTest {
             return null;
         });
         assertThat(total(db)).isEqualTo(ACCOUNTS * INITIAL);
+        // A watch on a key of one shard fires when a cross-shard transaction changes it.
+        CompletableFuture<Void> watch = db.run(tr -> tr.watch(account(ACCOUNTS - 1)));
+        assertThat(watch).isNotDone();
+        db.run(tr -> {
+            tr.set(account(0), amount(INITIAL - 1));
+            tr.set(account(ACCOUNTS - 1), amount(INITIAL + 1));
+            return null;
+        });
+        watch.get(10, java.util.concurrent.TimeUnit.SECONDS);
 
         long seed = Seeds.seed();
         AtomicBoolean done = new AtomicBoolean();
