@@ -324,6 +324,14 @@ final class ShardSlots {
             p.vote.completeExceptionally(error);
             return;
         }
+        if (slice.mutations().isEmpty() && slice.writeConflicts().isEmpty()) {
+            // A read-only slice: its reads met every write below its version here (slots are
+            // taken in chain order), and nothing of it needs applying, so its yes vote needs no
+            // record. Should this leader fail, its successor finds the slot missing and learns
+            // from the coordinator that it passed (docs/sharding.md, "Read-only participants").
+            p.vote.complete(null);
+            return;
+        }
         for (Range w : slice.writeConflicts()) {
             pipeline.resolver().addWrite(w.begin, w.end, v);
         }
@@ -436,14 +444,14 @@ final class ShardSlots {
                     if (holeAskedFor == missing) {
                         holeAskedFor = -1;
                     }
-                    if (error == null && outcome == ShardNetwork.Outcome.ABORT && epoch == asOfEpoch && chainHead < missing
-                            && !parked.containsKey(missing)) {
-                        LOG.debug("Shard {}: version {} never came and was rolled back; moving past it", self(), missing);
+                    // Rolled back: it can never commit, and is refused should it come. Committed
+                    // without a record here: this shard's part was read-only (a writing part is
+                    // durable before its yes vote), taken by an earlier leader; nothing to apply.
+                    if (error == null && outcome != ShardNetwork.Outcome.PENDING && epoch == asOfEpoch
+                            && chainHead < missing && !parked.containsKey(missing)) {
+                        LOG.debug("Shard {}: version {} is not in the log ({}); moving past it", self(), missing, outcome);
                         chainHead = missing;
                         chainMoved.run();
-                    } else if (error == null && outcome == ShardNetwork.Outcome.COMMIT) {
-                        LOG.error("Shard {}: version {} committed without this shard's prepare; the chain waits",
-                                self(), missing);
                     }
                 }));
     }

@@ -46,6 +46,8 @@ final class TwoPhaseCoordinator {
         final int[] participants;
         final CommitRequest request;
         final CompletableFuture<CommitResult> result;
+        /** The participants with something to apply: only they hear the outcome. */
+        final List<Integer> writers = new ArrayList<>();
         int yes;
         boolean decided;
 
@@ -146,11 +148,18 @@ final class TwoPhaseCoordinator {
         long v = grant.version();
         Coordination c = new Coordination(v, participants, request, result);
         inFlight.put(v, c);
+        List<ShardNetwork.Prepare> prepares = new ArrayList<>(participants.length);
         for (int i = 0; i < participants.length; i++) {
             ShardMap.Shard shard = config.map().byId(participants[i]);
-            ShardNetwork.Prepare p = new ShardNetwork.Prepare(v, grant.epoch(), grant.previous()[i], config.shardId(),
-                    participants, slice(request, shard, v));
-            config.network().prepare(participants[i], p).whenComplete((x, e) -> c.vote(e));
+            CommitRequest slice = slice(request, shard, v);
+            if (!slice.mutations().isEmpty() || !slice.writeConflicts().isEmpty()) {
+                c.writers.add(participants[i]);
+            }
+            prepares.add(new ShardNetwork.Prepare(v, grant.epoch(), grant.previous()[i], config.shardId(), participants,
+                    slice));
+        }
+        for (int i = 0; i < participants.length; i++) {
+            config.network().prepare(participants[i], prepares.get(i)).whenComplete((x, e) -> c.vote(e));
         }
         env.schedule(c::timedOut, config.voteWaitMs(), TimeUnit.MILLISECONDS);
     }
@@ -223,7 +232,7 @@ final class TwoPhaseCoordinator {
                 }
                 inFlight.remove(c.version);
                 c.result.complete(new CommitResult(c.version, 0));
-                finish(c.version, c.participants, true);
+                finish(c.version, c.writers, true);
             });
         });
     }
@@ -231,7 +240,7 @@ final class TwoPhaseCoordinator {
     private void rollBack(Coordination c, TxkvException why) {
         inFlight.remove(c.version);
         c.result.completeExceptionally(why);
-        finish(c.version, c.participants, false);
+        finish(c.version, c.writers, false);
     }
 
     /** The error a client gets when a vote was no: a participant's own answer when it is one a client can act on. */
@@ -257,7 +266,7 @@ final class TwoPhaseCoordinator {
      * until each noted it; for a commit, then forgets the decision. Stops when this member
      * stops leading: the next leader sends its remembered decisions again.
      */
-    private void finish(long version, int[] participants, boolean commit) {
+    private void finish(long version, List<Integer> participants, boolean commit) {
         List<Integer> waiting = new ArrayList<>();
         for (int p : participants) {
             if (!commit || p != config.shardId()) {
