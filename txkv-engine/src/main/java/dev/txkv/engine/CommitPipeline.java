@@ -490,7 +490,7 @@ final class CommitPipeline {
             return;
         }
         lastForgetNanos = now;
-        long horizon = sequencer.now() - windowVersions;
+        long horizon = (slots != null ? slots.newestVersion() : sequencer.now()) - windowVersions;
         if (horizon > resolver.horizon()) {
             resolver.forgetUpTo(horizon);
         }

@@ -752,7 +752,7 @@ public final class Engine implements Backend {
         if (failed != null) {
             throw failed;
         }
-        if (readVersion < clock.now() - windowVersions) {
+        if (readVersion < slots.newestVersion() - windowVersions) {
             throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD,
                     "Read version " + readVersion + " is older than the " + config.mvccWindowMs() + " ms MVCC window");
         }
@@ -763,6 +763,7 @@ public final class Engine implements Backend {
         if (!acceptingCommits()) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, leaderHint()));
         }
+        slots.sawReadVersion(version);
         ReadWaiter w = new ReadWaiter(version, epoch, lastGrant, new CompletableFuture<>());
         if (readable(w)) {
             return CompletableFuture.completedFuture(null);

@@ -116,6 +116,23 @@ final class ShardSlots {
         return chainHead;
     }
 
+    /** The newest read version a read brought here. */
+    private final java.util.concurrent.atomic.AtomicLong newestRead = new java.util.concurrent.atomic.AtomicLong(-1);
+
+    /** A read at {@code version} of the sequencer came here (any thread). */
+    void sawReadVersion(long version) {
+        newestRead.accumulateAndGet(version, Math::max);
+    }
+
+    /**
+     * The newest version of the sequencer this shard has seen, in a slot or a read: what "now"
+     * is for the window here, so that the window does not depend on how this machine's clock
+     * stands against the sequencer's.
+     */
+    long newestVersion() {
+        return Math.max(chainHead, newestRead.get());
+    }
+
     long epoch() {
         return epoch;
     }
