@@ -85,6 +85,7 @@ final class CommitPipeline {
 
     /** Wakes the resolve thread when control work arrives; never resolved. */
     private static final Pending WAKE = new Pending();
+    private final java.util.concurrent.atomic.AtomicBoolean wakePending = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final Sequencer sequencer;
     private final Gate gate;
@@ -155,16 +156,25 @@ final class CommitPipeline {
     /** Runs {@code work} on the resolve thread, soon. */
     void onResolveThread(Runnable work) {
         control.add(work);
-        queue.offer(WAKE);
+        // One wake-up in the queue at a time, so that control work never takes commits' places.
+        if (wakePending.compareAndSet(false, true) && !queue.offer(WAKE)) {
+            wakePending.set(false);
+        }
+    }
+
+    /** The next queued commit, passing over the wake-up; null if none. */
+    private Pending pollCommit() {
+        Pending p = queue.poll();
+        if (p == WAKE) {
+            wakePending.set(false);
+            p = queue.poll();
+        }
+        return p;
     }
 
     /** The resolver: the resolve thread's only. */
     Resolver resolver() {
         return resolver;
-    }
-
-    CommitLog log() {
-        return log;
     }
 
     /** Appends a record that takes no slot (two-phase bookkeeping); resolve thread only. */
@@ -317,11 +327,15 @@ final class CommitPipeline {
                 return did;
             }
         }
-        Pending first = carried != null ? carried : queue.poll();
+        Pending first = carried;
         carried = null;
-        while (first == WAKE) {
-            first = queue.poll();
+        if (first == WAKE) {
+            wakePending.set(false);
+            first = null;
             did = true;
+        }
+        if (first == null) {
+            first = pollCommit();
         }
         if (first == null) {
             maybeForget();
@@ -334,6 +348,7 @@ final class CommitPipeline {
     /** Gathers a batch starting with {@code first}, resolves it and hands it to the log. */
     private void runBatch(Pending first) {
         if (first == WAKE) {
+            wakePending.set(false);
             return;
         }
         List<Pending> batch = new ArrayList<>();
@@ -365,10 +380,7 @@ final class CommitPipeline {
         batch.add(first);
         long bytes = first.bytes;
         while (batch.size() < batchTransactionsMax) {
-            Pending next = queue.poll();
-            if (next == WAKE) {
-                continue;
-            }
+            Pending next = pollCommit();
             if (next == null) {
                 break;
             }
