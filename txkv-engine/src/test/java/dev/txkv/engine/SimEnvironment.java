@@ -70,6 +70,19 @@ final class SimEnvironment implements Environment {
         return TimeUnit.MICROSECONDS.toNanos(minMicros + (long) (random.nextDouble() * (maxMicros - minMicros)));
     }
 
+    /**
+     * Runs {@code step} again and again, a random [minMicros, maxMicros] apart, for as long as
+     * {@code alive} holds (a simulated process's pipeline, stepped by events).
+     */
+    void repeat(java.util.function.BooleanSupplier alive, Runnable step, long minMicros, long maxMicros) {
+        schedule(() -> {
+            if (alive.getAsBoolean()) {
+                step.run();
+                repeat(alive, step, minMicros, maxMicros);
+            }
+        }, delayNanos(minMicros, maxMicros), TimeUnit.NANOSECONDS);
+    }
+
     /** Runs the next event, moving the clock to its time; false when none is left. */
     boolean runNext() {
         Event e = events.poll();

@@ -62,16 +62,7 @@ final class SimProcess implements Backend {
                     return log;
                 }).open();
         int current = ++incarnation;
-        scheduleStep(current);
-    }
-
-    private void scheduleStep(int current) {
-        env.schedule(() -> {
-            if (engine != null && incarnation == current) {
-                engine.stepPipeline();
-                scheduleStep(current);
-            }
-        }, env.delayNanos(100, 800), TimeUnit.NANOSECONDS);
+        env.repeat(() -> engine != null && incarnation == current, () -> engine.stepPipeline(), 100, 800);
     }
 
     /** Kills the process: unsynced batches are lost, calls in flight fail, storage keeps what was synced. */

@@ -89,16 +89,7 @@ final class SimShardCluster implements ShardRouter.Shards {
                         log = new SimLog(host, env, SimLog.Bug.NONE);
                         return log;
                     }).open();
-            scheduleStep(current);
-        }
-
-        private void scheduleStep(int current) {
-            env.schedule(() -> {
-                if (engine != null && incarnation == current) {
-                    engine.stepPipeline();
-                    scheduleStep(current);
-                }
-            }, env.delayNanos(50, 400), TimeUnit.NANOSECONDS);
+            env.repeat(() -> engine != null && incarnation == current, () -> engine.stepPipeline(), 50, 400);
         }
 
         boolean up() {

@@ -30,14 +30,28 @@ public final class RaftReplication {
         return log(replication, raftDir, r -> { });
     }
 
+    /**
+     * A Raft commit log for an engine being built, as the group {@code replication.clusterName()}
+     * on a Raft host shared with other groups (a process hosting several shards).
+     */
+    public static CommitLog.Factory log(ReplicationConfig replication, RaftHost host) {
+        return factory(logHost -> new RaftReplica(logHost, replication, host));
+    }
+
     private static CommitLog.Factory log(ReplicationConfig replication, Path raftDir,
             java.util.function.Consumer<RaftReplica> created) {
+        return factory(logHost -> {
+            RaftReplica replica = new RaftReplica(logHost, replication, raftDir);
+            created.accept(replica);
+            return replica;
+        });
+    }
+
+    private static CommitLog.Factory factory(java.util.function.Function<dev.txkv.engine.LogHost, RaftReplica> open) {
         return new CommitLog.Factory() {
             @Override
             public CommitLog open(dev.txkv.engine.LogHost host) {
-                RaftReplica replica = new RaftReplica(host, replication, raftDir);
-                created.accept(replica);
-                return replica;
+                return open.apply(host);
             }
 
             @Override

@@ -10,10 +10,8 @@ import dev.txkv.KeyValue;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
-import dev.txkv.engine.CommitLog;
 import dev.txkv.engine.ControlSequencer;
 import dev.txkv.engine.Engine;
-import dev.txkv.engine.LogHost;
 import dev.txkv.engine.ShardConfig;
 import dev.txkv.engine.ShardNetwork;
 import dev.txkv.engine.VersionSequencer;
@@ -94,31 +92,11 @@ class ShardedRaftTest {
             ReplicationConfig rc = replication(m).clusterName("shard-" + s.id());
             byShard.put(s.id(), Engine.builder(dir.resolve("m" + m).resolve("shard-" + s.id()), config())
                     .shard(new ShardConfig(s.id(), map, network, 200, 2_000, 500))
-                    .log(new CommitLog.Factory() {
-                        @Override
-                        public CommitLog open(LogHost logHost) {
-                            return new RaftReplica(logHost, rc, host);
-                        }
-
-                        @Override
-                        public boolean durableByItself() {
-                            return true;
-                        }
-                    }).open());
+                    .log(RaftReplication.log(rc, host)).open());
         }
         ReplicationConfig controlGroup = replication(m).clusterName("control");
         Engine control = Engine.builder(dir.resolve("m" + m).resolve("control"), config())
-                .log(new CommitLog.Factory() {
-                    @Override
-                    public CommitLog open(LogHost logHost) {
-                        return new RaftReplica(logHost, controlGroup, host);
-                    }
-
-                    @Override
-                    public boolean durableByItself() {
-                        return true;
-                    }
-                }).open();
+                .log(RaftReplication.log(controlGroup, host)).open();
         controls[m] = control;
         sequencers[m] = new ControlSequencer(control, Environment.SYSTEM, 2_000);
         hosts[m] = host;

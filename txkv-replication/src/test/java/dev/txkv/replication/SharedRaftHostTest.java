@@ -9,9 +9,7 @@ import dev.txkv.ErrorCode;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
-import dev.txkv.engine.CommitLog;
 import dev.txkv.engine.Engine;
-import dev.txkv.engine.LogHost;
 import dev.txkv.testkit.Poll;
 import dev.txkv.testkit.Ports;
 import java.nio.file.Path;
@@ -72,17 +70,7 @@ class SharedRaftHostTest {
             for (String group : GROUPS) {
                 ReplicationConfig rc = replication(i).clusterName(group);
                 byGroup.put(group, Engine.builder(dir.resolve("m" + i).resolve(group), config())
-                        .log(new CommitLog.Factory() {
-                            @Override
-                            public CommitLog open(LogHost logHost) {
-                                return new RaftReplica(logHost, rc, host);
-                            }
-
-                            @Override
-                            public boolean durableByItself() {
-                                return true;
-                            }
-                        }).open());
+                        .log(RaftReplication.log(rc, host)).open());
             }
             engines.add(byGroup);
             host.start();
