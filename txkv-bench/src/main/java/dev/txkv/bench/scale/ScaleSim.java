@@ -51,7 +51,8 @@ public final class ScaleSim {
     private static final int SEQUENCER = 2;
     private static final int CLIENT = 3;
     private static final int HEARTBEAT = 4;
-    private static final int ROLES = 5;
+    private static final int READ_VERSIONS = 5;
+    private static final int ROLES = 6;
 
     private final ScaleParams p;
     private final Variant variant;
@@ -165,16 +166,17 @@ public final class ScaleSim {
 
     /**
      * Called when the warm-up ends: true if the clients have gone round often enough (the
-     * answers of the warm-up's last quarter took under a quarter of it); else the warm-up and
-     * the run are lengthened by the warm-up's length and this returns false.
+     * answers of the warm-up's last quarter took under a quarter of it), and then the measured
+     * time is made at least four such answers long; else the warm-up and the run are lengthened
+     * by the warm-up's length and this returns false.
      */
     private boolean steady() {
         long warmup = warmupEnd;
         double mean = warmupLatencyCount == 0 ? Double.MAX_VALUE : warmupLatencySum / warmupLatencyCount;
         if (mean <= warmup / 4.0 || warmup >= MAX_WARMUP_NS) {
             long measure = end - warmupEnd;
-            if (warmupLatencyCount > 0 && measure < 2 * mean) {
-                end = warmupEnd + Math.min(MAX_WARMUP_NS, (long) (2 * mean));
+            if (warmupLatencyCount > 0 && measure < 4 * mean) {
+                end = warmupEnd + Math.min(MAX_WARMUP_NS, (long) (4 * mean));
             }
             return true;
         }
@@ -340,7 +342,7 @@ public final class ScaleSim {
             inFlight = true;
             List<Runnable> batch = waiting;
             waiting = new ArrayList<>();
-            after(net(), () -> sequencerCpu.submit(sequencerNs(p.readVersionUs), SEQUENCER, false, () -> {
+            after(net(), () -> sequencerCpu.submit(sequencerNs(p.readVersionUs), READ_VERSIONS, false, () -> {
                 if (now >= warmupEnd) {
                     readVersionBatches++;
                 }
@@ -612,7 +614,7 @@ public final class ScaleSim {
                 util[i] = servers[i].busyNs / (window * servers[i].cores);
             }
             serverBusy = roleBusyNs[LEADER] + roleBusyNs[FOLLOWER] + roleBusyNs[HEARTBEAT]
-                    + (sequencerCpu == servers[0] ? roleBusyNs[SEQUENCER] : 0);
+                    + (sequencerCpu == servers[0] ? roleBusyNs[SEQUENCER] + roleBusyNs[READ_VERSIONS] : 0);
         }
         double replicationBusy = roleBusyNs[LEADER] + roleBusyNs[FOLLOWER];
         double min = Double.MAX_VALUE;
@@ -628,6 +630,7 @@ public final class ScaleSim {
                 commits / seconds,
                 commits == 0 ? 0 : latency.getValueAtPercentile(50) / 1e6,
                 commits == 0 ? 0 : latency.getValueAtPercentile(99) / 1e6,
+                (roleBusyNs[SEQUENCER] + roleBusyNs[READ_VERSIONS]) / (window * sequencerCpu.cores),
                 roleBusyNs[SEQUENCER] / (window * sequencerCpu.cores),
                 grants / seconds,
                 readVersionBatches / seconds,
