@@ -129,6 +129,25 @@ class ScaleSimTest {
     }
 
     @Test
+    void benchScaleModelRunsTheModel() {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new dev.txkv.bench.EmbeddedBench()).execute("scale-model",
+                    "--processes", "2", "--cross-shard", "0.5", "--seed", "3", "--warmup-ms", "5", "--measure-ms", "5",
+                    "--clients", "16");
+        } finally {
+            System.setOut(out);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, text);
+        assertTrue(text.contains("seed=3"), text);
+        assertEquals(1, text.lines().filter(l -> l.matches("\\s+2\\s+2\\s+2\\s+0\\.50 .*")).count(), text);
+    }
+
+    @Test
     void aParametersFileGivesDefaultsAndTheCommandLineWins(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("p.properties");
         Files.writeString(file, "leader-us = 30\nprocesses = 2,4\nsequencer = false\nmeasure-ms = 5\nwarmup-ms = 5\n");
