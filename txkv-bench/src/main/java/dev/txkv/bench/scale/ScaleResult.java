@@ -16,7 +16,7 @@ import java.util.Locale;
  * @param twoPhaseCpuShare   share of leader and follower CPU spent on two-phase commits
  * @param serverUsPerCommit  server CPU (leaders, followers, heartbeats) per commit
  * @param clientUsPerCommit  client CPU per commit
- * @param minUtil            the least busy server process (busy share of its cores)
+ * @param minUtil            the least busy server process (busy share of its cores; with shared cores, the machine's)
  * @param meanUtil           the mean over server processes
  * @param maxUtil            the busiest server process
  * @param commitsPerBatch    commits per single-shard batch
