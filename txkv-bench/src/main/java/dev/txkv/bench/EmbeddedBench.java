@@ -73,6 +73,9 @@ public final class EmbeddedBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (workload.equals("scale-model")) {
+            return new CommandLine(new dev.txkv.bench.scale.ScaleModelCommand()).execute(unmatched.toArray(new String[0]));
+        }
         if (workload.equals("compare")) {
             return new CommandLine(new CompareBench()).execute(unmatched.toArray(new String[0]));
         }
