@@ -294,7 +294,8 @@ final class ClientTransaction implements Transaction {
      * a read-modify-write is then two round trips (the reads, the commit), not three. They go
      * out as soon as anyone waits for or chains onto one of their futures ({@link Gathered}),
      * needs the read version (a range read, getReadVersion, commit), or one more read would
-     * exceed {@value #ASSIGNING_READS_MAX}; and after {@value #GATHER_MAX_MICROS} µs at the latest.
+     * exceed {@value #ASSIGNING_READS_MAX}; otherwise after {@value #GATHER_MAX_MICROS} µs, or
+     * about a millisecond later under load ({@link GatherSweeper}).
      */
     private static final class FirstReads {
         final CompletableFuture<Long> version;
@@ -309,7 +310,7 @@ final class ClientTransaction implements Transaction {
 
     /**
      * A gathered first read's future: waiting for it, or chaining a stage onto it, first sends
-     * the gathered reads, so that a caller never waits for the {@value #GATHER_MAX_MICROS} µs.
+     * the gathered reads, so that a caller never waits for the sweeper.
      */
     private final class Gathered<T> extends CompletableFuture<T> {
         private final FirstReads reads;
@@ -390,7 +391,11 @@ final class ClientTransaction implements Transaction {
         }
         if (first) {
             FirstReads gathered = reads;
-            env.schedule(() -> send(gathered), GATHER_MAX_MICROS, TimeUnit.MICROSECONDS);
+            if (env == Environment.SYSTEM) {
+                GatherSweeper.register(() -> send(gathered), TimeUnit.MICROSECONDS.toNanos(GATHER_MAX_MICROS));
+            } else {
+                env.schedule(() -> send(gathered), GATHER_MAX_MICROS, TimeUnit.MICROSECONDS);
+            }
         }
         if (full) {
             send(reads);
