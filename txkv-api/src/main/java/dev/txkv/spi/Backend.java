@@ -1,5 +1,7 @@
 package dev.txkv.spi;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -13,6 +15,37 @@ public interface Backend extends AutoCloseable {
 
     /** The value of {@code key} at {@code readVersion}, or null. */
     CompletableFuture<byte[]> get(byte[] key, long readVersion);
+
+    /**
+     * The values of {@code keys} at one new read version, taken as {@link #getReadVersion()}
+     * takes one (every commit acknowledged before the call is visible at it), with that version:
+     * the first reads of a transaction, which then reads and commits at the version returned.
+     * The default asks for the version, then reads; a backend for which one call saves a round
+     * trip overrides it and {@link #readsAssignVersions()}.
+     */
+    default CompletableFuture<VersionedValues> getAtNewReadVersion(List<byte[]> keys) {
+        return getReadVersion().thenCompose(rv -> {
+            List<CompletableFuture<byte[]>> reads = new ArrayList<>(keys.size());
+            for (byte[] key : keys) {
+                reads.add(get(key, rv));
+            }
+            return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])).thenApply(ignored -> {
+                List<byte[]> values = new ArrayList<>(reads.size());
+                for (CompletableFuture<byte[]> read : reads) {
+                    values.add(read.join());
+                }
+                return new VersionedValues(rv, values);
+            });
+        });
+    }
+
+    /**
+     * Whether a transaction should let its first reads take its read version
+     * ({@link #getAtNewReadVersion}) rather than ask for it first; false by default.
+     */
+    default boolean readsAssignVersions() {
+        return false;
+    }
 
     /**
      * Rows in {@code [begin, end)} at {@code readVersion}, ascending (or descending when

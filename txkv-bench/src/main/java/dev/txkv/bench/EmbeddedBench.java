@@ -36,9 +36,10 @@ import picocli.CommandLine.Unmatched;
         description = {"Benchmarks: embedded by default, or against a server with --cluster.",
             "Workloads: reads, writes, latency, grv, rmw, matrix (grv, reads, writes, rmw at 1, 16, 256 clients),",
             "resolver and memory (embedded only), all;",
-            "compare: txkv beside etcd and PostgreSQL (the same as txkv bench-compare; options after it go there)."})
+            "compare: txkv beside etcd and PostgreSQL (the same as txkv bench-compare; options after it go there);",
+            "one-client: one thread, one transaction at a time, txkv beside PostgreSQL (txkv bench-one-client)."})
 public final class EmbeddedBench implements Callable<Integer> {
-    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all | compare")
+    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all | compare | one-client")
     String workload;
 
     /** Arguments after {@code compare}, passed on to {@link dev.txkv.bench.compare.CompareBench}. */
@@ -78,6 +79,9 @@ public final class EmbeddedBench implements Callable<Integer> {
         }
         if (workload.equals("compare")) {
             return new CommandLine(new CompareBench()).execute(unmatched.toArray(new String[0]));
+        }
+        if (workload.equals("one-client")) {
+            return new CommandLine(new dev.txkv.bench.compare.OneClientBench()).execute(unmatched.toArray(new String[0]));
         }
         if (!unmatched.isEmpty()) {
             System.err.println("Unknown arguments: " + String.join(" ", unmatched));

@@ -21,6 +21,7 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.spi.VersionedValues;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -40,6 +41,16 @@ final class ClientTransaction implements Transaction {
     private static final byte[] SYSTEM_PREFIX = {(byte) 0xFF};
     private static final byte[] SYSTEM_END = {(byte) 0xFF, (byte) 0xFF};
     private static final long BACKOFF_INITIAL_MS = 10;
+    /**
+     * Most reads gathered at a transaction's start to take its read version in one call; one
+     * more sends them, and later reads wait for the version.
+     */
+    static final int ASSIGNING_READS_MAX = 16;
+    /**
+     * When gathered first reads go out at the latest if nobody waited for or chained onto one of
+     * them (e.g. only {@code CompletableFuture.allOf} looks at them).
+     */
+    static final long GATHER_MAX_MICROS = 200;
 
     private enum State { ACTIVE, COMMITTING, COMMITTED, CANCELLED, CLOSED }
 
@@ -57,6 +68,8 @@ final class ClientTransaction implements Transaction {
     private long mutationBytes;
     private long conflictBytes;
     private CompletableFuture<Long> readVersion;
+    /** The first reads, gathered to take the read version (readVersion) with them; null once sent. */
+    private FirstReads firstReads;
     private long committedVersion;
     private CompletableFuture<byte[]> versionstamp;
     private List<PendingWatch> watches;
@@ -87,6 +100,12 @@ final class ClientTransaction implements Transaction {
         mutationBytes = 0;
         conflictBytes = 0;
         readVersion = null;
+        FirstReads pending = firstReads;
+        firstReads = null;
+        if (pending != null) {
+            // Reads of an earlier attempt that nobody waited for yet: they complete as they would have.
+            send(pending);
+        }
         committedVersion = -1;
         versionstamp = new CompletableFuture<>();
         watches = new ArrayList<>();
@@ -182,11 +201,21 @@ final class ClientTransaction implements Transaction {
 
     // ---------------------------------------------------------------- read version
 
-    private synchronized CompletableFuture<Long> readVersionFuture() {
-        if (readVersion == null) {
-            readVersion = db.nextReadVersion();
+    private CompletableFuture<Long> readVersionFuture() {
+        FirstReads pending;
+        CompletableFuture<Long> rv;
+        synchronized (this) {
+            if (readVersion == null) {
+                readVersion = db.nextReadVersion();
+            }
+            rv = readVersion;
+            pending = firstReads;
         }
-        return readVersion;
+        if (pending != null) {
+            // Something needs the version now: the gathered reads go out and bring it.
+            send(pending);
+        }
+        return rv;
     }
 
     @Override
@@ -239,11 +268,186 @@ final class ClientTransaction implements Transaction {
                 addReadConflictInternal(key, ByteArrays.keyAfter(key));
             }
         }
-        CompletableFuture<byte[]> stored = withReadVersion(rv -> backend.get(key, rv));
-        if (entry == null) {
-            return stored;
+        CompletableFuture<byte[]> stored = storedGet(key);
+        CompletableFuture<byte[]> out = entry == null ? stored : stored.thenApply(base -> entry.resolve(base, config.valueSizeMax()));
+        FirstReads gathering;
+        synchronized (this) {
+            gathering = firstReads;
         }
-        return stored.thenApply(base -> entry.resolve(base, config.valueSizeMax()));
+        if (gathering == null || out.isDone()) {
+            return out;
+        }
+        Gathered<byte[]> gathered = new Gathered<>(gathering);
+        out.whenComplete((value, error) -> {
+            if (error != null) {
+                gathered.completeExceptionally(Futures.unwrap(error));
+            } else {
+                gathered.complete(value);
+            }
+        });
+        return gathered;
+    }
+
+    /**
+     * The first reads of a transaction, gathered while the transaction has no read version, to
+     * go out in one call that takes the version with them ({@link Backend#getAtNewReadVersion}):
+     * a read-modify-write is then two round trips (the reads, the commit), not three. They go
+     * out as soon as anyone waits for or chains onto one of their futures ({@link Gathered}),
+     * needs the read version (a range read, getReadVersion, commit), or one more read would
+     * exceed {@value #ASSIGNING_READS_MAX}; otherwise after {@value #GATHER_MAX_MICROS} µs, or
+     * about a millisecond later under load ({@link GatherSweeper}).
+     */
+    private static final class FirstReads {
+        final CompletableFuture<Long> version;
+        final List<byte[]> keys = new ArrayList<>(2);
+        final List<CompletableFuture<byte[]>> results = new ArrayList<>(2);
+        boolean sent;
+
+        FirstReads(CompletableFuture<Long> version) {
+            this.version = version;
+        }
+    }
+
+    /**
+     * A gathered first read's future: waiting for it, or chaining a stage onto it, first sends
+     * the gathered reads, so that a caller never waits for the sweeper.
+     */
+    private final class Gathered<T> extends CompletableFuture<T> {
+        private final FirstReads reads;
+
+        Gathered(FirstReads reads) {
+            this.reads = reads;
+        }
+
+        private void sendReads() {
+            if (!reads.sent) {
+                send(reads);
+            }
+        }
+
+        @Override
+        public T join() {
+            sendReads();
+            return super.join();
+        }
+
+        @Override
+        public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
+            sendReads();
+            return super.get();
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit)
+                throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+            sendReads();
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public T getNow(T valueIfAbsent) {
+            sendReads();
+            return super.getNow(valueIfAbsent);
+        }
+
+        @Override
+        public boolean isDone() {
+            sendReads();
+            return super.isDone();
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            // Every dependent stage (thenApply, thenCompose, whenComplete, ...) is made here.
+            sendReads();
+            return new CompletableFuture<>();
+        }
+    }
+
+    /**
+     * The stored value of {@code key} at the transaction's read version; while the transaction
+     * has none yet, gathered with the other first reads to take it ({@link FirstReads}).
+     */
+    private CompletableFuture<byte[]> storedGet(byte[] key) {
+        FirstReads reads;
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        boolean first = false;
+        boolean full = false;
+        synchronized (this) {
+            if (readVersion == null && backend.readsAssignVersions()) {
+                readVersion = new CompletableFuture<>();
+                firstReads = new FirstReads(readVersion);
+                first = true;
+            }
+            reads = firstReads;
+            if (reads != null) {
+                reads.keys.add(key);
+                reads.results.add(result);
+                full = reads.keys.size() >= ASSIGNING_READS_MAX;
+            }
+        }
+        if (reads == null) {
+            return withReadVersion(version -> backend.get(key, version));
+        }
+        if (first) {
+            FirstReads gathered = reads;
+            if (env == Environment.SYSTEM) {
+                GatherSweeper.register(() -> send(gathered), TimeUnit.MICROSECONDS.toNanos(GATHER_MAX_MICROS));
+            } else {
+                env.schedule(() -> send(gathered), GATHER_MAX_MICROS, TimeUnit.MICROSECONDS);
+            }
+        }
+        if (full) {
+            send(reads);
+        }
+        return guard(result);
+    }
+
+    /** Sends gathered first reads (once); their answer fixes the transaction's read version. */
+    private void send(FirstReads reads) {
+        synchronized (this) {
+            if (reads.sent) {
+                return;
+            }
+            reads.sent = true;
+            if (firstReads == reads) {
+                firstReads = null;
+            }
+        }
+        CompletableFuture<VersionedValues> answer;
+        try {
+            answer = backend.getAtNewReadVersion(List.copyOf(reads.keys));
+        } catch (RuntimeException e) {
+            answer = Futures.failed(e);
+        }
+        answer.whenComplete((values, error) -> {
+            if (error == null) {
+                reads.version.complete(values.readVersion());
+                for (int i = 0; i < reads.results.size(); i++) {
+                    reads.results.get(i).complete(values.values().get(i));
+                }
+                return;
+            }
+            // The version comes from GetReadVersion then, and each read is made again at it.
+            db.nextReadVersion().whenComplete((version, grvError) -> {
+                if (grvError != null) {
+                    reads.version.completeExceptionally(Futures.unwrap(grvError));
+                } else {
+                    reads.version.complete(version);
+                }
+            });
+            for (int i = 0; i < reads.results.size(); i++) {
+                byte[] key = reads.keys.get(i);
+                CompletableFuture<byte[]> result = reads.results.get(i);
+                reads.version.thenCompose(version -> backend.get(key, version)).whenComplete((value, readError) -> {
+                    if (readError != null) {
+                        result.completeExceptionally(Futures.unwrap(readError));
+                    } else {
+                        result.complete(value);
+                    }
+                });
+            }
+        });
     }
 
     private <T> CompletableFuture<T> withReadVersion(java.util.function.LongFunction<CompletableFuture<T>> read) {

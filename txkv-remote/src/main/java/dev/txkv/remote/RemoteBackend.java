@@ -24,6 +24,7 @@ import dev.txkv.spi.Backend;
 import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.spi.VersionedValues;
 import dev.txkv.wire.WireErrors;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
@@ -98,11 +99,15 @@ public final class RemoteBackend implements Backend {
     static final long LEADER_SEARCH_UNBOUNDED_MS = 30_000;
     /** Room per element in a GetMany answer: the largest value plus framing. */
     private static final int READ_ANSWER_BYTES_MAX = 110_000;
+    /** A Get's read version asking the server for a new one (protocol: GetRequest.read_version). */
+    static final long ASSIGN_READ_VERSION = -1;
 
     private final List<Endpoint> endpoints;
     private final RemoteSettings settings;
     private final AtomicInteger preferred = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** A server refused a Get with read version -1 (an older server): reads no longer take versions. */
+    private volatile boolean assignUnsupported;
     /** Outstanding watches, so that close() can end them: a watch call never ends by itself. */
     private final Map<CompletableFuture<Void>, ClientCallStreamObserver<WatchRequest>> watches = new ConcurrentHashMap<>();
 
@@ -129,6 +134,65 @@ public final class RemoteBackend implements Backend {
      */
     public static RemoteBackend connect(String connection, RemoteSettings settings) {
         return new RemoteBackend(ServerAddress.parseConnection(connection), settings);
+    }
+
+    /** Concurrent chains of warm-up calls: more than two in flight also warm the batch calls. */
+    private static final int WARM_UP_CHAINS = 4;
+
+    /**
+     * Makes up to {@code calls} harmless calls (read versions, and reads of the empty key at a
+     * new read version, which change nothing on the server) from a few concurrent chains, so
+     * that the connections are open and the classes and the JIT-compiled code of the call path
+     * are ready before the first transaction; also encodes a sample commit. Returns after
+     * {@code timeout} at the latest; stops at the first failure without reporting it (an
+     * unreachable server shows on first use, as without warm-up).
+     */
+    public void warmUp(int calls, Duration timeout) {
+        if (calls <= 0 || timeout.isZero()) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Endpoint e : endpoints) {
+            e.channel().getState(true);
+        }
+        ProtoCodec.commitRequest(new CommitRequest(0, List.of(new dev.txkv.Range(new byte[] {1}, new byte[] {1, 0})),
+                List.of(), List.of(new dev.txkv.spi.Mutation(dev.txkv.spi.Mutation.SET, new byte[] {1}, new byte[] {2})), null, false)).toByteArray();
+        AtomicInteger left = new AtomicInteger(calls);
+        AtomicBoolean failed = new AtomicBoolean();
+        java.util.concurrent.CountDownLatch chains = new java.util.concurrent.CountDownLatch(WARM_UP_CHAINS);
+        for (int c = 0; c < WARM_UP_CHAINS; c++) {
+            warmUpChain(left, failed, deadline, chains);
+        }
+        try {
+            chains.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Calls still out when the time is up finish on their own; nobody waits for them.
+        left.set(0);
+    }
+
+    private void warmUpChain(AtomicInteger left, AtomicBoolean failed, long deadline,
+            java.util.concurrent.CountDownLatch chains) {
+        int n = left.getAndDecrement();
+        if (n <= 0 || failed.get() || closed.get() || System.nanoTime() - deadline >= 0) {
+            chains.countDown();
+            return;
+        }
+        CompletableFuture<?> call;
+        try {
+            call = n % 2 == 0 ? getReadVersion()
+                    : getAtNewReadVersion(n % 3 == 0 ? List.of(new byte[0], new byte[0]) : List.of(new byte[0]));
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        call.whenComplete((ignored, error) -> {
+            if (error != null) {
+                failed.set(true);
+                LOG.debug("warm-up call failed; the error shows on first use", error);
+            }
+            warmUpChain(left, failed, deadline, chains);
+        });
     }
 
     /** The servers of the connection string, in order, as {@code host:port}. */
@@ -160,6 +224,91 @@ public final class RemoteBackend implements Backend {
         int bytes = request.getSerializedSize();
         return withFailover(GrpcErrors.Call.READ, e -> e.reads.submit(request, bytes)
                 .thenApply(r -> r.getPresent() ? r.getValue().toByteArray() : null));
+    }
+
+    /**
+     * Gets with read version -1: the server takes one new read version for them (only a leader
+     * does, so the call looks for the leader as a read-version request does) and returns it
+     * with the values. One key goes as a Get, coalesced like any other; several as one GetMany
+     * of their own, so that they share the version. A server that does not know -1 answers
+     * version_invalid (2011): then, and from then on, the version comes from GetReadVersion.
+     */
+    @Override
+    public CompletableFuture<VersionedValues> getAtNewReadVersion(List<byte[]> keys) {
+        if (!readsAssignVersions() || keys.isEmpty()) {
+            return Backend.super.getAtNewReadVersion(keys);
+        }
+        List<GetRequest> requests = new ArrayList<>(keys.size());
+        for (byte[] key : keys) {
+            requests.add(GetRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
+                    .setKey(ByteString.copyFrom(key)).setReadVersion(ASSIGN_READ_VERSION).build());
+        }
+        CompletableFuture<List<GetResponse>> call;
+        if (requests.size() == 1) {
+            int bytes = requests.get(0).getSerializedSize();
+            call = withLeaderFailover(GrpcErrors.Call.READ, settings.requestTimeout(),
+                    e -> e.reads.submit(requests.get(0), bytes).thenApply(List::of));
+        } else {
+            GetManyRequest message = GetManyRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
+                    .addAllRequests(requests).build();
+            call = withLeaderFailover(GrpcErrors.Call.READ, settings.requestTimeout(), e -> assignedGetMany(e, message));
+        }
+        return call.handle((responses, error) -> {
+            if (error == null && responses.get(0).hasReadVersion()) {
+                long version = responses.get(0).getReadVersion().getValue();
+                List<byte[]> values = new ArrayList<>(responses.size());
+                for (GetResponse r : responses) {
+                    values.add(r.getPresent() ? r.getValue().toByteArray() : null);
+                }
+                return CompletableFuture.completedFuture(new VersionedValues(version, values));
+            }
+            Throwable cause = error == null ? null : GrpcErrors.unwrap(error);
+            if (error == null || (cause instanceof TxkvException
+                    && ((TxkvException) cause).getError() == ErrorCode.VERSION_INVALID)) {
+                // An older server: it refused -1 (or, had it read, returned no version).
+                assignUnsupported = true;
+                return Backend.super.getAtNewReadVersion(keys);
+            }
+            return CompletableFuture.<VersionedValues>failedFuture(cause);
+        }).thenCompose(f -> f);
+    }
+
+    /** One GetMany whose elements all take the new read version; the first failed element fails it. */
+    private CompletableFuture<List<GetResponse>> assignedGetMany(Endpoint e, GetManyRequest message) {
+        if (e.batchUnsupported) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.VERSION_INVALID,
+                    "Server " + e.address() + " has no GetMany, so no reads that take a read version"));
+        }
+        Unary<GetManyResponse> call = new Unary<>();
+        e.stub(settings.requestTimeout()).getMany(message, call);
+        return call.future.handle((response, error) -> {
+            if (error != null) {
+                if (unimplemented(error)) {
+                    e.batchUnsupported = true;
+                    throw new TxkvException(ErrorCode.VERSION_INVALID,
+                            "Server " + e.address() + " has no GetMany, so no reads that take a read version");
+                }
+                throw error instanceof java.util.concurrent.CompletionException
+                        ? (java.util.concurrent.CompletionException) error : new java.util.concurrent.CompletionException(error);
+            }
+            if (response.getResultsCount() != message.getRequestsCount()) {
+                throw new TxkvException(ErrorCode.INTERNAL_ERROR, "Server " + e.address() + " answered "
+                        + response.getResultsCount() + " of " + message.getRequestsCount() + " reads");
+            }
+            List<GetResponse> out = new ArrayList<>(response.getResultsCount());
+            for (dev.txkv.proto.GetOutcome outcome : response.getResultsList()) {
+                if (outcome.hasError()) {
+                    throw GrpcErrors.elementFailure(outcome.getError());
+                }
+                out.add(outcome.getResponse());
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public boolean readsAssignVersions() {
+        return !assignUnsupported;
     }
 
     @Override

@@ -16,6 +16,9 @@ public final class RemoteProviderImpl implements RemoteProvider {
 
     @Override
     public Backend connect(String connection, TxkvConfig config) {
-        return RemoteBackend.connect(connection, RemoteSettings.fromSystemProperties());
+        RemoteSettings settings = RemoteSettings.fromSystemProperties();
+        RemoteBackend backend = RemoteBackend.connect(connection, settings);
+        backend.warmUp(settings.warmUpCalls(), settings.warmUpTimeout());
+        return backend;
     }
 }

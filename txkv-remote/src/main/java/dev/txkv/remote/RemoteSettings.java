@@ -27,6 +27,8 @@ public final class RemoteSettings {
     private Duration reconnectBackoffMax = Duration.ofSeconds(2);
     private Duration shutdownTimeout = Duration.ofSeconds(5);
     private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
+    private int warmUpCalls = 400;
+    private Duration warmUpTimeout = Duration.ofSeconds(1);
 
     /** The defaults, with the deadlines overridden by the {@code txkv.remote.*} system properties. */
     public static RemoteSettings fromSystemProperties() {
@@ -43,7 +45,44 @@ public final class RemoteSettings {
         if (watch != null) {
             s.watchTimeout(Duration.ofMillis(watch));
         }
+        Integer warmUp = Integer.getInteger("txkv.remote.warmUpCalls");
+        if (warmUp != null) {
+            s.warmUpCalls(warmUp);
+        }
+        Long warmUpTimeout = Long.getLong("txkv.remote.warmUpTimeoutMs");
+        if (warmUpTimeout != null) {
+            s.warmUpTimeout(Duration.ofMillis(warmUpTimeout));
+        }
         return s;
+    }
+
+    /**
+     * Calls {@code Txkv.open} makes before it returns so that the first transactions find the
+     * connections open and the call path loaded and compiled (default 400; 0: none): read
+     * versions and reads of the empty key, which change nothing. They stop at the first
+     * failure (an unreachable server is reported on first use, as without warm-up) and after
+     * {@link #warmUpTimeout(Duration)}.
+     */
+    public RemoteSettings warmUpCalls(int calls) {
+        if (calls < 0) {
+            throw new IllegalArgumentException("warmUpCalls must not be negative, got " + calls);
+        }
+        this.warmUpCalls = calls;
+        return this;
+    }
+
+    /** The longest the warm-up of {@code Txkv.open} takes (default 1 s). */
+    public RemoteSettings warmUpTimeout(Duration timeout) {
+        this.warmUpTimeout = nonNegative(timeout, "warmUpTimeout");
+        return this;
+    }
+
+    public int warmUpCalls() {
+        return warmUpCalls;
+    }
+
+    public Duration warmUpTimeout() {
+        return warmUpTimeout;
     }
 
     /** Deadline of a read version request, a read or a range read (default 10 s); zero: none. */

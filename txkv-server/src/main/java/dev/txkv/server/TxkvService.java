@@ -1,6 +1,7 @@
 package dev.txkv.server;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Int64Value;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.txkv.ErrorCode;
 import dev.txkv.KeyValue;
@@ -69,6 +70,10 @@ import org.slf4j.LoggerFactory;
  * A commit holds no thread while the commit pipeline works: it answers from the engine's
  * completion thread. A watch holds no thread either; it is counted against
  * {@link ServerConfig#watchStreamsMax()} and removed from the engine when the call is cancelled.
+ * A short call that cannot block (a read version, a read that asks for a new read version or
+ * reads at one this server handed out, a small commit) runs on the transport thread itself
+ * when no call waits for the executor: on a lightly loaded server that saves a hand-off to the
+ * executor and back, which is most of a read's time there.
  *
  * <p>GetMany and CommitMany carry many Gets or Commits in one call, so that the per-call cost
  * of gRPC (HTTP/2 frames, headers, a task switch each way) is paid once per batch. Each element
@@ -88,6 +93,12 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
      * every element until the slowest is done.
      */
     public static final int BATCH_ELEMENTS_MAX = 1_024;
+    /** Most elements of a GetMany that may run on the transport thread. */
+    static final int INLINE_ELEMENTS_MAX = 16;
+    /** Largest Commit (serialized) that may be checked on the transport thread. */
+    static final int INLINE_COMMIT_BYTES_MAX = 64 << 10;
+    /** A Get's read version asking the server to take a new one and return it. */
+    public static final long ASSIGN_READ_VERSION = -1;
 
     private final Backend backend;
     private final ServerConfig config;
@@ -99,6 +110,10 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     private final StatusProvider statusProvider;
     private final Set<CompletableFuture<Void>> watchStreams = ConcurrentHashMap.newKeySet();
     private final AtomicInteger watchStreamCount = new AtomicInteger();
+    /** Whether no call waits for the executor: then a short call runs on the transport thread. */
+    private final java.util.function.BooleanSupplier executorIdle;
+    /** The newest read version this server handed out: readable here, so reads at it never wait. */
+    private final java.util.concurrent.atomic.AtomicLong newestHandedOut = new java.util.concurrent.atomic.AtomicLong(-1);
     private volatile boolean closing;
 
     /**
@@ -145,6 +160,11 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
         this.validator = new RequestValidator(config.txkvConfig());
         this.metrics = metrics;
         this.statusProvider = statusProvider;
+        if (executor instanceof java.util.concurrent.ThreadPoolExecutor pool) {
+            this.executorIdle = () -> pool.getQueue().isEmpty();
+        } else {
+            this.executorIdle = () -> false;
+        }
         metrics.bindWatchStreams(watchStreamCount::get);
     }
 
@@ -160,13 +180,14 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void getReadVersion(GetReadVersionRequest request, StreamObserver<GetReadVersionResponse> observer) {
         long start = System.nanoTime();
-        dispatch("GetReadVersion", observer, () -> {
+        dispatch("GetReadVersion", observer, true, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             backend.getReadVersion().whenComplete((version, error) -> {
                 if (error != null) {
                     fail("GetReadVersion", observer, error);
                     return;
                 }
+                handedOut(version);
                 metrics.grvLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 observer.onNext(GetReadVersionResponse.newBuilder().setReadVersion(version).build());
                 observer.onCompleted();
@@ -177,7 +198,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void get(GetRequest request, StreamObserver<GetResponse> observer) {
         long start = System.nanoTime();
-        dispatch("Get", observer, () -> readOne(request, start).whenComplete((response, error) -> {
+        dispatch("Get", observer, readsWithoutWait(request), () -> readOne(request, start, null).whenComplete((response, error) -> {
             if (error != null) {
                 fail("Get", observer, error);
                 return;
@@ -189,18 +210,57 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
 
     /**
      * One Get, checked and read: the path of both Get and every element of GetMany. A check
-     * that fails comes back as a failed future, never as an exception.
+     * that fails comes back as a failed future, never as an exception. A read version of
+     * {@value #ASSIGN_READ_VERSION} reads at {@code assigned} (GetMany's one new version for all
+     * such elements) or, when that is null, at a new read version taken for this read alone.
      */
-    private CompletableFuture<GetResponse> readOne(GetRequest request, long start) {
+    private CompletableFuture<GetResponse> readOne(GetRequest request, long start, CompletableFuture<Long> assigned) {
         byte[] key;
         long readVersion;
         try {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             key = validator.key(request.getKey());
+            if (request.getReadVersion() == ASSIGN_READ_VERSION) {
+                CompletableFuture<Long> version = assigned != null ? assigned : newReadVersion(start);
+                return version.thenCompose(v -> read(key, v, start, true));
+            }
             readVersion = RequestValidator.readVersion(request.getReadVersion());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return read(key, readVersion, start, false);
+    }
+
+    /** A read version as GetReadVersion takes it, for reads that asked the server to assign one. */
+    private CompletableFuture<Long> newReadVersion(long start) {
+        CompletableFuture<Long> version;
+        try {
+            version = backend.getReadVersion();
+        } catch (RuntimeException e) {
+            version = CompletableFuture.failedFuture(e);
+        }
+        return version.thenApply(v -> {
+            handedOut(v);
+            metrics.grvLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            return v;
+        });
+    }
+
+    private void handedOut(long version) {
+        newestHandedOut.accumulateAndGet(version, Math::max);
+    }
+
+    /**
+     * Whether a Get is sure not to wait in the engine: it asks for a new read version, or reads
+     * at one this server handed out (reads at a version the server has not reached yet wait
+     * for it, up to the future-version wait).
+     */
+    private boolean readsWithoutWait(GetRequest request) {
+        long v = request.getReadVersion();
+        return v == ASSIGN_READ_VERSION || (v >= 0 && v <= newestHandedOut.get());
+    }
+
+    private CompletableFuture<GetResponse> read(byte[] key, long readVersion, long start, boolean returnVersion) {
         return backend.get(key, readVersion).thenApply(value -> {
             metrics.getLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             GetResponse.Builder response = GetResponse.newBuilder().setPresent(value != null);
@@ -208,6 +268,9 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                 metrics.bytesRead.increment(key.length + value.length);
                 // The engine's arrays are never modified after it returns them: no copy needed.
                 response.setValue(UnsafeByteOperations.unsafeWrap(value));
+            }
+            if (returnVersion) {
+                response.setReadVersion(Int64Value.of(readVersion));
             }
             return response.build();
         });
@@ -221,13 +284,25 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void getMany(GetManyRequest request, StreamObserver<GetManyResponse> observer) {
         long start = System.nanoTime();
-        dispatch("GetMany", observer, () -> {
+        boolean noWait = request.getRequestsCount() <= INLINE_ELEMENTS_MAX;
+        for (int i = 0; noWait && i < request.getRequestsCount(); i++) {
+            noWait = readsWithoutWait(request.getRequests(i));
+        }
+        dispatch("GetMany", observer, noWait, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             int n = checkBatchSize("GetMany", request.getRequestsCount());
             metrics.getManySize.record(n);
             List<CompletableFuture<GetResponse>> reads = new ArrayList<>(n);
+            // One new read version for every element that asks for one, taken only if one does.
+            CompletableFuture<Long> assigned = null;
             for (GetRequest r : request.getRequestsList()) {
-                reads.add(readOne(r, start));
+                if (r.getReadVersion() == ASSIGN_READ_VERSION) {
+                    assigned = newReadVersion(start);
+                    break;
+                }
+            }
+            for (GetRequest r : request.getRequestsList()) {
+                reads.add(readOne(r, start, assigned));
             }
             whenAll(reads, "GetMany", observer, () -> {
                 GetManyResponse.Builder response = GetManyResponse.newBuilder();
@@ -301,7 +376,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void commit(dev.txkv.proto.CommitRequest request, StreamObserver<CommitResponse> observer) {
         long start = System.nanoTime();
-        dispatch("Commit", observer, () -> commitOne(validateCommit(request), start).whenComplete((response, error) -> {
+        dispatch("Commit", observer, request.getSerializedSize() <= INLINE_COMMIT_BYTES_MAX, () -> commitOne(validateCommit(request), start).whenComplete((response, error) -> {
             if (error != null) {
                 fail("Commit", observer, error);
                 return;
@@ -600,6 +675,24 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     }
 
     private void dispatch(String method, StreamObserver<?> observer, Runnable work) {
+        dispatch(method, observer, false, work);
+    }
+
+    /**
+     * Runs a call's work: on the calling transport thread when it is {@code short} (it neither
+     * blocks nor takes long: a read version, a read that cannot wait, a small commit, whose
+     * answers come from futures) and no call waits for the executor, which saves two hand-offs
+     * between threads on an idle server; otherwise on the bounded executor.
+     */
+    private void dispatch(String method, StreamObserver<?> observer, boolean isShort, Runnable work) {
+        if (isShort && executorIdle.getAsBoolean()) {
+            try {
+                work.run();
+            } catch (Throwable t) {
+                fail(method, observer, t);
+            }
+            return;
+        }
         Runnable task = Context.current().wrap(() -> {
             try {
                 work.run();

@@ -341,7 +341,7 @@ class TxkvServiceTest {
         GetRequest get = GetRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv).setKey(bytes("k")).build();
         expect(2102, () -> stub.get(get.toBuilder().setKey(ByteString.copyFrom(new byte[10_001])).build()));
         expect(2004, () -> stub.get(get.toBuilder().setKey(bytes(0xFF, 1)).build()));
-        expect(2011, () -> stub.get(get.toBuilder().setReadVersion(-1).build()));
+        expect(2011, () -> stub.get(get.toBuilder().setReadVersion(-2).build()));
         GetRangeRequest range = GetRangeRequest.newBuilder().setProtocolVersion(V).setReadVersion(rv)
                 .setBegin(bytes("a")).setEnd(bytes("b")).build();
         expect(2005, () -> stub.getRange(range.toBuilder().setBegin(bytes("c")).build()));

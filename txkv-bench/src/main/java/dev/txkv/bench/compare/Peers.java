@@ -42,6 +42,7 @@ public final class Peers implements AutoCloseable {
 
     private final Path root;
     private final List<Process> processes = new ArrayList<>();
+    private final java.util.Map<String, Process> byName = new java.util.concurrent.ConcurrentHashMap<>();
     private final Thread shutdownHook = new Thread(this::stopAll, "bench-compare-cleanup");
     private Path postgresData;
     private boolean postgresAsOtherUser;
@@ -89,6 +90,7 @@ public final class Peers implements AutoCloseable {
         synchronized (processes) {
             processes.add(process);
         }
+        byName.put(name, process);
         return process;
     }
 
@@ -110,12 +112,39 @@ public final class Peers implements AutoCloseable {
 
     /** Starts a txkv server from {@code jar} (fsync on, the default); returns its connection string. */
     public String startTxkv(String java, Path jar) throws IOException, InterruptedException {
+        return startTxkv(java, jar, 0);
+    }
+
+    /**
+     * As {@link #startTxkv(String, Path)}, with the HTTP gateway (and its Prometheus meters at
+     * /metrics) on 127.0.0.1:{@code httpPort} unless it is 0.
+     */
+    public String startTxkv(String java, Path jar, int httpPort) throws IOException, InterruptedException {
         int port = freePort();
         Path data = Files.createDirectories(root.resolve("txkv"));
         Process server = start("txkv", List.of(java, "-jar", jar.toString(), "server", "--data", data.toString(),
-                "--listen", "127.0.0.1:" + port, "--http", "none"));
+                "--listen", "127.0.0.1:" + port, "--http", httpPort == 0 ? "none" : "127.0.0.1:" + httpPort));
         awaitPort("txkv", server, port);
         return "127.0.0.1:" + port;
+    }
+
+    /**
+     * CPU time used so far by the started processes of these names ("txkv" for the single
+     * server, "txkv-n1" ... for the cluster's members, "postgres") and their children.
+     */
+    public Duration cpuTime(List<String> names) {
+        Duration total = Duration.ZERO;
+        for (String name : names) {
+            Process p = byName.get(name);
+            if (p == null) {
+                continue;
+            }
+            total = total.plus(p.toHandle().info().totalCpuDuration().orElse(Duration.ZERO));
+            for (ProcessHandle child : p.descendants().toList()) {
+                total = total.plus(child.info().totalCpuDuration().orElse(Duration.ZERO));
+            }
+        }
+        return total;
     }
 
     /**

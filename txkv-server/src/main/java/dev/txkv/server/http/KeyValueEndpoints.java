@@ -19,6 +19,7 @@ import dev.txkv.proto.Mutation;
 import dev.txkv.proto.MutationType;
 import dev.txkv.proto.TxkvGrpc;
 import dev.txkv.server.ProtocolVersion;
+import dev.txkv.server.TxkvService;
 import io.grpc.Channel;
 import java.io.IOException;
 import java.util.Iterator;
@@ -62,9 +63,11 @@ final class KeyValueEndpoints {
         call.allowQuery(Set.of("encoding", "readVersion"));
         KeyEncoding encoding = KeyEncoding.of(call.query("encoding"));
         ByteString key = pathKey(call, encoding);
-        long readVersion = readVersion(call);
+        // Without ?readVersion= one Get that takes a new read version and returns it.
+        long asked = call.query("readVersion") == null ? TxkvService.ASSIGN_READ_VERSION : readVersion(call);
         GetResponse response = grpc(() -> stub().get(GetRequest.newBuilder()
-                .setProtocolVersion(ProtocolVersion.CURRENT).setKey(key).setReadVersion(readVersion).build()));
+                .setProtocolVersion(ProtocolVersion.CURRENT).setKey(key).setReadVersion(asked).build()));
+        long readVersion = response.hasReadVersion() ? response.getReadVersion().getValue() : asked;
         call.header(READ_VERSION_HEADER, Long.toString(readVersion));
         if (!response.getPresent()) {
             throw HttpError.httpOnly(404, "key_not_found", "The key is absent at read version " + readVersion);
@@ -125,11 +128,16 @@ final class KeyValueEndpoints {
     private long readVersion(HttpCall call) {
         String given = call.query("readVersion");
         if (given != null) {
+            long version;
             try {
-                return Long.parseLong(given);
+                version = Long.parseLong(given);
             } catch (NumberFormatException e) {
                 throw HttpError.of(400, ErrorCode.VERSION_INVALID, "readVersion must be an integer, not '" + given + "'");
             }
+            if (version < 0) {
+                throw HttpError.of(400, ErrorCode.VERSION_INVALID, "readVersion must not be negative, got " + version);
+            }
+            return version;
         }
         return grpc(() -> stub().getReadVersion(GetReadVersionRequest.newBuilder()
                 .setProtocolVersion(ProtocolVersion.CURRENT).build())).getReadVersion();

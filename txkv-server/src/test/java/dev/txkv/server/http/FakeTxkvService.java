@@ -76,8 +76,13 @@ final class FakeTxkvService extends TxkvGrpc.TxkvImplBase {
                 break;
         }
         ByteString value = store.get(request.getKey());
-        out.onNext(value == null ? GetResponse.newBuilder().setPresent(false).build()
-                : GetResponse.newBuilder().setPresent(true).setValue(value).build());
+        GetResponse.Builder response = value == null ? GetResponse.newBuilder().setPresent(false)
+                : GetResponse.newBuilder().setPresent(true).setValue(value);
+        if (request.getReadVersion() == -1) {
+            // As the real service: a read that asked for a new read version gets one back.
+            response.setReadVersion(com.google.protobuf.Int64Value.of(READ_VERSION));
+        }
+        out.onNext(response.build());
         out.onCompleted();
     }
 

@@ -119,6 +119,8 @@ class HttpGatewayTest {
         assertThat(raw.statusCode()).isEqualTo(200);
         assertThat(raw.body()).isEqualTo("hello");
         assertThat(raw.headers().firstValue(KeyValueEndpoints.READ_VERSION_HEADER)).hasValue(Long.toString(FakeTxkvService.READ_VERSION));
+        // Without ?readVersion= the read takes the version itself: one Get with read version -1.
+        assertThat(fx.service.gets.get(fx.service.gets.size() - 1).getReadVersion()).isEqualTo(-1);
         HttpResponse<String> json = fx.send(HttpRequest.newBuilder(fx.uri("/v1/kv/" + b64("café/x").replace("/", "%2F")
                 + "?encoding=base64&readVersion=77")).header("Accept", "application/json").GET());
         assertThat(json.body()).contains("\"value\": \"aGVsbG8=\"").contains("\"readVersion\": \"77\"");
@@ -202,6 +204,7 @@ class HttpGatewayTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'{', (byte) 0xc3, '}'}))), 400, 2000);
         assertError(fx.get("/v1/kv/%FF%FE"), 400, 2000);
         assertError(fx.get("/v1/kv/x?readVersion=soon"), 400, 2011);
+        assertError(fx.get("/v1/kv/x?readVersion=-1"), 400, 2011);
     }
 
     @Test
