@@ -28,7 +28,7 @@ import org.HdrHistogram.Histogram;
  *   <li>Cross-shard: the coordinator (home leader) asks one grant for all participants and sends
  *       each its prepare; each participant takes the slot in chain order, resolves and makes
  *       PREPARED durable (a Raft round), votes; all yes, the coordinator makes DECIDE durable
- *       and answers the client; then each participant makes DECIDED durable, and the
+ *       and answers the client; then each other participant makes DECIDED durable, and the
  *       coordinator FORGET.</li>
  * </ol>
  * Not modelled: conflicts and retries (the workload is conflict-free), reads other than the
@@ -381,10 +381,18 @@ public final class ScaleSim {
         }
         record(home, () -> {
             answer(t);
+            // The coordinator's DECIDE is its own shard's outcome: DECIDED goes to the others only.
+            int others = t.participants.length - 1;
+            if (others == 0) {
+                record(home, () -> { });
+            }
             for (int q : t.participants) {
                 Shard qs = shards[q];
+                if (qs == home) {
+                    continue;
+                }
                 message(home, qs, () -> record(qs, () -> message(qs, home, () -> {
-                    if (++t.decided == t.participants.length) {
+                    if (++t.decided == others) {
                         record(home, () -> { });
                     }
                 })));
