@@ -37,9 +37,10 @@ import picocli.CommandLine.Unmatched;
             "Workloads: reads, writes, latency, grv, rmw, matrix (grv, reads, writes, rmw at 1, 16, 256 clients),",
             "resolver and memory (embedded only), all;",
             "compare: txkv beside etcd and PostgreSQL (the same as txkv bench-compare; options after it go there);",
-            "one-client: one thread, one transaction at a time, txkv beside PostgreSQL (txkv bench-one-client)."})
+            "one-client: one thread, one transaction at a time, txkv beside PostgreSQL (txkv bench-one-client);",
+            "scale-model: a discrete-event model of a sharded cluster at 1 to 200+ processes (txkv bench-scale-model)."})
 public final class EmbeddedBench implements Callable<Integer> {
-    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all | compare | one-client")
+    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all | compare | one-client | scale-model")
     String workload;
 
     /** Arguments after {@code compare}, passed on to {@link dev.txkv.bench.compare.CompareBench}. */
