@@ -952,6 +952,18 @@ public final class Engine implements Backend {
         }
         log.close();
         watches.failAll(new TxkvException(ErrorCode.DATABASE_CLOSED));
+        if (coordinator != null) {
+            // Cross-shard commits in flight: their outcome is the next leader's to tell.
+            coordinator.endTerm();
+            List<ReadWaiter> waiting;
+            synchronized (readWaiters) {
+                waiting = new java.util.ArrayList<>(readWaiters);
+                readWaiters.clear();
+            }
+            for (ReadWaiter w : waiting) {
+                w.ready().completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED));
+            }
+        }
         if (ownedCompletions != null) {
             ownedCompletions.shutdown();
             try {
