@@ -696,6 +696,11 @@ public final class Engine implements Backend {
 
     // ------------------------------------------------------------------ a shard's calls
 
+    private static <T> CompletableFuture<T> notAShard() {
+        return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                "This engine is not a shard of a sharded cluster"));
+    }
+
     private static TxkvException stampNeeded() {
         return new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
                 "A shard reads at a read stamp from the cluster's sequencer (readAt)");
@@ -711,6 +716,9 @@ public final class Engine implements Backend {
      * the sequencer granted here at or below it, -1 for none, in {@code epoch}).
      */
     public CompletableFuture<byte[]> getAt(byte[] key, long readVersion, long epoch, long lastGrant) {
+        if (shard == null) {
+            return notAShard();
+        }
         if (!shard.shard().contains(key)) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
@@ -728,6 +736,9 @@ public final class Engine implements Backend {
     /** {@link #getRange} at a read version of the cluster's sequencer; the range must lie in this shard. */
     public CompletableFuture<RangeChunk> getRangeAt(byte[] begin, byte[] end, int rowLimit, long byteLimit,
             boolean reverse, long readVersion, long epoch, long lastGrant) {
+        if (shard == null) {
+            return notAShard();
+        }
         if (rowLimit <= 0 || byteLimit <= 0) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.RANGE_LIMITS_INVALID,
                     "Row and byte limits must be positive"));
@@ -826,6 +837,9 @@ public final class Engine implements Backend {
 
     /** A coordinator's prepare for this shard; completes with a yes vote once the slice is durable. */
     public CompletableFuture<Void> prepare(ShardNetwork.Prepare request) {
+        if (shard == null) {
+            return notAShard();
+        }
         CompletableFuture<Void> vote = new CompletableFuture<>();
         pipeline.onResolveThread(() -> slots.prepare(request, vote));
         return vote;
@@ -833,6 +847,9 @@ public final class Engine implements Backend {
 
     /** A coordinator's outcome for a slice this shard prepared; completes once noted durably (or nothing to note). */
     public CompletableFuture<Void> decided(long version, boolean commit) {
+        if (shard == null) {
+            return notAShard();
+        }
         TxkvException refused = pipeline.refusal();
         if (refused != null) {
             return CompletableFuture.failedFuture(refused);
@@ -848,6 +865,9 @@ public final class Engine implements Backend {
      * else abort (presumed: it cannot commit any more).
      */
     public CompletableFuture<ShardNetwork.Outcome> queryDecision(long version) {
+        if (shard == null) {
+            return notAShard();
+        }
         TxkvException refused = pipeline.refusal();
         if (refused != null) {
             return CompletableFuture.failedFuture(refused);
@@ -908,6 +928,9 @@ public final class Engine implements Backend {
      * when the key's value differs from it.
      */
     public CompletableFuture<Void> watchAt(byte[] key, long readVersion, long epoch, long lastGrant) {
+        if (shard == null) {
+            return notAShard();
+        }
         if (!shard.shard().contains(key)) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
