@@ -16,8 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class Ports {
     /** Attempts to find a run of consecutive free ports before giving up. */
     private static final int RANGE_ATTEMPTS_MAX = 200;
+    /** Ports are drawn from [20000, 32000): below Linux's default ephemeral range (32768 to 60999). */
     private static final int RANGE_BASE_MIN = 20_000;
-    private static final int RANGE_BASE_SPAN = 30_000;
+    private static final int RANGE_BASE_SPAN = 12_000;
 
     private Ports() {
     }
@@ -27,19 +28,22 @@ public final class Ports {
         return freePorts(1)[0];
     }
 
-    /** {@code count} distinct free ports on 127.0.0.1 (all held open until all are chosen). */
+    /**
+     * {@code count} distinct free ports on 127.0.0.1 (all held open until all are chosen),
+     * drawn below the kernel's ephemeral range: a port the kernel hands out (ServerSocket(0))
+     * can be taken, between the choice and the server's bind, as the local port of any outgoing
+     * connection on the machine, one chosen here only by another test that draws the same.
+     */
     public static int[] freePorts(int count) {
         List<ServerSocket> held = new ArrayList<>(count);
         try {
             int[] ports = new int[count];
             for (int i = 0; i < count; i++) {
-                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket socket = bindBelowEphemeral();
                 held.add(socket);
                 ports[i] = socket.getLocalPort();
             }
             return ports;
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port on 127.0.0.1", e);
         } finally {
             for (ServerSocket socket : held) {
                 try {
@@ -49,6 +53,20 @@ public final class Ports {
                 }
             }
         }
+    }
+
+    private static ServerSocket bindBelowEphemeral() {
+        IOException last = null;
+        for (int attempt = 0; attempt < RANGE_ATTEMPTS_MAX * 5; attempt++) {
+            int port = RANGE_BASE_MIN + ThreadLocalRandom.current().nextInt(RANGE_BASE_SPAN);
+            try {
+                return new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw new UncheckedIOException("no free port on 127.0.0.1 from " + RANGE_BASE_MIN + " to "
+                + (RANGE_BASE_MIN + RANGE_BASE_SPAN), last);
     }
 
     /** A base port such that the {@code count} ports from it on are all free on 127.0.0.1 now. */
