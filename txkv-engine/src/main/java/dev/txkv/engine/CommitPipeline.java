@@ -466,10 +466,6 @@ final class CommitPipeline {
         maybeForget();
     }
 
-    long windowVersions() {
-        return windowVersions;
-    }
-
     /** Null if the commit may proceed; otherwise why not. */
     TxkvException resolve(CommitRequest r, long version) {
         if (r.readConflicts().isEmpty()) {

@@ -806,7 +806,7 @@ public final class Engine implements Backend {
         }
         long current = slots.epoch();
         if (current < w.epoch()) {
-            pipeline.onResolveThread(() -> slots.adoptEpoch(w.epoch()));
+            slots.wantEpoch(w.epoch());
             return false;
         }
         if (current == w.epoch() && w.lastGrant() > slots.chainHead()) {

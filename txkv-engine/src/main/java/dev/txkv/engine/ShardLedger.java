@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
 /**
@@ -259,10 +258,6 @@ final class ShardLedger {
         return prepared.get(v);
     }
 
-    /** Whether this shard's log holds the slot {@code v} (prepared, deferred, or applied at or below the applied version). */
-    synchronized boolean holds(long v) {
-        return prepared.containsKey(v) || deferred.containsKey(v);
-    }
 
     /** Whether this shard, as coordinator, decided to commit {@code v} and still remembers it. */
     synchronized boolean committed(long v) {
@@ -294,9 +289,5 @@ final class ShardLedger {
     /** Counts for status: undecided slices, deferred batches, open decisions. */
     synchronized int[] counts() {
         return new int[] {prepared.size(), deferred.size(), decisions.size()};
-    }
-
-    static RuntimeException io(RocksDBException e) {
-        return Storage.ioError("two-phase state", e);
     }
 }

@@ -116,6 +116,16 @@ final class ShardSlots {
         return chainHead;
     }
 
+    /** The newest epoch a read asked this shard to enter; posted to the resolve thread only when it rises. */
+    private final java.util.concurrent.atomic.AtomicLong wantedEpoch = new java.util.concurrent.atomic.AtomicLong(-1);
+
+    /** A read of epoch {@code e} came (any thread): the resolve thread enters it, once per newer epoch. */
+    void wantEpoch(long e) {
+        if (e > epoch && wantedEpoch.getAndAccumulate(e, Math::max) < e) {
+            pipeline.onResolveThread(() -> adoptEpoch(e));
+        }
+    }
+
     /** The newest read version a read brought here. */
     private final java.util.concurrent.atomic.AtomicLong newestRead = new java.util.concurrent.atomic.AtomicLong(-1);
 
@@ -154,6 +164,7 @@ final class ShardSlots {
         chainHead = ledger.slotHead();
         epoch = -1;
         epochAsked = false;
+        wantedEpoch.set(-1);
         holeAskedFor = -1;
         chainMoved.run();
         return chainHead;
@@ -573,7 +584,8 @@ final class ShardSlots {
         ledger.dropped(version);
     }
 
-    private static Throwable unwrap(Throwable e) {
+    /** The cause a completion stage wrapped. */
+    static Throwable unwrap(Throwable e) {
         while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
             e = e.getCause();
         }

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -133,7 +132,7 @@ final class TwoPhaseCoordinator {
         config.network().grant(config.shardId(), participants).whenComplete((grant, error) -> {
             if (error != null) {
                 result.completeExceptionally(new TxkvException(ErrorCode.PROCESS_BEHIND,
-                        "No commit version from the sequencer: " + unwrap(error).getMessage() + "; retry"));
+                        "No commit version from the sequencer: " + ShardSlots.unwrap(error).getMessage() + "; retry"));
             } else if (term != startedTerm || pipeline.refusal() != null) {
                 result.completeExceptionally(new TxkvException(ErrorCode.NOT_LEADER, "This shard's leader changed; retry"));
             } else {
@@ -227,7 +226,7 @@ final class TwoPhaseCoordinator {
                     // The decision may still become durable: keep the version in flight (never
                     // answered abort by this member); the next leader knows from its log.
                     c.result.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                            "The commit decision's outcome is unknown: " + unwrap(error).getMessage(), unwrap(error)));
+                            "The commit decision's outcome is unknown: " + ShardSlots.unwrap(error).getMessage(), ShardSlots.unwrap(error)));
                     return;
                 }
                 inFlight.remove(c.version);
@@ -245,7 +244,7 @@ final class TwoPhaseCoordinator {
 
     /** The error a client gets when a vote was no: a participant's own answer when it is one a client can act on. */
     private static TxkvException reason(Throwable no) {
-        Throwable e = unwrap(no);
+        Throwable e = ShardSlots.unwrap(no);
         if (e instanceof TxkvException t) {
             switch (t.getError()) {
                 case NOT_COMMITTED, TRANSACTION_TOO_OLD, FUTURE_VERSION, WRONG_SHARD_SERVER, TRANSACTION_TOO_LARGE,
@@ -353,12 +352,5 @@ final class TwoPhaseCoordinator {
         if (!open.isEmpty()) {
             LOG.info("Shard {}: {} cross-shard commits in flight when leadership ended", config.shardId(), open.size());
         }
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
     }
 }
