@@ -25,6 +25,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.util.ExitUtils;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
@@ -42,7 +43,15 @@ import org.apache.ratis.util.TimeDuration;
  * start with an error instead of being served with the wrong one.
  */
 final class RaftHost implements AutoCloseable {
+    static {
+        // Ratis ends the whole process (System.exit) when its gRPC server cannot start, for
+        // example on a Raft port in use. txkv runs inside other programs too, so such a failure
+        // is thrown instead (ExitUtils.ExitException) and reported as a failed start.
+        ExitUtils.disableSystemExit();
+    }
+
     private final RaftPeerId self;
+    private final String address;
     private final RaftProperties properties;
     private final Parameters parameters;
     /** Null until {@link #start()}. */
@@ -64,7 +73,7 @@ final class RaftHost implements AutoCloseable {
     RaftHost(ReplicationConfig config, Path storageDir, long entryBytesMax, boolean guarded) {
         this.self = RaftPeerId.valueOf(config.selfId());
         this.storageDir = storageDir;
-        String address = config.orderedMembers().get(config.selfId());
+        this.address = config.orderedMembers().get(config.selfId());
         int colon = address.lastIndexOf(':');
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(storageDir.toFile()));
@@ -117,8 +126,14 @@ final class RaftHost implements AutoCloseable {
             }
             server = builder.build();
             server.start();
-        } catch (IOException e) {
-            throw new TxkvException(ErrorCode.IO_ERROR, "Cannot start the replication log in " + storageDir + ": " + e, e);
+        } catch (IOException | ExitUtils.ExitException e) {
+            RaftServer failed = server;
+            server = null;
+            closeQuietly(failed);
+            String why = causeChainMentions(e, "Address already in use")
+                    ? "the Raft port " + address + " is in use (another txkv member, or a process not yet gone?)"
+                    : e.toString();
+            throw new TxkvException(ErrorCode.IO_ERROR, "Cannot start the replication log in " + storageDir + ": " + why, e);
         }
         for (RaftGroup group : groups.values()) {
             addIfNew(group);
@@ -241,15 +256,28 @@ final class RaftHost implements AutoCloseable {
         return guard.refusedCalls();
     }
 
-    @Override
-    public synchronized void close() {
-        if (server == null) {
+    private static boolean causeChainMentions(Throwable e, String text) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void closeQuietly(RaftServer s) {
+        if (s == null) {
             return;
         }
         try {
-            server.close();
-        } catch (IOException e) {
-            // Closing on shutdown: nothing more to do.
+            s.close();
+        } catch (IOException | RuntimeException e) {
+            // Closing on shutdown or after a failed start: nothing more to do.
         }
+    }
+
+    @Override
+    public synchronized void close() {
+        closeQuietly(server);
     }
 }

@@ -57,6 +57,9 @@ class ReplicationTest {
         ReplicationConfig rc = new ReplicationConfig("m" + i, addresses).clusterName("test")
                 .electionTimeoutMs(electionTimeoutMinMs, electionTimeoutMinMs * 2)
                 .snapshotEveryEntries(snapshotEvery).logSegmentBytes(snapshotEvery < 1000 ? 8192 : 64L << 20);
+        // A member restarted on its port may find its last incarnation's socket not yet released.
+        String address = addresses.get("m" + i);
+        Ports.awaitFree(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)), Duration.ofSeconds(30));
         members[i] = RaftReplication.open(dir.resolve("m" + i), config(), rc, r -> replicas[i] = r);
         return members[i];
     }
@@ -196,6 +199,24 @@ class ReplicationTest {
         long millis = TimeUnit.NANOSECONDS.toMillis(tookOverNanos.get() - stop);
         System.out.println("leadership handed over " + millis + " ms after the clean stop began");
         assertThat(millis).as("a new leader before any election timeout could pass").isLessThan(3_000);
+    }
+
+    @Test
+    void aRaftPortInUseFailsTheStartWithAClearErrorAndTheProcessGoesOn() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(Ports.freePort(), 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            addresses = new LinkedHashMap<>();
+            addresses.put("m0", "127.0.0.1:" + taken.getLocalPort());
+            ReplicationConfig rc = new ReplicationConfig("m0", addresses).clusterName("test");
+            // Ratis would end the process here (System.exit) were its exit not disabled.
+            assertThatThrownBy(() -> RaftReplication.open(dir.resolve("m0"), config(), rc))
+                    .isInstanceOf(TxkvException.class)
+                    .hasMessageContaining("Raft port 127.0.0.1:" + taken.getLocalPort() + " is in use");
+        }
+        // The directory is not held by the failed start: the member starts once the port is free.
+        addresses.put("m0", "127.0.0.1:" + Ports.freePort());
+        start(0);
+        Poll.until("the single member leads", Duration.ofSeconds(30), () -> members[0].isLeading());
     }
 
     @Test

@@ -81,6 +81,14 @@ public final class Ports {
                 + RANGE_ATTEMPTS_MAX + " attempts");
     }
 
+    /**
+     * Waits up to {@code timeout} until {@code port} can be bound on 127.0.0.1 again: a server
+     * restarted on the port it had may find its last incarnation's socket not yet released.
+     */
+    public static void awaitFree(int port, java.time.Duration timeout) {
+        Poll.until("port " + port + " free on 127.0.0.1", timeout, () -> allFree(port, 1));
+    }
+
     private static boolean allFree(int base, int count) {
         for (int port = base; port < base + count; port++) {
             try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
