@@ -882,7 +882,7 @@ public final class Engine implements Backend {
     }
 
     /** A shard's chain and two-phase state in words (diagnostics); empty if not a shard. */
-    String shardState() {
+    public String shardState() {
         if (ledger == null) {
             return "";
         }

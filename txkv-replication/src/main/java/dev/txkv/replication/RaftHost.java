@@ -42,7 +42,7 @@ import org.apache.ratis.util.TimeDuration;
  * machine's snapshots). A group directory that no registered state machine claims stops the
  * start with an error instead of being served with the wrong one.
  */
-final class RaftHost implements AutoCloseable {
+public final class RaftHost implements AutoCloseable {
     static {
         // Ratis ends the whole process (System.exit) when its gRPC server cannot start, for
         // example on a Raft port in use. txkv runs inside other programs too, so such a failure
@@ -65,10 +65,20 @@ final class RaftHost implements AutoCloseable {
     private final AtomicLong callId = new AtomicLong();
 
     /**
+     * The guarded host of member {@code config.selfId()} for a process that serves several
+     * groups (a sharded server): log entries up to {@code entryBytesMax}. Open each group's
+     * engine with {@link RaftReplication#log(ReplicationConfig, RaftHost)}, then {@link #start()}.
+     */
+    public RaftHost(ReplicationConfig config, Path storageDir, long entryBytesMax) {
+        this(config, storageDir, entryBytesMax, true);
+    }
+
+    /**
      * The host of member {@code config.selfId()} on its Raft address, with storage in
      * {@code storageDir}; {@code entryBytesMax} bounds a log entry (a commit batch). It serves
      * nothing until {@link #start()}: register the groups this process serves first
      * ({@link #join}), so that those found in storage are recovered with their state machines.
+     * When {@code guarded}, Ratis's client and admin services are refused on the Raft port.
      */
     RaftHost(ReplicationConfig config, Path storageDir, long entryBytesMax, boolean guarded) {
         this.self = RaftPeerId.valueOf(config.selfId());
@@ -109,7 +119,7 @@ final class RaftHost implements AutoCloseable {
      * Starts serving: the registered groups found in storage are recovered, the others are
      * formatted and started. A group directory that no registered group claims stops the start.
      */
-    synchronized void start() {
+    public synchronized void start() {
         if (server != null) {
             return;
         }

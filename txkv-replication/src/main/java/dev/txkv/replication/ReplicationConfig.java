@@ -63,6 +63,25 @@ public final class ReplicationConfig {
      * minimum election timeout after a majority acknowledged a heartbeat, and assumes the
      * members' clocks run at rates within 10% of each other (docs/replication.md).
      */
+    /**
+     * This configuration for the Raft group {@code name} of the members {@code memberIds} (a
+     * subset of {@link #members()}, in order), with every other setting the same: the group of
+     * one shard, or the control group, of a sharded cluster.
+     */
+    public ReplicationConfig forGroup(String name, java.util.List<String> memberIds) {
+        Map<String, String> subset = new java.util.LinkedHashMap<>();
+        for (String id : memberIds) {
+            String address = members().get(id);
+            if (address == null) {
+                throw invalid("member '" + id + "' of group " + name + " is not a member of the cluster");
+            }
+            subset.put(id, address);
+        }
+        return new ReplicationConfig(selfId(), subset).clusterName(name).leaderLease(leaderLease())
+                .electionTimeoutMs(electionTimeoutMinMs(), electionTimeoutMaxMs())
+                .snapshotEveryEntries(snapshotEveryEntries()).logSegmentBytes(logSegmentBytes());
+    }
+
     public ReplicationConfig leaderLease(boolean enabled) {
         this.leaderLease = enabled;
         return this;

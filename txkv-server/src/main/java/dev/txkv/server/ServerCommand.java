@@ -74,6 +74,18 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Name of the replicated cluster; all members must agree (default: txkv).")
     private String clusterName;
 
+    @Option(names = "--shards", paramLabel = "N",
+            description = "Split the keyspace evenly into N shards, each its own Raft group, with transactions across"
+                    + " shards by two-phase commit (docs/sharding.md); 1 to " + ShardLayout.SHARDS_MAX
+                    + ". Needs --id, --peers and every other member in --peer-clients; fixed when the cluster is"
+                    + " created (default: unsharded).")
+    private Integer shards;
+
+    @Option(names = "--shard-replicas", paramLabel = "R",
+            description = "Members that keep a replica of each shard, 1 to the member count (default: 3, or every"
+                    + " member when fewer). Needs --shards.")
+    private Integer shardReplicas;
+
     private static final Pattern MEMBER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     /**
@@ -103,6 +115,22 @@ public final class ServerCommand implements Callable<Integer> {
                 throw usage("--peer-clients needs --id and --peers");
             }
             config.peerClientAddresses(parsePeerClients(peerClients));
+        }
+        if (shards != null) {
+            if (replication == null) {
+                throw usage("--shards needs --id and --peers (use --peers " + "ID@HOST:RAFTPORT for a cluster of one)");
+            }
+            int members = replication.members().size();
+            int replicas = shardReplicas == null ? Math.min(3, members) : shardReplicas;
+            if (shards < 1 || shards > ShardLayout.SHARDS_MAX) {
+                throw usage("--shards must be 1 to " + ShardLayout.SHARDS_MAX + ", got " + shards);
+            }
+            if (replicas < 1 || replicas > members) {
+                throw usage("--shard-replicas must be 1 to the " + members + " members, got " + replicas);
+            }
+            config.shards(shards, replicas);
+        } else if (shardReplicas != null) {
+            throw usage("--shard-replicas needs --shards");
         }
         TxkvServer server;
         try {

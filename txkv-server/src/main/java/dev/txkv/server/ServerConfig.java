@@ -37,6 +37,8 @@ public final class ServerConfig {
     private long shutdownGraceMs = 10_000;
     private ReplicationConfig replication;
     private Map<String, String> peerClientAddresses = Map.of();
+    private int shards;
+    private int shardReplicas;
 
     /** The data directory (default ./txkv-data); created if missing, locked while the server runs. */
     public ServerConfig dataDir(Path dir) {
@@ -118,6 +120,35 @@ public final class ServerConfig {
     public ServerConfig replication(ReplicationConfig replication) {
         this.replication = replication;
         return this;
+    }
+
+    /**
+     * Makes the cluster sharded: the keyspace split evenly into {@code count} shards, each a
+     * Raft group of {@code replicas} members (docs/sharding.md); 0, the default, serves one
+     * unsharded keyspace. Needs {@link #replication} and every other member's client address
+     * ({@link #peerClientAddresses}): every server serves the whole keyspace and forwards what
+     * it does not lead to the member that does.
+     */
+    public ServerConfig shards(int count, int replicas) {
+        if (count < 0 || count > ShardLayout.SHARDS_MAX) {
+            throw new IllegalArgumentException("shards must be 0 (unsharded) to " + ShardLayout.SHARDS_MAX + ", got " + count);
+        }
+        if (count > 0 && replicas < 1) {
+            throw new IllegalArgumentException("replicas per shard must be at least 1, got " + replicas);
+        }
+        this.shards = count;
+        this.shardReplicas = replicas;
+        return this;
+    }
+
+    /** The shard count; 0 when unsharded. */
+    public int shards() {
+        return shards;
+    }
+
+    /** Members per shard (when {@link #shards()} is above 0). */
+    public int shardReplicas() {
+        return shardReplicas;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.txkv.server;
 import dev.txkv.engine.EngineCounters;
 import dev.txkv.engine.Engine;
 import dev.txkv.replication.RaftReplication;
+import dev.txkv.proto.ShardPeerGrpc;
 import dev.txkv.proto.TxkvGrpc;
 import dev.txkv.server.http.HttpGateway;
 import io.grpc.ManagedChannel;
@@ -56,6 +57,8 @@ public final class TxkvServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final Engine engine;
+    /** The sharded part of this server; null when it serves one unsharded keyspace. */
+    private final ShardedNode sharded;
     private final PrometheusMeterRegistry registry;
     private final ThreadPoolExecutor executor;
     private final ScheduledExecutorService sampler;
@@ -76,9 +79,10 @@ public final class TxkvServer implements AutoCloseable {
     private ManagedChannel gatewayChannel;
     private HttpGateway gateway;
 
-    private TxkvServer(ServerConfig config, Engine engine) {
+    private TxkvServer(ServerConfig config, Engine engine, ShardedNode sharded) {
         this.config = config;
         this.engine = engine;
+        this.sharded = sharded;
         this.engineStatus = new EngineStatusReader(engine);
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.inProcessName = "txkv-server-" + instances.incrementAndGet() + "-" + UUID.randomUUID();
@@ -110,9 +114,25 @@ public final class TxkvServer implements AutoCloseable {
      */
     public static TxkvServer start(ServerConfig config) throws IOException {
         GrpcLogging.quietMalformedRequestTraces();
-        Engine engine = config.replication() == null ? Engine.open(config.dataDir(), config.txkvConfig())
-                : RaftReplication.open(config.dataDir(), config.txkvConfig(), config.replication());
-        TxkvServer server = new TxkvServer(config, engine);
+        ShardedNode sharded = null;
+        Engine engine;
+        if (config.shards() > 0) {
+            if (config.replication() == null) {
+                throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE,
+                        "A sharded server is a member of a cluster: it needs its id and the members (--id, --peers)");
+            }
+            sharded = ShardedNode.open(config.dataDir(), config.txkvConfig(), config.replication(),
+                    config.peerClientAddresses(), config.shards(), config.shardReplicas());
+            engine = sharded.control();
+        } else if (ShardedNode.isSharded(config.dataDir())) {
+            throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "The data directory "
+                    + config.dataDir() + " holds a sharded cluster (" + ShardedNode.LAYOUT_FILE
+                    + "); start it with the --shards it was created with");
+        } else {
+            engine = config.replication() == null ? Engine.open(config.dataDir(), config.txkvConfig())
+                    : RaftReplication.open(config.dataDir(), config.txkvConfig(), config.replication());
+        }
+        TxkvServer server = new TxkvServer(config, engine, sharded);
         try {
             server.startServing();
         } catch (IOException | RuntimeException | Error e) {
@@ -135,8 +155,14 @@ public final class TxkvServer implements AutoCloseable {
                 () -> lastHealth != null && lastHealth.healthy());
         String processId = HexFormat.of().formatHex(longBytes(ThreadLocalRandom.current().nextLong()));
         StatusDocument[] status = new StatusDocument[1];
-        LeaderDirectory leaders = LeaderDirectory.of(engine::leaderId, config, this::clientAddress);
-        service = new TxkvService(engine, engineStatus, config, executor, metrics, memberOnly -> memberOnly
+        // A sharded server serves the whole keyspace whoever leads: it names no leader to go to.
+        LeaderDirectory leaders = sharded != null ? LeaderDirectory.NONE
+                : LeaderDirectory.of(engine::leaderId, config, this::clientAddress);
+        dev.txkv.spi.Backend backend = sharded != null ? new dev.txkv.spi.ShardRouter(sharded.gateway()) : engine;
+        ClusterAdmin admin = sharded != null ? ClusterAdmin.refusing(engineStatus,
+                "A sharded cluster's membership cannot be changed yet: its shards' groups are laid out when it is created")
+                : engineStatus;
+        service = new TxkvService(backend, admin, config, executor, metrics, memberOnly -> memberOnly
                 ? CompletableFuture.completedFuture(StatusProtos.toProto(status[0].memberStatus()))
                 : status[0].clusterStatus().thenApply(StatusProtos::toProto), leaders);
         status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
@@ -149,6 +175,8 @@ public final class TxkvServer implements AutoCloseable {
                 .directExecutor()
                 .addService(service)
                 .addService(health.getHealthService())
+                .addService(sharded != null ? new ShardPeerService(sharded, config.txkvConfig())
+                        : new ShardPeerGrpc.ShardPeerImplBase() { })
                 .maxInboundMessageSize(config.inboundMessageBytesMax())
                 .maxInboundMetadataSize(64 << 10)
                 // Watches keep calls open for long: allow client keepalives, also between calls,
@@ -262,7 +290,27 @@ public final class TxkvServer implements AutoCloseable {
         return inProcessName;
     }
 
-    /** The engine this server serves; embedded callers may use it directly (no limits are checked there). */
+    /**
+     * This member's replica of each shard it keeps, by shard id, when the server is sharded
+     * (empty otherwise): for tests and tools that look at a shard's two-phase state.
+     */
+    public java.util.Map<Integer, Engine> shardReplicas() {
+        java.util.Map<Integer, Engine> out = new java.util.TreeMap<>();
+        if (sharded != null) {
+            for (int s = 0; s < sharded.layout().shards(); s++) {
+                Engine e = sharded.replica(s);
+                if (e != null) {
+                    out.put(s, e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The engine this server serves; embedded callers may use it directly (no limits are checked
+     * there). A sharded server's engine is its replica of the control group.
+     */
     public Engine engine() {
         return engine;
     }
@@ -315,7 +363,11 @@ public final class TxkvServer implements AutoCloseable {
                 // Meters may still be scraped through meterRegistry(); a closed engine must not be asked.
                 stats.freeze();
             }
-            engine.close();
+            if (sharded != null) {
+                sharded.close();
+            } else {
+                engine.close();
+            }
             registry.close();
             log.info("txkv server stopped: data {}", config.dataDir());
         } finally {

@@ -1,0 +1,193 @@
+package dev.txkv.server;
+
+import com.google.protobuf.ByteString;
+import dev.txkv.ErrorCode;
+import dev.txkv.Range;
+import dev.txkv.TxkvException;
+import dev.txkv.engine.Engine;
+import dev.txkv.proto.CommitResponse;
+import dev.txkv.proto.CoordinatorOfRequest;
+import dev.txkv.proto.CoordinatorOfResponse;
+import dev.txkv.proto.DecidedRequest;
+import dev.txkv.proto.DecidedResponse;
+import dev.txkv.proto.EpochRequest;
+import dev.txkv.proto.EpochResponse;
+import dev.txkv.proto.GetResponse;
+import dev.txkv.proto.GrantRequest;
+import dev.txkv.proto.GrantResponse;
+import dev.txkv.proto.PeerReadVersionRequest;
+import dev.txkv.proto.PrepareRequest;
+import dev.txkv.proto.PrepareResponse;
+import dev.txkv.proto.QueryDecisionRequest;
+import dev.txkv.proto.QueryDecisionResponse;
+import dev.txkv.proto.ReadStampMessage;
+import dev.txkv.proto.ShardCommitRequest;
+import dev.txkv.proto.ShardGetRangeRequest;
+import dev.txkv.proto.ShardGetRangeResponse;
+import dev.txkv.proto.ShardGetRequest;
+import dev.txkv.proto.ShardPeerGrpc;
+import dev.txkv.proto.ShardStamp;
+import dev.txkv.proto.ShardWatchRequest;
+import dev.txkv.proto.ShardWatchResponse;
+import dev.txkv.spi.CommitRequest;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The server side of {@code txkv.v1.ShardPeer} (shard.proto): what other members of a sharded
+ * cluster ask of this member's replicas. Every call is answered here alone: on the replica of
+ * the group asked for when it leads, else with not_leader (1060) naming the leader this member
+ * knows. Requests are checked as client requests are (keys, ranges, commits).
+ */
+final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
+    private final ShardedNode node;
+    private final RequestValidator validator;
+
+    ShardPeerService(ShardedNode node, dev.txkv.TxkvConfig config) {
+        this.node = node;
+        this.validator = new RequestValidator(config);
+    }
+
+    @Override
+    public void readVersion(PeerReadVersionRequest request, StreamObserver<ReadStampMessage> observer) {
+        answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                e -> node.sequencer().readVersion().thenApply(ShardProtos::stamp));
+    }
+
+    @Override
+    public void grant(GrantRequest request, StreamObserver<GrantResponse> observer) {
+        answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(), e -> node.sequencer()
+                .grant(shard(request.getCoordinator()), participants(request.getParticipantsList()))
+                .thenApply(ShardProtos::grant));
+    }
+
+    @Override
+    public void epoch(EpochRequest request, StreamObserver<EpochResponse> observer) {
+        answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                e -> node.sequencer().epoch().thenApply(epoch -> EpochResponse.newBuilder().setEpoch(epoch).build()));
+    }
+
+    @Override
+    public void coordinatorOf(CoordinatorOfRequest request, StreamObserver<CoordinatorOfResponse> observer) {
+        answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(), e -> node.sequencer()
+                .coordinatorOf(request.getVersion())
+                .thenApply(c -> CoordinatorOfResponse.newBuilder().setCoordinator(c).build()));
+    }
+
+    @Override
+    public void prepare(PrepareRequest request, StreamObserver<PrepareResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> {
+            participants(request.getParticipantsList());
+            shard(request.getCoordinator());
+            CommitRequest slice = validator.commit(request.getSlice());
+            return e.prepare(ShardProtos.prepare(request, slice)).thenApply(x -> PrepareResponse.getDefaultInstance());
+        });
+    }
+
+    @Override
+    public void decided(DecidedRequest request, StreamObserver<DecidedResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> e
+                .decided(request.getVersion(), request.getCommit()).thenApply(x -> DecidedResponse.getDefaultInstance()));
+    }
+
+    @Override
+    public void queryDecision(QueryDecisionRequest request, StreamObserver<QueryDecisionResponse> observer) {
+        answer(observer, () -> shard(request.getCoordinator()), request.getProtocolVersion(),
+                e -> e.queryDecision(request.getVersion()).thenApply(ShardProtos::outcome));
+    }
+
+    @Override
+    public void shardGet(ShardGetRequest request, StreamObserver<GetResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> {
+            byte[] key = validator.key(request.getKey());
+            ShardStamp s = request.getStamp();
+            return e.getAt(key, s.getVersion(), s.getEpoch(), s.getLastGrant()).thenApply(value -> {
+                GetResponse.Builder b = GetResponse.newBuilder().setPresent(value != null);
+                if (value != null) {
+                    b.setValue(ByteString.copyFrom(value));
+                }
+                return b.build();
+            });
+        });
+    }
+
+    @Override
+    public void shardGetRange(ShardGetRangeRequest request, StreamObserver<ShardGetRangeResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> {
+            Range range = validator.range(request.getBegin(), request.getEnd());
+            ShardStamp s = request.getStamp();
+            return e.getRangeAt(range.begin, range.end, request.getRowLimit(), request.getByteLimit(),
+                    request.getReverse(), s.getVersion(), s.getEpoch(), s.getLastGrant()).thenApply(ShardProtos::chunk);
+        });
+    }
+
+    @Override
+    public void shardCommit(ShardCommitRequest request, StreamObserver<CommitResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> e
+                .commit(validator.commit(request.getCommit()))
+                .thenApply(r -> CommitResponse.newBuilder().setVersion(r.version()).setBatchOrder(r.batchOrder())
+                        .setVersionstamp(ByteString.copyFrom(r.versionstamp())).build()));
+    }
+
+    @Override
+    public void shardWatch(ShardWatchRequest request, StreamObserver<ShardWatchResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> {
+            byte[] key = validator.key(request.getKey());
+            ShardStamp s = request.getStamp();
+            return e.watchAt(key, s.getVersion(), s.getEpoch(), s.getLastGrant())
+                    .thenApply(x -> ShardWatchResponse.getDefaultInstance());
+        });
+    }
+
+    /** A shard id of this cluster; a bad one is refused (it cannot come from a member of the same cluster). */
+    private int shard(int id) {
+        if (id < 0 || id >= node.layout().shards()) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "No shard " + id + " in a cluster of "
+                    + node.layout().shards() + " shards");
+        }
+        return id;
+    }
+
+    private int[] participants(java.util.List<Integer> ids) {
+        if (ids.isEmpty()) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "A transaction needs at least one participant");
+        }
+        for (int id : ids) {
+            shard(id);
+        }
+        return ShardProtos.participants(ids);
+    }
+
+    /**
+     * Runs {@code work} on this member's replica of {@code group} if it leads and answers with
+     * its result; a check that fails, a replica that does not lead or a failed future answer
+     * with the txkv error (not_leader naming the leader known here).
+     */
+    private <T> void answer(StreamObserver<T> observer, java.util.function.IntSupplier group, int protocolVersion,
+            Function<Engine, CompletableFuture<T>> work) {
+        int g = ShardLayout.CONTROL;
+        CompletableFuture<T> result;
+        try {
+            RequestValidator.checkProtocol(protocolVersion);
+            g = group.getAsInt();
+            Engine replica = node.replica(g);
+            if (replica == null || !replica.isLeading()) {
+                throw new TxkvException(ErrorCode.NOT_LEADER, "Member " + node.self() + " does not lead "
+                        + ShardLayout.describe(g) + (replica == null ? " (it keeps no replica of it)" : ""));
+            }
+            result = work.apply(replica);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        int answered = g;
+        result.whenComplete((value, error) -> {
+            if (error != null) {
+                observer.onError(ErrorMapping.toStatusException(error, node.notLeader(answered)));
+                return;
+            }
+            observer.onNext(value);
+            observer.onCompleted();
+        });
+    }
+}
