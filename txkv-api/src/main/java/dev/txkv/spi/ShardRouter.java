@@ -81,9 +81,11 @@ public final class ShardRouter implements Backend {
         synchronized (stamps) {
             ReadStamp s = stamps.get(readVersion);
             if (s == null) {
-                throw new TxkvException(ErrorCode.VERSION_INVALID, "Read version " + readVersion
-                        + " was not handed out by this cluster's sequencer to this client; a sharded cluster reads only at "
-                        + "read versions it handed out");
+                // Retryable: a transaction that moved to another server of a sharded cluster (its
+                // first went down) starts again there with a read version of its own.
+                throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD, "Read version " + readVersion
+                        + " was not handed out through this router (another server of the sharded cluster, or long"
+                        + " ago); a sharded cluster reads only at read versions handed out where the read is made");
             }
             return s;
         }

@@ -157,7 +157,7 @@ class ShardRouterTest {
         try {
             read.join();
         } catch (CompletionException e) {
-            assertThat(((TxkvException) e.getCause()).getError()).isEqualTo(ErrorCode.VERSION_INVALID);
+            assertThat(((TxkvException) e.getCause()).getError()).isEqualTo(ErrorCode.TRANSACTION_TOO_OLD);
         }
     }
 }

@@ -77,6 +77,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Mode mode;
     private final boolean replicated;
     private final String clusterName;
+    private final List<String> serverArgs;
     private final long readyTimeoutMs;
     private final long stopGraceMs;
     private final Consumer<String> log;
@@ -88,6 +89,7 @@ public final class LocalCluster implements AutoCloseable {
         this.mode = b.mode;
         this.replicated = b.replicated;
         this.clusterName = b.clusterName;
+        this.serverArgs = b.serverArgs;
         this.readyTimeoutMs = b.readyTimeoutMs;
         this.stopGraceMs = b.stopGraceMs;
         this.log = b.log;
@@ -140,6 +142,7 @@ public final class LocalCluster implements AutoCloseable {
                 command.addAll(List.of("--cluster-name", clusterName));
             }
         }
+        command.addAll(serverArgs);
         return command;
     }
 
@@ -621,6 +624,7 @@ public final class LocalCluster implements AutoCloseable {
         private Mode mode = Mode.ATTACHED;
         private boolean replicated = true;
         private String clusterName;
+        private List<String> serverArgs = List.of();
         private long readyTimeoutMs = READY_TIMEOUT_MS_DEFAULT;
         private long stopGraceMs = STOP_GRACE_MS_DEFAULT;
         private Consumer<String> log = line -> { };
@@ -670,6 +674,12 @@ public final class LocalCluster implements AutoCloseable {
         }
 
         /** The members' {@code --cluster-name}; none (the server's default) unless set. */
+        /** More arguments for every member's {@code txkv server} command, after those above (e.g. --shards 4). */
+        public Builder serverArgs(List<String> args) {
+            this.serverArgs = List.copyOf(args);
+            return this;
+        }
+
         public Builder clusterName(String clusterName) {
             this.clusterName = clusterName;
             return this;

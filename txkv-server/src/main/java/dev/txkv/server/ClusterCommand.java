@@ -149,6 +149,15 @@ public final class ClusterCommand implements Callable<Integer> {
                 description = "Directory of the cluster's data, logs and pid files (default: ${DEFAULT-VALUE}).")
         private Path dir;
 
+        @Option(names = "--shards", paramLabel = "S",
+                description = "Split the keyspace into S shards, each a Raft group (docs/sharding.md); 1 is a sharded"
+                        + " cluster of one shard (default: unsharded, today's single Raft group).")
+        private Integer shards;
+
+        @Option(names = "--shard-replicas", paramLabel = "R",
+                description = "Nodes that keep a replica of each shard (default: 3, or every node when fewer). Needs --shards.")
+        private Integer shardReplicas;
+
         @Option(names = "--base-port", paramLabel = "PORT", defaultValue = "4500",
                 description = "First port (default: ${DEFAULT-VALUE}); node i uses PORT+10*i to PORT+10*i+2.")
         private int basePort;
@@ -174,8 +183,23 @@ public final class ClusterCommand implements Callable<Integer> {
                     }
                 }
             }
+            List<String> serverArgs = new ArrayList<>();
+            if (shards != null) {
+                int replicas = shardReplicas == null ? Math.min(3, nodes) : shardReplicas;
+                if (shards < 1 || shards > ShardLayout.SHARDS_MAX) {
+                    throw new ParameterException(spec.commandLine(), "--shards must be 1 to " + ShardLayout.SHARDS_MAX
+                            + ", got " + shards);
+                }
+                if (replicas < 1 || replicas > nodes) {
+                    throw new ParameterException(spec.commandLine(), "--shard-replicas must be 1 to the " + nodes
+                            + " nodes, got " + replicas);
+                }
+                serverArgs.addAll(List.of("--shards", String.valueOf(shards), "--shard-replicas", String.valueOf(replicas)));
+            } else if (shardReplicas != null) {
+                throw new ParameterException(spec.commandLine(), "--shard-replicas needs --shards");
+            }
             LocalCluster.Builder builder = LocalCluster.builder(LocalCluster.launcherOfThisJvm(ClusterCommand.class))
-                    .mode(LocalCluster.Mode.DETACHED);
+                    .mode(LocalCluster.Mode.DETACHED).serverArgs(serverArgs);
             List<String> clients = new ArrayList<>();
             for (int i = 0; i < nodes; i++) {
                 clients.add("127.0.0.1:" + (basePort + 10 * i));
@@ -199,7 +223,8 @@ public final class ClusterCommand implements Callable<Integer> {
                 err.flush();
                 return 1;
             }
-            out.println("cluster of " + nodes + " running; leader " + leader);
+            out.println("cluster of " + nodes + " running; leader " + leader
+                    + (shards == null ? "" : " (of the control group); " + shards + " shards"));
             out.println("connection string (also in " + dir.resolve("cluster") + "): " + connection);
             out.println("  txkv cli --cluster " + connection);
             out.println("  Txkv.open(\"" + connection + "\")");

@@ -3,6 +3,7 @@ package dev.txkv.server;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 /**
  * The status of a txkv cluster as the member that answers sees it: the typed form of the
@@ -50,9 +51,43 @@ record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, H
      *
      * @param name the cluster name every member was started with
      * @param leader the id of the leader it knows, or empty
-     * @param term its Raft term
+     * @param term its Raft term (of the control group when sharded)
+     * @param shards a sharded cluster's shards in key order; empty when not sharded
+     * @param sequencer a sharded cluster's sequencer; null when not sharded
      */
-    record Cluster(String name, String leader, long term) {
+    record Cluster(String name, String leader, long term, List<Shard> shards, Sequencer sequencer) {
+        Cluster {
+            shards = List.copyOf(shards);
+        }
+
+        Cluster(String name, String leader, long term) {
+            this(name, leader, term, List.of(), null);
+        }
+    }
+
+    /**
+     * One shard as the answering member knows it.
+     *
+     * @param end empty for the last shard
+     * @param leader the member that leads it, or empty
+     * @param appliedVersion the answering member's replica's newest applied version; empty when it keeps none
+     * @param kvBytesEstimate the live bytes of the answering member's replica; empty when it keeps none
+     * @param twoPhase the answering member's replica's two-phase state in words, or empty
+     */
+    record Shard(int id, byte[] begin, byte[] end, List<String> replicas, String leader, OptionalLong appliedVersion,
+            OptionalLong kvBytesEstimate, String twoPhase) {
+        Shard {
+            replicas = List.copyOf(replicas);
+        }
+    }
+
+    /**
+     * The sequencer as the answering member knows it.
+     *
+     * @param leader the member that runs it (leads the control group), or empty
+     * @param epoch its epoch, when the answering member runs it
+     */
+    record Sequencer(String leader, OptionalLong epoch) {
     }
 
     /** Counters since start with their rates over the last second. */

@@ -221,6 +221,48 @@ final class ShardedNode implements AutoCloseable {
         return Optional.ofNullable(leaderGuess.get(group));
     }
 
+    /** Every shard as this member knows it, in key order, for status. */
+    List<ClusterStatus.Shard> shardStatus() {
+        List<ClusterStatus.Shard> out = new ArrayList<>();
+        for (ShardMap.Shard s : map.shards()) {
+            Engine e = engines.get(s.id());
+            java.util.OptionalLong applied = java.util.OptionalLong.empty();
+            java.util.OptionalLong bytes = java.util.OptionalLong.empty();
+            String twoPhase = "";
+            if (e != null) {
+                try {
+                    dev.txkv.engine.EngineCounters c = e.counters();
+                    applied = java.util.OptionalLong.of(c.versionCommitted());
+                    bytes = java.util.OptionalLong.of(c.liveBytesEstimate());
+                    twoPhase = e.shardState();
+                } catch (RuntimeException closing) {
+                    twoPhase = "unavailable: " + closing.getMessage();
+                }
+            }
+            byte[] end = s.end() == null ? new byte[0] : s.end();
+            out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, layout.membersOf(s.id()),
+                    leaderOf(s.id()).orElse(""), applied, bytes, twoPhase));
+        }
+        return out;
+    }
+
+    /** The sequencer as this member knows it, for status: its epoch when this member runs it. */
+    ClusterStatus.Sequencer sequencerStatus() {
+        java.util.OptionalLong epoch = java.util.OptionalLong.empty();
+        Engine control = control();
+        if (control != null && control.isLeading()) {
+            try {
+                epoch = java.util.OptionalLong.of(sequencer.epoch().get(200, TimeUnit.MILLISECONDS));
+            } catch (Exception notYet) {
+                // A new leader starting its epoch: none to report yet.
+                if (notYet instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return new ClusterStatus.Sequencer(leaderOf(ShardLayout.CONTROL).orElse(""), epoch);
+    }
+
     /** The not_leader detail of {@code group} as this member knows it. */
     NotLeader notLeader(int group) {
         NotLeader.Builder b = NotLeader.newBuilder().setMemberId(self);

@@ -79,6 +79,9 @@ final class StatusDocument {
      * @param watchStreams open Watch calls
      * @param peers asks other members for their status
      */
+    /** The sharded part of the server; null when it is not sharded. */
+    private volatile ShardedNode sharded;
+
     StatusDocument(Backend backend, EngineStatusReader engine, ServerConfig config, String processId,
             Supplier<String> grpcAddress, Supplier<Integer> watchStreams, PeerStatusClient peers) {
         this.backend = backend;
@@ -88,6 +91,11 @@ final class StatusDocument {
         this.grpcAddress = grpcAddress;
         this.watchStreams = watchStreams;
         this.peers = peers;
+    }
+
+    /** Makes the status show the shards and the sequencer of {@code node}'s cluster. */
+    void sharded(ShardedNode node) {
+        this.sharded = node;
     }
 
     /** Takes a sample of the engine's counters for the rates; called once a second. */
@@ -224,7 +232,11 @@ final class StatusDocument {
                     new MemberStatus(health, replica.acceptingCommits(), replica.term(), replica.appliedVersion(),
                             replica.appliedIndex(), replica.commitIndex(), uptimeSeconds, storage),
                     OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
-            cluster = new ClusterStatus.Cluster(config.replication().clusterName(), replica.leader(), replica.term());
+            ShardedNode node = sharded;
+            cluster = node == null
+                    ? new ClusterStatus.Cluster(config.replication().clusterName(), replica.leader(), replica.term())
+                    : new ClusterStatus.Cluster(config.replication().clusterName(), replica.leader(), replica.term(),
+                            node.shardStatus(), node.sequencerStatus());
         }
         TxkvConfig limits = config.txkvConfig();
         return new ClusterStatus(System.currentTimeMillis(), ProtocolVersion.CURRENT, self.id(), health, cluster,

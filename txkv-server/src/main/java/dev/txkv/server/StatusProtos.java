@@ -28,8 +28,23 @@ final class StatusProtos {
                 .setLimits(toProto(s.limits()))
                 .setLatencyProbe(toProto(s.latencyProbe()));
         if (s.cluster() != null) {
-            b.setCluster(Status.Cluster.newBuilder().setName(s.cluster().name()).setLeader(s.cluster().leader())
-                    .setTerm(s.cluster().term()));
+            Status.Cluster.Builder c = Status.Cluster.newBuilder().setName(s.cluster().name())
+                    .setLeader(s.cluster().leader()).setTerm(s.cluster().term());
+            for (ClusterStatus.Shard shard : s.cluster().shards()) {
+                Status.Shard.Builder sb = Status.Shard.newBuilder().setId(shard.id())
+                        .setBegin(com.google.protobuf.ByteString.copyFrom(shard.begin()))
+                        .setEnd(com.google.protobuf.ByteString.copyFrom(shard.end())).addAllReplicas(shard.replicas())
+                        .setLeader(shard.leader()).setTwoPhase(shard.twoPhase());
+                shard.appliedVersion().ifPresent(v -> sb.setAppliedVersion(Int64Value.of(v)));
+                shard.kvBytesEstimate().ifPresent(v -> sb.setKvSizeBytesEstimate(Int64Value.of(v)));
+                c.addShards(sb);
+            }
+            if (s.cluster().sequencer() != null) {
+                Status.Sequencer.Builder q = Status.Sequencer.newBuilder().setLeader(s.cluster().sequencer().leader());
+                s.cluster().sequencer().epoch().ifPresent(e -> q.setEpoch(Int64Value.of(e)));
+                c.setSequencer(q);
+            }
+            b.setCluster(c);
         }
         for (ProcessStatus p : s.processes()) {
             b.addProcesses(toProto(p));

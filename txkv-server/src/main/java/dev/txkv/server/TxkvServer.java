@@ -168,6 +168,9 @@ public final class TxkvServer implements AutoCloseable {
         status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
                 service::watchStreams, peers);
         statusDocument = status[0];
+        if (sharded != null) {
+            statusDocument.sharded(sharded);
+        }
         sampler.scheduleAtFixedRate(this::sampleAndCheckHealth, 0, 1, TimeUnit.SECONDS);
 
         InetSocketAddress grpc = config.grpcAddress();

@@ -32,6 +32,30 @@ public final class StatusSummary {
     }
 
     /** {@code status} as JSON, as the server's HTTP {@code /status} prints it. */
+    /**
+     * A sharded cluster's shards as a table: id, key range, replicas, leader, and the answering
+     * member's replica's applied version, size and two-phase state; a line saying so when the
+     * cluster is not sharded.
+     */
+    public static String shards(Status status) {
+        if (!status.hasCluster() || status.getCluster().getShardsCount() == 0) {
+            return "The cluster is not sharded: one Raft group holds the whole keyspace.\n";
+        }
+        StringBuilder text = new StringBuilder();
+        text.append(String.format("%-5s %-24s %-22s %-10s %-18s %-10s %s%n", "id", "range", "replicas", "leader",
+                "applied version", "size", "two-phase state (on " + status.getAnsweredBy() + ")"));
+        for (Status.Shard shard : status.getCluster().getShardsList()) {
+            String range = "[" + ShellSyntax.printable(shard.getBegin().toByteArray()) + ", "
+                    + (shard.getEnd().isEmpty() ? "\\xff" : ShellSyntax.printable(shard.getEnd().toByteArray())) + ")";
+            text.append(String.format("%-5d %-24s %-22s %-10s %-18s %-10s %s%n", shard.getId(), range,
+                    String.join(",", shard.getReplicasList()), shard.getLeader().isEmpty() ? "-" : shard.getLeader(),
+                    shard.hasAppliedVersion() ? Long.toString(shard.getAppliedVersion().getValue()) : "-",
+                    shard.hasKvSizeBytesEstimate() ? formatBytes(shard.getKvSizeBytesEstimate().getValue()) : "-",
+                    shard.getTwoPhase().isEmpty() ? "-" : shard.getTwoPhase()));
+        }
+        return text.toString();
+    }
+
     public static String json(Status status) {
         try {
             return JSON.print(status);
@@ -52,6 +76,12 @@ public final class StatusSummary {
             line("Replication", "none (a single server)");
         }
         line("Members", Integer.toString(status.getProcessesCount()));
+        if (status.hasCluster() && status.getCluster().getShardsCount() > 0) {
+            Status.Sequencer sequencer = status.getCluster().getSequencer();
+            line("Shards", Integer.toString(status.getCluster().getShardsCount()));
+            line("Sequencer", (sequencer.getLeader().isEmpty() ? "no leader known" : "run by " + sequencer.getLeader())
+                    + (sequencer.hasEpoch() ? ", epoch " + sequencer.getEpoch().getValue() : ""));
+        }
         line("Answered by", status.getAnsweredBy());
         line("Database available", yesNo(status.getDatabase().getAvailable()));
         line("Database healthy", yesNo(status.getDatabase().getHealthy()));
