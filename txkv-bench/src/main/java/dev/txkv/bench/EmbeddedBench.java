@@ -35,12 +35,13 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmarks: embedded by default, or against a server with --cluster.",
             "Workloads: reads, writes, latency, grv, rmw, matrix (grv, reads, writes, rmw at 1, 16, 256 clients),",
+            "shards (two-key commits in one shard, then across two: run it against a sharded cluster),",
             "resolver and memory (embedded only), all;",
             "compare: txkv beside etcd and PostgreSQL (the same as txkv bench-compare; options after it go there);",
             "one-client: one thread, one transaction at a time, txkv beside PostgreSQL (txkv bench-one-client);",
             "scale-model: a discrete-event model of a sharded cluster at 1 to 200+ processes (txkv bench-scale-model)."})
 public final class EmbeddedBench implements Callable<Integer> {
-    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | resolver | memory | all | compare | one-client | scale-model")
+    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | shards | resolver | memory | all | compare | one-client | scale-model")
     String workload;
 
     /** Arguments after {@code compare}, passed on to {@link dev.txkv.bench.compare.CompareBench}. */
@@ -106,6 +107,11 @@ public final class EmbeddedBench implements Callable<Integer> {
                 return 0;
             case "memory":
                 return withDatabase(this::memory);
+            case "shards":
+                return withDatabase(db -> {
+                    shardWrites(db, threads == null ? 1 : threads, false);
+                    shardWrites(db, threads == null ? 1 : threads, true);
+                });
             case "all":
                 withDatabase(db -> reads(db, 2));
                 withDatabase(db -> writes(db, 256));
@@ -220,6 +226,32 @@ public final class EmbeddedBench implements Callable<Integer> {
             latency.recordValue((System.nanoTime() - start) / 1000);
             commits.increment();
         }, commits, latency, "commits/s", "commit latency");
+    }
+
+    /**
+     * Two-key write transactions whose keys lie in one shard (first bytes 0x10 and 0x11) or in
+     * two (0x10 and 0x90: shards 0 and 2 of an even split into 4, shards 0 and 1 of 2). Against
+     * an unsharded cluster both are the same single-group commit: the baseline.
+     */
+    private void shardWrites(Database db, int clients, boolean crossShard) throws Exception {
+        byte second = crossShard ? (byte) 0x90 : (byte) 0x11;
+        System.out.printf("shards: %d committers, two %d-byte keys per transaction under first bytes 0x10 and 0x%02x"
+                + " (%s), %d s (+%d s warm-up)%n", clients, VALUE_BYTES, second & 0xff,
+                crossShard ? "two shards of 2 or 4" : "one shard", seconds, warmupSeconds);
+        LongAdder commits = new LongAdder();
+        Recorder latency = new Recorder(3);
+        byte[] value = new byte[VALUE_BYTES];
+        runClients(clients, () -> {
+            long k = ThreadLocalRandom.current().nextLong(10_000_000);
+            long start = System.nanoTime();
+            db.run(tr -> {
+                tr.set(dev.txkv.ByteArrays.concat(new byte[] {0x10}, key(k)), value);
+                tr.set(dev.txkv.ByteArrays.concat(new byte[] {second}, key(k)), value);
+                return null;
+            });
+            latency.recordValue((System.nanoTime() - start) / 1000);
+            commits.increment();
+        }, commits, latency, "commits/s", (crossShard ? "cross-shard" : "single-shard") + " commit latency");
     }
 
     private void readVersions(Database db, int clients) throws Exception {
