@@ -72,6 +72,10 @@ public final class EmbeddedBench implements Callable<Integer> {
     @Option(names = "--cluster", description = "Benchmark a running server (host:port[,...]) instead of an embedded database.")
     String cluster;
 
+    @Option(names = "--spread", description = "writes and latency: start each key with a random byte, so that the"
+            + " keys reach every shard of a sharded cluster (its key ranges split the first byte).")
+    boolean spread;
+
     private static final int VALUE_BYTES = 100;
 
     @Override
@@ -211,16 +215,19 @@ public final class EmbeddedBench implements Callable<Integer> {
     }
 
     private void writes(Database db, int clients) throws Exception {
-        System.out.printf("writes: %d concurrent committers, one %d-byte key set per transaction, fsync %s, %d s (+%d s warm-up)%n",
-                clients, VALUE_BYTES, noFsync ? "off" : "on", seconds, warmupSeconds);
+        System.out.printf("writes: %d concurrent committers, one %d-byte key set per transaction%s, fsync %s, %d s (+%d s warm-up)%n",
+                clients, VALUE_BYTES, spread ? " (keys spread over the first byte)" : "", noFsync ? "off" : "on", seconds,
+                warmupSeconds);
         LongAdder commits = new LongAdder();
         Recorder latency = new Recorder(3);
         byte[] value = new byte[VALUE_BYTES];
         runClients(clients, () -> {
             long k = ThreadLocalRandom.current().nextLong(10_000_000);
+            byte[] key = spread ? dev.txkv.ByteArrays.concat(new byte[] {(byte) ThreadLocalRandom.current().nextInt(255)},
+                    key(k)) : key(k);
             long start = System.nanoTime();
             db.run(tr -> {
-                tr.set(key(k), value);
+                tr.set(key, value);
                 return null;
             });
             latency.recordValue((System.nanoTime() - start) / 1000);
