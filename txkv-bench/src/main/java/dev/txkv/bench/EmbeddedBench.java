@@ -73,10 +73,28 @@ public final class EmbeddedBench implements Callable<Integer> {
     String cluster;
 
     @Option(names = "--spread", description = "writes and latency: start each key with a random byte, so that the"
-            + " keys reach every shard of a sharded cluster (its key ranges split the first byte).")
+            + " keys reach every shard of a sharded cluster (its key ranges split the first byte), and deal the"
+            + " clients out over the servers of --cluster.")
     boolean spread;
 
     private static final int VALUE_BYTES = 100;
+    /** With --spread against several servers: one database per server, the clients dealt out over them. */
+    private final List<Database> gateways = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger dealt = new java.util.concurrent.atomic.AtomicInteger();
+    private final ThreadLocal<Database> gateway = new ThreadLocal<>();
+
+    /** The database this client thread uses: {@code db}, or its server's with --spread. */
+    private Database mine(Database db) {
+        if (gateways.isEmpty()) {
+            return db;
+        }
+        Database d = gateway.get();
+        if (d == null) {
+            d = gateways.get(dealt.getAndIncrement() % gateways.size());
+            gateway.set(d);
+        }
+        return d;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -135,7 +153,16 @@ public final class EmbeddedBench implements Callable<Integer> {
     private int withDatabase(Body body) throws Exception {
         if (cluster != null) {
             try (Database db = Txkv.open(cluster)) {
+                if (spread) {
+                    // Each server of a sharded cluster serves every key: spread the clients over them.
+                    for (String server : cluster.split(",")) {
+                        gateways.add(Txkv.open(server.trim()));
+                    }
+                }
                 body.run(db);
+            } finally {
+                gateways.forEach(Database::close);
+                gateways.clear();
             }
             return 0;
         }
@@ -226,7 +253,7 @@ public final class EmbeddedBench implements Callable<Integer> {
             byte[] key = spread ? dev.txkv.ByteArrays.concat(new byte[] {(byte) ThreadLocalRandom.current().nextInt(255)},
                     key(k)) : key(k);
             long start = System.nanoTime();
-            db.run(tr -> {
+            mine(db).run(tr -> {
                 tr.set(key, value);
                 return null;
             });
