@@ -156,6 +156,9 @@ final class CommitPipeline {
     /** Runs {@code work} on the resolve thread, soon. */
     void onResolveThread(Runnable work) {
         control.add(work);
+        // A resolve thread that holds a commit while its shard's batch awaits a grant waits
+        // parked, not in the queue: wake it too.
+        java.util.concurrent.locks.LockSupport.unpark(resolveThread);
         // One wake-up in the queue at a time, so that control work never takes commits' places.
         if (wakePending.compareAndSet(false, true) && !queue.offer(WAKE)) {
             wakePending.set(false);
@@ -279,8 +282,14 @@ final class CommitPipeline {
             while (!stopping || !queue.isEmpty() || carried != null || !control.isEmpty()) {
                 try {
                     if (slots != null || !control.isEmpty()) {
-                        if (!step() && carried == null) {
-                            carried = queue.poll(slots != null ? 5 : 100, TimeUnit.MILLISECONDS);
+                        if (!step()) {
+                            if (carried == null) {
+                                carried = queue.poll(slots != null ? 5 : 100, TimeUnit.MILLISECONDS);
+                            } else {
+                                // A commit is held while the shard's own batch awaits its grant:
+                                // wait for the grant (onResolveThread unparks), never spin.
+                                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                            }
                         }
                         continue;
                     }

@@ -82,6 +82,8 @@ final class ShardedNode implements AutoCloseable {
     private final PeerChannels channels = new PeerChannels();
     private RaftHost host;
     private ControlSequencer sequencer;
+    /** Timers of calls to other servers by method; none until {@link #bindMetrics}. */
+    private volatile io.micrometer.core.instrument.MeterRegistry registry;
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses) {
         this.layout = layout;
@@ -221,6 +223,51 @@ final class ShardedNode implements AutoCloseable {
         return Optional.ofNullable(leaderGuess.get(group));
     }
 
+    /**
+     * Registers this member's shard meters in {@code registry}: per shard whether this member
+     * leads it and its replica's applied version and two-phase backlog, and a timer of the calls
+     * to other servers by method and outcome ({@code txkv.shard.peer.call}).
+     */
+    void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        this.registry = registry;
+        for (Map.Entry<Integer, Engine> e : engines.entrySet()) {
+            String group = e.getKey() == ShardLayout.CONTROL ? "control" : String.valueOf(e.getKey());
+            Engine engine = e.getValue();
+            io.micrometer.core.instrument.Gauge.builder("txkv.shard.leading", engine, x -> x.isLeading() ? 1 : 0)
+                    .description("Whether this member leads the group (a shard, or the control group)")
+                    .tag("shard", group).register(registry);
+            io.micrometer.core.instrument.Gauge.builder("txkv.shard.applied.version", engine,
+                    x -> safely(() -> x.counters().versionCommitted()))
+                    .description("The newest version this member's replica of the group committed or applied")
+                    .tag("shard", group).register(registry);
+            if (e.getKey() != ShardLayout.CONTROL) {
+                io.micrometer.core.instrument.Gauge.builder("txkv.shard.two.phase.undecided", engine,
+                        x -> safely(() -> x.twoPhaseCounts().map(c -> (long) c[0]).orElse(0L)))
+                        .description("Prepared slices on this member's replica awaiting their outcome")
+                        .tag("shard", group).register(registry);
+            }
+        }
+    }
+
+    private static double safely(java.util.function.LongSupplier value) {
+        try {
+            return value.getAsLong();
+        } catch (RuntimeException closed) {
+            return Double.NaN;
+        }
+    }
+
+    private void timeCall(String method, long startNanos, Throwable error) {
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (r != null) {
+            io.micrometer.core.instrument.Timer.builder("txkv.shard.peer.call")
+                    .description("Calls to other servers of a sharded cluster (ShardPeer), by method and outcome")
+                    .tag("method", method).tag("outcome", error == null ? "ok" : "error")
+                    .publishPercentileHistogram().register(r)
+                    .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** Every shard as this member knows it, in key order, for status. */
     List<ClusterStatus.Shard> shardStatus() {
         List<ClusterStatus.Shard> out = new ArrayList<>();
@@ -286,6 +333,26 @@ final class ShardedNode implements AutoCloseable {
     /** One ShardPeer call on a stub, its answer into the observer. */
     interface Rpc<M> {
         void call(ShardPeerGrpc.ShardPeerStub stub, StreamObserver<M> answer);
+
+        /** The method's name, for the call timer. */
+        default String method() {
+            return "call";
+        }
+    }
+
+    /** {@code rpc} named {@code method}. */
+    private static <M> Rpc<M> rpc(String method, Rpc<M> rpc) {
+        return new Rpc<>() {
+            @Override
+            public void call(ShardPeerGrpc.ShardPeerStub stub, StreamObserver<M> answer) {
+                rpc.call(stub, answer);
+            }
+
+            @Override
+            public String method() {
+                return method;
+            }
+        };
     }
 
     /**
@@ -328,7 +395,9 @@ final class ShardedNode implements AutoCloseable {
         } catch (RuntimeException x) {
             answer.completeExceptionally(x);
         }
+        long started = System.nanoTime();
         CompletableFuture<M> result = answer.handle((m, error) -> {
+            timeCall(rpc.method(), started, error);
             if (error == null) {
                 leaderGuess.put(group, target);
                 return CompletableFuture.completedFuture(m);
@@ -448,42 +517,42 @@ final class ShardedNode implements AutoCloseable {
         @Override
         public CompletableFuture<VersionSequencer.Grant> grant(int coordinator, int[] participants) {
             return onLeader(ShardLayout.CONTROL, e -> sequencer.grant(coordinator, participants), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.grant(ShardProtos.grantRequest(coordinator, participants), answer),
+                    rpc("grant", (stub, answer) -> stub.grant(ShardProtos.grantRequest(coordinator, participants), answer)),
                     (dev.txkv.proto.GrantResponse r) -> ShardProtos.grant(r));
         }
 
         @Override
         public CompletableFuture<Long> epoch() {
             return onLeader(ShardLayout.CONTROL, e -> sequencer.epoch(), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.epoch(ShardProtos.epochRequest(), answer),
+                    rpc("epoch", (stub, answer) -> stub.epoch(ShardProtos.epochRequest(), answer)),
                     (dev.txkv.proto.EpochResponse r) -> r.getEpoch());
         }
 
         @Override
         public CompletableFuture<Integer> coordinatorOf(long version) {
             return onLeader(ShardLayout.CONTROL, e -> sequencer.coordinatorOf(version), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.coordinatorOf(ShardProtos.coordinatorOfRequest(version), answer),
+                    rpc("coordinatorOf", (stub, answer) -> stub.coordinatorOf(ShardProtos.coordinatorOfRequest(version), answer)),
                     (dev.txkv.proto.CoordinatorOfResponse r) -> r.getCoordinator());
         }
 
         @Override
         public CompletableFuture<Void> prepare(int shard, Prepare request) {
             return onLeader(shard, e -> e.prepare(request), CONTROL_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
-                    (stub, answer) -> stub.prepare(ShardProtos.prepareRequest(shard, request), answer),
+                    rpc("prepare", (stub, answer) -> stub.prepare(ShardProtos.prepareRequest(shard, request), answer)),
                     (dev.txkv.proto.PrepareResponse r) -> (Void) null);
         }
 
         @Override
         public CompletableFuture<Void> decided(int shard, long version, boolean commit) {
             return onLeader(shard, e -> e.decided(version, commit), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.decided(ShardProtos.decidedRequest(shard, version, commit), answer),
+                    rpc("decided", (stub, answer) -> stub.decided(ShardProtos.decidedRequest(shard, version, commit), answer)),
                     (dev.txkv.proto.DecidedResponse r) -> (Void) null);
         }
 
         @Override
         public CompletableFuture<Outcome> queryDecision(int coordinator, long version) {
             return onLeader(coordinator, e -> e.queryDecision(version), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.queryDecision(ShardProtos.queryDecisionRequest(coordinator, version), answer),
+                    rpc("queryDecision", (stub, answer) -> stub.queryDecision(ShardProtos.queryDecisionRequest(coordinator, version), answer)),
                     (dev.txkv.proto.QueryDecisionResponse r) -> ShardProtos.outcome(r));
         }
     }
@@ -499,14 +568,14 @@ final class ShardedNode implements AutoCloseable {
         @Override
         public CompletableFuture<ReadStamp> readVersion() {
             return onLeader(ShardLayout.CONTROL, e -> sequencer.readVersion(), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.readVersion(ShardProtos.readVersionRequest(), answer),
+                    rpc("readVersion", (stub, answer) -> stub.readVersion(ShardProtos.readVersionRequest(), answer)),
                     (dev.txkv.proto.ReadStampMessage r) -> ShardProtos.stamp(r));
         }
 
         @Override
         public CompletableFuture<byte[]> get(int shard, byte[] key, ReadStamp s) {
             return onLeader(shard, e -> e.getAt(key, s.version(), s.epoch(), s.lastGrant(shard)), READ_CALL_MS, null,
-                    (stub, answer) -> stub.shardGet(ShardProtos.getRequest(shard, key, s), answer),
+                    rpc("shardGet", (stub, answer) -> stub.shardGet(ShardProtos.getRequest(shard, key, s), answer)),
                     (dev.txkv.proto.GetResponse r) -> r.getPresent() ? r.getValue().toByteArray() : null);
         }
 
@@ -515,22 +584,22 @@ final class ShardedNode implements AutoCloseable {
                 boolean reverse, ReadStamp s) {
             return onLeader(shard, e -> e.getRangeAt(begin, end, rowLimit, byteLimit, reverse, s.version(), s.epoch(),
                     s.lastGrant(shard)), READ_CALL_MS, null,
-                    (stub, answer) -> stub.shardGetRange(
-                            ShardProtos.getRangeRequest(shard, begin, end, rowLimit, byteLimit, reverse, s), answer),
+                    rpc("shardGetRange", (stub, answer) -> stub.shardGetRange(
+                            ShardProtos.getRangeRequest(shard, begin, end, rowLimit, byteLimit, reverse, s), answer)),
                     (dev.txkv.proto.ShardGetRangeResponse r) -> ShardProtos.chunk(r));
         }
 
         @Override
         public CompletableFuture<CommitResult> commit(int shard, CommitRequest request) {
             return onLeader(shard, e -> e.commit(request), COMMIT_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
-                    (stub, answer) -> stub.shardCommit(ShardProtos.commitRequest(shard, request), answer),
+                    rpc("shardCommit", (stub, answer) -> stub.shardCommit(ShardProtos.commitRequest(shard, request), answer)),
                     (dev.txkv.proto.CommitResponse r) -> new CommitResult(r.getVersion(), r.getBatchOrder()));
         }
 
         @Override
         public CompletableFuture<Void> watch(int shard, byte[] key, ReadStamp s) {
             return onLeader(shard, e -> e.watchAt(key, s.version(), s.epoch(), s.lastGrant(shard)), 0, null,
-                    (stub, answer) -> stub.shardWatch(ShardProtos.watchRequest(shard, key, s), answer),
+                    rpc("shardWatch", (stub, answer) -> stub.shardWatch(ShardProtos.watchRequest(shard, key, s), answer)),
                     (dev.txkv.proto.ShardWatchResponse r) -> (Void) null);
         }
 

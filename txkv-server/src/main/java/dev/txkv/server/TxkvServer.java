@@ -170,6 +170,7 @@ public final class TxkvServer implements AutoCloseable {
         statusDocument = status[0];
         if (sharded != null) {
             statusDocument.sharded(sharded);
+            sharded.bindMetrics(registry);
         }
         sampler.scheduleAtFixedRate(this::sampleAndCheckHealth, 0, 1, TimeUnit.SECONDS);
 
