@@ -60,6 +60,16 @@ public final class CheckCommand implements Callable<Integer> {
             description = "List-append client threads; bank gets half as many, at least 1 (default ${DEFAULT-VALUE}).")
     int clients;
 
+    @Option(names = "--shards", paramLabel = "N",
+            description = "A sharded cluster: every server gets --shards N (the keyspace split by first key byte"
+                    + " into N shards, 1 to 256), the workloads' keys spread over the shards, and faults aimed at the"
+                    + " leader hit the control group's leader (the sequencer) (default: unsharded).")
+    Integer shards;
+
+    @Option(names = "--shard-replicas", paramLabel = "R",
+            description = "With --shards: replicas per shard, 1 to --nodes (default: 3, or --nodes when fewer).")
+    Integer shardReplicas;
+
     @Option(names = "--no-raft",
             description = "With --nodes 1: start a plain server, without --id/--peers (the unreplicated engine).")
     boolean noRaft;
@@ -94,7 +104,14 @@ public final class CheckCommand implements Callable<Integer> {
         return report.valid() ? 0 : 1;
     }
 
-    private CheckSettings settings() throws Exception {
+    /** The settings the options give; IllegalArgumentException for a usage error. */
+    CheckSettings settings() throws Exception {
+        if (shardReplicas != null && shards == null) {
+            throw new IllegalArgumentException("--shard-replicas needs --shards");
+        }
+        if (shards != null && shards < 1) {
+            throw new IllegalArgumentException("--shards must be 1 to " + CheckSettings.SHARDS_MAX + ", got " + shards);
+        }
         Set<FaultKind.Category> categories = EnumSet.noneOf(FaultKind.Category.class);
         for (String f : faults) {
             if (!f.isBlank() && !f.trim().equals("none")) {
@@ -109,8 +126,11 @@ public final class CheckCommand implements Callable<Integer> {
                 "txkv-check-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         long chosenSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         List<String> jvm = Arrays.stream(serverJavaOptions.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+        int shardCount = shards == null ? 0 : shards;
+        int replicas = shardReplicas != null ? shardReplicas
+                : shards == null ? 0 : CheckSettings.defaultShardReplicas(nodes);
         return new CheckSettings(duration, nodes, chosenSeed, categories, runDir.toAbsolutePath(),
-                jarPath.toAbsolutePath(), jvm, clients, Math.max(1, clients / 2), noRaft);
+                jarPath.toAbsolutePath(), jvm, clients, Math.max(1, clients / 2), noRaft, shardCount, replicas);
     }
 
     private static Path runningJar() throws Exception {

@@ -22,11 +22,17 @@ import java.util.stream.Collectors;
  * @param listAppendThreads client threads of the list-append workload
  * @param bankThreads client threads of the bank workload
  * @param plainServer run the single node without cluster flags (only with one node)
+ * @param shards 0 for an unsharded cluster, else the servers' {@code --shards}: the keyspace
+ *     split by first key byte into this many shards (docs/sharding.md)
+ * @param shardReplicas the servers' {@code --shard-replicas} (1 to the node count); 0 when
+ *     unsharded
  */
 record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
                      List<String> serverJvmOptions, int listAppendThreads, int bankThreads,
-                     boolean plainServer) {
+                     boolean plainServer, int shards, int shardReplicas) {
     static final int NODES_MAX = 9;
+    /** Most shards: the servers' limit (one per first key byte). */
+    static final int SHARDS_MAX = 256;
     static final Duration DURATION_MIN = Duration.ofSeconds(10);
     static final Duration DURATION_MAX = Duration.ofHours(24);
     static final int THREADS_MAX = 64;
@@ -46,8 +52,44 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
         if (plainServer && nodes != 1) {
             throw new IllegalArgumentException("--no-raft needs --nodes 1");
         }
+        if (shards < 0 || shards > SHARDS_MAX) {
+            throw new IllegalArgumentException("--shards must be 1 to " + SHARDS_MAX + ", got " + shards);
+        }
+        if (shards > 0 && plainServer) {
+            throw new IllegalArgumentException("--shards needs replicated servers, not --no-raft");
+        }
+        if (shards == 0 && shardReplicas != 0) {
+            throw new IllegalArgumentException("--shard-replicas needs --shards");
+        }
+        if (shards > 0 && (shardReplicas < 1 || shardReplicas > nodes)) {
+            throw new IllegalArgumentException("--shard-replicas must be 1 to the " + nodes + " nodes, got "
+                    + shardReplicas);
+        }
         faults = faults.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(faults));
         serverJvmOptions = List.copyOf(serverJvmOptions);
+    }
+
+    /** Unsharded settings. */
+    CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
+                  List<String> serverJvmOptions, int listAppendThreads, int bankThreads, boolean plainServer) {
+        this(duration, nodes, seed, faults, runDir, jar, serverJvmOptions, listAppendThreads, bankThreads, plainServer,
+                0, 0);
+    }
+
+    /** The replicas per shard when {@code --shard-replicas} is not given: 3, or fewer with fewer nodes. */
+    static int defaultShardReplicas(int nodes) {
+        return Math.min(3, nodes);
+    }
+
+    boolean sharded() {
+        return shards > 0;
+    }
+
+    /** The flags every server gets beyond the cluster's: {@code --shards N --shard-replicas R} when sharded. */
+    List<String> serverArgs() {
+        return sharded()
+                ? List.of("--shards", Integer.toString(shards), "--shard-replicas", Integer.toString(shardReplicas))
+                : List.of();
     }
 
     /**
@@ -82,6 +124,11 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
         Map<String, String> m = new LinkedHashMap<>();
         m.put("duration", duration.toSeconds() + " s (faults stop " + quietTail().toSeconds() + " s before the end)");
         m.put("nodes", nodes + (plainServer ? " (plain server, no Raft)" : ""));
+        if (sharded()) {
+            m.put("shards", shards + " (--shards " + shards + " --shard-replicas " + shardReplicas + ": "
+                    + shardReplicas + " replicas each; workload keys spread over the first key bytes; faults aimed"
+                    + " at the leader hit the control group's leader, which runs the sequencer)");
+        }
         m.put("faults", faults.stream().sorted().map(FaultKind.Category::token).collect(Collectors.joining(",")));
         m.put("clients", "list-append " + listAppendThreads + " threads, bank " + bankThreads + " threads");
         m.put("run directory", runDir.toString());

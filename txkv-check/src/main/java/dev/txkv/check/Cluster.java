@@ -5,13 +5,18 @@ import dev.txkv.Transaction;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.launcher.LocalCluster;
+import dev.txkv.proto.Status;
 import dev.txkv.remote.RemoteBackend;
 import dev.txkv.remote.RemoteSettings;
+import dev.txkv.remote.RemoteStatus;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +31,11 @@ import java.util.function.Consumer;
  * ready when its log (one file per start, so a restart never sees the previous start's line)
  * shows "txkv server listening". The leader is found as a client would: a tiny commit through
  * a single-address client per node; followers answer not_leader (1060), a paused or cut-off
- * node does not answer in time, the leader commits. Every wait has a deadline; {@link #close}
- * kills whatever still runs and is also what the run's shutdown hook calls.
+ * node does not answer in time, the leader commits. In a sharded cluster every server commits
+ * (each forwards to the shard leaders), so "the leader" is the control group's leader, which
+ * runs the sequencer: the member that the status of every node that answers names (message
+ * Status.Cluster.sequencer of txkv.proto) and that names itself. Every wait has a deadline;
+ * {@link #close} kills whatever still runs and is also what the run's shutdown hook calls.
  */
 final class Cluster implements AutoCloseable {
     static final long READY_TIMEOUT_MS = 90_000;
@@ -40,22 +48,30 @@ final class Cluster implements AutoCloseable {
 
     private final LocalCluster processes;
     private final List<Database> probes = new ArrayList<>();
+    private final int shards;
     private boolean closed;
 
     /**
      * @param clusterFlags whether the jar's server knows --id/--peers; without them only a
      *     single node can run (a plain server)
+     * @param serverArgs more flags for every server (e.g. --shards 4 --shard-replicas 3)
+     * @param shards the shard count those flags give; 0 when unsharded
      */
     Cluster(Path jar, List<String> jvmOptions, Path runDir, int nodeCount, NodeNetwork network,
-            boolean clusterFlags, Consumer<String> log) {
+            boolean clusterFlags, List<String> serverArgs, int shards, Consumer<String> log) {
         if (nodeCount < 1 || (nodeCount > 1 && !clusterFlags)) {
             throw new IllegalArgumentException(nodeCount + " nodes need a server with --peers");
         }
+        if (shards > 0 && !clusterFlags) {
+            throw new IllegalArgumentException("a sharded cluster needs a server with --peers");
+        }
+        this.shards = shards;
         LocalCluster.Builder builder = LocalCluster.builder(LocalCluster.launcherOfJar(jar, jvmOptions))
                 .replicated(clusterFlags)
                 .clusterName(clusterFlags ? CLUSTER_NAME : null)
                 .readyTimeoutMs(READY_TIMEOUT_MS)
                 .stopGraceMs(STOP_TIMEOUT_MS)
+                .serverArgs(serverArgs)
                 .log(log);
         for (int i = 0; i < nodeCount; i++) {
             builder.member("n" + (i + 1), network.host(i), network.clientPort(i), 0, network.raftPort(i),
@@ -123,15 +139,37 @@ final class Cluster implements AutoCloseable {
         processes.resume(index);
     }
 
+    boolean sharded() {
+        return shards > 0;
+    }
+
     /**
-     * The node that commits a tiny transaction while the others answer not_leader or nothing,
-     * polled until {@code timeoutMs}; empty if none did.
+     * The Raft groups the servers run, by name (the group id follows from it): the cluster's
+     * one group, or when sharded the control group and every shard's (named as the servers'
+     * ShardLayout.groupName names them).
+     */
+    List<String> raftGroups() {
+        if (!sharded()) {
+            return List.of(CLUSTER_NAME);
+        }
+        List<String> groups = new ArrayList<>();
+        groups.add(CLUSTER_NAME + "-control");
+        for (int s = 0; s < shards; s++) {
+            groups.add(CLUSTER_NAME + "-shard-" + s);
+        }
+        return groups;
+    }
+
+    /**
+     * The leader: unsharded, the node that commits a tiny transaction while the others answer
+     * not_leader or nothing; sharded, the control group's leader as the nodes' statuses name it
+     * (see the class comment). Polled until {@code timeoutMs}; empty if none was found.
      */
     OptionalInt leader(long timeoutMs) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         int rounds = 0;
         do {
-            OptionalInt found = probeLeaderOnce();
+            OptionalInt found = sharded() ? controlLeaderOnce() : probeLeaderOnce();
             if (found.isPresent()) {
                 return found;
             }
@@ -172,6 +210,131 @@ final class Cluster implements AutoCloseable {
         }
         transactions.forEach(Transaction::close);
         return leader;
+    }
+
+    /**
+     * Asks every running node for its status at once (each by its own address, so a paused
+     * node only delays the answer); the leader is a running node that names itself as the
+     * control group's leader; when more than one does (an old leader that has not yet noticed),
+     * the one most answers name, then the one in the higher term.
+     */
+    private OptionalInt controlLeaderOnce() {
+        Map<Integer, Status> statuses = statuses(running());
+        Map<String, Integer> named = new HashMap<>();
+        for (Status status : statuses.values()) {
+            String leader = controlLeader(status);
+            if (!leader.isEmpty()) {
+                named.merge(leader, 1, Integer::sum);
+            }
+        }
+        int best = -1;
+        for (Map.Entry<Integer, Status> e : statuses.entrySet()) {
+            LocalCluster.Member node = node(e.getKey());
+            if (!node.id().equals(controlLeader(e.getValue()))) {
+                continue;
+            }
+            if (best < 0 || named.get(node.id()) > named.getOrDefault(node(best).id(), 0)
+                    || (named.get(node.id()).equals(named.getOrDefault(node(best).id(), 0))
+                            && e.getValue().getCluster().getTerm() > statuses.get(best).getCluster().getTerm())) {
+                best = e.getKey();
+            }
+        }
+        return best < 0 ? OptionalInt.empty() : OptionalInt.of(best);
+    }
+
+    /**
+     * A sharded cluster's shards and their leaders as the control group's leader knows them,
+     * e.g. "0=n1 1=n2 2=n3 3=n1", with "?" for a shard without a known leader; empty when
+     * unsharded or when no leader answered within {@code timeoutMs}.
+     */
+    String shardLeaders(long timeoutMs) {
+        if (!sharded()) {
+            return "";
+        }
+        OptionalInt leader = leader(timeoutMs);
+        if (leader.isEmpty()) {
+            return "";
+        }
+        Status status = statuses(List.of(leader.getAsInt())).get(leader.getAsInt());
+        if (status == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Status.Shard shard : status.getCluster().getShardsList()) {
+            sb.append(sb.length() == 0 ? "" : " ").append(shard.getId()).append('=')
+                    .append(shard.getLeader().isEmpty() ? "?" : shard.getLeader());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Waits until the control group and every shard have a leader, as the control group's
+     * leader sees it; false when they have not within {@code timeoutMs}. True at once when
+     * unsharded.
+     */
+    boolean awaitShardLeaders(long timeoutMs) {
+        if (!sharded()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        int rounds = 0;
+        do {
+            String leaders = shardLeaders(LEADER_PROBE_TIMEOUT_MS);
+            if (!leaders.isEmpty() && !leaders.contains("?") && leaders.split(" ").length == shards) {
+                return true;
+            }
+            rounds++;
+            sleep(POLL_MS * 2);
+        } while (System.nanoTime() < deadline && rounds < 10_000);
+        return false;
+    }
+
+    private static String controlLeader(Status status) {
+        String sequencer = status.getCluster().getSequencer().getLeader();
+        return sequencer.isEmpty() ? status.getCluster().getLeader() : sequencer;
+    }
+
+    private List<Integer> running() {
+        List<Integer> out = new ArrayList<>();
+        for (LocalCluster.Member node : processes.members()) {
+            if (node.state() == LocalCluster.State.RUNNING) {
+                out.add(node.index());
+            }
+        }
+        return out;
+    }
+
+    /** The status of each of {@code indexes} that answered within {@link #LEADER_PROBE_TIMEOUT_MS}, by index. */
+    private Map<Integer, Status> statuses(List<Integer> indexes) {
+        Map<Integer, CompletableFuture<Status>> asks = new LinkedHashMap<>();
+        for (int i : indexes) {
+            String address = node(i).clientAddress();
+            CompletableFuture<Status> ask = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    ask.complete(RemoteStatus.fetch(address, Duration.ofMillis(LEADER_PROBE_TIMEOUT_MS)));
+                } catch (RuntimeException e) {
+                    ask.completeExceptionally(e);
+                }
+            }, "check-status-" + node(i).id());
+            t.setDaemon(true);
+            t.start();
+            asks.put(i, ask);
+        }
+        Map<Integer, Status> out = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_PROBE_TIMEOUT_MS + 500);
+        for (Map.Entry<Integer, CompletableFuture<Status>> e : asks.entrySet()) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                out.put(e.getKey(), e.getValue().get(left, TimeUnit.NANOSECONDS));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Exception ex) {
+                // No answer in time (paused, cut off, starting): it names no leader this round.
+            }
+        }
+        return out;
     }
 
     /** Resumes paused nodes and stops every process (SIGKILL when they do not stop in time). Idempotent. */

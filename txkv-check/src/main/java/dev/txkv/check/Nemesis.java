@@ -82,7 +82,7 @@ final class Nemesis {
                 case PAUSE -> cluster.pause(target);
                 case RESTART -> cluster.stop(target);
                 case PARTITION -> network.isolate(target);
-                case STRANGER -> note = strangerOnTheRaftPort();
+                case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
             }
             start = System.nanoTime();
             log.accept(String.format("[%s] fault %d %s on %s (leader was %s), hold %d ms", at(start), number,
@@ -140,16 +140,24 @@ final class Nemesis {
     }
 
     /**
-     * Sends a stranger's requests to every member's Raft port, then reads the key the forged
-     * batch would have set. Returns the fault's note: a {@link FaultEvent#BREACH} when any
-     * request was accepted or the forged key is readable.
+     * Sends a stranger's requests to every member's Raft port, for the cluster's Raft group or,
+     * in a sharded cluster, for the control group and one shard's group ({@code choice} picks
+     * it, so that a run's strangers visit the shards in turn and each attack stays short), then
+     * reads the key the forged batch would have set. Returns the fault's note: a
+     * {@link FaultEvent#BREACH} when any request was accepted or the forged key is readable.
      */
-    private String strangerOnTheRaftPort() {
+    private String strangerOnTheRaftPort(int choice) {
         Map<String, String> members = new LinkedHashMap<>();
         for (LocalCluster.Member n : cluster.nodes()) {
             members.put(n.id(), n.raftAddress());
         }
-        List<RaftStranger.Attempt> attempts = RaftStranger.attack(Cluster.CLUSTER_NAME, members, FORGED_KEY);
+        List<RaftStranger.Attempt> attempts = new ArrayList<>();
+        List<String> groups = cluster.raftGroups();
+        List<String> attacked = groups.size() == 1 ? groups
+                : List.of(groups.get(0), groups.get(1 + choice % (groups.size() - 1)));
+        for (String group : attacked) {
+            attempts.addAll(RaftStranger.attack(group, members, FORGED_KEY));
+        }
         List<RaftStranger.Attempt> accepted = attempts.stream().filter(a -> !a.refused()).toList();
         if (!accepted.isEmpty()) {
             return FaultEvent.BREACH + ": accepted " + accepted;
@@ -160,9 +168,15 @@ final class Nemesis {
                 return FaultEvent.BREACH + ": the forged key is readable";
             }
         } catch (Exception e) {
-            return "refused all " + attempts.size() + " requests; the forged key could not be read back: " + e;
+            return "refused all " + attempts.size() + " requests" + to(attacked)
+                    + "; the forged key could not be read back: " + e;
         }
-        return "refused all " + attempts.size() + " requests; the forged key is absent";
+        return "refused all " + attempts.size() + " requests" + to(attacked) + "; the forged key is absent";
+    }
+
+    /** Nothing for the cluster's one group (unchanged notes), else " to GROUP and GROUP". */
+    private static String to(List<String> groups) {
+        return groups.size() == 1 ? "" : " to " + String.join(" and ", groups);
     }
 
     /** Resumes paused nodes, removes partitions, starts nodes that are down. Never throws. */

@@ -82,7 +82,9 @@ final class RobustnessRun {
         Files.createDirectories(settings.runDir());
         Instant startedAt = Instant.now();
         log("txkv check: seed " + settings.seed() + " (replay with --seed " + settings.seed() + "), "
-                + settings.nodes() + " nodes, " + settings.duration().toSeconds() + " s, run directory "
+                + settings.nodes() + " nodes, " + (settings.sharded() ? settings.shards() + " shards of "
+                + settings.shardReplicas() + " replicas (faults aimed at the leader hit the control group's leader), "
+                : "") + settings.duration().toSeconds() + " s, run directory "
                 + settings.runDir());
         boolean clusterFlags = !settings.plainServer() && serverHasClusterFlags(settings.jar());
         if (settings.nodes() > 1 && !clusterFlags) {
@@ -99,7 +101,7 @@ final class RobustnessRun {
         Thread hook = null;
         try {
             cluster = new Cluster(settings.jar(), settings.serverJvmOptions(), settings.runDir(), settings.nodes(),
-                    network, clusterFlags, this::log);
+                    network, clusterFlags, settings.serverArgs(), settings.shards(), this::log);
             Cluster forHook = cluster;
             hook = new Thread(() -> {
                 forHook.close();
@@ -111,7 +113,13 @@ final class RobustnessRun {
             if (leader.isEmpty()) {
                 throw new IllegalStateException("no leader within " + FIRST_LEADER_WAIT_MS + " ms of the start");
             }
-            log("cluster ready: " + cluster.connection() + ", leader " + cluster.node(leader.getAsInt()).id());
+            if (!cluster.awaitShardLeaders(FIRST_LEADER_WAIT_MS)) {
+                throw new IllegalStateException("not every shard had a leader within " + FIRST_LEADER_WAIT_MS
+                        + " ms of the start: " + cluster.shardLeaders(END_LEADER_WAIT_MS));
+            }
+            log("cluster ready: " + cluster.connection() + ", leader " + cluster.node(leader.getAsInt()).id()
+                    + (cluster.sharded() ? " (control group), shard leaders " + cluster.shardLeaders(END_LEADER_WAIT_MS)
+                    : ""));
             return traffic(cluster, network, schedule, notes, startedAt);
         } finally {
             if (cluster != null) {
@@ -159,12 +167,14 @@ final class RobustnessRun {
                     new ListAppendWorkload.Options().threads(settings.listAppendThreads())
                             .txnsPerThread((int) TXNS_PER_THREAD_MAX).seed(settings.seed())
                             .maxTime(settings.duration()).opTimeout(OP_TIMEOUT)
-                            .keyPrefix("check/list-append/".getBytes(StandardCharsets.US_ASCII)), listAppend));
+                            .keyPrefix("check/list-append/".getBytes(StandardCharsets.US_ASCII))
+                            .spreadFirstByte(settings.sharded()), listAppend));
             Thread bk = workloadThread("bank", errors, () -> BankWorkload.run(db,
                     new BankWorkload.Options().threads(settings.bankThreads())
                             .txnsPerThread((int) TXNS_PER_THREAD_MAX).seed(settings.seed() * 31 + 7)
                             .maxTime(settings.duration()).opTimeout(OP_TIMEOUT)
-                            .keyPrefix("check/bank/".getBytes(StandardCharsets.US_ASCII)), bank));
+                            .keyPrefix("check/bank/".getBytes(StandardCharsets.US_ASCII))
+                            .spreadFirstByte(settings.sharded()), bank));
             Thread progress = progressThread(runStart, Map.of("list-append", listAppend, "bank", bank));
             long windowEnd = runStart + settings.duration().minus(settings.quietTail()).toNanos();
             Nemesis nemesis = new Nemesis(cluster, network, schedule, new CommitProbe(probeDb), runStart, windowEnd,
@@ -206,7 +216,8 @@ final class RobustnessRun {
     private void endState(Cluster cluster, List<String> notes) {
         OptionalInt leader = cluster.leader(END_LEADER_WAIT_MS);
         if (leader.isPresent()) {
-            notes.add("at the end: leader " + cluster.node(leader.getAsInt()).id());
+            notes.add("at the end: leader " + cluster.node(leader.getAsInt()).id() + (cluster.sharded()
+                    ? " (control group), shard leaders " + cluster.shardLeaders(END_LEADER_WAIT_MS) : ""));
             return;
         }
         String note = "at the end: no node committed within " + END_LEADER_WAIT_MS

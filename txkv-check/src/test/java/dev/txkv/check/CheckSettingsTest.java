@@ -3,12 +3,14 @@ package dev.txkv.check;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CheckSettingsTest {
     private static CheckSettings settings(Duration duration, int nodes, Set<FaultKind.Category> faults) {
@@ -45,6 +47,64 @@ class CheckSettingsTest {
         assertThatThrownBy(() -> settings(Duration.ofSeconds(60), 0, none)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, none, Path.of("r"), Path.of("j"),
                 List.of(), 4, 2, true)).hasMessageContaining("--no-raft");
+    }
+
+    @Test
+    void shardedSettingsGiveEveryServerTheShardFlags() {
+        Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
+        CheckSettings sharded = new CheckSettings(Duration.ofSeconds(60), 3, 1, all, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, false, 4, 3);
+        assertThat(sharded.sharded()).isTrue();
+        assertThat(sharded.serverArgs()).containsExactly("--shards", "4", "--shard-replicas", "3");
+        assertThat(sharded.describe().get("shards")).startsWith("4 (--shards 4 --shard-replicas 3")
+                .contains("control group's leader");
+        assertThat(sharded.faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
+        CheckSettings plain = settings(Duration.ofSeconds(60), 3, all);
+        assertThat(plain.sharded()).isFalse();
+        assertThat(plain.serverArgs()).isEmpty();
+        assertThat(plain.describe()).doesNotContainKey("shards");
+        assertThat(CheckSettings.defaultShardReplicas(5)).isEqualTo(3);
+        assertThat(CheckSettings.defaultShardReplicas(2)).isEqualTo(2);
+    }
+
+    @Test
+    void shardLimitsAreEnforced() {
+        Set<FaultKind.Category> none = Set.of();
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, none, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, false, 257, 3)).hasMessageContaining("--shards must be 1 to 256");
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, none, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, false, 4, 4)).hasMessageContaining("--shard-replicas must be 1 to the 3 nodes");
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, none, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, false, 4, 0)).hasMessageContaining("--shard-replicas");
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, none, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, false, 0, 2)).hasMessageContaining("--shard-replicas needs --shards");
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 1, 1, none, Path.of("r"), Path.of("j"),
+                List.of(), 4, 2, true, 2, 1)).hasMessageContaining("--no-raft");
+    }
+
+    @Test
+    void badShardOptionsAreUsageErrors(@TempDir Path dir) throws Exception {
+        Path jar = Files.createFile(dir.resolve("txkv.jar"));
+        assertThat(usage("--shards", "0")).contains("--shards must be 1 to 256");
+        assertThat(usage("--shard-replicas", "2")).contains("--shard-replicas needs --shards");
+        assertThat(usage("--jar", jar.toString(), "--nodes", "2", "--shards", "4"))
+                .isEmpty(); // replicas default to min(3, nodes): valid, so not a usage error
+        assertThat(usage("--jar", jar.toString(), "--nodes", "3", "--shards", "4", "--shard-replicas", "5"))
+                .contains("--shard-replicas must be 1 to the 3 nodes");
+        assertThat(usage("--jar", jar.toString(), "--nodes", "3", "--shards", "300"))
+                .contains("--shards must be 1 to 256");
+    }
+
+    /** The usage error {@code txkv check ARGS} prints (exit 2), or "" when the arguments are valid. */
+    private static String usage(String... args) throws Exception {
+        CheckCommand command = new CheckCommand();
+        new picocli.CommandLine(command).parseArgs(args);
+        try {
+            command.settings();
+        } catch (IllegalArgumentException e) {
+            return "txkv check: " + e.getMessage();
+        }
+        return "";
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.txkv.testkit;
 
-import dev.txkv.ByteArrays;
 import dev.txkv.Database;
 import dev.txkv.KeyValue;
 import dev.txkv.Range;
@@ -12,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The bank workload: accounts holding balances, transfers that read two balances and write
@@ -20,7 +20,10 @@ import java.util.SplittableRandom;
  *
  * <p>Data layout: account {@code i} is the key {@code keyPrefix} followed by {@code i} as six
  * ASCII decimal digits (so key order is account order); its value is the balance as an 8-byte
- * big-endian signed long.
+ * big-endian signed long. With {@link WorkloadOptions#spreadFirstByte(boolean)}, account
+ * {@code i}'s key starts with the byte {@link FirstByteSpread#firstByte(long)
+ * FirstByteSpread.firstByte(i)} ahead of the prefix, and a read of all accounts is one range
+ * read per first byte the accounts use, all in the one transaction.
  *
  * <p>Recorded micro-operations are register reads ({@code g}) and writes ({@code w}) keyed by
  * account number. A read of all accounts records one read per account (absent: nil) plus one
@@ -108,11 +111,14 @@ public final class BankWorkload {
     private final Database db;
     private final Options options;
     private final HistoryRecorder recorder;
+    private final List<Range> accountRanges;
 
     private BankWorkload(Database db, Options options, HistoryRecorder recorder) {
         this.db = Objects.requireNonNull(db, "db");
         this.options = Objects.requireNonNull(options, "options");
         this.recorder = Objects.requireNonNull(recorder, "recorder");
+        this.accountRanges = FirstByteSpread.rangesOfFirst(options.spreadFirstByte, options.keyPrefix,
+                options.accounts);
     }
 
     /** Runs the workload with default options otherwise and returns its history. */
@@ -138,8 +144,13 @@ public final class BankWorkload {
         recorder.putMetadata(META_ACCOUNTS, String.valueOf(options.accounts));
         recorder.putMetadata(META_INITIAL_BALANCE, String.valueOf(options.initialBalance));
         recorder.putMetadata(META_NEGATIVE_ALLOWED, String.valueOf(options.negativeAllowed));
+        if (options.spreadFirstByte) {
+            recorder.putMetadata("spreadFirstByte", "true");
+        }
         WorkloadSupport.runUnrecorded(db, options.opTimeout, tr -> {
-            tr.clear(Range.startsWith(options.keyPrefix));
+            for (Range r : FirstByteSpread.allRanges(options.spreadFirstByte, options.keyPrefix)) {
+                tr.clear(r);
+            }
             for (int i = 0; i < options.accounts; i++) {
                 tr.set(accountKey(i), encodeBalance(options.initialBalance));
             }
@@ -191,6 +202,7 @@ public final class BankWorkload {
         };
     }
 
+    /** One read of all accounts: the one range of the prefix, or one range per first byte in use. */
     private WorkloadSupport.Attempt readAll() {
         List<MicroOp> planned = new ArrayList<>(options.accounts);
         for (int i = 0; i < options.accounts; i++) {
@@ -204,8 +216,14 @@ public final class BankWorkload {
 
             @Override
             public void perform(Transaction tr, List<MicroOp> steps, Duration opTimeout) throws Exception {
-                List<KeyValue> rows = WorkloadSupport.await(tr.getRange(Range.startsWith(options.keyPrefix)).asList(),
-                        opTimeout);
+                List<CompletableFuture<List<KeyValue>>> reads = new ArrayList<>(accountRanges.size());
+                for (Range r : accountRanges) {
+                    reads.add(tr.getRange(r).asList());
+                }
+                List<KeyValue> rows = new ArrayList<>();
+                for (CompletableFuture<List<KeyValue>> read : reads) {
+                    rows.addAll(WorkloadSupport.await(read, opTimeout));
+                }
                 for (int i = 0; i < options.accounts; i++) {
                     steps.set(i, MicroOp.readRegister(i, null));
                 }
@@ -243,18 +261,30 @@ public final class BankWorkload {
     }
 
     private byte[] accountKey(int account) {
-        return ByteArrays.concat(options.keyPrefix,
+        return FirstByteSpread.key(options.spreadFirstByte, account, options.keyPrefix,
                 String.format("%06d", account).getBytes(StandardCharsets.US_ASCII));
     }
 
+    /**
+     * The account number of {@code key}; -1 when the key is not an account's: not under the
+     * prefix, not a number, or (spread) a first byte that is not the account's.
+     */
     private long accountOf(byte[] key) {
-        String suffix = new String(key, options.keyPrefix.length, key.length - options.keyPrefix.length,
-                StandardCharsets.US_ASCII);
+        int offset = FirstByteSpread.restOffset(options.spreadFirstByte, options.keyPrefix, key);
+        if (offset < 0) {
+            return -1;
+        }
+        String suffix = new String(key, offset, key.length - offset, StandardCharsets.US_ASCII);
+        long account;
         try {
-            return Long.parseLong(suffix);
+            account = Long.parseLong(suffix);
         } catch (NumberFormatException e) {
             return -1;
         }
+        if (options.spreadFirstByte && (key[0] & 0xFF) != FirstByteSpread.firstByte(account)) {
+            return -1;
+        }
+        return account;
     }
 
     /** A balance as stored: 8 bytes, big-endian, signed. */

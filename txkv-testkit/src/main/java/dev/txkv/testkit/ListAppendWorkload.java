@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   value: [element 0: 8 bytes BE][element 1: 8 bytes BE]...
  * </pre>
  * A value whose length is not a multiple of 8 decodes with a trailing element -1, which no
- * transaction appends, so the checker reports the corruption as a garbage read.
+ * transaction appends, so the checker reports the corruption as a garbage read. With
+ * {@link WorkloadOptions#spreadFirstByte(boolean)}, list {@code k}'s key starts with the byte
+ * {@link FirstByteSpread#firstByte(long) FirstByteSpread.firstByte(k)} ahead of the prefix.
  *
  * <p>An append is either a read-modify-write ({@code get} then {@code set}, the default, which
  * exercises read conflicts) or an atomic {@link MutationType#APPEND_IF_FITS} (blind, no read
@@ -114,7 +116,7 @@ public final class ListAppendWorkload {
             return this;
         }
 
-        /** Whether to clear the prefix before the run (default true); lists must start empty. */
+        /** Whether to clear the prefix (every first byte's, when spread) before the run (default true); lists must start empty. */
         public Options clearFirst(boolean clearFirst) {
             this.clearFirst = clearFirst;
             return this;
@@ -174,8 +176,15 @@ public final class ListAppendWorkload {
         recorder.putMetadata("threads", String.valueOf(options.threads));
         recorder.putMetadata("txnsPerThread", String.valueOf(options.txnsPerThread));
         recorder.putMetadata("appendMode", options.appendMode.name());
+        if (options.spreadFirstByte) {
+            recorder.putMetadata("spreadFirstByte", "true");
+        }
         if (options.clearFirst) {
-            WorkloadSupport.runUnrecorded(db, options.opTimeout, tr -> tr.clear(Range.startsWith(options.keyPrefix)));
+            WorkloadSupport.runUnrecorded(db, options.opTimeout, tr -> {
+                for (Range r : FirstByteSpread.allRanges(options.spreadFirstByte, options.keyPrefix)) {
+                    tr.clear(r);
+                }
+            });
         }
         long deadline = System.nanoTime() + options.maxTime.toNanos();
         SplittableRandom root = new SplittableRandom(options.seed);
@@ -235,7 +244,7 @@ public final class ListAppendWorkload {
             public void perform(Transaction tr, List<MicroOp> steps, Duration opTimeout) throws Exception {
                 for (int i = 0; i < steps.size(); i++) {
                     MicroOp step = steps.get(i);
-                    byte[] key = key(options.keyPrefix, step.key());
+                    byte[] key = key(options.keyPrefix, step.key(), options.spreadFirstByte);
                     if (step.kind() == MicroOp.Kind.READ_LIST) {
                         steps.set(i, step.withList(decodeList(WorkloadSupport.await(tr.get(key), opTimeout))));
                     } else if (options.appendMode == AppendMode.ATOMIC_APPEND) {
@@ -277,7 +286,12 @@ public final class ListAppendWorkload {
 
     /** The database key of list {@code key}. */
     public static byte[] key(byte[] prefix, long key) {
-        return ByteArrays.concat(prefix, Long.toString(key).getBytes(StandardCharsets.US_ASCII));
+        return key(prefix, key, false);
+    }
+
+    /** The database key of list {@code key}, its first byte spread or not (see {@link FirstByteSpread}). */
+    public static byte[] key(byte[] prefix, long key, boolean spreadFirstByte) {
+        return FirstByteSpread.key(spreadFirstByte, key, prefix, Long.toString(key).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** One element as stored: 8 bytes, big-endian. */

@@ -14,6 +14,7 @@ public abstract class WorkloadOptions<T extends WorkloadOptions<T>> {
     long seed;
     Duration maxTime = Duration.ofSeconds(30);
     Duration opTimeout = Duration.ofSeconds(10);
+    boolean spreadFirstByte;
 
     /** This object, typed as the concrete options. */
     protected abstract T self();
@@ -49,6 +50,17 @@ public abstract class WorkloadOptions<T extends WorkloadOptions<T>> {
     public T opTimeout(Duration opTimeout) {
         WorkloadSupport.requirePositive(opTimeout.toNanos(), "opTimeout");
         this.opTimeout = opTimeout;
+        return self();
+    }
+
+    /**
+     * Whether each key starts with a byte derived from its number, ahead of the prefix, so that
+     * the keys spread evenly over the first bytes 0x00 to 0xFE (default false: every key starts
+     * with the prefix). A sharded cluster splits the keyspace by the first key byte; spread keys
+     * reach every shard, and transactions span shards. See {@link FirstByteSpread}.
+     */
+    public T spreadFirstByte(boolean spreadFirstByte) {
+        this.spreadFirstByte = spreadFirstByte;
         return self();
     }
 }

@@ -3,10 +3,16 @@ package dev.txkv.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.txkv.Database;
+import dev.txkv.KeyValue;
+import dev.txkv.Range;
+import dev.txkv.Transaction;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +64,50 @@ class WorkloadTest {
         CheckResult result = BankChecker.check(history);
         System.out.println(result.report(3));
         assertThat(result.valid()).isFalse();
+    }
+
+    @Test
+    void spreadKeysReachManyFirstBytesAndCheckAlike() throws Exception {
+        Database db = InMemoryDatabase.create(SEED, 0.1, 0.1, InMemoryDatabase.Fault.NONE);
+        History lists = ListAppendWorkload.run(db, new ListAppendWorkload.Options().threads(3).txnsPerThread(150)
+                .seed(SEED).spreadFirstByte(true).keyPrefix("la/".getBytes(StandardCharsets.US_ASCII)));
+        CheckResult listResult = ListAppendChecker.check(lists);
+        assertThat(listResult.valid()).as("%s", listResult).isTrue();
+        assertThat(lists.metadata()).containsEntry("spreadFirstByte", "true");
+        History bank = BankWorkload.run(db, new BankWorkload.Options().threads(3).txnsPerThread(150).seed(SEED)
+                .spreadFirstByte(true).keyPrefix("bank/".getBytes(StandardCharsets.US_ASCII)));
+        CheckResult bankResult = BankChecker.check(bank);
+        assertThat(bankResult.valid()).as("%s", bankResult).isTrue();
+        assertThat(bankResult.counts().get("read-alls")).isPositive();
+        assertThat(bank.metadata()).containsKey(BankWorkload.META_FINAL_OP);
+        // Every read of all accounts saw all 8, each under its own first byte.
+        for (Operation op : bank.operations()) {
+            if (op.type() == OpType.OK && op.ops().size() == 8 && op.ops().stream().allMatch(MicroOp::isRead)) {
+                assertThat(op.ops().stream().map(MicroOp::key)).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
+            }
+        }
+        Set<Integer> bankFirstBytes = new HashSet<>();
+        Set<Integer> listFirstBytes = new HashSet<>();
+        try (Transaction tr = db.createTransaction()) {
+            for (KeyValue kv : tr.getRange(new Range(new byte[] {0}, new byte[] {(byte) 0xFF})).asList().get()) {
+                byte[] key = kv.getKey();
+                String rest = new String(key, 1, key.length - 1, StandardCharsets.US_ASCII);
+                (rest.startsWith("bank/") ? bankFirstBytes : listFirstBytes).add(key[0] & 0xFF);
+                assertThat(rest).as("key %s", rest).matches("(bank|la)/\\d+");
+                long number = Long.parseLong(rest.substring(rest.indexOf('/') + 1));
+                assertThat(key[0] & 0xFF).isEqualTo(FirstByteSpread.firstByte(number));
+            }
+        }
+        assertThat(bankFirstBytes).hasSize(8);
+        assertThat(listFirstBytes.size()).isGreaterThan(6);
+    }
+
+    @Test
+    void bankWithSpreadKeysCatchesAStoreThatLosesAcknowledgedWrites() {
+        Database db = InMemoryDatabase.create(SEED, 0, 0, InMemoryDatabase.Fault.LOSE_WRITES);
+        History history = BankWorkload.run(db, new BankWorkload.Options()
+                .threads(4).txnsPerThread(200).seed(SEED).readAllFraction(0.1).spreadFirstByte(true));
+        assertThat(BankChecker.check(history).valid()).isFalse();
     }
 
     @Test
