@@ -2,12 +2,13 @@
 # Sharded write throughput at 1, 2 and 4 shards, each shard on a server process of its own with
 # the same CPU quota, so that CPU per process, not the machine, is the limit:
 #
-#   sudo bench/shard-scaling.sh [--quota-pct 30] [--threads 64] [--seconds 20] [--shards "1 2 4"]
+#   sudo bench/shard-scaling.sh [--quota-pct 30] [--threads 64] [--seconds 20] [--warmup 5] [--shards "1 2 4"] [--own-shard]
 #
 # For each S: `txkv cluster start --nodes S --shards S --shard-replicas 1` on 127.0.0.1, each node's
 # JVM moved into a cgroup (v1, /sys/fs/cgroup/cpu/txkv-scaling-N) with cpu.cfs_quota_us =
 # quota-pct % of one core, then `txkv bench writes --spread` (keys over every shard, clients dealt
 # out over the servers) from an unconstrained client, then the cluster stops and the cgroups go.
+# --own-shard: each client writes only keys of the shard its server holds (nothing forwarded).
 # Needs root (cgroups). Prints one RESULT line per S and a summary with the ratio to S = 1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,7 @@ threads=64
 seconds=20
 warmup=5
 shard_counts="1 2 4"
+own=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quota-pct) quota_pct="$2"; shift 2 ;;
@@ -23,6 +25,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --shards) shard_counts="$2"; shift 2 ;;
+    --own-shard) own="--own-shard"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -60,8 +63,9 @@ for s in $shard_counts; do
     echo "$(cat "$dir/node-$i/pid")" > "$g/cgroup.procs"
   done
   conn="$(tr -d '\n' < "$dir/cluster")"
-  line="$("$root/bin/txkv" bench writes --cluster "$conn" --spread --threads "$threads" --seconds "$seconds" \
-      --warmup "$warmup" | tee /dev/stderr | grep '^RESULT')"
+  line="$("$root/bin/txkv" bench writes --cluster "$conn" --spread $own --threads "$threads" --seconds "$seconds" \
+      --warmup "$warmup" | grep '^RESULT')"
+  echo "$line"
   results[$s]="$(echo "$line" | sed -E 's/.* ([0-9,]+) commits\/s.*/\1/' | tr -d ',')"
   "$root/bin/txkv" cluster stop --dir "$dir" > /dev/null
   current=""

@@ -77,6 +77,11 @@ public final class EmbeddedBench implements Callable<Integer> {
             + " clients out over the servers of --cluster.")
     boolean spread;
 
+    @Option(names = "--own-shard", description = "With --spread against a cluster of S servers with S shards of one"
+            + " replica each: each client writes only keys of the shard its server leads (server i of --cluster holds"
+            + " shard i), so nothing is forwarded: what a client that routes by itself would see.")
+    boolean ownShard;
+
     private static final int VALUE_BYTES = 100;
     /** With --spread against several servers: one database per server, the clients dealt out over them. */
     private final List<Database> gateways = new ArrayList<>();
@@ -250,10 +255,17 @@ public final class EmbeddedBench implements Callable<Integer> {
         byte[] value = new byte[VALUE_BYTES];
         runClients(clients, () -> {
             long k = ThreadLocalRandom.current().nextLong(10_000_000);
-            byte[] key = spread ? dev.txkv.ByteArrays.concat(new byte[] {(byte) ThreadLocalRandom.current().nextInt(255)},
-                    key(k)) : key(k);
+            Database d = mine(db);
+            int first = ThreadLocalRandom.current().nextInt(255);
+            if (ownShard && !gateways.isEmpty()) {
+                // Shard i of an even split into S holds the first bytes [256 i / S, 256 (i + 1) / S).
+                int n = gateways.size();
+                int i = gateways.indexOf(d);
+                first = 256 * i / n + ThreadLocalRandom.current().nextInt(Math.max(1, 256 / n - 1));
+            }
+            byte[] key = spread ? dev.txkv.ByteArrays.concat(new byte[] {(byte) first}, key(k)) : key(k);
             long start = System.nanoTime();
-            mine(db).run(tr -> {
+            d.run(tr -> {
                 tr.set(key, value);
                 return null;
             });
