@@ -109,8 +109,9 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule wireContractDependsOnlyOnTheApiAndTheProtocol = noClasses()
             .that().resideInAPackage(WIRE)
-            .should().dependOnClassesThat(txkvPackagesExcept(API, PROTO, WIRE))
-            .because("the error table and trailer codec are shared by server and remote client, so neither may be in it");
+            .should().dependOnClassesThat(txkvPackagesExcept(API, SPI, PROTO, WIRE))
+            .because("the error table, the trailer codec and the commit message codec (from the backend SPI's"
+                    + " CommitRequest) are shared by server and remote client, so neither may be in it");
 
     @ArchTest
     static final ArchRule cliNeverDependsOnTheEngine = noClasses()
