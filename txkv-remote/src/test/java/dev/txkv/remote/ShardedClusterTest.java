@@ -3,7 +3,6 @@ package dev.txkv.remote;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.txkv.ByteArrays;
 import dev.txkv.Database;
 import dev.txkv.KeyValue;
 import dev.txkv.Txkv;
@@ -13,10 +12,10 @@ import dev.txkv.replication.ReplicationConfig;
 import dev.txkv.server.ServerConfig;
 import dev.txkv.server.TxkvServer;
 import dev.txkv.testkit.Poll;
+import dev.txkv.testkit.ShardedAccounts;
 import dev.txkv.testkit.Ports;
 import dev.txkv.testkit.Seeds;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,25 +65,7 @@ class ShardedClusterTest {
 
     /** Account i's key: its first byte spreads the accounts over the shards' key ranges. */
     private static byte[] account(int i) {
-        return ByteArrays.concat(new byte[] {(byte) (i * 256 / ACCOUNTS)}, b("acct/" + i));
-    }
-
-    private static long balance(byte[] v) {
-        return v == null ? 0 : ByteBuffer.wrap(v).getLong();
-    }
-
-    private static byte[] amount(long a) {
-        return ByteBuffer.allocate(8).putLong(a).array();
-    }
-
-    private static long total(Database db) {
-        return db.read(tr -> {
-            long sum = 0;
-            for (KeyValue kv : tr.getRange(new byte[0], new byte[] {(byte) 0xff}).asList().join()) {
-                sum += balance(kv.getValue());
-            }
-            return sum;
-        });
+        return ShardedAccounts.key(i, ACCOUNTS);
     }
 
     /** Starts members a, b, c with {@code shards} shards of {@code replicas} replicas; their client addresses. */
@@ -114,11 +95,11 @@ class ShardedClusterTest {
         databases.add(db);
         db.run(tr -> {
             for (int i = 0; i < ACCOUNTS; i++) {
-                tr.set(account(i), amount(INITIAL));
+                tr.set(account(i), ShardedAccounts.amount(INITIAL));
             }
             return null;
         });
-        assertThat(total(db)).isEqualTo(ACCOUNTS * INITIAL);
+        assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
 
         long seed = Seeds.seed();
         AtomicBoolean stop = new AtomicBoolean();
@@ -135,10 +116,10 @@ class ShardedClusterTest {
                     long moved = 1 + random.nextInt(10);
                     try {
                         db.run(tr -> {
-                            long a = balance(tr.get(account(from)).join());
-                            long c = balance(tr.get(account(to)).join());
-                            tr.set(account(from), amount(a - moved));
-                            tr.set(account(to), amount(c + moved));
+                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
+                            long c = ShardedAccounts.balance(tr.get(account(to)).join());
+                            tr.set(account(from), ShardedAccounts.amount(a - moved));
+                            tr.set(account(to), ShardedAccounts.amount(c + moved));
                             return null;
                         });
                         transfers.incrementAndGet();
@@ -156,7 +137,7 @@ class ShardedClusterTest {
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (!stop.get() && System.nanoTime() < until) {
                 try {
-                    if (total(viaOne) != ACCOUNTS * INITIAL) {
+                    if (ShardedAccounts.total(viaOne) != ACCOUNTS * INITIAL) {
                         wrongTotals.incrementAndGet();
                     }
                 } catch (TxkvException e) {
@@ -174,7 +155,7 @@ class ShardedClusterTest {
                 + " before server a stopped), seed " + seed);
         assertThat(wrongTotals.get()).as("totals that were not " + ACCOUNTS * INITIAL).isZero();
         assertThat(transfers.get()).as("transfers after server a stopped").isGreaterThan(before);
-        assertThat(total(viaOne)).isEqualTo(ACCOUNTS * INITIAL);
+        assertThat(ShardedAccounts.total(viaOne)).isEqualTo(ACCOUNTS * INITIAL);
 
         // Range reads across shard boundaries, in both directions with limits.
         List<KeyValue> firstThree = viaOne.read(tr -> tr.getRange(new byte[0], new byte[] {(byte) 0xff}, 3).asList().join());
@@ -203,11 +184,11 @@ class ShardedClusterTest {
                 int n = addresses.indexOf(address);
                 db.run(tr -> {
                     for (int i = 0; i < ACCOUNTS; i++) {
-                        tr.set(account(i), amount(n));
+                        tr.set(account(i), ShardedAccounts.amount(n));
                     }
                     return null;
                 });
-                assertThat(total(db)).isEqualTo(ACCOUNTS * (long) n);
+                assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * (long) n);
             }
         }
         Database db = Txkv.open(addresses.get(0));
@@ -217,12 +198,12 @@ class ShardedClusterTest {
         assertThat(watch).isNotDone();
         try (Database other = Txkv.open(addresses.get(1))) {
             other.run(tr -> {
-                tr.set(account(7), amount(42));
+                tr.set(account(7), ShardedAccounts.amount(42));
                 return null;
             });
         }
         watch.get(30, TimeUnit.SECONDS);
-        long seen = db.read(tr -> balance(tr.get(account(7)).join()));
+        long seen = db.read(tr -> ShardedAccounts.balance(tr.get(account(7)).join()));
         assertThat(seen).isEqualTo(42);
     }
 }

@@ -3,10 +3,8 @@ package dev.txkv.replication;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.txkv.ByteArrays;
 import dev.txkv.Database;
 import dev.txkv.ErrorCode;
-import dev.txkv.KeyValue;
 import dev.txkv.Txkv;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
@@ -23,9 +21,9 @@ import dev.txkv.spi.ReadStamp;
 import dev.txkv.spi.ShardMap;
 import dev.txkv.spi.ShardRouter;
 import dev.txkv.testkit.Poll;
+import dev.txkv.testkit.ShardedAccounts;
 import dev.txkv.testkit.Ports;
 import dev.txkv.testkit.Seeds;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -237,25 +235,7 @@ class ShardedRaftTest {
     };
 
     private static byte[] account(int i) {
-        return ByteArrays.concat(new byte[] {(byte) (i * 256 / ACCOUNTS)}, ("acct/" + i).getBytes(UTF_8));
-    }
-
-    private static long balance(byte[] v) {
-        return v == null ? 0 : ByteBuffer.wrap(v).getLong();
-    }
-
-    private static byte[] amount(long a) {
-        return ByteBuffer.allocate(8).putLong(a).array();
-    }
-
-    private static long total(Database db) {
-        return db.read(tr -> {
-            long sum = 0;
-            for (KeyValue kv : tr.getRange(new byte[0], new byte[] {(byte) 0xff}).asList().join()) {
-                sum += balance(kv.getValue());
-            }
-            return sum;
-        });
+        return ShardedAccounts.key(i, ACCOUNTS);
     }
 
     @Test
@@ -279,17 +259,17 @@ class ShardedRaftTest {
         Database db = Txkv.open(new ShardRouter(clientSide), config());
         db.run(tr -> {
             for (int i = 0; i < ACCOUNTS; i++) {
-                tr.set(account(i), amount(INITIAL));
+                tr.set(account(i), ShardedAccounts.amount(INITIAL));
             }
             return null;
         });
-        assertThat(total(db)).isEqualTo(ACCOUNTS * INITIAL);
+        assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
         // A watch on a key of one shard fires when a cross-shard transaction changes it.
         CompletableFuture<Void> watch = db.run(tr -> tr.watch(account(ACCOUNTS - 1)));
         assertThat(watch).isNotDone();
         db.run(tr -> {
-            tr.set(account(0), amount(INITIAL - 1));
-            tr.set(account(ACCOUNTS - 1), amount(INITIAL + 1));
+            tr.set(account(0), ShardedAccounts.amount(INITIAL - 1));
+            tr.set(account(ACCOUNTS - 1), ShardedAccounts.amount(INITIAL + 1));
             return null;
         });
         watch.get(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -309,10 +289,10 @@ class ShardedRaftTest {
                     long moved = 1 + random.nextInt(5);
                     try {
                         db.run(tr -> {
-                            long a = balance(tr.get(account(from)).join());
-                            long b = balance(tr.get(account(to)).join());
-                            tr.set(account(from), amount(a - moved));
-                            tr.set(account(to), amount(b + moved));
+                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
+                            long b = ShardedAccounts.balance(tr.get(account(to)).join());
+                            tr.set(account(from), ShardedAccounts.amount(a - moved));
+                            tr.set(account(to), ShardedAccounts.amount(b + moved));
                             return null;
                         });
                         transfers.incrementAndGet();
@@ -325,7 +305,7 @@ class ShardedRaftTest {
         threads.add(new Thread(() -> {
             while (!done.get()) {
                 try {
-                    long sum = total(db);
+                    long sum = ShardedAccounts.total(db);
                     checks.incrementAndGet();
                     if (sum != ACCOUNTS * INITIAL) {
                         wrongTotals.add(sum);
@@ -359,7 +339,7 @@ class ShardedRaftTest {
                 checks.get(), seed);
         assertThat(wrongTotals).as("totals seen by whole reads").isEmpty();
         assertThat(transfers.get()).isPositive();
-        assertThat(total(db)).isEqualTo(ACCOUNTS * INITIAL);
+        assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
         Poll.until("every member settled: no undecided slice, deferred batch or open decision", Duration.ofSeconds(30),
                 this::inDoubt, String::isEmpty);
     }

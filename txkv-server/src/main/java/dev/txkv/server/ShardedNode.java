@@ -84,6 +84,7 @@ final class ShardedNode implements AutoCloseable {
     private ControlSequencer sequencer;
     /** Timers of calls to other servers by method; none until {@link #bindMetrics}. */
     private volatile io.micrometer.core.instrument.MeterRegistry registry;
+    private final Map<String, io.micrometer.core.instrument.Timer> callTimers = new ConcurrentHashMap<>();
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses) {
         this.layout = layout;
@@ -259,13 +260,16 @@ final class ShardedNode implements AutoCloseable {
 
     private void timeCall(String method, long startNanos, Throwable error) {
         io.micrometer.core.instrument.MeterRegistry r = registry;
-        if (r != null) {
-            io.micrometer.core.instrument.Timer.builder("txkv.shard.peer.call")
-                    .description("Calls to other servers of a sharded cluster (ShardPeer), by method and outcome")
-                    .tag("method", method).tag("outcome", error == null ? "ok" : "error")
-                    .publishPercentileHistogram().register(r)
-                    .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        if (r == null) {
+            return;
         }
+        String outcome = error == null ? "ok" : "error";
+        // Built once per method and outcome: forwarded commits pass here one by one.
+        callTimers.computeIfAbsent(method + "/" + outcome, k -> io.micrometer.core.instrument.Timer
+                .builder("txkv.shard.peer.call")
+                .description("Calls to other servers of a sharded cluster (ShardPeer), by method and outcome")
+                .tag("method", method).tag("outcome", outcome).publishPercentileHistogram().register(r))
+                .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Every shard as this member knows it, in key order, for status. */
@@ -318,11 +322,6 @@ final class ShardedNode implements AutoCloseable {
         return b.build();
     }
 
-    /** The engines' view of the rest of the cluster. */
-    ShardNetwork network() {
-        return new Network();
-    }
-
     /** What this server's client service routes through: the whole keyspace, any shard's leader. */
     ShardRouter.Shards gateway() {
         return new Gateway();
@@ -333,37 +332,18 @@ final class ShardedNode implements AutoCloseable {
     /** One ShardPeer call on a stub, its answer into the observer. */
     interface Rpc<M> {
         void call(ShardPeerGrpc.ShardPeerStub stub, StreamObserver<M> answer);
-
-        /** The method's name, for the call timer. */
-        default String method() {
-            return "call";
-        }
-    }
-
-    /** {@code rpc} named {@code method}. */
-    private static <M> Rpc<M> rpc(String method, Rpc<M> rpc) {
-        return new Rpc<>() {
-            @Override
-            public void call(ShardPeerGrpc.ShardPeerStub stub, StreamObserver<M> answer) {
-                rpc.call(stub, answer);
-            }
-
-            @Override
-            public String method() {
-                return method;
-            }
-        };
     }
 
     /**
      * Runs {@code local} on this member's replica of {@code group} when it leads, else sends
      * {@code remote} to the member believed to lead and converts its answer with {@code convert}.
      *
+     * @param method the ShardPeer method {@code remote} calls, for the call timer
      * @param lostAnswer the error of a call that may have reached the leader but whose answer
      *     was lost (commit_unknown_result for a commit); null: the call is safe to send again
      */
-    <T, M> CompletableFuture<T> onLeader(int group, Function<Engine, CompletableFuture<T>> local, long deadlineMs,
-            ErrorCode lostAnswer, Rpc<M> remote, Function<M, T> convert) {
+    <T, M> CompletableFuture<T> onLeader(int group, String method, Function<Engine, CompletableFuture<T>> local,
+            long deadlineMs, ErrorCode lostAnswer, Rpc<M> remote, Function<M, T> convert) {
         Engine e = engines.get(group);
         if (e != null && e.isLeading()) {
             try {
@@ -372,10 +352,11 @@ final class ShardedNode implements AutoCloseable {
                 return CompletableFuture.failedFuture(x);
             }
         }
-        return attempt(group, deadlineMs, lostAnswer, remote, 0).thenApply(convert);
+        return attempt(group, method, deadlineMs, lostAnswer, remote, 0).thenApply(convert);
     }
 
-    private <M> CompletableFuture<M> attempt(int group, long deadlineMs, ErrorCode lostAnswer, Rpc<M> rpc, int tried) {
+    private <M> CompletableFuture<M> attempt(int group, String method, long deadlineMs, ErrorCode lostAnswer, Rpc<M> rpc,
+            int tried) {
         String target = target(group, tried);
         if (target == null) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER,
@@ -397,7 +378,7 @@ final class ShardedNode implements AutoCloseable {
         }
         long started = System.nanoTime();
         CompletableFuture<M> result = answer.handle((m, error) -> {
-            timeCall(rpc.method(), started, error);
+            timeCall(method, started, error);
             if (error == null) {
                 leaderGuess.put(group, target);
                 return CompletableFuture.completedFuture(m);
@@ -414,7 +395,7 @@ final class ShardedNode implements AutoCloseable {
                 long backoffMs = Math.min(400, 25L << Math.min(tried, 4));
                 return CompletableFuture.supplyAsync(() -> null,
                         CompletableFuture.delayedExecutor(backoffMs, TimeUnit.MILLISECONDS))
-                        .thenCompose(x -> attempt(group, deadlineMs, lostAnswer, rpc, tried + 1));
+                        .thenCompose(x -> attempt(group, method, deadlineMs, lostAnswer, rpc, tried + 1));
             }
             TxkvException mapped = ErrorMapping.toTxkvException(t);
             if (server == null && lostAnswer != null && !neverSent) {
@@ -480,28 +461,27 @@ final class ShardedNode implements AutoCloseable {
         return t;
     }
 
+    private static void inRootContext(Runnable r) {
+        Context previous = Context.ROOT.attach();
+        try {
+            r.run();
+        } finally {
+            Context.ROOT.detach(previous);
+        }
+    }
+
     private static <M> StreamObserver<M> observer(CompletableFuture<M> into) {
         return new StreamObserver<>() {
             // The answer arrives in the context of the forwarded call; what the caller does next
             // (answer its own client, send a decision on) must not run in it.
             @Override
             public void onNext(M value) {
-                Context previous = Context.ROOT.attach();
-                try {
-                    into.complete(value);
-                } finally {
-                    Context.ROOT.detach(previous);
-                }
+                inRootContext(() -> into.complete(value));
             }
 
             @Override
             public void onError(Throwable t) {
-                Context previous = Context.ROOT.attach();
-                try {
-                    into.completeExceptionally(t);
-                } finally {
-                    Context.ROOT.detach(previous);
-                }
+                inRootContext(() -> into.completeExceptionally(t));
             }
 
             @Override
@@ -516,43 +496,43 @@ final class ShardedNode implements AutoCloseable {
     private final class Network implements ShardNetwork {
         @Override
         public CompletableFuture<VersionSequencer.Grant> grant(int coordinator, int[] participants) {
-            return onLeader(ShardLayout.CONTROL, e -> sequencer.grant(coordinator, participants), CONTROL_CALL_MS, null,
-                    rpc("grant", (stub, answer) -> stub.grant(ShardProtos.grantRequest(coordinator, participants), answer)),
+            return onLeader(ShardLayout.CONTROL, "grant", e -> sequencer.grant(coordinator, participants), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.grant(ShardProtos.grantRequest(coordinator, participants), answer),
                     (dev.txkv.proto.GrantResponse r) -> ShardProtos.grant(r));
         }
 
         @Override
         public CompletableFuture<Long> epoch() {
-            return onLeader(ShardLayout.CONTROL, e -> sequencer.epoch(), CONTROL_CALL_MS, null,
-                    rpc("epoch", (stub, answer) -> stub.epoch(ShardProtos.epochRequest(), answer)),
+            return onLeader(ShardLayout.CONTROL, "epoch", e -> sequencer.epoch(), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.epoch(ShardProtos.epochRequest(), answer),
                     (dev.txkv.proto.EpochResponse r) -> r.getEpoch());
         }
 
         @Override
         public CompletableFuture<Integer> coordinatorOf(long version) {
-            return onLeader(ShardLayout.CONTROL, e -> sequencer.coordinatorOf(version), CONTROL_CALL_MS, null,
-                    rpc("coordinatorOf", (stub, answer) -> stub.coordinatorOf(ShardProtos.coordinatorOfRequest(version), answer)),
+            return onLeader(ShardLayout.CONTROL, "coordinatorOf", e -> sequencer.coordinatorOf(version), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.coordinatorOf(ShardProtos.coordinatorOfRequest(version), answer),
                     (dev.txkv.proto.CoordinatorOfResponse r) -> r.getCoordinator());
         }
 
         @Override
         public CompletableFuture<Void> prepare(int shard, Prepare request) {
-            return onLeader(shard, e -> e.prepare(request), CONTROL_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
-                    rpc("prepare", (stub, answer) -> stub.prepare(ShardProtos.prepareRequest(shard, request), answer)),
+            return onLeader(shard, "prepare", e -> e.prepare(request), CONTROL_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
+                    (stub, answer) -> stub.prepare(ShardProtos.prepareRequest(shard, request), answer),
                     (dev.txkv.proto.PrepareResponse r) -> (Void) null);
         }
 
         @Override
         public CompletableFuture<Void> decided(int shard, long version, boolean commit) {
-            return onLeader(shard, e -> e.decided(version, commit), CONTROL_CALL_MS, null,
-                    rpc("decided", (stub, answer) -> stub.decided(ShardProtos.decidedRequest(shard, version, commit), answer)),
+            return onLeader(shard, "decided", e -> e.decided(version, commit), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.decided(ShardProtos.decidedRequest(shard, version, commit), answer),
                     (dev.txkv.proto.DecidedResponse r) -> (Void) null);
         }
 
         @Override
         public CompletableFuture<Outcome> queryDecision(int coordinator, long version) {
-            return onLeader(coordinator, e -> e.queryDecision(version), CONTROL_CALL_MS, null,
-                    rpc("queryDecision", (stub, answer) -> stub.queryDecision(ShardProtos.queryDecisionRequest(coordinator, version), answer)),
+            return onLeader(coordinator, "queryDecision", e -> e.queryDecision(version), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.queryDecision(ShardProtos.queryDecisionRequest(coordinator, version), answer),
                     (dev.txkv.proto.QueryDecisionResponse r) -> ShardProtos.outcome(r));
         }
     }
@@ -567,39 +547,39 @@ final class ShardedNode implements AutoCloseable {
 
         @Override
         public CompletableFuture<ReadStamp> readVersion() {
-            return onLeader(ShardLayout.CONTROL, e -> sequencer.readVersion(), CONTROL_CALL_MS, null,
-                    rpc("readVersion", (stub, answer) -> stub.readVersion(ShardProtos.readVersionRequest(), answer)),
+            return onLeader(ShardLayout.CONTROL, "readVersion", e -> sequencer.readVersion(), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.readVersion(ShardProtos.readVersionRequest(), answer),
                     (dev.txkv.proto.ReadStampMessage r) -> ShardProtos.stamp(r));
         }
 
         @Override
         public CompletableFuture<byte[]> get(int shard, byte[] key, ReadStamp s) {
-            return onLeader(shard, e -> e.getAt(key, s.version(), s.epoch(), s.lastGrant(shard)), READ_CALL_MS, null,
-                    rpc("shardGet", (stub, answer) -> stub.shardGet(ShardProtos.getRequest(shard, key, s), answer)),
+            return onLeader(shard, "shardGet", e -> e.getAt(key, s.version(), s.epoch(), s.lastGrant(shard)), READ_CALL_MS, null,
+                    (stub, answer) -> stub.shardGet(ShardProtos.getRequest(shard, key, s), answer),
                     (dev.txkv.proto.GetResponse r) -> r.getPresent() ? r.getValue().toByteArray() : null);
         }
 
         @Override
         public CompletableFuture<RangeChunk> getRange(int shard, byte[] begin, byte[] end, int rowLimit, long byteLimit,
                 boolean reverse, ReadStamp s) {
-            return onLeader(shard, e -> e.getRangeAt(begin, end, rowLimit, byteLimit, reverse, s.version(), s.epoch(),
+            return onLeader(shard, "shardGetRange", e -> e.getRangeAt(begin, end, rowLimit, byteLimit, reverse, s.version(), s.epoch(),
                     s.lastGrant(shard)), READ_CALL_MS, null,
-                    rpc("shardGetRange", (stub, answer) -> stub.shardGetRange(
-                            ShardProtos.getRangeRequest(shard, begin, end, rowLimit, byteLimit, reverse, s), answer)),
+                    (stub, answer) -> stub.shardGetRange(
+                            ShardProtos.getRangeRequest(shard, begin, end, rowLimit, byteLimit, reverse, s), answer),
                     (dev.txkv.proto.ShardGetRangeResponse r) -> ShardProtos.chunk(r));
         }
 
         @Override
         public CompletableFuture<CommitResult> commit(int shard, CommitRequest request) {
-            return onLeader(shard, e -> e.commit(request), COMMIT_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
-                    rpc("shardCommit", (stub, answer) -> stub.shardCommit(ShardProtos.commitRequest(shard, request), answer)),
+            return onLeader(shard, "shardCommit", e -> e.commit(request), COMMIT_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
+                    (stub, answer) -> stub.shardCommit(ShardProtos.commitRequest(shard, request), answer),
                     (dev.txkv.proto.CommitResponse r) -> new CommitResult(r.getVersion(), r.getBatchOrder()));
         }
 
         @Override
         public CompletableFuture<Void> watch(int shard, byte[] key, ReadStamp s) {
-            return onLeader(shard, e -> e.watchAt(key, s.version(), s.epoch(), s.lastGrant(shard)), 0, null,
-                    rpc("shardWatch", (stub, answer) -> stub.shardWatch(ShardProtos.watchRequest(shard, key, s), answer)),
+            return onLeader(shard, "shardWatch", e -> e.watchAt(key, s.version(), s.epoch(), s.lastGrant(shard)), 0, null,
+                    (stub, answer) -> stub.shardWatch(ShardProtos.watchRequest(shard, key, s), answer),
                     (dev.txkv.proto.ShardWatchResponse r) -> (Void) null);
         }
 

@@ -3,12 +3,11 @@ package dev.txkv.cli.shell;
 import dev.txkv.cli.Main;
 import dev.txkv.proto.Status;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,23 +27,15 @@ public final class ShardsCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = {"-C", "--cluster"}, paramLabel = "CONN", defaultValue = ShellCommand.CLUSTER_DEFAULT,
-            description = "Servers to ask, in order: host:port[,host:port...] (default: ${DEFAULT-VALUE}).")
-    private String cluster;
+    @Mixin
+    private StatusFetch servers;
 
     @Option(names = "--json", description = "Print the cluster section of the status (shards, sequencer) as JSON.")
     private boolean json;
 
-    @Option(names = "--timeout", paramLabel = "MS", defaultValue = "" + StatusCommand.TIMEOUT_MS_DEFAULT,
-            description = "Give up after this many milliseconds (default: ${DEFAULT-VALUE}).")
-    private long timeoutMs;
-
     @Override
     public Integer call() {
-        if (timeoutMs <= 0) {
-            throw new ParameterException(spec.commandLine(), "--timeout must be positive, got " + timeoutMs);
-        }
-        Status status = new RemoteStatusSource(cluster).fetch(Duration.ofMillis(timeoutMs));
+        Status status = servers.fetch();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(StatusSummary.json(Status.newBuilder().setCluster(status.getCluster()).build()));
