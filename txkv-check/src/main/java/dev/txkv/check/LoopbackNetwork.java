@@ -1,13 +1,11 @@
 package dev.txkv.check;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.List;
 
 /**
- * Every node on 127.0.0.1 with ports that were free when the run began. Partitions are not
+ * Every node on 127.0.0.1 with distinct ports that were free when the run began (another
+ * process may take one before its server binds it; the node then fails to start and the run
+ * says so, rather than testing something else). Partitions are not
  * possible here: a loopback rule cannot tell one node's traffic from another's by source.
  */
 final class LoopbackNetwork implements NodeNetwork {
@@ -16,27 +14,13 @@ final class LoopbackNetwork implements NodeNetwork {
     private final String reason;
 
     LoopbackNetwork(int nodes, String partitionsUnavailableReason) {
-        this.clientPorts = new int[nodes];
-        this.raftPorts = new int[nodes];
-        for (int i = 0; i < nodes; i++) {
-            clientPorts[i] = freePort();
-            raftPorts[i] = freePort();
-        }
+        // All at once, each held until all are chosen, below the kernel's ephemeral range: ports
+        // taken one by one from the kernel could come back twice (two members, one address).
+        int[] ports = dev.txkv.testkit.Ports.freePorts(2 * nodes);
+        this.clientPorts = java.util.Arrays.copyOfRange(ports, 0, nodes);
+        this.raftPorts = java.util.Arrays.copyOfRange(ports, nodes, 2 * nodes);
         this.reason = partitionsUnavailableReason == null
                 ? "nodes share the loopback interface" : partitionsUnavailableReason;
-    }
-
-    /**
-     * A port that is free now. Another process may take it before the server binds it; then
-     * the node fails to start and the run reports that, rather than testing something else.
-     */
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port on 127.0.0.1", e);
-        }
     }
 
     @Override
