@@ -25,9 +25,10 @@ import picocli.CommandLine.Option;
         description = {
             "Robustness test on real server processes started from txkv.jar:",
             "list-append and bank traffic while faults are injected (kill, pause,",
-            "restart, partition, a stranger on the Raft ports); the recorded history",
-            "is checked (G0, G1a/b/c,",
-            "G-single, G2, real-time order, lost writes) and a report printed.",
+            "restart, partition, a stranger on the Raft ports, two-phase crash points",
+            "when sharded); the recorded history is checked (G0, G1a/b/c,",
+            "G-single, G2, real-time order, lost writes, sharded: nothing left in",
+            "doubt) and a report printed.",
             "Exit 0 when the history is valid, 1 otherwise. Partitions need root and",
             "iproute2 (network namespaces), else they are skipped with a message.",
             "See docs/robustness.md."})
@@ -42,8 +43,11 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Replays a run's fault schedule and workloads (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger", split = ",",
-            description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the Raft ports) (default ${DEFAULT-VALUE}); none for a run without faults.")
+    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase", split = ",",
+            description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the"
+                    + " Raft ports), two-phase (with --shards: a member halted at a two-phase crash point: a"
+                    + " coordinator before or after its decision, a participant after its vote) (default"
+                    + " ${DEFAULT-VALUE}); none for a run without faults.")
     List<String> faults;
 
     @Option(names = "--dir", description = "Run directory (default: a new txkv-check-<time> under the temp directory).")

@@ -85,11 +85,20 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
         return shards > 0;
     }
 
-    /** The flags every server gets beyond the cluster's: {@code --shards N --shard-replicas R} when sharded. */
+    /**
+     * The flags every server gets beyond the cluster's: {@code --shards N --shard-replicas R}
+     * when sharded, and {@code --crash-points} when two-phase faults are drawn.
+     */
     List<String> serverArgs() {
-        return sharded()
-                ? List.of("--shards", Integer.toString(shards), "--shard-replicas", Integer.toString(shardReplicas))
-                : List.of();
+        if (!sharded()) {
+            return List.of();
+        }
+        List<String> args = new java.util.ArrayList<>(
+                List.of("--shards", Integer.toString(shards), "--shard-replicas", Integer.toString(shardReplicas)));
+        if (faults.contains(FaultKind.Category.TWO_PHASE)) {
+            args.add("--crash-points");
+        }
+        return List.copyOf(args);
     }
 
     /**
@@ -108,10 +117,11 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
     Set<FaultKind> faultKinds(boolean partitionsAvailable) {
         Set<FaultKind> kinds = EnumSet.noneOf(FaultKind.class);
         for (FaultKind kind : FaultKind.values()) {
-            boolean needsFollower = !kind.targetsLeader() && kind != FaultKind.RESTART && kind != FaultKind.STRANGER;
+            boolean needsFollower = !kind.targetsLeader() && !kind.anyNode();
             boolean isPartition = kind.category() == FaultKind.Category.PARTITION;
             if (faults.contains(kind.category()) && !(needsFollower && nodes < 2)
                     && !(kind == FaultKind.STRANGER && plainServer)
+                    && !(kind.category() == FaultKind.Category.TWO_PHASE && !sharded())
                     && !(isPartition && (nodes < 2 || !partitionsAvailable))) {
                 kinds.add(kind);
             }

@@ -139,6 +139,66 @@ final class Cluster implements AutoCloseable {
         processes.resume(index);
     }
 
+    /**
+     * Waits at most {@code timeoutMs} for a node's process to end by itself (a crash point
+     * reached); its exit status, or empty while it runs.
+     */
+    java.util.Optional<Integer> awaitExit(int index, long timeoutMs) {
+        return processes.awaitExit(index, timeoutMs);
+    }
+
+    /**
+     * Arms (or disarms) a two-phase crash point on a node of a sharded cluster started with
+     * --crash-points (shard.proto, ArmCrashPoint).
+     *
+     * @throws RuntimeException when the node refuses or does not answer within {@link #LEADER_PROBE_TIMEOUT_MS}
+     */
+    void armCrashPoint(int index, String point, boolean arm) {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(node(index).clientAddress())
+                .usePlaintext().build();
+        try {
+            dev.txkv.proto.ShardPeerGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(LEADER_PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .armCrashPoint(dev.txkv.proto.ArmCrashPointRequest.newBuilder().setProtocolVersion(1)
+                            .setPoint(point).setDisarm(!arm).build());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    /**
+     * Sharded: waits until no running node's replica holds a prepared slice in doubt (status
+     * field Shard.undecided), asking every {@code 500} ms for at most {@code timeoutMs}; returns
+     * the slices still in doubt then (0 when none), or -1 when a running node did not answer
+     * the last round. 0 at once when unsharded.
+     */
+    long awaitNothingInDoubt(long timeoutMs) {
+        if (!sharded()) {
+            return 0;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        long left;
+        int rounds = 0;
+        do {
+            List<Integer> running = running();
+            Map<Integer, Status> statuses = statuses(running);
+            left = statuses.size() < running.size() ? -1 : 0;
+            for (Status status : statuses.values()) {
+                for (Status.Shard shard : status.getCluster().getShardsList()) {
+                    if (left >= 0 && shard.hasUndecided()) {
+                        left += shard.getUndecided().getValue();
+                    }
+                }
+            }
+            if (left == 0) {
+                return 0;
+            }
+            rounds++;
+            sleep(POLL_MS * 5);
+        } while (System.nanoTime() < deadline && rounds < 10_000);
+        return left;
+    }
+
     boolean sharded() {
         return shards > 0;
     }

@@ -18,7 +18,7 @@ package dev.txkv.check;
 record FaultEvent(int number, FaultKind kind, String node, String leaderBefore, long startNanos, long healNanos,
                   long healedNanos, long failoverMs, String note) {
     boolean injected() {
-        return node != null;
+        return node != null && !note.startsWith(NOT_REACHED);
     }
 
     /** A stranger's request to the Raft port was accepted, or what it forged became readable. */
@@ -28,4 +28,6 @@ record FaultEvent(int number, FaultKind kind, String node, String leaderBefore, 
 
     /** How the note of a {@link #breach()} starts. */
     static final String BREACH = "BREACH";
+    /** How the note of a two-phase crash point that was armed but never reached starts. */
+    static final String NOT_REACHED = "crash point not reached";
 }

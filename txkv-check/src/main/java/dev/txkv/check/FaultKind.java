@@ -27,14 +27,25 @@ enum FaultKind {
      * ({@link dev.txkv.testkit.RaftStranger}). Each must be refused, and the forged key must
      * never be readable; either failing makes the run invalid.
      */
-    STRANGER(Category.STRANGER, false);
+    STRANGER(Category.STRANGER, false),
+    /**
+     * Sharded clusters only: a member is armed to halt (as under SIGKILL) the next time one of
+     * its shards coordinates a cross-shard commit and holds every yes vote, before its decision
+     * is in its log; restarted after the hold. Its participants must learn the abort (presumed)
+     * and no acknowledged write may be lost.
+     */
+    CRASH_COORDINATOR(Category.TWO_PHASE, false, "coordinator-before-decision"),
+    /** The same, once the coordinator's commit decision is durable but before the client is answered. */
+    CRASH_DECIDED_COORDINATOR(Category.TWO_PHASE, false, "coordinator-after-decision"),
+    /** The same, on a participant once its prepared slice is durable and its yes vote goes out. */
+    CRASH_VOTED_PARTICIPANT(Category.TWO_PHASE, false, "participant-after-vote");
 
     /** What {@code --faults} names. */
     enum Category {
-        KILL, PAUSE, RESTART, PARTITION, STRANGER;
+        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE;
 
         String token() {
-            return name().toLowerCase(Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
 
         static Category ofToken(String token) {
@@ -43,16 +54,32 @@ enum FaultKind {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger)");
+            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase)");
         }
     }
 
     private final Category category;
     private final boolean targetsLeader;
+    private final String crashPoint;
 
     FaultKind(Category category, boolean targetsLeader) {
+        this(category, targetsLeader, null);
+    }
+
+    FaultKind(Category category, boolean targetsLeader, String crashPoint) {
         this.category = category;
         this.targetsLeader = targetsLeader;
+        this.crashPoint = crashPoint;
+    }
+
+    /** The server's crash point this fault arms (shard.proto, ArmCrashPoint); null for other faults. */
+    String crashPoint() {
+        return crashPoint;
+    }
+
+    /** Whether any running node may be the target (else a follower unless {@link #targetsLeader()}). */
+    boolean anyNode() {
+        return this == RESTART || this == STRANGER || category == Category.TWO_PHASE;
     }
 
     Category category() {

@@ -19,6 +19,8 @@ import java.util.function.Consumer;
  */
 final class Nemesis {
     static final long LEADER_WAIT_MS = 15_000;
+    /** Longest wait for an armed crash point to be reached. */
+    static final long CRASH_WAIT_MS = 10_000;
     /** The key a stranger's forged batch would set: outside the workloads' keys. */
     static final byte[] FORGED_KEY = "check/forged-by-a-stranger".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
@@ -83,6 +85,7 @@ final class Nemesis {
                 case RESTART -> cluster.stop(target);
                 case PARTITION -> network.isolate(target);
                 case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
+                case TWO_PHASE -> note = crashAt(target, kind);
             }
             start = System.nanoTime();
             log.accept(String.format("[%s] fault %d %s on %s (leader was %s), hold %d ms", at(start), number,
@@ -120,8 +123,7 @@ final class Nemesis {
         List<Integer> candidates = new ArrayList<>();
         for (LocalCluster.Member node : cluster.nodes()) {
             boolean follower = node.index() != leader.getAsInt();
-            boolean anyNode = fault.kind() == FaultKind.RESTART || fault.kind() == FaultKind.STRANGER;
-            if (node.state() == LocalCluster.State.RUNNING && (follower || anyNode)) {
+            if (node.state() == LocalCluster.State.RUNNING && (follower || fault.kind().anyNode())) {
                 candidates.add(node.index());
             }
         }
@@ -136,7 +138,37 @@ final class Nemesis {
             case STRANGER -> {
                 // Nothing to heal: every attempt was refused, or the run is invalid anyway.
             }
+            case TWO_PHASE -> {
+                if (!cluster.node(target).isAlive()) {
+                    cluster.kill(target);
+                    cluster.start(target);
+                }
+            }
         }
+    }
+
+    /**
+     * Arms {@code kind}'s crash point on {@code target} and waits (at most {@link #CRASH_WAIT_MS},
+     * and never past the fault window) until the server halts there; when it has not, disarms it.
+     * Returns the fault's note; one that starts with {@link FaultEvent#NOT_REACHED} counts the
+     * fault as not injected.
+     */
+    private String crashAt(int target, FaultKind kind) {
+        long armed = System.nanoTime();
+        cluster.armCrashPoint(target, kind.crashPoint(), true);
+        long waitMs = Math.max(0, Math.min(CRASH_WAIT_MS, TimeUnit.NANOSECONDS.toMillis(windowEndNanos - armed)));
+        java.util.Optional<Integer> exit = cluster.awaitExit(target, waitMs);
+        if (exit.isEmpty()) {
+            try {
+                cluster.armCrashPoint(target, kind.crashPoint(), false);
+            } catch (RuntimeException e) {
+                // It halted as it was disarmed, or does not answer: heal() starts it if it is gone.
+            }
+            return FaultEvent.NOT_REACHED + " within " + waitMs + " ms; disarmed";
+        }
+        cluster.kill(target);
+        return "halted at " + kind.crashPoint() + " " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - armed)
+                + " ms after it was armed (exit status " + exit.get() + ")";
     }
 
     /**

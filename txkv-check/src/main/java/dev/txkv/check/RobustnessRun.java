@@ -46,6 +46,8 @@ final class RobustnessRun {
     static final long TRAFFIC_GRACE_MS = 120_000;
     static final long FIRST_LEADER_WAIT_MS = 60_000;
     static final long END_LEADER_WAIT_MS = 5_000;
+    /** How long the settled cluster has to resolve every prepared slice in doubt (presumed abort takes seconds). */
+    static final long IN_DOUBT_WAIT_MS = 30_000;
     static final long PROGRESS_EVERY_MS = 10_000;
     static final Duration OP_TIMEOUT = Duration.ofSeconds(6);
     static final long TXNS_PER_THREAD_MAX = 10_000_000;
@@ -193,6 +195,11 @@ final class RobustnessRun {
             }
             errors.forEach(e -> notes.add("workload error: " + e));
             endState(cluster, notes);
+            long inDoubt = cluster.awaitNothingInDoubt(IN_DOUBT_WAIT_MS);
+            if (cluster.sharded()) {
+                notes.add("at the end: " + (inDoubt < 0 ? "a node did not say what it holds in doubt"
+                        : inDoubt + " prepared slices in doubt"));
+            }
             log(String.format("[+%.1fs] traffic done; checking", (System.nanoTime() - runStart) / 1e9));
             Map<String, History> histories = new LinkedHashMap<>();
             histories.put("list-append", listAppend.history());
@@ -205,7 +212,7 @@ final class RobustnessRun {
                     bankFinalReadOk(histories.get("bank"))));
             HistoryJsonLines.write(settings.runDir().resolve("history.jsonl"), runStart, histories, faults);
             return new RunReport(settings.seed(), startedAt, runStart, settings.describe(), network.describe(), notes,
-                    faults, results, workloadFailoverMs(faults, histories.values()));
+                    faults, results, workloadFailoverMs(faults, histories.values()), inDoubt);
         }
     }
 

@@ -24,10 +24,13 @@ import java.util.concurrent.TimeUnit;
  * @param workloads one result per workload
  * @param workloadFailoverMs per killed leader, from the kill to the first committed workload
  *     write; -1 when none
+ * @param inDoubt cross-shard transactions' prepared slices still in doubt on some replica once
+ *     the run settled (0 unsharded; -1 when a node did not say); anything but 0 makes the run
+ *     invalid: a transaction was left stuck
  */
 record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, String> settings, String network,
                  List<String> notes, List<FaultEvent> faults, List<WorkloadResult> workloads,
-                 List<Long> workloadFailoverMs) {
+                 List<Long> workloadFailoverMs, long inDoubt) {
     /** What a leader's SIGKILL may cost before the first commit succeeds. */
     static final long FAILOVER_TARGET_MS = 3_000;
     /** Most anomalies listed per workload in the text report. */
@@ -41,8 +44,15 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         workloadFailoverMs = List.copyOf(workloadFailoverMs);
     }
 
+    /** A report with nothing in doubt. */
+    RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, String> settings, String network,
+              List<String> notes, List<FaultEvent> faults, List<WorkloadResult> workloads, List<Long> workloadFailoverMs) {
+        this(seed, startedAt, runStartNanos, settings, network, notes, faults, workloads, workloadFailoverMs, 0);
+    }
+
     boolean valid() {
-        return !workloads.isEmpty() && workloads.stream().allMatch(WorkloadResult::valid) && breaches() == 0;
+        return !workloads.isEmpty() && workloads.stream().allMatch(WorkloadResult::valid) && breaches() == 0
+                && inDoubt == 0;
     }
 
     /** Stranger faults whose requests were accepted or whose forgery became readable. */
@@ -101,7 +111,7 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         }
         sb.append('\n');
         for (FaultEvent f : faults) {
-            sb.append(String.format("  %s  #%-3d %-18s %-4s leader %-4s held %5d ms  healed %s%s%s%n",
+            sb.append(String.format("  %s  #%-3d %-25s %-4s leader %-4s held %5d ms  healed %s%s%s%n",
                     at(f.startNanos()), f.number(), f.kind().token(), f.node() == null ? "-" : f.node(),
                     f.leaderBefore() == null ? "?" : f.leaderBefore(),
                     TimeUnit.NANOSECONDS.toMillis(f.healNanos() - f.startNanos()), at(f.healedNanos()).trim(),
@@ -129,8 +139,9 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         List<Long> traffic = workloadFailoverMs.stream().filter(v -> v >= 0).toList();
         sb.append(String.format("  workload write: n=%d p50=%s max=%s%n", traffic.size(), ms(percentile(traffic, 50)),
                 ms(percentile(traffic, 100))));
-        sb.append(String.format("%nverdict: %s  (anomalies %d, lost writes %d, faults %d, Raft port breaches %d)%n",
-                valid() ? "VALID" : "INVALID", anomalies(), lostWrites(), faultsInjected(), breaches()));
+        sb.append(String.format("%nverdict: %s  (anomalies %d, lost writes %d, faults %d, Raft port breaches %d,"
+                + " in doubt %s)%n", valid() ? "VALID" : "INVALID", anomalies(), lostWrites(), faultsInjected(),
+                breaches(), inDoubt < 0 ? "unknown (a node did not answer)" : Long.toString(inDoubt)));
         return sb.toString();
     }
 
@@ -151,6 +162,7 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         doc.put("anomalies", anomalies());
         doc.put("raftPortBreaches", breaches());
         doc.put("lostWrites", lostWrites());
+        doc.put("inDoubt", inDoubt);
         List<Map<String, Object>> faultDocs = new ArrayList<>();
         for (FaultEvent f : faults) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -29,7 +29,10 @@ class CheckSettingsTest {
     @Test
     void partitionsAndFollowerFaultsNeedWhatTheyNeed() {
         Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
-        assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
+        // Two-phase crash points exist only in a sharded cluster.
+        assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(
+                java.util.Arrays.stream(FaultKind.values()).filter(k -> k.category() != FaultKind.Category.TWO_PHASE)
+                        .toArray(FaultKind[]::new));
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
                 .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
         assertThat(settings(Duration.ofSeconds(60), 1, all).faultKinds(true))
@@ -55,7 +58,10 @@ class CheckSettingsTest {
         CheckSettings sharded = new CheckSettings(Duration.ofSeconds(60), 3, 1, all, Path.of("r"), Path.of("j"),
                 List.of(), 4, 2, false, 4, 3);
         assertThat(sharded.sharded()).isTrue();
-        assertThat(sharded.serverArgs()).containsExactly("--shards", "4", "--shard-replicas", "3");
+        assertThat(sharded.serverArgs()).containsExactly("--shards", "4", "--shard-replicas", "3", "--crash-points");
+        assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, EnumSet.of(FaultKind.Category.KILL), Path.of("r"),
+                Path.of("j"), List.of(), 4, 2, false, 4, 3).serverArgs())
+                .containsExactly("--shards", "4", "--shard-replicas", "3");
         assertThat(sharded.describe().get("shards")).startsWith("4 (--shards 4 --shard-replicas 3")
                 .contains("control group's leader");
         assertThat(sharded.faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
@@ -121,6 +127,8 @@ class CheckSettingsTest {
     @Test
     void faultNamesParse() {
         assertThat(FaultKind.Category.ofToken(" Partition")).isEqualTo(FaultKind.Category.PARTITION);
+        assertThat(FaultKind.Category.ofToken("two-phase")).isEqualTo(FaultKind.Category.TWO_PHASE);
+        assertThat(FaultKind.CRASH_COORDINATOR.crashPoint()).isEqualTo("coordinator-before-decision");
         assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'");
     }
 }

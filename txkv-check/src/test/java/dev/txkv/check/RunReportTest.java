@@ -31,6 +31,25 @@ class RunReportTest {
     }
 
     @Test
+    void aTransactionLeftInDoubtMakesTheRunInvalidAndAnUnreachedCrashPointIsNoFault() {
+        List<FaultEvent> faults = List.of(new FaultEvent(1, FaultKind.CRASH_COORDINATOR, "n2", "n1", 0, MS, MS, -1,
+                        "halted at coordinator-before-decision 40 ms after it was armed (exit status 99)"),
+                new FaultEvent(2, FaultKind.CRASH_VOTED_PARTICIPANT, "n3", "n1", 2 * MS, 2 * MS, 2 * MS, -1,
+                        FaultEvent.NOT_REACHED + " within 10000 ms; disarmed"));
+        List<WorkloadResult> clean = List.of(new WorkloadResult("bank", 10, 0, 0, CLEAN, true));
+        RunReport stuck = new RunReport(42, Instant.parse("2026-01-01T00:00:00Z"), 0, Map.of(), "loopback", List.of(),
+                faults, clean, List.of(), 2);
+        assertThat(stuck.faultsInjected()).isEqualTo(1);
+        assertThat(stuck.valid()).isFalse();
+        assertThat(stuck.text()).contains("verdict: INVALID", "in doubt 2", "crash-coordinator", "1 skipped");
+        assertThat(JsonParser.parseString(stuck.json()).getAsJsonObject().get("inDoubt").getAsLong()).isEqualTo(2);
+        RunReport settled = new RunReport(42, Instant.parse("2026-01-01T00:00:00Z"), 0, Map.of(), "loopback",
+                List.of(), faults, clean, List.of(), 0);
+        assertThat(settled.valid()).isTrue();
+        assertThat(settled.text()).contains("verdict: VALID", "in doubt 0");
+    }
+
+    @Test
     void percentilesAreNearestRank() {
         List<Long> values = List.of(300L, 100L, 200L, 400L);
         assertThat(RunReport.percentile(values, 50)).isEqualTo(200);

@@ -45,14 +45,15 @@ class ClusterCheckJarIT {
      * The short sharded run: {@code --shards 4} on 3 nodes (3 replicas per shard, every server a
      * gateway that commits), the workloads' keys spread over the four shards so that
      * transactions and the bank's read of all accounts span shards (two-phase commit), 35 s
-     * under kills, pauses and restarts; faults aimed at the leader hit the control group's
-     * leader, which runs the sequencer.
+     * under kills, pauses, restarts and two-phase crash points (a coordinator or participant
+     * halted mid-protocol); faults aimed at the leader hit the control group's leader, which
+     * runs the sequencer; nothing may be left in doubt at the end.
      */
     @Test
     void fourShardsUnderFaultsKeepAValidHistory(@TempDir Path dir) throws Exception {
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--faults", "kill,pause,restart",
+        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--faults", "kill,pause,restart,two-phase",
                 "--seed=" + seed, "--dir", runDir.toString());
         String report = run.report(runDir);
         assertThat(report).contains("\"shards\": \"4 (--shards 4 --shard-replicas 3");
@@ -60,6 +61,7 @@ class ClusterCheckJarIT {
         assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
         assertThat(number(report, "lostWrites")).as("lost writes (seed %d)", seed).isZero();
         assertThat(number(report, "faultsInjected")).as("faults injected (seed %d)", seed).isPositive();
+        assertThat(number(report, "inDoubt")).as("prepared slices left in doubt (seed %d)", seed).isZero();
         assertThat(run.exitCode()).as("exit code (0 = valid history, seed %d)", seed).isZero();
     }
 

@@ -52,6 +52,7 @@ public final class Engine implements Backend {
         private LongFunction<Resolver> resolvers = Resolver::new;
         private ShardConfig shard;
         private ShardFault fault = ShardFault.NONE;
+        private CrashPoints crashPoints = CrashPoints.NONE;
 
         private Builder(Path dir, TxkvConfig config) {
             this.dir = dir;
@@ -91,6 +92,15 @@ public final class Engine implements Backend {
          */
         public Builder shard(ShardConfig shardConfig) {
             this.shard = shardConfig;
+            return this;
+        }
+
+        /**
+         * Where a fault test may crash a shard on purpose (two-phase steps); {@link CrashPoints#NONE}
+         * by default.
+         */
+        public Builder crashPoints(CrashPoints points) {
+            this.crashPoints = points;
             return this;
         }
 
@@ -203,10 +213,10 @@ public final class Engine implements Backend {
         if (shard != null) {
             this.ledger = new ShardLedger(storage, applier, idempotency, env, this::recheckReads,
                     b.fault == ShardFault.APPLY_BEFORE_DECISION);
-            this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads);
+            this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads, b.crashPoints);
             pipeline.useShard(slots);
             this.coordinator = new TwoPhaseCoordinator(shard, env, pipeline, ledger, idempotency,
-                    b.fault == ShardFault.ACK_BEFORE_DECISION_DURABLE);
+                    b.fault == ShardFault.ACK_BEFORE_DECISION_DURABLE, b.crashPoints);
             slots.coordinating(coordinator::inFlight);
             ledger.drainAtOpen(host::applyBatch);
         } else {

@@ -99,8 +99,11 @@ final class ShardSlots {
     private long readWaitingSince;
     private final Set<Long> askingOutcome = new HashSet<>();
     private long lastTickNanos;
+    private final CrashPoints crashPoints;
 
-    ShardSlots(CommitPipeline pipeline, ShardLedger ledger, ShardConfig config, Environment env, Runnable chainMoved) {
+    ShardSlots(CommitPipeline pipeline, ShardLedger ledger, ShardConfig config, Environment env, Runnable chainMoved,
+            CrashPoints crashPoints) {
+        this.crashPoints = crashPoints;
         this.pipeline = pipeline;
         this.ledger = ledger;
         this.config = config;
@@ -375,6 +378,9 @@ final class ShardSlots {
                 ledger.dropped(v);
             }
             complete(p.vote, e);
+            if (e == null) {
+                crashPoints.reach(CrashPoints.Point.PARTICIPANT_AFTER_VOTE);
+            }
         });
     }
 

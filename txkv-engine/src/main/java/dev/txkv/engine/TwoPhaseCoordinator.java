@@ -92,10 +92,12 @@ final class TwoPhaseCoordinator {
 
     /** A planted bug (tests only): the client is answered before the decision is durable. */
     private final boolean ackBeforeDurable;
+    private final CrashPoints crashPoints;
 
     TwoPhaseCoordinator(ShardConfig config, Environment env, CommitPipeline pipeline, ShardLedger ledger,
-            IdempotencyTable idempotency, boolean ackBeforeDurable) {
+            IdempotencyTable idempotency, boolean ackBeforeDurable, CrashPoints crashPoints) {
         this.ackBeforeDurable = ackBeforeDurable;
+        this.crashPoints = crashPoints;
         this.config = config;
         this.env = env;
         this.pipeline = pipeline;
@@ -217,6 +219,7 @@ final class TwoPhaseCoordinator {
                         "The shard's leader changed while committing: " + refused.getMessage()));
                 return;
             }
+            crashPoints.reach(CrashPoints.Point.COORDINATOR_BEFORE_DECISION);
             CompletableFuture<Void> durable = pipeline.appendRecord(decision);
             if (ackBeforeDurable) {
                 c.result.complete(new CommitResult(c.version, 0));
@@ -229,6 +232,7 @@ final class TwoPhaseCoordinator {
                             "The commit decision's outcome is unknown: " + ShardSlots.unwrap(error).getMessage(), ShardSlots.unwrap(error)));
                     return;
                 }
+                crashPoints.reach(CrashPoints.Point.COORDINATOR_AFTER_DECISION);
                 inFlight.remove(c.version);
                 c.result.complete(new CommitResult(c.version, 0));
                 finish(c.version, c.writers, true);

@@ -241,6 +241,19 @@ public final class LocalCluster implements AutoCloseable {
                 + " ms; its log " + logFile + " ends:\n" + tail(readFrom(logFile, offset)));
     }
 
+    /**
+     * Waits at most {@code timeoutMs} for a running member's process to end by itself; its exit
+     * status when it did (-1 when it was not started by this cluster), empty when it still runs.
+     * The member stays in its state: {@link #kill} marks it down.
+     */
+    public java.util.Optional<Integer> awaitExit(int index, long timeoutMs) {
+        Member m = members.get(index);
+        if (m.handle() == null || !waitExit(m, timeoutMs)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(m.exitValue().orElse(-1));
+    }
+
     /** SIGKILL; returns once the process is gone (at most {@link #KILL_TIMEOUT_MS}). */
     public void kill(int index) {
         Member m = members.get(index);

@@ -2,6 +2,7 @@ package dev.txkv.remote;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txkv.Database;
 import dev.txkv.KeyValue;
@@ -205,5 +206,20 @@ class ShardedClusterTest {
         watch.get(30, TimeUnit.SECONDS);
         long seen = db.read(tr -> ShardedAccounts.balance(tr.get(account(7)).join()));
         assertThat(seen).isEqualTo(42);
+
+        // Status shows each replica's slices in doubt (none here); crash points are refused
+        // on a server not started for fault tests.
+        dev.txkv.proto.Status status = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10));
+        assertThat(status.getCluster().getShardsList()).filteredOn(x -> x.hasUndecided()).isNotEmpty()
+                .allSatisfy(x -> assertThat(x.getUndecided().getValue()).isZero());
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(addresses.get(0)).usePlaintext().build();
+        try {
+            assertThatThrownBy(() -> dev.txkv.proto.ShardPeerGrpc.newBlockingStub(channel)
+                    .armCrashPoint(dev.txkv.proto.ArmCrashPointRequest.newBuilder().setProtocolVersion(1)
+                            .setPoint("coordinator-before-decision").build()))
+                    .hasMessageContaining("Crash points are off");
+        } finally {
+            channel.shutdownNow();
+        }
     }
 }

@@ -73,9 +73,10 @@ record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, H
      * @param appliedVersion the answering member's replica's newest applied version; empty when it keeps none
      * @param kvBytesEstimate the live bytes of the answering member's replica; empty when it keeps none
      * @param twoPhase the answering member's replica's two-phase state in words, or empty
+     * @param undecided the answering member's replica's prepared slices in doubt; empty when it keeps none
      */
     record Shard(int id, byte[] begin, byte[] end, List<String> replicas, String leader, OptionalLong appliedVersion,
-            OptionalLong kvBytesEstimate, String twoPhase) {
+            OptionalLong kvBytesEstimate, String twoPhase, OptionalLong undecided) {
         Shard {
             replicas = List.copyOf(replicas);
         }

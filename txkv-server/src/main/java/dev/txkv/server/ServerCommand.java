@@ -86,6 +86,11 @@ public final class ServerCommand implements Callable<Integer> {
                     + " member when fewer). Needs --shards.")
     private Integer shardReplicas;
 
+    @Option(names = "--crash-points", hidden = true,
+            description = "For fault tests only (txkv check): lets ShardPeer.ArmCrashPoint arm the two-phase crash"
+                    + " points, which end this process when reached. Needs --shards.")
+    private boolean crashPoints;
+
     private static final Pattern MEMBER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     /**
@@ -131,6 +136,12 @@ public final class ServerCommand implements Callable<Integer> {
             config.shards(shards, replicas);
         } else if (shardReplicas != null) {
             throw usage("--shard-replicas needs --shards");
+        }
+        if (crashPoints) {
+            if (shards == null) {
+                throw usage("--crash-points needs --shards (the crash points are steps of the two-phase commit)");
+            }
+            config.crashPoints(true);
         }
         TxkvServer server;
         try {

@@ -39,6 +39,7 @@ public final class ServerConfig {
     private Map<String, String> peerClientAddresses = Map.of();
     private int shards;
     private int shardReplicas;
+    private boolean crashPoints;
 
     /** The data directory (default ./txkv-data); created if missing, locked while the server runs. */
     public ServerConfig dataDir(Path dir) {
@@ -139,6 +140,21 @@ public final class ServerConfig {
         this.shards = count;
         this.shardReplicas = replicas;
         return this;
+    }
+
+    /**
+     * Lets fault tests arm the two-phase crash points of this member (shard.proto,
+     * ArmCrashPoint; {@link dev.txkv.engine.CrashPoints}): an armed point ends the process when
+     * reached. Off by default; never for production.
+     */
+    public ServerConfig crashPoints(boolean enabled) {
+        this.crashPoints = enabled;
+        return this;
+    }
+
+    /** Whether fault tests may arm crash points here. */
+    public boolean crashPoints() {
+        return crashPoints;
     }
 
     /** The shard count; 0 when unsharded. */

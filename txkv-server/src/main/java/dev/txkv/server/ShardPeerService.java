@@ -4,7 +4,10 @@ import com.google.protobuf.ByteString;
 import dev.txkv.ErrorCode;
 import dev.txkv.Range;
 import dev.txkv.TxkvException;
+import dev.txkv.engine.CrashPoints;
 import dev.txkv.engine.Engine;
+import dev.txkv.proto.ArmCrashPointRequest;
+import dev.txkv.proto.ArmCrashPointResponse;
 import dev.txkv.proto.CommitResponse;
 import dev.txkv.proto.CoordinatorOfRequest;
 import dev.txkv.proto.CoordinatorOfResponse;
@@ -137,6 +140,44 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
             ShardStamp s = request.getStamp();
             return e.watchAt(key, s.getVersion(), s.getEpoch(), s.getLastGrant())
                     .thenApply(x -> ShardWatchResponse.getDefaultInstance());
+        });
+    }
+
+    @Override
+    public void armCrashPoint(ArmCrashPointRequest request, StreamObserver<ArmCrashPointResponse> observer) {
+        CompletableFuture<ArmCrashPointResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            CrashPoints points = node.crashPoints();
+            if (points == CrashPoints.NONE) {
+                throw new TxkvException(ErrorCode.OPERATION_FAILED,
+                        "Crash points are off on member " + node.self() + " (a server started with --crash-points has them)");
+            }
+            CrashPoints.Point point;
+            try {
+                point = CrashPoints.Point.ofToken(request.getPoint());
+            } catch (IllegalArgumentException e) {
+                throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, e.getMessage());
+            }
+            boolean was = points.armed().contains(point);
+            if (request.getDisarm()) {
+                points.disarm(point);
+            } else {
+                points.arm(point);
+            }
+            ArmCrashPointResponse.Builder b = ArmCrashPointResponse.newBuilder().setWasArmed(was);
+            points.armed().forEach(p -> b.addArmed(p.token()));
+            result = CompletableFuture.completedFuture(b.build());
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete((value, error) -> {
+            if (error != null) {
+                observer.onError(ErrorMapping.toStatusException(error));
+                return;
+            }
+            observer.onNext(value);
+            observer.onCompleted();
         });
     }
 

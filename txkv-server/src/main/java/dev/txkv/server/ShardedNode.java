@@ -3,6 +3,7 @@ package dev.txkv.server;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import dev.txkv.engine.ControlSequencer;
+import dev.txkv.engine.CrashPoints;
 import dev.txkv.engine.Engine;
 import dev.txkv.engine.ShardConfig;
 import dev.txkv.engine.ShardNetwork;
@@ -86,11 +87,19 @@ final class ShardedNode implements AutoCloseable {
     private volatile io.micrometer.core.instrument.MeterRegistry registry;
     private final Map<String, io.micrometer.core.instrument.Timer> callTimers = new ConcurrentHashMap<>();
 
-    private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses) {
+    private final CrashPoints crashPoints;
+
+    private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints) {
+        this.crashPoints = crashPoints;
         this.layout = layout;
         this.map = layout.map();
         this.self = self;
         this.clientAddresses = Map.copyOf(clientAddresses);
+    }
+
+    /** This member's crash points ({@link CrashPoints#NONE} unless the server was started with --crash-points). */
+    CrashPoints crashPoints() {
+        return crashPoints;
     }
 
     /**
@@ -98,11 +107,13 @@ final class ShardedNode implements AutoCloseable {
      *
      * @param replication the cluster's members (Raft addresses), this member's id and the Raft settings
      * @param clientAddresses every other member's client (gRPC) address by id
+     * @param crashPoints the two-phase crash points of this member's shards ({@link CrashPoints#NONE}
+     *     unless fault tests may arm them)
      * @throws TxkvException when the data directory holds another layout or an unsharded database,
      *     a member's client address is missing, or an engine or the Raft host cannot start
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
-            Map<String, String> clientAddresses, int shards, int replicas) {
+            Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -113,7 +124,7 @@ final class ShardedNode implements AutoCloseable {
             }
         }
         checkLayout(dataDir, layout);
-        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses);
+        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints);
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {
@@ -135,7 +146,7 @@ final class ShardedNode implements AutoCloseable {
             ReplicationConfig group = replication.forGroup(ShardLayout.groupName(cluster, s.id()),
                     layout.membersOf(s.id()));
             engines.put(s.id(), Engine.builder(dataDir.resolve("shard-" + s.id()), config)
-                    .shard(new ShardConfig(s.id(), map, network))
+                    .shard(new ShardConfig(s.id(), map, network)).crashPoints(crashPoints)
                     .log(RaftReplication.log(group, host)).open());
         }
         ReplicationConfig control = replication.forGroup(ShardLayout.groupName(cluster, ShardLayout.CONTROL),
@@ -147,6 +158,9 @@ final class ShardedNode implements AutoCloseable {
         host.start();
         log.info("member {} of a cluster of {} shards ({} replicas each): hosting {}", self, layout.shards(),
                 layout.replicas(), engines.keySet());
+        if (crashPoints != CrashPoints.NONE) {
+            log.warn("crash points are on (--crash-points): a fault test may end this process on purpose");
+        }
     }
 
     /**
@@ -279,6 +293,7 @@ final class ShardedNode implements AutoCloseable {
             Engine e = engines.get(s.id());
             java.util.OptionalLong applied = java.util.OptionalLong.empty();
             java.util.OptionalLong bytes = java.util.OptionalLong.empty();
+            java.util.OptionalLong undecided = java.util.OptionalLong.empty();
             String twoPhase = "";
             if (e != null) {
                 try {
@@ -286,13 +301,15 @@ final class ShardedNode implements AutoCloseable {
                     applied = java.util.OptionalLong.of(c.versionCommitted());
                     bytes = java.util.OptionalLong.of(c.liveBytesEstimate());
                     twoPhase = e.shardState();
+                    undecided = e.twoPhaseCounts().map(n -> java.util.OptionalLong.of(n[0]))
+                            .orElse(java.util.OptionalLong.empty());
                 } catch (RuntimeException closing) {
                     twoPhase = "unavailable: " + closing.getMessage();
                 }
             }
             byte[] end = s.end() == null ? new byte[0] : s.end();
             out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, layout.membersOf(s.id()),
-                    leaderOf(s.id()).orElse(""), applied, bytes, twoPhase));
+                    leaderOf(s.id()).orElse(""), applied, bytes, twoPhase, undecided));
         }
         return out;
     }

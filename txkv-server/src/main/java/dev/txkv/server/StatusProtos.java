@@ -37,6 +37,7 @@ final class StatusProtos {
                         .setLeader(shard.leader()).setTwoPhase(shard.twoPhase());
                 shard.appliedVersion().ifPresent(v -> sb.setAppliedVersion(Int64Value.of(v)));
                 shard.kvBytesEstimate().ifPresent(v -> sb.setKvSizeBytesEstimate(Int64Value.of(v)));
+                shard.undecided().ifPresent(v -> sb.setUndecided(Int64Value.of(v)));
                 c.addShards(sb);
             }
             if (s.cluster().sequencer() != null) {

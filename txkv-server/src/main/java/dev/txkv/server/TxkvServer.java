@@ -1,6 +1,7 @@
 package dev.txkv.server;
 
 import dev.txkv.engine.EngineCounters;
+import dev.txkv.engine.CrashPoints;
 import dev.txkv.engine.Engine;
 import dev.txkv.replication.RaftReplication;
 import dev.txkv.proto.ShardPeerGrpc;
@@ -122,7 +123,8 @@ public final class TxkvServer implements AutoCloseable {
                         "A sharded server is a member of a cluster: it needs its id and the members (--id, --peers)");
             }
             sharded = ShardedNode.open(config.dataDir(), config.txkvConfig(), config.replication(),
-                    config.peerClientAddresses(), config.shards(), config.shardReplicas());
+                    config.peerClientAddresses(), config.shards(), config.shardReplicas(),
+                    config.crashPoints() ? CrashPoints.haltingProcess() : CrashPoints.NONE);
             engine = sharded.control();
         } else if (ShardedNode.isSharded(config.dataDir())) {
             throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "The data directory "
