@@ -127,6 +127,14 @@ final class Nemesis {
                 candidates.add(node.index());
             }
         }
+        if (fault.kind().category() == FaultKind.Category.TWO_PHASE) {
+            // Only a shard's leader coordinates or votes: aim at the members that lead one.
+            java.util.Set<String> leading = cluster.shardLeaderIds(LEADER_WAIT_MS);
+            List<Integer> leaders = candidates.stream().filter(i -> leading.contains(cluster.node(i).id())).toList();
+            if (!leaders.isEmpty()) {
+                candidates = leaders;
+            }
+        }
         return candidates.isEmpty() ? -1 : candidates.get(fault.targetChoice() % candidates.size());
     }
 
