@@ -156,9 +156,18 @@ public final class ShardRouter implements Backend {
         return shards.commit(home, request);
     }
 
-    /** The shard of the first written key, else of the first read conflict range, else of the first participant. */
     private int home(CommitRequest request) {
-        ShardMap map = shards.map();
+        return home(shards.map(), request);
+    }
+
+    /**
+     * The commit's home shard in {@code map}: the shard of the first written key, else of the
+     * first read conflict range, else of the first participant. A client that knows the map may
+     * send the commit to the home shard's leader's server, which then needs no hop.
+     *
+     * @throws TxkvException client_invalid_operation for a commit with nothing to write or check
+     */
+    public static int home(ShardMap map, CommitRequest request) {
         if (!request.mutations().isEmpty()) {
             return map.shardOf(ShardMap.writtenRange(request.mutations().get(0)).begin).id();
         }

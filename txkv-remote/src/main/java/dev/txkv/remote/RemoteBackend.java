@@ -108,6 +108,9 @@ public final class RemoteBackend implements Backend {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** A server refused a Get with read version -1 (an older server): reads no longer take versions. */
     private volatile boolean assignUnsupported;
+    /** Where calls to a sharded cluster go (null: routing off); learned from a server's status. */
+    private final ShardRouting routing;
+    private final AtomicBoolean learning = new AtomicBoolean();
     /** Outstanding watches, so that close() can end them: a watch call never ends by itself. */
     private final Map<CompletableFuture<Void>, ClientCallStreamObserver<WatchRequest>> watches = new ConcurrentHashMap<>();
 
@@ -124,6 +127,7 @@ public final class RemoteBackend implements Backend {
             list.add(e);
         }
         this.endpoints = List.copyOf(list);
+        this.routing = settings.shardRouting() ? new ShardRouting(servers()) : null;
     }
 
     /**
@@ -375,7 +379,7 @@ public final class RemoteBackend implements Backend {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.DATABASE_CLOSED));
         }
         CompletableFuture<T> result = new CompletableFuture<>();
-        attempt(kind, call, preferred.get(), 0, result);
+        attempt(kind, call, readIndex(kind), 0, result);
         return result;
     }
 
@@ -391,8 +395,46 @@ public final class RemoteBackend implements Backend {
         }
         CompletableFuture<T> result = new CompletableFuture<>();
         LeaderSearch search = new LeaderSearch(timeout);
-        attempt(kind, call, preferred.get(), 0, result, search);
+        attempt(kind, call, readIndex(kind), 0, result, search);
         return result;
+    }
+
+    /**
+     * Where a call starts: reads, read versions and watches of a sharded cluster at the server
+     * that runs its sequencer (when known, {@link ShardRouting}); everything else, and every
+     * call to an unsharded cluster, at the preferred server.
+     */
+    private int readIndex(GrpcErrors.Call kind) {
+        int preferredIndex = preferred.get();
+        if (routing == null || kind == GrpcErrors.Call.STATUS) {
+            return preferredIndex;
+        }
+        learnShards();
+        return routing.readEndpoint(preferredIndex);
+    }
+
+    /** Asks the preferred server for its status when the routing view is due (one ask at a time, never waited for). */
+    private void learnShards() {
+        if (routing == null || !routing.due(System.nanoTime()) || closed.get() || !learning.compareAndSet(false, true)) {
+            return;
+        }
+        Endpoint e = endpoints.get(Math.floorMod(preferred.get(), endpoints.size()));
+        Unary<StatusResponse> call = new Unary<>();
+        try {
+            e.stub(settings.requestTimeout()).status(StatusRequest.newBuilder()
+                    .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).setMemberOnly(true).build(), call);
+        } catch (RuntimeException ex) {
+            call.future.completeExceptionally(ex);
+        }
+        long asked = System.nanoTime();
+        call.future.whenComplete((response, error) -> {
+            if (error == null) {
+                routing.learn(response.getStatus(), asked);
+            } else {
+                LOG.debug("asking {} for the shards' leaders failed; calls go to the preferred server", e.address(), error);
+            }
+            learning.set(false);
+        });
     }
 
     private <T> void attempt(GrpcErrors.Call kind, Function<Endpoint, CompletableFuture<T>> call, int index,
@@ -438,6 +480,9 @@ public final class RemoteBackend implements Backend {
                 return;
             }
             moveOn(index);
+            if (routing != null) {
+                routing.forget();
+            }
             boolean retryElsewhere = m.error().getError() == ErrorCode.CONNECTION_FAILED
                     && (tried + 1 < endpoints.size() || (search != null && search.sawNotLeader() && search.timeLeft()))
                     && !closed.get();
@@ -572,7 +617,12 @@ public final class RemoteBackend implements Backend {
         }
         dev.txkv.proto.CommitRequest message = ProtoCodec.commitRequest(request);
         CompletableFuture<CommitResult> result = new CompletableFuture<>();
-        commitAttempt(message, preferred.get(), 0, result, new LeaderSearch(settings.commitTimeout()));
+        int start = preferred.get();
+        if (routing != null) {
+            learnShards();
+            start = routing.commitEndpoint(request, start);
+        }
+        commitAttempt(message, start, 0, result, new LeaderSearch(settings.commitTimeout()));
         return result;
     }
 
@@ -594,7 +644,11 @@ public final class RemoteBackend implements Backend {
         call.whenComplete((response, error) -> {
             if (error == null) {
                 e.answered();
-                preferLeader(index);
+                if (routing == null || routing.view() == null) {
+                    // Routed commits go to several servers of a sharded cluster: the preferred
+                    // one (where the reads go when no view is known) stays as it is.
+                    preferLeader(index);
+                }
                 result.complete(ProtoCodec.commitResult(response));
                 return;
             }
@@ -611,6 +665,9 @@ public final class RemoteBackend implements Backend {
             }
             if (m.transport() || m.neverSent()) {
                 moveOn(index);
+                if (routing != null) {
+                    routing.forget();
+                }
             } else {
                 e.answered();
             }
@@ -773,7 +830,7 @@ public final class RemoteBackend implements Backend {
         }
         WatchRequest request = WatchRequest.newBuilder().setProtocolVersion(ProtoCodec.PROTOCOL_VERSION)
                 .setKey(ByteString.copyFrom(key)).setVersion(version).build();
-        Endpoint e = endpoints.get(Math.floorMod(preferred.get(), endpoints.size()));
+        Endpoint e = endpoints.get(Math.floorMod(readIndex(GrpcErrors.Call.WATCH), endpoints.size()));
         CompletableFuture<Void> future = new CompletableFuture<>();
         WatchObserver observer = new WatchObserver(future, e);
         try {

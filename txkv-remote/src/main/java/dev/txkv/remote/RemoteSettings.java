@@ -29,6 +29,7 @@ public final class RemoteSettings {
     private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
     private int warmUpCalls = 400;
     private Duration warmUpTimeout = Duration.ofSeconds(1);
+    private boolean shardRouting = true;
 
     /** The defaults, with the deadlines overridden by the {@code txkv.remote.*} system properties. */
     public static RemoteSettings fromSystemProperties() {
@@ -53,7 +54,28 @@ public final class RemoteSettings {
         if (warmUpTimeout != null) {
             s.warmUpTimeout(Duration.ofMillis(warmUpTimeout));
         }
+        String routing = System.getProperty("txkv.remote.shardRouting");
+        if (routing != null) {
+            s.shardRouting(Boolean.parseBoolean(routing.trim()));
+        }
         return s;
+    }
+
+    /**
+     * Whether calls to a sharded cluster go where they need no hop between servers (default
+     * true; {@code -Dtxkv.remote.shardRouting=false} turns it off): read versions and the reads
+     * and watches at them to the server that runs the sequencer, each commit to the server that
+     * leads its home shard, as a server's status names them (refreshed every second while calls
+     * are made; docs/sharding.md, "Clients"). Off, every call goes to one server, which forwards.
+     * Unsharded clusters are not affected either way.
+     */
+    public RemoteSettings shardRouting(boolean enabled) {
+        this.shardRouting = enabled;
+        return this;
+    }
+
+    public boolean shardRouting() {
+        return shardRouting;
     }
 
     /**

@@ -74,9 +74,10 @@ record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, H
      * @param kvBytesEstimate the live bytes of the answering member's replica; empty when it keeps none
      * @param twoPhase the answering member's replica's two-phase state in words, or empty
      * @param undecided the answering member's replica's prepared slices in doubt; empty when it keeps none
+     * @param leaderAddress the leader's client address, or empty
      */
     record Shard(int id, byte[] begin, byte[] end, List<String> replicas, String leader, OptionalLong appliedVersion,
-            OptionalLong kvBytesEstimate, String twoPhase, OptionalLong undecided) {
+            OptionalLong kvBytesEstimate, String twoPhase, OptionalLong undecided, String leaderAddress) {
         Shard {
             replicas = List.copyOf(replicas);
         }
@@ -87,8 +88,9 @@ record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, H
      *
      * @param leader the member that runs it (leads the control group), or empty
      * @param epoch its epoch, when the answering member runs it
+     * @param leaderAddress the leader's client address, or empty
      */
-    record Sequencer(String leader, OptionalLong epoch) {
+    record Sequencer(String leader, OptionalLong epoch, String leaderAddress) {
     }
 
     /** Counters since start with their rates over the last second. */

@@ -88,6 +88,7 @@ final class ShardedNode implements AutoCloseable {
     private final Map<String, io.micrometer.core.instrument.Timer> callTimers = new ConcurrentHashMap<>();
 
     private final CrashPoints crashPoints;
+    private volatile java.util.function.Supplier<String> selfAddress = () -> "";
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints) {
         this.crashPoints = crashPoints;
@@ -309,7 +310,8 @@ final class ShardedNode implements AutoCloseable {
             }
             byte[] end = s.end() == null ? new byte[0] : s.end();
             out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, layout.membersOf(s.id()),
-                    leaderOf(s.id()).orElse(""), applied, bytes, twoPhase, undecided));
+                    leaderOf(s.id()).orElse(""), applied, bytes, twoPhase, undecided,
+                    leaderOf(s.id()).map(this::clientAddress).orElse("")));
         }
         return out;
     }
@@ -328,7 +330,23 @@ final class ShardedNode implements AutoCloseable {
                 }
             }
         }
-        return new ClusterStatus.Sequencer(leaderOf(ShardLayout.CONTROL).orElse(""), epoch);
+        return new ClusterStatus.Sequencer(leaderOf(ShardLayout.CONTROL).orElse(""), epoch,
+                leaderOf(ShardLayout.CONTROL).map(this::clientAddress).orElse(""));
+    }
+
+    /** This server's own client address once it is bound (for status); empty until then. */
+    void selfAddress(java.util.function.Supplier<String> address) {
+        this.selfAddress = address;
+    }
+
+    /** Member {@code id}'s client address as configured (this member's: its bound one), or empty. */
+    private String clientAddress(String id) {
+        String configured = clientAddresses.get(id);
+        if (configured != null) {
+            return configured;
+        }
+        String own = id.equals(self) ? selfAddress.get() : "";
+        return LeaderDirectory.wildcard(own) ? "" : own;
     }
 
     /** The not_leader detail of {@code group} as this member knows it. */

@@ -34,14 +34,16 @@ final class StatusProtos {
                 Status.Shard.Builder sb = Status.Shard.newBuilder().setId(shard.id())
                         .setBegin(com.google.protobuf.ByteString.copyFrom(shard.begin()))
                         .setEnd(com.google.protobuf.ByteString.copyFrom(shard.end())).addAllReplicas(shard.replicas())
-                        .setLeader(shard.leader()).setTwoPhase(shard.twoPhase());
+                        .setLeader(shard.leader()).setTwoPhase(shard.twoPhase())
+                        .setLeaderAddress(shard.leaderAddress());
                 shard.appliedVersion().ifPresent(v -> sb.setAppliedVersion(Int64Value.of(v)));
                 shard.kvBytesEstimate().ifPresent(v -> sb.setKvSizeBytesEstimate(Int64Value.of(v)));
                 shard.undecided().ifPresent(v -> sb.setUndecided(Int64Value.of(v)));
                 c.addShards(sb);
             }
             if (s.cluster().sequencer() != null) {
-                Status.Sequencer.Builder q = Status.Sequencer.newBuilder().setLeader(s.cluster().sequencer().leader());
+                Status.Sequencer.Builder q = Status.Sequencer.newBuilder().setLeader(s.cluster().sequencer().leader())
+                        .setLeaderAddress(s.cluster().sequencer().leaderAddress());
                 s.cluster().sequencer().epoch().ifPresent(e -> q.setEpoch(Int64Value.of(e)));
                 c.setSequencer(q);
             }

@@ -160,6 +160,9 @@ public final class TxkvServer implements AutoCloseable {
         // A sharded server serves the whole keyspace whoever leads: it names no leader to go to.
         LeaderDirectory leaders = sharded != null ? LeaderDirectory.NONE
                 : LeaderDirectory.of(engine::leaderId, config, this::clientAddress);
+        if (sharded != null) {
+            sharded.selfAddress(this::clientAddress);
+        }
         dev.txkv.spi.Backend backend = sharded != null ? new dev.txkv.spi.ShardRouter(sharded.gateway()) : engine;
         ClusterAdmin admin = sharded != null ? ClusterAdmin.refusing(engineStatus,
                 "A sharded cluster's membership cannot be changed yet: its shards' groups are laid out when it is created")
