@@ -2,13 +2,17 @@
 # Sharded write throughput at 1, 2 and 4 shards, each shard on a server process of its own with
 # the same CPU quota, so that CPU per process, not the machine, is the limit:
 #
-#   sudo bench/shard-scaling.sh [--quota-pct 30] [--threads 64] [--seconds 20] [--warmup 5] [--shards "1 2 4"] [--own-shard]
+#   sudo bench/shard-scaling.sh [--quota-pct 30] [--threads 64] [--seconds 20] [--warmup 5] [--shards "1 2 4"]
+#                               [--own-shard | --per-server]
 #
 # For each S: `txkv cluster start --nodes S --shards S --shard-replicas 1` on 127.0.0.1, each node's
 # JVM moved into a cgroup (v1, /sys/fs/cgroup/cpu/txkv-scaling-N) with cpu.cfs_quota_us =
-# quota-pct % of one core, then `txkv bench writes --spread` (keys over every shard, clients dealt
-# out over the servers) from an unconstrained client, then the cluster stops and the cgroups go.
-# --own-shard: each client writes only keys of the shard its server holds (nothing forwarded).
+# quota-pct % of one core, then `txkv bench writes --spread` (keys over every shard; one client
+# database over every server, which sends each commit to its shard's leader) from an unconstrained
+# client, then the cluster stops and the cgroups go.
+# --per-server: one database per server, the clients dealt out over them (each server forwards
+# what it does not lead, as for clients that know one server). --own-shard: dealt out too, each
+# client writing only keys of the shard its server holds (nothing forwarded).
 # Needs root (cgroups). Prints one RESULT line per S and a summary with the ratio to S = 1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +30,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --shards) shard_counts="$2"; shift 2 ;;
     --own-shard) own="--own-shard"; shift ;;
+    --per-server) own="--per-server"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done

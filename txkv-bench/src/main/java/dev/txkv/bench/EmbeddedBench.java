@@ -73,9 +73,14 @@ public final class EmbeddedBench implements Callable<Integer> {
     String cluster;
 
     @Option(names = "--spread", description = "writes and latency: start each key with a random byte, so that the"
-            + " keys reach every shard of a sharded cluster (its key ranges split the first byte), and deal the"
-            + " clients out over the servers of --cluster.")
+            + " keys reach every shard of a sharded cluster (its key ranges split the first byte). The clients share"
+            + " one database over every server of --cluster, which sends each commit to its shard's leader.")
     boolean spread;
+
+    @Option(names = "--per-server", description = "With --spread: one database per server of --cluster, the clients"
+            + " dealt out over them, so that each server forwards what it does not lead (as clients that know one"
+            + " server each, e.g. over HTTP).")
+    boolean perServer;
 
     @Option(names = "--own-shard", description = "With --spread against a cluster of S servers with S shards of one"
             + " replica each: each client writes only keys of the shard its server leads (server i of --cluster holds"
@@ -158,7 +163,7 @@ public final class EmbeddedBench implements Callable<Integer> {
     private int withDatabase(Body body) throws Exception {
         if (cluster != null) {
             try (Database db = Txkv.open(cluster)) {
-                if (spread) {
+                if (spread && (perServer || ownShard)) {
                     // Each server of a sharded cluster serves every key: spread the clients over them.
                     for (String server : cluster.split(",")) {
                         gateways.add(Txkv.open(server.trim()));

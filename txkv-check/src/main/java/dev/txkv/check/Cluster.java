@@ -327,18 +327,6 @@ final class Cluster implements AutoCloseable {
         return sb.toString();
     }
 
-    /** The ids of the members that lead a shard, as {@link #shardLeaders} tells; empty when unknown. */
-    java.util.Set<String> shardLeaderIds(long timeoutMs) {
-        java.util.Set<String> ids = new java.util.HashSet<>();
-        for (String entry : shardLeaders(timeoutMs).split(" ")) {
-            int eq = entry.indexOf('=');
-            if (eq > 0 && !entry.endsWith("=?")) {
-                ids.add(entry.substring(eq + 1));
-            }
-        }
-        return ids;
-    }
-
     /**
      * Waits until the control group and every shard have a leader, as the control group's
      * leader sees it; false when they have not within {@code timeoutMs}. True at once when

@@ -29,9 +29,10 @@ enum FaultKind {
      */
     STRANGER(Category.STRANGER, false),
     /**
-     * Sharded clusters only: a member is armed to halt (as under SIGKILL) the next time one of
-     * its shards coordinates a cross-shard commit and holds every yes vote, before its decision
-     * is in its log; restarted after the hold. Its participants must learn the abort (presumed)
+     * Sharded clusters only: every running member is armed to halt (as under SIGKILL) the next
+     * time one of its shards coordinates a cross-shard commit and holds every yes vote, before
+     * its decision is in its log; the first that does halts, the others are disarmed; it is
+     * restarted after the hold. Its participants must learn the abort (presumed)
      * and no acknowledged write may be lost.
      */
     CRASH_COORDINATOR(Category.TWO_PHASE, false, "coordinator-before-decision"),

@@ -85,7 +85,14 @@ final class Nemesis {
                 case RESTART -> cluster.stop(target);
                 case PARTITION -> network.isolate(target);
                 case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
-                case TWO_PHASE -> note = crashAt(target, kind);
+                case TWO_PHASE -> {
+                    CrashOutcome crash = crashAnywhere(kind);
+                    note = crash.note();
+                    if (crash.node() >= 0) {
+                        target = crash.node();
+                        node = cluster.node(target).id();
+                    }
+                }
             }
             start = System.nanoTime();
             log.accept(String.format("[%s] fault %d %s on %s (leader was %s), hold %d ms", at(start), number,
@@ -127,14 +134,6 @@ final class Nemesis {
                 candidates.add(node.index());
             }
         }
-        if (fault.kind().category() == FaultKind.Category.TWO_PHASE) {
-            // Only a shard's leader coordinates or votes: aim at the members that lead one.
-            java.util.Set<String> leading = cluster.shardLeaderIds(LEADER_WAIT_MS);
-            List<Integer> leaders = candidates.stream().filter(i -> leading.contains(cluster.node(i).id())).toList();
-            if (!leaders.isEmpty()) {
-                candidates = leaders;
-            }
-        }
         return candidates.isEmpty() ? -1 : candidates.get(fault.targetChoice() % candidates.size());
     }
 
@@ -147,36 +146,75 @@ final class Nemesis {
                 // Nothing to heal: every attempt was refused, or the run is invalid anyway.
             }
             case TWO_PHASE -> {
-                if (!cluster.node(target).isAlive()) {
-                    cluster.kill(target);
-                    cluster.start(target);
+                // The node that halted, and any other that reached its point as it was disarmed.
+                for (LocalCluster.Member n : cluster.nodes()) {
+                    if (n.state() != LocalCluster.State.PAUSED && !n.isAlive()) {
+                        cluster.kill(n.index());
+                        cluster.start(n.index());
+                    }
                 }
             }
         }
     }
 
+    /** Which node halted at a crash point (-1: none) and the fault's note. */
+    private record CrashOutcome(int node, String note) {
+    }
+
     /**
-     * Arms {@code kind}'s crash point on {@code target} and waits (at most {@link #CRASH_WAIT_MS},
-     * and never past the fault window) until the server halts there; when it has not, disarms it.
-     * Returns the fault's note; one that starts with {@link FaultEvent#NOT_REACHED} counts the
+     * Arms {@code kind}'s crash point on every running node (only a shard's leader coordinates
+     * or votes, and which one meets the next cross-shard commit is not known ahead), waits (at
+     * most {@link #CRASH_WAIT_MS}, never past the fault window) until one halts there, then
+     * disarms the others. A note that starts with {@link FaultEvent#NOT_REACHED} counts the
      * fault as not injected.
      */
-    private String crashAt(int target, FaultKind kind) {
+    private CrashOutcome crashAnywhere(FaultKind kind) {
         long armed = System.nanoTime();
-        cluster.armCrashPoint(target, kind.crashPoint(), true);
-        long waitMs = Math.max(0, Math.min(CRASH_WAIT_MS, TimeUnit.NANOSECONDS.toMillis(windowEndNanos - armed)));
-        java.util.Optional<Integer> exit = cluster.awaitExit(target, waitMs);
-        if (exit.isEmpty()) {
-            try {
-                cluster.armCrashPoint(target, kind.crashPoint(), false);
-            } catch (RuntimeException e) {
-                // It halted as it was disarmed, or does not answer: heal() starts it if it is gone.
+        List<Integer> nodes = new ArrayList<>();
+        for (LocalCluster.Member n : cluster.nodes()) {
+            if (n.state() == LocalCluster.State.RUNNING) {
+                try {
+                    cluster.armCrashPoint(n.index(), kind.crashPoint(), true);
+                    nodes.add(n.index());
+                } catch (RuntimeException e) {
+                    log.accept("cannot arm " + kind.crashPoint() + " on " + n.id() + ": " + e.getMessage());
+                }
             }
-            return FaultEvent.NOT_REACHED + " within " + waitMs + " ms; disarmed";
         }
-        cluster.kill(target);
-        return "halted at " + kind.crashPoint() + " " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - armed)
-                + " ms after it was armed (exit status " + exit.get() + ")";
+        long waitMs = Math.max(0, Math.min(CRASH_WAIT_MS, TimeUnit.NANOSECONDS.toMillis(windowEndNanos - armed)));
+        long until = armed + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        int halted = -1;
+        java.util.Optional<Integer> exit = java.util.Optional.empty();
+        for (int round = 0; halted < 0 && !nodes.isEmpty() && round < 100_000; round++) {
+            for (int i : nodes) {
+                exit = cluster.awaitExit(i, 0);
+                if (exit.isPresent()) {
+                    halted = i;
+                    break;
+                }
+            }
+            if (halted >= 0 || System.nanoTime() - until >= 0) {
+                break;
+            }
+            Cluster.sleep(20);
+        }
+        for (int i : nodes) {
+            if (i != halted) {
+                try {
+                    cluster.armCrashPoint(i, kind.crashPoint(), false);
+                } catch (RuntimeException e) {
+                    // It halted as it was disarmed, or does not answer: heal() starts it if it is gone.
+                }
+            }
+        }
+        if (halted < 0) {
+            return new CrashOutcome(-1, FaultEvent.NOT_REACHED + " on any of " + nodes.size() + " nodes within "
+                    + waitMs + " ms; disarmed");
+        }
+        cluster.kill(halted);
+        return new CrashOutcome(halted, "halted at " + kind.crashPoint() + " "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - armed) + " ms after it was armed (exit status "
+                + exit.get() + ")");
     }
 
     /**
