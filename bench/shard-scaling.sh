@@ -3,7 +3,7 @@
 # the same CPU quota, so that CPU per process, not the machine, is the limit:
 #
 #   sudo bench/shard-scaling.sh [--quota-pct 30] [--threads 64] [--seconds 20] [--warmup 5] [--shards "1 2 4"]
-#                               [--own-shard | --per-server]
+#                               [--own-shard | --per-server] [--period-us 100000]
 #
 # For each S: `txkv cluster start --nodes S --shards S --shard-replicas 1` on 127.0.0.1, each node's
 # JVM moved into a cgroup (v1, /sys/fs/cgroup/cpu/txkv-scaling-N) with cpu.cfs_quota_us =
@@ -13,6 +13,9 @@
 # --per-server: one database per server, the clients dealt out over them (each server forwards
 # what it does not lead, as for clients that know one server). --own-shard: dealt out too, each
 # client writing only keys of the shard its server holds (nothing forwarded).
+# --period-us: the cgroup's cpu.cfs_period_us (default 100000, the kernel's): a process that used
+# its quota waits for the next period, so a shorter period shortens the stalls that a call to a
+# throttled process meets (the share stays quota-pct %).
 # Needs root (cgroups). Prints one RESULT line per S and a summary with the ratio to S = 1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +25,7 @@ seconds=20
 warmup=5
 shard_counts="1 2 4"
 own=""
+period=100000
 while [ $# -gt 0 ]; do
   case "$1" in
     --quota-pct) quota_pct="$2"; shift 2 ;;
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
     --shards) shard_counts="$2"; shift 2 ;;
     --own-shard) own="--own-shard"; shift ;;
     --per-server) own="--per-server"; shift ;;
+    --period-us) period="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +56,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-period=100000
 quota=$((period * quota_pct / 100))
 declare -A results
 for s in $shard_counts; do
