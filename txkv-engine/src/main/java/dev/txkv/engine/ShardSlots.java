@@ -87,8 +87,16 @@ final class ShardSlots {
     private volatile long epoch = -1;
     private boolean epochAsked;
     private final TreeMap<Long, Slot> parked = new TreeMap<>();
-    /** This shard's batch whose grant has not come back yet. */
-    private List<CommitPipeline.Pending> awaitingGrant;
+    /**
+     * Own batches a shard may have between asking for their grant and being resolved: while
+     * one batch's grant crosses the network to the sequencer, the next ones gather and ask
+     * too, so that a shard's throughput is not one batch per grant round trip.
+     */
+    static final int OWN_BATCHES_IN_FLIGHT = 4;
+    /** This shard's batches whose grant has not come back yet (resolve thread). */
+    private int awaitingGrants;
+    /** When each of those grants was asked for (environment nanos), oldest first (resolve thread). */
+    private final java.util.ArrayDeque<Long> grantsAsked = new java.util.ArrayDeque<>();
     /** Prepares whose record is being made durable, by version: a repeated prepare gets the same vote. */
     private final Map<Long, CompletableFuture<Void>> preparing = new HashMap<>();
     private long holeAskedFor = -1;
@@ -180,26 +188,33 @@ final class ShardSlots {
         parked.clear();
     }
 
-    /** Whether an own batch is waiting (for its grant or its turn): new commits wait behind it. */
+    /**
+     * Whether {@link #OWN_BATCHES_IN_FLIGHT} own batches are waiting (for their grant or their
+     * turn): new commits wait behind them.
+     */
     boolean holdsOwnBatch() {
-        if (awaitingGrant != null) {
-            return true;
-        }
+        int waiting = awaitingGrants;
         for (Slot s : parked.values()) {
+            if (waiting >= OWN_BATCHES_IN_FLIGHT) {
+                break;
+            }
             if (s instanceof OwnSlot) {
-                return true;
+                waiting++;
             }
         }
-        return false;
+        return waiting >= OWN_BATCHES_IN_FLIGHT;
     }
 
     // ------------------------------------------------------------------ slots arriving
 
     /** Asks the sequencer for a version for this shard's batch; it is resolved when its turn comes. */
     void requestGrant(List<CommitPipeline.Pending> batch) {
-        awaitingGrant = batch;
+        awaitingGrants++;
+        Long asked = env.nanoTime();
+        grantsAsked.addLast(asked);
         config.network().grant(self(), new int[] {self()}).whenComplete((grant, error) -> pipeline.onResolveThread(() -> {
-            awaitingGrant = null;
+            awaitingGrants--;
+            grantsAsked.removeFirstOccurrence(asked);
             if (error != null) {
                 CommitPipeline.failAll(batch, new TxkvException(ErrorCode.PROCESS_BEHIND,
                         "No commit version from the sequencer: " + unwrap(error).getMessage() + "; retry"));
@@ -464,7 +479,7 @@ final class ShardSlots {
      * chain move past it, and it is refused should it come later.
      */
     private void askAbout(long missing, long sinceNanos) {
-        if (epoch < 0 || missing <= chainHead || holeAskedFor == missing || awaitingGrant != null
+        if (epoch < 0 || missing <= chainHead || holeAskedFor == missing
                 || env.nanoTime() - sinceNanos < TimeUnit.MILLISECONDS.toNanos(config.holeWaitMs())) {
             return;
         }
@@ -472,7 +487,7 @@ final class ShardSlots {
         long asOfEpoch = epoch;
         config.network().coordinatorOf(missing)
                 .thenCompose(c -> c < 0 ? CompletableFuture.completedFuture(ShardNetwork.Outcome.ABORT)
-                        : c == self() ? CompletableFuture.completedFuture(ownOutcome(missing))
+                        : c == self() ? CompletableFuture.completedFuture(ownOutcome(missing, sinceNanos))
                                 : config.network().queryDecision(c, missing))
                 .whenComplete((outcome, error) -> pipeline.onResolveThread(() -> {
                     if (holeAskedFor == missing) {
@@ -490,12 +505,23 @@ final class ShardSlots {
                 }));
     }
 
-    /** This shard's own answer for a version it coordinates or was granted (resolve thread). */
-    ShardNetwork.Outcome ownOutcome(long version) {
+    /**
+     * This shard's own answer for a version it coordinates or was granted (resolve thread):
+     * pending while it coordinates it, or while a grant for an own batch asked before
+     * {@code grantedBefore} has not come back (it may be that version, granted and on its way);
+     * else committed or abort ({@code Long.MIN_VALUE}: no own grant can be it). A grant asked
+     * later than that cannot be the version: the
+     * sequencer granted it before {@code grantedBefore}. Should an own batch's grant still come
+     * with a version already answered abort, its slot comes too late and the batch is refused
+     * (retryable).
+     */
+    ShardNetwork.Outcome ownOutcome(long version, long grantedBefore) {
         if (ledger.committed(version)) {
             return ShardNetwork.Outcome.COMMIT;
         }
-        if (coordinating.test(version) || awaitingGrant != null) {
+        Long oldestAsked = grantsAsked.peekFirst();
+        boolean mayBeOwn = grantedBefore != Long.MIN_VALUE && oldestAsked != null && oldestAsked - grantedBefore <= 0;
+        if (coordinating.test(version) || mayBeOwn) {
             return ShardNetwork.Outcome.PENDING;
         }
         return ShardNetwork.Outcome.ABORT;
@@ -519,7 +545,8 @@ final class ShardSlots {
             }
             int coordinator = slice.twoPhase().coordinator();
             CompletableFuture<ShardNetwork.Outcome> asked = coordinator == self()
-                    ? CompletableFuture.completedFuture(ownOutcome(v))
+                    // A prepared slice is never an own batch's: no own grant can be it.
+                    ? CompletableFuture.completedFuture(ownOutcome(v, Long.MIN_VALUE))
                     : config.network().queryDecision(coordinator, v);
             asked.whenComplete((outcome, error) -> pipeline.onResolveThread(() -> {
                 if (error != null || outcome == ShardNetwork.Outcome.PENDING || ledger.prepared(v) == null) {
@@ -567,8 +594,8 @@ final class ShardSlots {
     /** What the chain is doing, for a stuck simulation's report and for status. */
     String describe() {
         StringBuilder out = new StringBuilder("epoch ").append(epoch).append(", chain head ").append(chainHead);
-        if (awaitingGrant != null) {
-            out.append(", a batch of ").append(awaitingGrant.size()).append(" awaiting its grant");
+        if (awaitingGrants > 0) {
+            out.append(", ").append(awaitingGrants).append(" batches awaiting their grants");
         }
         for (Slot s : parked.values()) {
             out.append(", parked ").append(s instanceof OwnSlot ? "batch" : "prepare").append(" v").append(s.version)
