@@ -88,11 +88,12 @@ final class ShardSlots {
     private boolean epochAsked;
     private final TreeMap<Long, Slot> parked = new TreeMap<>();
     /**
-     * Own batches a shard may have between asking for their grant and being resolved: while
-     * one batch's grant crosses the network to the sequencer, the next ones gather and ask
-     * too, so that a shard's throughput is not one batch per grant round trip.
+     * Own batches a shard may have between asking for their grant and being resolved. One:
+     * while its grant crosses the network, new commits gather into the next batch. Four were
+     * measured on two shared cores (docs/benchmarks.md, 2026-12-07) and gave smaller batches and
+     * no more throughput; the chain takes any number.
      */
-    static final int OWN_BATCHES_IN_FLIGHT = 4;
+    static final int OWN_BATCHES_IN_FLIGHT = 1;
     /** This shard's batches whose grant has not come back yet (resolve thread). */
     private int awaitingGrants;
     /** When each of those grants was asked for (environment nanos), oldest first (resolve thread). */
