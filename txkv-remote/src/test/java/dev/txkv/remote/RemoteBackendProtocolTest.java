@@ -95,9 +95,15 @@ class RemoteBackendProtocolTest {
         assertThat(b.get(new byte[] {1}, 42).join()).isNull();
         CommitResult result = b.commit(someCommit()).join();
         assertThat(result).isEqualTo(new CommitResult(100, 3));
-        assertThat(fake.requests).hasSize(3);
+        // Besides the three calls, the client asked once for the server's own status, to learn
+        // whether the cluster is sharded (ShardRouting).
+        assertThat(fake.requests).hasSize(4);
         assertThat(fake.requests).allSatisfy(r -> assertThat(r.toString()).contains("protocol_version: 1"));
-        dev.txkv.proto.CommitRequest sent = (dev.txkv.proto.CommitRequest) fake.requests.get(2);
+        assertThat(fake.requests).filteredOn(r -> r instanceof dev.txkv.proto.StatusRequest).singleElement()
+                .satisfies(r -> assertThat(((dev.txkv.proto.StatusRequest) r).getMemberOnly()).isTrue());
+        List<Object> calls = fake.requests.stream().filter(r -> !(r instanceof dev.txkv.proto.StatusRequest))
+                .map(r -> (Object) r).toList();
+        dev.txkv.proto.CommitRequest sent = (dev.txkv.proto.CommitRequest) calls.get(2);
         assertThat(sent.getReadVersion()).isEqualTo(7);
         assertThat(sent.getReadConflictsList()).hasSize(1);
         assertThat(sent.getWriteConflicts(0).getEnd().toByteArray()).containsExactly(3, 0);
