@@ -58,11 +58,19 @@ final class LeaderDirectory {
     }
 
     private String address(String id) {
+        return address(id, clientAddresses, selfId, selfAddress.get());
+    }
+
+    /**
+     * Member {@code id}'s client address: the configured one, else this server's own bound
+     * address when {@code id} is this server and that address names a host; else empty.
+     */
+    static String address(String id, Map<String, String> clientAddresses, String selfId, String selfAddress) {
         String configured = clientAddresses.get(id);
         if (configured != null) {
             return configured;
         }
-        return id.equals(selfId) && !wildcard(selfAddress.get()) ? selfAddress.get() : "";
+        return id.equals(selfId) && !wildcard(selfAddress) ? selfAddress : "";
     }
 
     /** An address that names no host a client could connect to: 0.0.0.0, ::, or none at all. */

@@ -171,14 +171,7 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
-        result.whenComplete((value, error) -> {
-            if (error != null) {
-                observer.onError(ErrorMapping.toStatusException(error));
-                return;
-            }
-            observer.onNext(value);
-            observer.onCompleted();
-        });
+        reply(observer, result, () -> null);
     }
 
     /** A shard id of this cluster; a bad one is refused (it cannot come from a member of the same cluster). */
@@ -222,9 +215,15 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
             result = CompletableFuture.failedFuture(e);
         }
         int answered = g;
+        reply(observer, result, () -> node.notLeader(answered));
+    }
+
+    /** Answers with {@code result}'s value or its txkv error (a not_leader error with the detail {@code notLeader} gives). */
+    private static <T> void reply(StreamObserver<T> observer, CompletableFuture<T> result,
+            java.util.function.Supplier<dev.txkv.proto.NotLeader> notLeader) {
         result.whenComplete((value, error) -> {
             if (error != null) {
-                observer.onError(ErrorMapping.toStatusException(error, node.notLeader(answered)));
+                observer.onError(ErrorMapping.toStatusException(error, notLeader.get()));
                 return;
             }
             observer.onNext(value);

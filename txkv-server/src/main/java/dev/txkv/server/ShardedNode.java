@@ -341,12 +341,7 @@ final class ShardedNode implements AutoCloseable {
 
     /** Member {@code id}'s client address as configured (this member's: its bound one), or empty. */
     private String clientAddress(String id) {
-        String configured = clientAddresses.get(id);
-        if (configured != null) {
-            return configured;
-        }
-        String own = id.equals(self) ? selfAddress.get() : "";
-        return LeaderDirectory.wildcard(own) ? "" : own;
+        return LeaderDirectory.address(id, clientAddresses, self, selfAddress.get());
     }
 
     /** The not_leader detail of {@code group} as this member knows it. */
