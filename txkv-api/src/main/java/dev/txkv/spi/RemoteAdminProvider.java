@@ -32,4 +32,16 @@ public interface RemoteAdminProvider {
      *         invalid_option_value (2006) for a bad member list, or the server's error
      */
     Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout);
+
+    /**
+     * Splits the shard of the sharded cluster behind {@code connection} that holds {@code key}
+     * at it, online, and waits within {@code timeout} for the new shard to hold its keys.
+     *
+     * @return the message {@code SplitResponse} of shard.proto, serialized
+     * @throws dev.txkv.TxkvException invalid_option_value (2006) when {@code key} already begins a
+     *         shard, operation_failed (1000) while another split is under way, or the server's error
+     */
+    default byte[] split(String connection, byte[] key, Duration timeout) {
+        throw new UnsupportedOperationException("This remote client cannot split shards");
+    }
 }

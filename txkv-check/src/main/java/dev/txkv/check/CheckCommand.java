@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
         description = {
             "Robustness test on real server processes started from txkv.jar:",
             "list-append and bank traffic while faults are injected (kill, pause,",
-            "restart, partition, a stranger on the Raft ports, two-phase crash points",
+            "restart, partition, a stranger on the Raft ports, two-phase crash points, online splits",
             "when sharded); the recorded history is checked (G0, G1a/b/c,",
             "G-single, G2, real-time order, lost writes, sharded: nothing left in",
             "doubt) and a report printed.",
@@ -43,10 +43,11 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Replays a run's fault schedule and workloads (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase", split = ",",
+    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split", split = ",",
             description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the"
                     + " Raft ports), two-phase (with --shards: a member halted at a two-phase crash point: a"
-                    + " coordinator before or after its decision, a participant after its vote) (default"
+                    + " coordinator before or after its decision, a participant after its vote), split (with --shards:"
+                    + " a shard split online at a workload key) (default"
                     + " ${DEFAULT-VALUE}); none for a run without faults.")
     List<String> faults;
 

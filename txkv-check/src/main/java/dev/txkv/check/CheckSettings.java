@@ -121,7 +121,8 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
             boolean isPartition = kind.category() == FaultKind.Category.PARTITION;
             if (faults.contains(kind.category()) && !(needsFollower && nodes < 2)
                     && !(kind == FaultKind.STRANGER && plainServer)
-                    && !(kind.category() == FaultKind.Category.TWO_PHASE && !sharded())
+                    && !((kind.category() == FaultKind.Category.TWO_PHASE || kind.category() == FaultKind.Category.SPLIT)
+                            && !sharded())
                     && !(isPartition && (nodes < 2 || !partitionsAvailable))) {
                 kinds.add(kind);
             }

@@ -18,7 +18,7 @@ package dev.txkv.check;
 record FaultEvent(int number, FaultKind kind, String node, String leaderBefore, long startNanos, long healNanos,
                   long healedNanos, long failoverMs, String note) {
     boolean injected() {
-        return node != null && !note.startsWith(NOT_REACHED);
+        return node != null && !note.startsWith(NOT_REACHED) && !note.startsWith(NOT_INJECTED);
     }
 
     /** A stranger's request to the Raft port was accepted, or what it forged became readable. */
@@ -30,4 +30,6 @@ record FaultEvent(int number, FaultKind kind, String node, String leaderBefore, 
     static final String BREACH = "BREACH";
     /** How the note of a two-phase crash point that was armed but never reached starts. */
     static final String NOT_REACHED = "crash point not reached";
+    /** How the note of a split the cluster refused (a key that begins a shard already, a split under way) starts. */
+    static final String NOT_INJECTED = "not injected";
 }

@@ -39,11 +39,17 @@ enum FaultKind {
     /** The same, once the coordinator's commit decision is durable but before the client is answered. */
     CRASH_DECIDED_COORDINATOR(Category.TWO_PHASE, false, "coordinator-after-decision"),
     /** The same, on a participant once its prepared slice is durable and its yes vote goes out. */
-    CRASH_VOTED_PARTICIPANT(Category.TWO_PHASE, false, "participant-after-vote");
+    CRASH_VOTED_PARTICIPANT(Category.TWO_PHASE, false, "participant-after-vote"),
+    /**
+     * Sharded clusters only: a shard split online at a key among the workloads' keys (txkv
+     * split, through a random node), while the traffic runs; the split must complete and the
+     * histories stay valid. Healing needs nothing.
+     */
+    SPLIT_SHARD(Category.SPLIT, false);
 
     /** What {@code --faults} names. */
     enum Category {
-        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE;
+        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT;
 
         String token() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -55,7 +61,7 @@ enum FaultKind {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase)");
+            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase, split)");
         }
     }
 
@@ -80,7 +86,7 @@ enum FaultKind {
 
     /** Whether any running node may be the target (else a follower unless {@link #targetsLeader()}). */
     boolean anyNode() {
-        return this == RESTART || this == STRANGER || category == Category.TWO_PHASE;
+        return this == RESTART || this == STRANGER || category == Category.TWO_PHASE || this == SPLIT_SHARD;
     }
 
     Category category() {

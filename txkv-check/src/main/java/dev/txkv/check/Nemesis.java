@@ -85,6 +85,7 @@ final class Nemesis {
                 case RESTART -> cluster.stop(target);
                 case PARTITION -> network.isolate(target);
                 case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
+                case SPLIT -> note = splitShard(target, fault.targetChoice());
                 case TWO_PHASE -> {
                     CrashOutcome crash = crashAnywhere(kind);
                     note = crash.note();
@@ -142,8 +143,9 @@ final class Nemesis {
             case KILL, RESTART -> cluster.start(target);
             case PAUSE -> cluster.resume(target);
             case PARTITION -> network.heal();
-            case STRANGER -> {
-                // Nothing to heal: every attempt was refused, or the run is invalid anyway.
+            case STRANGER, SPLIT -> {
+                // Nothing to heal: every attempt was refused (or the run is invalid anyway), or
+                // the split is done.
             }
             case TWO_PHASE -> {
                 // The node that halted, and any other that reached its point as it was disarmed.
@@ -156,6 +158,33 @@ final class Nemesis {
             }
         }
     }
+
+    /**
+     * Splits a shard through node {@code index} at a key between the workloads' keys of one
+     * first byte ({@code choice} picks it; bank keys sort before list-append keys there). A key
+     * that already begins a shard, or a split still under way, counts as not injected.
+     */
+    private String splitShard(int index, int choice) {
+        byte[] key = dev.txkv.ByteArrays.concat(new byte[] {(byte) (1 + choice % 255)},
+                "check/c".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long started = System.nanoTime();
+        try {
+            dev.txkv.proto.SplitResponse r = dev.txkv.remote.RemoteStatus.split(cluster.node(index).clientAddress(), key,
+                    java.time.Duration.ofMillis(SPLIT_WAIT_MS));
+            return "shard " + r.getShard() + " split at " + dev.txkv.ByteArrays.printable(key) + " into shard "
+                    + r.getNewShard() + " at version " + r.getVersion() + " in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms";
+        } catch (dev.txkv.TxkvException e) {
+            if (e.getError() == dev.txkv.ErrorCode.INVALID_OPTION_VALUE || e.getError() == dev.txkv.ErrorCode.OPERATION_FAILED) {
+                return FaultEvent.NOT_INJECTED + ": split at " + dev.txkv.ByteArrays.printable(key) + " refused: "
+                        + e.getMessage();
+            }
+            throw e;
+        }
+    }
+
+    /** How long a split fault waits for its split to complete. */
+    private static final long SPLIT_WAIT_MS = 60_000;
 
     /** Which node halted at a crash point (-1: none) and the fault's note. */
     private record CrashOutcome(int node, String note) {

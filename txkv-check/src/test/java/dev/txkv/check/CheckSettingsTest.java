@@ -29,10 +29,10 @@ class CheckSettingsTest {
     @Test
     void partitionsAndFollowerFaultsNeedWhatTheyNeed() {
         Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
-        // Two-phase crash points exist only in a sharded cluster.
+        // Two-phase crash points and splits exist only in a sharded cluster.
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(
-                java.util.Arrays.stream(FaultKind.values()).filter(k -> k.category() != FaultKind.Category.TWO_PHASE)
-                        .toArray(FaultKind[]::new));
+                java.util.Arrays.stream(FaultKind.values()).filter(k -> k.category() != FaultKind.Category.TWO_PHASE
+                        && k.category() != FaultKind.Category.SPLIT).toArray(FaultKind[]::new));
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
                 .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
         assertThat(settings(Duration.ofSeconds(60), 1, all).faultKinds(true))
@@ -128,6 +128,8 @@ class CheckSettingsTest {
     void faultNamesParse() {
         assertThat(FaultKind.Category.ofToken(" Partition")).isEqualTo(FaultKind.Category.PARTITION);
         assertThat(FaultKind.Category.ofToken("two-phase")).isEqualTo(FaultKind.Category.TWO_PHASE);
+        assertThat(FaultKind.Category.ofToken("split")).isEqualTo(FaultKind.Category.SPLIT);
+        assertThat(FaultKind.SPLIT_SHARD.anyNode()).isTrue();
         assertThat(FaultKind.CRASH_COORDINATOR.crashPoint()).isEqualTo("coordinator-before-decision");
         assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'");
     }

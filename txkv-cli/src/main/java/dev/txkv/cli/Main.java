@@ -52,7 +52,7 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     /** The launcher's own subcommands, which contributed ones may not replace. */
-    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "version", "help");
+    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "version", "help");
 
     private Main() {
     }
@@ -126,6 +126,7 @@ public final class Main {
         cli.addSubcommand(new dev.txkv.cli.shell.ShellCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.StatusCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.ShardsCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.SplitCommand());
         cli.addSubcommand(new VersionCommand());
         cli.addSubcommand(new CommandLine.HelpCommand());
         // Set after the subcommands are added: picocli copies these only to existing ones.

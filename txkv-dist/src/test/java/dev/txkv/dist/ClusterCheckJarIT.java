@@ -45,15 +45,15 @@ class ClusterCheckJarIT {
      * The short sharded run: {@code --shards 4} on 3 nodes (3 replicas per shard, every server a
      * gateway that commits), the workloads' keys spread over the four shards so that
      * transactions and the bank's read of all accounts span shards (two-phase commit), 35 s
-     * under kills, pauses, restarts and two-phase crash points (a coordinator or participant
-     * halted mid-protocol); faults aimed at the leader hit the control group's leader, which
+     * under kills, pauses, restarts, two-phase crash points (a coordinator or participant
+     * halted mid-protocol) and online splits; faults aimed at the leader hit the control group's leader, which
      * runs the sequencer; nothing may be left in doubt at the end.
      */
     @Test
     void fourShardsUnderFaultsKeepAValidHistory(@TempDir Path dir) throws Exception {
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--faults", "kill,pause,restart,two-phase",
+        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--faults", "kill,pause,restart,two-phase,split",
                 "--seed=" + seed, "--dir", runDir.toString());
         String report = run.report(runDir);
         assertThat(report).contains("\"shards\": \"4 (--shards 4 --shard-replicas 3");

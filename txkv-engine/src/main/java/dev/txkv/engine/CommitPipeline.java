@@ -236,6 +236,14 @@ final class CommitPipeline {
         newTermVersion = version;
     }
 
+    /**
+     * Takes up a new term that began since the last step, now (resolve thread): for control work
+     * that depends on the term's state, which runs before the step would take it up.
+     */
+    void catchUpTerm() {
+        applyNewTerm();
+    }
+
     private void applyNewTerm() {
         long version = newTermVersion;
         if (version >= 0) {
@@ -418,7 +426,10 @@ final class CommitPipeline {
                     continue;
                 }
             }
-            TxkvException error = resolve(r, version);
+            TxkvException error = slots != null ? slots.outsideOwned(r) : null;
+            if (error == null) {
+                error = resolve(r, version);
+            }
             if (error != null) {
                 p.error = error;
                 rejected.add(p);

@@ -37,7 +37,7 @@ import java.util.List;
  * format 2 (the two-phase records):
  *   offset 0   u8   magic 0x54
  *          1   u8   format 2
- *          2   u8   kind (1 prepared, 2 decide, 3 decided, 4 forget)
+ *          2   u8   kind (1 prepared, 2 decide, 3 decided, 4 forget, 5 split, 6 born)
  *          3   i64  the transaction's commit version
  *         11   i64  time, ms since the epoch
  *         19   i32  coordinating shard
@@ -45,6 +45,12 @@ import java.util.List;
  *         24   u16  participant count, then each participant shard as i32
  *              u32  transaction count, then the transactions as in format 1
  *   last       u32  CRC32C of everything before it
+ *
+ * A split (kind 5) names the new shard in the coordinating-shard field and carries one
+ * transaction whose one mutation (a set) holds the split key. A born record (kind 6) names the
+ * parent shard there and carries one transaction whose one mutation (a clear range) holds the
+ * new shard's first key and the first key after it (empty: the end of the keyspace); neither
+ * mutation is applied as data.
  * </pre>
  *
  * @param kind what the record is
@@ -83,11 +89,15 @@ public record CommittedBatch(Kind kind, long version, long commitTimeMs, List<Co
         /** A participant's note of the outcome of a slice it prepared. */
         DECIDED,
         /** The coordinator forgets a decision every participant has noted. */
-        FORGET;
+        FORGET,
+        /** A shard gives the keys from a split key on to a new shard, from this version on (a slot). */
+        SPLIT,
+        /** A new shard's first record: it takes its keys, as its parent held them at this version (a slot). */
+        BORN;
 
         /** Whether the record takes a version slot of its shard (versions only grow along the log). */
         public boolean isSlot() {
-            return this == BATCH || this == PREPARED;
+            return this == BATCH || this == PREPARED || this == SPLIT || this == BORN;
         }
     }
 
@@ -99,6 +109,51 @@ public record CommittedBatch(Kind kind, long version, long commitTimeMs, List<Co
      * @param commit the outcome (decide, decided); false otherwise
      */
     public record TwoPhase(int coordinator, int[] participants, boolean commit) {
+    }
+
+    /** Shard {@code child} takes the keys from {@code key} on at {@code version} (see the format above). */
+    static CommittedBatch split(long version, long timeMs, int child, byte[] key) {
+        return new CommittedBatch(Kind.SPLIT, version, timeMs,
+                List.of(new Transaction(0, null, List.of(new Mutation(Mutation.SET, key, new byte[0])))),
+                new TwoPhase(child, new int[0], false));
+    }
+
+    /** A new shard's first record: it holds [begin, end) as shard {@code parent} held them at {@code version}. */
+    static CommittedBatch born(long version, long timeMs, int parent, byte[] begin, byte[] end) {
+        return new CommittedBatch(Kind.BORN, version, timeMs,
+                List.of(new Transaction(0, null, List.of(new Mutation(Mutation.CLEAR_RANGE, begin,
+                        end == null ? new byte[0] : end)))),
+                new TwoPhase(parent, new int[0], false));
+    }
+
+    /** A split's or born record's one mutation. */
+    private Mutation shardChange() {
+        if ((kind != Kind.SPLIT && kind != Kind.BORN) || transactions.size() != 1
+                || transactions.get(0).mutations().size() != 1) {
+            throw corrupt("a " + kind + " record is not a well-formed shard change");
+        }
+        return transactions.get(0).mutations().get(0);
+    }
+
+    /** A split's key. */
+    byte[] splitKey() {
+        return shardChange().key();
+    }
+
+    /** A born record's first key. */
+    byte[] bornBegin() {
+        return shardChange().key();
+    }
+
+    /** A born record's end key; null for the end of the keyspace. */
+    byte[] bornEnd() {
+        byte[] end = shardChange().param();
+        return end == null || end.length == 0 ? null : end;
+    }
+
+    /** The other shard of a split (the new one) or of a born record (the parent). */
+    int otherShard() {
+        return twoPhase.coordinator();
     }
 
     /** A batch of resolved transactions (format 1). */

@@ -1,5 +1,6 @@
 package dev.txkv.engine;
 
+import dev.txkv.ByteArrays;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvConfig;
 import dev.txkv.TxkvException;
@@ -8,6 +9,7 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Environment;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.spi.ShardMap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -153,6 +155,8 @@ public final class Engine implements Backend {
     private final ShardSlots slots;
     private final TwoPhaseCoordinator coordinator;
     private final boolean readBeforeResolved;
+    /** A planted bug (tests only): a shard serves keys it no longer holds. */
+    private final boolean acceptAnyKeys;
     /** How many terms of taking commits this engine has begun (each leadership counts). */
     private final java.util.concurrent.atomic.AtomicLong terms = new java.util.concurrent.atomic.AtomicLong();
     /** Sharded reads waiting for their shard to resolve every slot at or below their version. */
@@ -210,11 +214,15 @@ public final class Engine implements Backend {
         }, b.resolvers, idempotency, lastVersion, completions, stats, env, views::releaseUpTo);
         this.shard = b.shard;
         this.readBeforeResolved = b.fault == ShardFault.READ_BEFORE_RESOLVED;
+        this.acceptAnyKeys = b.fault == ShardFault.STALE_MAP_ACCEPTED;
         if (shard != null) {
             this.ledger = new ShardLedger(storage, applier, idempotency, env, this::recheckReads,
-                    b.fault == ShardFault.APPLY_BEFORE_DECISION);
-            this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads, b.crashPoints);
+                    b.fault == ShardFault.APPLY_BEFORE_DECISION, shard.shardId(),
+                    shard.splits().child() ? null : shard.shard(), this::copyFromParent, watches::fireRange);
+            this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads, b.crashPoints,
+                    b.fault == ShardFault.STALE_MAP_ACCEPTED);
             pipeline.useShard(slots);
+            ledger.onRangeChange(slots::logRangeChanged);
             this.coordinator = new TwoPhaseCoordinator(shard, env, pipeline, ledger, idempotency,
                     b.fault == ShardFault.ACK_BEFORE_DECISION_DURABLE, b.crashPoints);
             slots.coordinating(coordinator::inFlight);
@@ -681,9 +689,13 @@ public final class Engine implements Backend {
         if (shard == null) {
             return pipeline.submit(request);
         }
+        if (ledger.owned() == null) {
+            return CompletableFuture.failedFuture(slots.wrongShard());
+        }
+        ShardMap map = shard.latestMap();
         int[] participants;
         try {
-            participants = shard.map().participants(request);
+            participants = map.participants(request);
         } catch (TxkvException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -701,8 +713,111 @@ public final class Engine implements Backend {
             // shard that coordinated its first attempt, which remembers that attempt's outcome.
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
-        return coordinator.commit(request, participants);
+        return coordinator.commit(request, participants, map);
     }
+
+    // ------------------------------------------------------------------ splits
+
+    /**
+     * Splits this shard at {@code key} (leader only): from a version the sequencer grants, the
+     * keys from {@code key} on belong to shard {@code child}, and this shard refuses them with
+     * wrong_shard_server. Completes with that version once the split is durable; asked again for
+     * the same split, answers the version it already has.
+     *
+     * @throws TxkvException (in the future) invalid_option_value if {@code key} is not inside this
+     *     shard's keys (or is its first key), not_leader if this member does not lead
+     */
+    public CompletableFuture<Long> splitOff(byte[] key, int child) {
+        if (shard == null) {
+            return notAShard();
+        }
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        pipeline.onResolveThread(() -> slots.splitOff(key, child, done));
+        return done;
+    }
+
+    /**
+     * Gives this new shard its keys [begin, end) as shard {@code parent} holds them from its split
+     * at {@code version} on (leader only): every replica copies them from its parent's replica on
+     * the same member. Completes once the record is durable; again for the same birth, at once.
+     */
+    public CompletableFuture<Void> born(int parent, long version, byte[] begin, byte[] end) {
+        if (shard == null) {
+            return notAShard();
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        pipeline.onResolveThread(() -> slots.born(parent, version, begin, end, done));
+        return done;
+    }
+
+    /**
+     * Whether this replica has every slot up to {@code version} and resolved each: a shard split
+     * at that version can give its new shard the keys (they no longer change here).
+     */
+    public boolean settledThrough(long version) {
+        return ledger != null && ledger.settledThrough(version);
+    }
+
+    /** The keys this shard holds by its log; empty if not a shard, or a new shard not yet born. */
+    public Optional<ShardMap.Shard> ownedKeys() {
+        return ledger == null ? Optional.empty() : Optional.ofNullable(ledger.owned());
+    }
+
+    /** A new shard's birth: its keys from its parent's replica on this member (the log's apply thread). */
+    private void copyFromParent(int parent, long version, byte[] begin, byte[] end, Storage into) {
+        Engine p = shard.splits().localReplica().apply(parent);
+        if (p == null || p.ledger == null) {
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "Shard " + shard.shardId() + " is born from shard " + parent
+                    + ", of which this member keeps no replica");
+        }
+        p.copyKeysTo(version, begin, end, into);
+    }
+
+    /** Copies [begin, end) into a new shard's storage once this replica settled every slot up to {@code version}. */
+    private void copyKeysTo(long version, byte[] begin, byte[] end, Storage into) {
+        long started = System.nanoTime();
+        long warned = started;
+        while (!ledger.settledThrough(version)) {
+            checkOpen();
+            TxkvException failed = failure;
+            if (failed != null) {
+                throw failed;
+            }
+            long now = System.nanoTime();
+            if (now - warned > TimeUnit.SECONDS.toNanos(10)) {
+                warned = now;
+                LOG.warn("shard {}: a new shard waits for this replica to reach version {} ({} s so far; {})",
+                        shard.shardId(), version, TimeUnit.NANOSECONDS.toSeconds(now - started), shardState());
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TxkvException(ErrorCode.DATABASE_CLOSED, "Interrupted while a new shard took its keys", e);
+            }
+        }
+        Storage from = storage;
+        long rows = 0;
+        try (org.rocksdb.RocksIterator it = from.db.newIterator(from.data);
+                org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+            for (it.seek(begin); it.isValid() && (end == null || dev.txkv.ByteArrays.compareUnsigned(it.key(), end) < 0);
+                    it.next()) {
+                batch.put(into.data, it.key(), it.value());
+                rows++;
+                if (batch.getDataSize() >= COPY_BATCH_BYTES) {
+                    into.write(batch);
+                    batch.clear();
+                }
+            }
+            into.write(batch);
+        } catch (org.rocksdb.RocksDBException e) {
+            throw Storage.ioError("copy to a new shard", e);
+        }
+        LOG.info("shard {}: a new shard took {} keys from here at version {}", shard.shardId(), rows, version);
+    }
+
+    /** The most a new shard writes at once while it takes its keys. */
+    private static final int COPY_BATCH_BYTES = 4 << 20;
 
     // ------------------------------------------------------------------ a shard's calls
 
@@ -729,11 +844,11 @@ public final class Engine implements Backend {
         if (shard == null) {
             return notAShard();
         }
-        if (!shard.shard().contains(key)) {
+        if (!holds(key, ByteArrays.keyAfter(key))) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
         return whenReadable(readVersion, epoch, lastGrant).thenApply(x -> {
-            VersionView view = acquireSharded(readVersion);
+            VersionView view = acquireHeld(readVersion, key, ByteArrays.keyAfter(key));
             try {
                 stats.reads.increment();
                 return view.storage.get(view, key);
@@ -753,11 +868,11 @@ public final class Engine implements Backend {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.RANGE_LIMITS_INVALID,
                     "Row and byte limits must be positive"));
         }
-        if (!ShardSlots.within(shard.shard(), new dev.txkv.Range(begin, end))) {
+        if (!holds(begin, end)) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
         return whenReadable(readVersion, epoch, lastGrant).thenApply(x -> {
-            VersionView view = acquireSharded(readVersion);
+            VersionView view = acquireHeld(readVersion, begin, end);
             try {
                 stats.reads.increment();
                 return view.storage.getRange(view, begin, end, rowLimit, byteLimit, reverse);
@@ -765,6 +880,31 @@ public final class Engine implements Backend {
                 view.release();
             }
         });
+    }
+
+    /** Whether this shard holds [begin, end) by its log (a read may only wait here if so). */
+    private boolean holds(byte[] begin, byte[] end) {
+        ShardMap.Shard owned = ledger.owned();
+        if (acceptAnyKeys && owned != null) {
+            return true;
+        }
+        return owned != null && ShardSlots.within(owned, new dev.txkv.Range(begin, end));
+    }
+
+    /**
+     * The view at {@code readVersion}, once this shard resolved every slot up to it, for a read
+     * of [begin, end): refused if the keys left by a split at or below the version (their
+     * writes go on elsewhere), or if this shard was born after it.
+     */
+    private VersionView acquireHeld(long readVersion, byte[] begin, byte[] end) {
+        if (!holds(begin, end)) {
+            throw slots.wrongShard();
+        }
+        if (readVersion < ledger.floor()) {
+            throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD, "Read version " + readVersion + " is older than shard "
+                    + shard.shardId() + ", made by a split at " + ledger.floor() + "; retry");
+        }
+        return acquireSharded(readVersion);
     }
 
     private VersionView acquireSharded(long readVersion) {
@@ -941,10 +1081,20 @@ public final class Engine implements Backend {
         if (shard == null) {
             return notAShard();
         }
-        if (!shard.shard().contains(key)) {
+        if (!holds(key, ByteArrays.keyAfter(key))) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
-        return whenReadable(readVersion, epoch, lastGrant).thenCompose(x -> watchFrom(acquireSharded(readVersion), key));
+        return whenReadable(readVersion, epoch, lastGrant)
+                .thenCompose(x -> watchFrom(acquireHeld(readVersion, key, ByteArrays.keyAfter(key)), key));
+    }
+
+    /**
+     * {@code key}'s value in this replica's newest applied state, on any replica, leader or not
+     * (it may lag the leader's): for what a member keeps about the cluster, such as the shard map.
+     */
+    public byte[] latestValue(byte[] key) {
+        checkOpen();
+        return readLatest(key);
     }
 
     private byte[] readLatest(byte[] key) {

@@ -12,5 +12,7 @@ enum ShardFault {
     /** A participant applies its prepared slice at once, as if the decision were already commit. */
     APPLY_BEFORE_DECISION,
     /** A shard serves a read without waiting for every slot at or below its version to resolve. */
-    READ_BEFORE_RESOLVED
+    READ_BEFORE_RESOLVED,
+    /** A shard takes commits and reads for keys it gave away by a split, as a stale shard map asks. */
+    STALE_MAP_ACCEPTED
 }

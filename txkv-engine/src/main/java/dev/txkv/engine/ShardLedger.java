@@ -28,6 +28,26 @@ final class ShardLedger {
     private static final byte[] PREPARED = "2pc/prepared/".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DEFERRED = "2pc/deferred/".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DECIDED = "2pc/decided/".getBytes(StandardCharsets.US_ASCII);
+    /** The keys this shard holds (absent: those it was made with, or none for a new shard not yet born). */
+    private static final byte[] RANGE = "shard/range".getBytes(StandardCharsets.US_ASCII);
+    /** The splits this shard made, by split key: the new shard and the version. */
+    private static final byte[] SPLITS = "shard/split/".getBytes(StandardCharsets.US_ASCII);
+
+    /** Where a new shard's keys come from: its parent's replica on this member. */
+    @FunctionalInterface
+    interface Births {
+        /**
+         * Copies [begin, end) of shard {@code parent}, as it holds them from {@code version} on
+         * (every slot up to it resolved), into {@code into}'s data; blocks until it can.
+         */
+        void copy(int parent, long version, byte[] begin, byte[] end, Storage into);
+    }
+
+    /** Told the keys [begin, end) left this shard (a split): their watches must look again. */
+    @FunctionalInterface
+    interface MovedAway {
+        void moved(byte[] begin, byte[] end);
+    }
 
     /** The engine's apply of one batch: write, publish its version, fire watches. */
     @FunctionalInterface
@@ -53,9 +73,27 @@ final class ShardLedger {
 
     /** A planted bug (tests only): prepared slices apply at once, as if committed. */
     private final boolean applyBeforeDecision;
+    private final int shardId;
+    /** The keys this shard was made with; null for a shard made by a split (none until born). */
+    private final dev.txkv.spi.ShardMap.Shard initial;
+    private final Births births;
+    private final MovedAway movedAway;
+    /** Told after a split or birth changed the keys this shard holds. */
+    private volatile Runnable rangeChanged = () -> { };
+    /** The keys this shard holds after every record of its log seen so far; null before a new shard's birth. */
+    private volatile dev.txkv.spi.ShardMap.Shard owned;
+    /** A new shard's birth version: reads and conflict checks below it are too old here; -1 otherwise. */
+    private volatile long floor = -1;
+    /** Splits made here, by split key: {new shard, version}. */
+    private final TreeMap<byte[], long[]> splits = new TreeMap<>(Arrays::compareUnsigned);
 
     ShardLedger(Storage storage, Applier applier, IdempotencyTable idempotency, dev.txkv.spi.Environment env,
-            Runnable changed, boolean applyBeforeDecision) {
+            Runnable changed, boolean applyBeforeDecision, int shardId, dev.txkv.spi.ShardMap.Shard initial,
+            Births births, MovedAway movedAway) {
+        this.shardId = shardId;
+        this.initial = initial;
+        this.births = births;
+        this.movedAway = movedAway;
         this.applyBeforeDecision = applyBeforeDecision;
         this.applier = applier;
         this.idempotency = idempotency;
@@ -80,6 +118,78 @@ final class ShardLedger {
         for (Long v : prepared.keySet()) {
             preparedSince.put(v, env.nanoTime());
         }
+        loadRange();
+    }
+
+    private void loadRange() {
+        owned = initial;
+        floor = -1;
+        splits.clear();
+        byte[] stored = storage.getLatest(storage.meta, RANGE);
+        if (stored != null) {
+            ByteBuffer b = ByteBuffer.wrap(stored);
+            boolean born = b.get() == 1;
+            floor = b.getLong();
+            byte[] begin = new byte[b.getInt()];
+            b.get(begin);
+            int endLength = b.getInt();
+            byte[] end = null;
+            if (endLength >= 0) {
+                end = new byte[endLength];
+                b.get(end);
+            }
+            owned = born ? new dev.txkv.spi.ShardMap.Shard(shardId, begin, end) : null;
+        }
+        try (RocksIterator it = storage.db.newIterator(storage.meta)) {
+            for (it.seek(SPLITS); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!Arrays.equals(key, 0, Math.min(key.length, SPLITS.length), SPLITS, 0, SPLITS.length)) {
+                    break;
+                }
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                splits.put(Arrays.copyOfRange(key, SPLITS.length, key.length), new long[] {v.getInt(), v.getLong()});
+            }
+        }
+    }
+
+    private byte[] encodeRange() {
+        dev.txkv.spi.ShardMap.Shard o = owned;
+        byte[] begin = o == null ? new byte[0] : o.begin();
+        byte[] end = o == null ? null : o.end();
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + begin.length + 4 + (end == null ? 0 : end.length));
+        b.put((byte) (o == null ? 0 : 1)).putLong(floor).putInt(begin.length).put(begin);
+        if (end == null) {
+            b.putInt(-1);
+        } else {
+            b.putInt(end.length).put(end);
+        }
+        return b.array();
+    }
+
+    /** Runs {@code r} after each split or birth the log applies. */
+    void onRangeChange(Runnable r) {
+        this.rangeChanged = r;
+    }
+
+    /** The keys this shard holds after every record of its log seen so far; null before a new shard's birth. */
+    dev.txkv.spi.ShardMap.Shard owned() {
+        return owned;
+    }
+
+    /** A new shard's birth version (older reads and conflict checks are too old here); -1 otherwise. */
+    long floor() {
+        return floor;
+    }
+
+    /** The split this shard made at {@code key}, as {new shard, version}; null if none. */
+    synchronized long[] splitAt(byte[] key) {
+        long[] s = splits.get(key);
+        return s == null ? null : s.clone();
+    }
+
+    /** Whether this replica saw every slot up to {@code version} and resolved each (a new shard may copy from it). */
+    synchronized boolean settledThrough(long version) {
+        return slotHead() >= version && resolvedThrough(version);
     }
 
     private void load(byte[] prefix, TreeMap<Long, CommittedBatch> into) {
@@ -105,18 +215,29 @@ final class ShardLedger {
      * undecided slice.
      */
     void apply(CommittedBatch record, long logIndex, BatchApplier now) {
+        if (record.kind() == CommittedBatch.Kind.BORN && owned == null) {
+            // Outside the lock: the copy waits for the parent's replica, and reads here must not
+            // wait with it (they are refused until the birth is recorded below).
+            births.copy(record.otherShard(), record.version(), record.bornBegin(), record.bornEnd(), storage);
+        }
+        byte[][] moved = null;
         synchronized (this) {
             long v = record.version();
             switch (record.kind()) {
-                case BATCH -> {
-                    if (!prepared.isEmpty() && prepared.firstKey() < v) {
-                        deferred.put(v, record);
-                        applier.record(storage, logIndex, b -> b.put(storage.meta, key(DEFERRED, v), record.encode()));
+                case SPLIT -> moved = split(record, logIndex, now);
+                case BORN -> {
+                    if (owned == null) {
+                        owned = new dev.txkv.spi.ShardMap.Shard(shardId, record.bornBegin(), record.bornEnd());
+                        floor = v;
+                        byte[] range = encodeRange();
+                        now.apply(new CommittedBatch(v, record.commitTimeMs(), List.of()), logIndex,
+                                b -> b.put(storage.meta, RANGE, range));
                     } else {
-                        now.apply(record, logIndex, null);
-                        unresolved.remove(v);
+                        applier.record(storage, logIndex, b -> { });
                     }
+                    unresolved.remove(v);
                 }
+                case BATCH -> applyOrDefer(record, logIndex, now, null);
                 case PREPARED -> {
                     if (applyBeforeDecision) {
                         now.apply(new CommittedBatch(v, record.commitTimeMs(), record.transactions()), logIndex, null);
@@ -139,7 +260,59 @@ final class ShardLedger {
             }
             drain(logIndex, now);
         }
+        if (moved != null) {
+            movedAway.moved(moved[0], moved[1]);
+        }
+        if (record.kind() == CommittedBatch.Kind.SPLIT || record.kind() == CommittedBatch.Kind.BORN) {
+            rangeChanged.run();
+        }
         changed.run();
+    }
+
+    /**
+     * A split at its version: from it on this shard holds only the keys below the split key
+     * (recorded now, so a leader of a later term starts with them), and the version applies as
+     * an empty batch in its turn. Returns the keys that left.
+     */
+    private byte[][] split(CommittedBatch record, long logIndex, BatchApplier now) {
+        long v = record.version();
+        byte[] key = record.splitKey();
+        dev.txkv.spi.ShardMap.Shard before = owned;
+        CommittedBatch empty = new CommittedBatch(v, record.commitTimeMs(), List.of());
+        if (splits.containsKey(key)) {
+            // The same split made again by a leader that did not know its first record landed.
+            applyOrDefer(empty, logIndex, now, null);
+            return null;
+        }
+        Invariants.check(before != null && before.contains(key) && !Arrays.equals(key, before.begin()),
+                "a shard splits inside its keys", v, -1);
+        owned = new dev.txkv.spi.ShardMap.Shard(shardId, before.begin(), key);
+        splits.put(key, new long[] {record.otherShard(), v});
+        byte[] range = encodeRange();
+        byte[] splitKey = ByteBuffer.allocate(SPLITS.length + key.length).put(SPLITS).put(key).array();
+        byte[] splitValue = ByteBuffer.allocate(12).putInt(record.otherShard()).putLong(v).array();
+        applyOrDefer(empty, logIndex, now, b -> {
+            b.put(storage.meta, RANGE, range);
+            b.put(storage.meta, splitKey, splitValue);
+        });
+        return new byte[][] {key, before.end()};
+    }
+
+    /** Applies {@code batch} now with {@code also}, or keeps it (and writes {@code also}) until the undecided slices below it are decided. */
+    private void applyOrDefer(CommittedBatch batch, long logIndex, BatchApplier now, Applier.Stage also) {
+        long v = batch.version();
+        if (!prepared.isEmpty() && prepared.firstKey() < v) {
+            deferred.put(v, batch);
+            applier.record(storage, logIndex, b -> {
+                if (also != null) {
+                    also.stage(b);
+                }
+                b.put(storage.meta, key(DEFERRED, v), batch.encode());
+            });
+        } else {
+            now.apply(batch, logIndex, also);
+            unresolved.remove(v);
+        }
     }
 
     /** The coordinator's decision: remembered until every participant noted it, and this shard's own outcome. */

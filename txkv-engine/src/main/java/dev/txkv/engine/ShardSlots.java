@@ -74,8 +74,30 @@ final class ShardSlots {
         }
     }
 
+    /** A split of this shard at a key: the keys from it on go to a new shard from this slot's version. */
+    private static final class FenceSlot extends Slot {
+        final byte[] key;
+        final int child;
+        final CompletableFuture<Long> done;
+
+        FenceSlot(long version, long epoch, long previous, long parkedNanos, byte[] key, int child,
+                CompletableFuture<Long> done) {
+            super(version, epoch, previous, parkedNanos);
+            this.key = key;
+            this.child = child;
+            this.done = done;
+        }
+    }
+
     private final CommitPipeline pipeline;
     private final ShardLedger ledger;
+    /**
+     * The keys this shard holds as its leader resolves (resolve thread; others read it): those
+     * of its log, less a split taken and not yet applied. Null while a new shard is not born.
+     */
+    private volatile dev.txkv.spi.ShardMap.Shard resolveRange;
+    /** A new shard's born record on its way into the log (resolve thread), or null. */
+    private CompletableFuture<Void> bornAppend;
     private final ShardConfig config;
     private final Environment env;
     private final Runnable chainMoved;
@@ -110,14 +132,19 @@ final class ShardSlots {
     private long lastTickNanos;
     private final CrashPoints crashPoints;
 
+    /** A planted bug (tests only): keys outside this shard are taken as if it held them. */
+    private final boolean acceptAnyKeys;
+
     ShardSlots(CommitPipeline pipeline, ShardLedger ledger, ShardConfig config, Environment env, Runnable chainMoved,
-            CrashPoints crashPoints) {
+            CrashPoints crashPoints, boolean acceptAnyKeys) {
+        this.acceptAnyKeys = acceptAnyKeys;
         this.crashPoints = crashPoints;
         this.pipeline = pipeline;
         this.ledger = ledger;
         this.config = config;
         this.env = env;
         this.chainMoved = chainMoved;
+        this.resolveRange = ledger.owned();
     }
 
     void coordinating(java.util.function.LongPredicate inFlight) {
@@ -174,6 +201,8 @@ final class ShardSlots {
         refuseAll(new TxkvException(ErrorCode.NOT_LEADER, "This shard's leader changed; retry"));
         ledger.forgetTaken();
         chainHead = ledger.slotHead();
+        resolveRange = ledger.owned();
+        bornAppend = null;
         epoch = -1;
         epochAsked = false;
         wantedEpoch.set(-1);
@@ -210,6 +239,13 @@ final class ShardSlots {
 
     /** Asks the sequencer for a version for this shard's batch; it is resolved when its turn comes. */
     void requestGrant(List<CommitPipeline.Pending> batch) {
+        requestOwnGrant(grant -> new OwnSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), batch),
+                why -> CommitPipeline.failAll(batch, why));
+    }
+
+    /** Asks the sequencer for a version of this shard's own (a batch or a split), parked as {@code slot} makes it. */
+    private void requestOwnGrant(java.util.function.Function<VersionSequencer.Grant, Slot> slot,
+            java.util.function.Consumer<TxkvException> fail) {
         awaitingGrants++;
         Long asked = env.nanoTime();
         grantsAsked.addLast(asked);
@@ -217,12 +253,165 @@ final class ShardSlots {
             awaitingGrants--;
             grantsAsked.removeFirstOccurrence(asked);
             if (error != null) {
-                CommitPipeline.failAll(batch, new TxkvException(ErrorCode.PROCESS_BEHIND,
+                fail.accept(new TxkvException(ErrorCode.PROCESS_BEHIND,
                         "No commit version from the sequencer: " + unwrap(error).getMessage() + "; retry"));
                 return;
             }
-            parked.put(grant.version(), new OwnSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), batch));
+            parked.put(grant.version(), slot.apply(grant));
         }));
+    }
+
+    // ------------------------------------------------------------------ splits
+
+    /**
+     * Splits this shard at {@code key} for new shard {@code child} (resolve thread): the split
+     * takes a version of this shard's chain like a batch, so every slot below it is resolved
+     * here first and every slot above it is checked against the keys left.
+     */
+    void splitOff(byte[] key, int child, CompletableFuture<Long> done) {
+        pipeline.catchUpTerm();
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            done.completeExceptionally(refused);
+            return;
+        }
+        long[] earlier = ledger.splitAt(key);
+        if (earlier != null) {
+            if (earlier[0] == child) {
+                done.complete(earlier[1]);
+            } else {
+                done.completeExceptionally(new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Shard " + self()
+                        + " was already split at " + dev.txkv.ByteArrays.printable(key) + " for shard " + earlier[0]));
+            }
+            return;
+        }
+        TxkvException outside = notSplittable(key);
+        if (outside != null) {
+            done.completeExceptionally(outside);
+            return;
+        }
+        requestOwnGrant(grant -> new FenceSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), key,
+                child, done), done::completeExceptionally);
+    }
+
+    /**
+     * Why this shard cannot split at {@code key} now, or null: the key must lie inside its keys
+     * after the first, or end them already (a split taken whose record's fate is not known yet:
+     * it is made again, and a record that lands twice splits once).
+     */
+    private TxkvException notSplittable(byte[] key) {
+        dev.txkv.spi.ShardMap.Shard r = resolveRange;
+        boolean taken = r != null && java.util.Arrays.equals(r.end(), key);
+        if (r == null || (!r.contains(key) && !taken) || java.util.Arrays.equals(key, r.begin())) {
+            return new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Cannot split " + (r == null ? "shard " + self() : r)
+                    + " at " + dev.txkv.ByteArrays.printable(key) + ": a split key lies inside the shard, after its first key");
+        }
+        return null;
+    }
+
+    private void takeFence(FenceSlot f) {
+        TxkvException outside = notSplittable(f.key);
+        if (outside != null) {
+            f.done.completeExceptionally(outside);
+            return;
+        }
+        long v = f.version;
+        dev.txkv.spi.ShardMap.Shard r = resolveRange;
+        // Kept even should the record fail: keys refused here by mistake cost a retry, while
+        // keys taken here after a split that did land would be lost to the new shard.
+        resolveRange = new dev.txkv.spi.ShardMap.Shard(self(), r.begin(), f.key);
+        ledger.taken(v);
+        CompletableFuture<Void> durable = pipeline.appendRecord(CommittedBatch.split(v, env.currentTimeMillis(), f.child, f.key));
+        durable.whenComplete((x, e) -> {
+            if (e == null) {
+                LOG.info("Shard {}: split at {} for shard {} at version {}", self(), dev.txkv.ByteArrays.printable(f.key),
+                        f.child, v);
+                f.done.complete(v);
+            } else {
+                ledger.dropped(v);
+                f.done.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                        "The split's outcome is unknown: " + unwrap(e).getMessage() + "; ask again", e));
+            }
+        });
+    }
+
+    /**
+     * This new shard takes its keys [begin, end) as its parent held them from version {@code
+     * version} on (resolve thread): reads and conflict checks below that version are too old
+     * here, and the slots granted here below it (all refused: it held no keys) are past.
+     */
+    void born(int parent, long version, byte[] begin, byte[] end, CompletableFuture<Void> done) {
+        pipeline.catchUpTerm();
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            done.completeExceptionally(refused);
+            return;
+        }
+        dev.txkv.spi.ShardMap.Shard held = ledger.owned() != null ? ledger.owned() : resolveRange;
+        if (held != null && !(java.util.Arrays.equals(held.begin(), begin) && java.util.Arrays.equals(held.end(), end))) {
+            done.completeExceptionally(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
+                    "Shard " + self() + " already holds " + held + "; it cannot be born again with other keys"));
+            return;
+        }
+        if (ledger.owned() != null) {
+            done.complete(null);
+            return;
+        }
+        if (bornAppend != null) {
+            bornAppend.whenComplete((x, e) -> complete(done, e));
+            return;
+        }
+        // Not born by the log yet, and no born record on its way: (again) append one. Should an
+        // earlier one land too, the second is a no-op.
+        if (!config.splits().child()) {
+            done.completeExceptionally(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
+                    "Shard " + self() + " was not made by a split"));
+            return;
+        }
+        resolveRange = new dev.txkv.spi.ShardMap.Shard(self(), begin, end);
+        chainHead = Math.max(chainHead, version);
+        rolledBack.headSet(chainHead, true).clear();
+        pipeline.resolver().forgetUpTo(version);
+        CompletableFuture<Void> durable = pipeline.appendRecord(
+                CommittedBatch.born(version, env.currentTimeMillis(), parent, begin, end));
+        bornAppend = durable;
+        durable.whenComplete((x, e) -> pipeline.onResolveThread(() -> {
+            if (bornAppend == durable) {
+                bornAppend = null;
+            }
+        }));
+        durable.whenComplete((x, e) -> complete(done, e));
+        chainMoved.run();
+    }
+
+    /**
+     * The log changed the keys this shard holds (a split or a birth applied; any thread): the
+     * keys it resolves for become at most those, and a birth this leader did not take itself
+     * (an earlier term's) gives it its keys.
+     */
+    void logRangeChanged() {
+        pipeline.onResolveThread(() -> {
+            dev.txkv.spi.ShardMap.Shard o = ledger.owned();
+            dev.txkv.spi.ShardMap.Shard r = resolveRange;
+            if (o == null) {
+                return;
+            }
+            if (r == null) {
+                resolveRange = o;
+                return;
+            }
+            byte[] begin = dev.txkv.ByteArrays.compareUnsigned(r.begin(), o.begin()) >= 0 ? r.begin() : o.begin();
+            byte[] end = r.end() == null ? o.end() : o.end() == null ? r.end()
+                    : dev.txkv.ByteArrays.compareUnsigned(r.end(), o.end()) <= 0 ? r.end() : o.end();
+            if (end == null || dev.txkv.ByteArrays.compareUnsigned(begin, end) < 0) {
+                resolveRange = new dev.txkv.spi.ShardMap.Shard(self(), begin, end);
+            }
+        });
+    }
+
+    /** wrong_shard_server if a commit of this shard's own reaches beyond the keys it holds as it resolves. */
+    TxkvException outsideOwned(CommitRequest request) {
+        return outsideShard(request);
     }
 
     /** A coordinator's prepare (resolve thread). */
@@ -317,6 +506,8 @@ final class ShardSlots {
     private void take(Slot s) {
         if (s instanceof OwnSlot own) {
             pipeline.resolveBatch(own.batch, s.version);
+        } else if (s instanceof FenceSlot f) {
+            takeFence(f);
         } else {
             takePrepare((PrepareSlot) s);
         }
@@ -343,6 +534,8 @@ final class ShardSlots {
     private void refuse(Slot s, TxkvException why) {
         if (s instanceof OwnSlot own) {
             CommitPipeline.failAll(own.batch, why);
+        } else if (s instanceof FenceSlot f) {
+            f.done.completeExceptionally(why);
         } else {
             ((PrepareSlot) s).vote.completeExceptionally(why);
         }
@@ -402,7 +595,13 @@ final class ShardSlots {
 
     /** wrong_shard_server if the slice reaches beyond this shard's keys. */
     private TxkvException outsideShard(CommitRequest slice) {
-        dev.txkv.spi.ShardMap.Shard shard = config.shard();
+        dev.txkv.spi.ShardMap.Shard shard = resolveRange;
+        if (acceptAnyKeys && shard != null) {
+            return null;
+        }
+        if (shard == null) {
+            return wrongShard();
+        }
         for (Mutation m : slice.mutations()) {
             Range w = dev.txkv.spi.ShardMap.writtenRange(m);
             if (!within(shard, w)) {
@@ -428,7 +627,9 @@ final class ShardSlots {
     }
 
     TxkvException wrongShard() {
-        return new TxkvException(ErrorCode.WRONG_SHARD_SERVER, "Keys outside " + config.shard() + "; refresh the shard map");
+        dev.txkv.spi.ShardMap.Shard held = resolveRange;
+        return new TxkvException(ErrorCode.WRONG_SHARD_SERVER, (held == null ? "Shard " + self()
+                + " holds no keys yet (made by a split, not yet born)" : "Keys outside " + held) + "; refresh the shard map");
     }
 
     private static void complete(CompletableFuture<Void> vote, Throwable error) {
@@ -599,7 +800,7 @@ final class ShardSlots {
             out.append(", ").append(awaitingGrants).append(" batches awaiting their grants");
         }
         for (Slot s : parked.values()) {
-            out.append(", parked ").append(s instanceof OwnSlot ? "batch" : "prepare").append(" v").append(s.version)
+            out.append(", parked ").append(s instanceof OwnSlot ? "batch" : s instanceof FenceSlot ? "split" : "prepare").append(" v").append(s.version)
                     .append(" (epoch ").append(s.epoch).append(", after v").append(s.previous).append(")");
         }
         if (holeAskedFor >= 0) {

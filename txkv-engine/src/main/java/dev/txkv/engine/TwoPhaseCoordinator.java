@@ -110,8 +110,11 @@ final class TwoPhaseCoordinator {
         return inFlight.containsKey(version);
     }
 
-    /** Commits {@code request}, which touches {@code participants} (this shard among them). */
-    CompletableFuture<CommitResult> commit(CommitRequest request, int[] participants) {
+    /**
+     * Commits {@code request}, which touches {@code participants} (this shard among them) in
+     * {@code map}, the map it is cut by: each participant checks that its slice lies in its keys.
+     */
+    CompletableFuture<CommitResult> commit(CommitRequest request, int[] participants, ShardMap map) {
         TxkvException refused = pipeline.refusal();
         if (refused != null) {
             return CompletableFuture.failedFuture(refused);
@@ -138,20 +141,20 @@ final class TwoPhaseCoordinator {
             } else if (term != startedTerm || pipeline.refusal() != null) {
                 result.completeExceptionally(new TxkvException(ErrorCode.NOT_LEADER, "This shard's leader changed; retry"));
             } else {
-                prepare(request, participants, grant, result);
+                prepare(request, participants, map, grant, result);
             }
         });
         return result;
     }
 
-    private void prepare(CommitRequest request, int[] participants, VersionSequencer.Grant grant,
+    private void prepare(CommitRequest request, int[] participants, ShardMap map, VersionSequencer.Grant grant,
             CompletableFuture<CommitResult> result) {
         long v = grant.version();
         Coordination c = new Coordination(v, participants, request, result);
         inFlight.put(v, c);
         List<ShardNetwork.Prepare> prepares = new ArrayList<>(participants.length);
         for (int i = 0; i < participants.length; i++) {
-            ShardMap.Shard shard = config.map().byId(participants[i]);
+            ShardMap.Shard shard = map.byId(participants[i]);
             CommitRequest slice = slice(request, shard, v);
             if (!slice.mutations().isEmpty() || !slice.writeConflicts().isEmpty()) {
                 c.writers.add(participants[i]);

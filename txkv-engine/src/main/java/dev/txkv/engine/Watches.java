@@ -122,6 +122,27 @@ final class Watches {
         }
     }
 
+    /**
+     * Fires the watches of [begin, end) ({@code end} null: to the end of the keyspace): their
+     * keys moved to another shard by a split, where they may change unseen here.
+     */
+    void fireRange(byte[] begin, byte[] end) {
+        List<CompletableFuture<Void>> fired = new ArrayList<>();
+        synchronized (this) {
+            java.util.SortedMap<byte[], List<Watch>> moved = end == null ? byKey.tailMap(begin) : byKey.subMap(begin, end);
+            for (List<Watch> list : moved.values()) {
+                for (Watch w : list) {
+                    fired.add(w.future);
+                    count--;
+                }
+            }
+            moved.clear();
+        }
+        if (!fired.isEmpty()) {
+            completions.execute(() -> fired.forEach(f -> f.complete(null)));
+        }
+    }
+
     /** Fires every watch: after storage was replaced wholesale, any key may have changed. */
     void fireAll() {
         List<CompletableFuture<Void>> all = new ArrayList<>();

@@ -71,25 +71,43 @@ final class SimShardCluster implements ShardRouter.Shards {
     final class Shard {
         final int id;
         final Path dir;
+        /** The shard it was split from (it lives in the same process: a crash takes both), or -1. */
+        final int parent;
+        /** The map it was made in. */
+        final ShardMap madeIn;
+        /** The newest shard map this process has heard of: it hears of a new one some time after it is made. */
+        ShardMap known;
         Engine engine;
         SimLog log;
         int incarnation;
         int crashes;
 
-        Shard(int id, Path dir) {
+        Shard(int id, Path dir, int parent, ShardMap madeIn) {
             this.id = id;
             this.dir = dir;
+            this.parent = parent;
+            this.madeIn = madeIn;
+            this.known = madeIn;
         }
 
         void start() {
+            if (parent >= 0 && !shards.get(parent).up()) {
+                return;
+            }
             int current = ++incarnation;
-            ShardConfig shardConfig = new ShardConfig(id, map, new Network(this, current), 5, 20, 10);
+            ShardConfig shardConfig = new ShardConfig(id, madeIn, new Network(this, current), 5, 20, 10)
+                    .withSplits(new ShardConfig.Splits(() -> known, i -> shards.get(i).engine, parent >= 0));
             engine = Engine.builder(dir, config).environment(env).completions(env.executor()).manualSteps()
                     .shard(shardConfig).plant(faults.planted()).log(host -> {
                         log = new SimLog(host, env, SimLog.Bug.NONE);
                         return log;
                     }).open();
             env.repeat(() -> engine != null && incarnation == current, () -> engine.stepPipeline(), 50, 400);
+            for (Shard child : shards) {
+                if (child.parent == id && !child.up()) {
+                    child.start();
+                }
+            }
         }
 
         boolean up() {
@@ -105,6 +123,11 @@ final class SimShardCluster implements ShardRouter.Shards {
             incarnation++;
             Engine dying = engine;
             engine = null;
+            for (Shard child : shards) {
+                if (child.parent == id) {
+                    child.crash();
+                }
+            }
             dying.close();
         }
 
@@ -200,7 +223,12 @@ final class SimShardCluster implements ShardRouter.Shards {
     }
 
     final SimEnvironment env;
-    final ShardMap map;
+    /** The newest shard map (a control group's); the router and each process hear of it later. */
+    private ShardMap latest;
+    private ShardMap routerMap;
+    private final Path dir;
+    /** Splits whose new shard was born. */
+    int splits;
     private final TxkvConfig config;
     private final Faults faults;
     final Sequencer sequencer;
@@ -210,13 +238,15 @@ final class SimShardCluster implements ShardRouter.Shards {
 
     SimShardCluster(SimEnvironment env, ShardMap map, Path dir, Faults faults) {
         this.env = env;
-        this.map = map;
+        this.latest = map;
+        this.routerMap = map;
+        this.dir = dir;
         this.faults = faults;
         this.config = new TxkvConfig().durable(false).futureVersionWaitMs(50);
         this.sequencer = new Sequencer();
         sequencer.current = new VersionSequencer(env, 1, 0);
         for (ShardMap.Shard s : map.shards()) {
-            shards.add(new Shard(s.id(), dir.resolve("shard-" + s.id())));
+            shards.add(new Shard(s.id(), dir.resolve("shard-" + s.id()), -1, map));
         }
     }
 
@@ -281,10 +311,12 @@ final class SimShardCluster implements ShardRouter.Shards {
 
     /** Every shard's chain and two-phase state, for the report of a stuck run. */
     String describe() {
-        StringBuilder out = new StringBuilder("sequencer epoch ").append(sequencer.current.epoch())
+        StringBuilder out = new StringBuilder("router map ").append(routerMap.shards()).append(", sequencer epoch ")
+                .append(sequencer.current.epoch())
                 .append(sequencer.down ? " (down)" : "");
         for (Shard s : shards) {
-            out.append("; shard ").append(s.id).append(": ").append(s.engine == null ? "down" : s.engine.shardState());
+            out.append("; shard ").append(s.id).append(": ").append(s.engine == null ? "down" : s.engine.shardState()
+                    + s.engine.ownedKeys().map(k -> ", holds " + k).orElse(", holds no keys") + ", knows map " + s.known.epoch());
         }
         return out.toString();
     }
@@ -306,11 +338,67 @@ final class SimShardCluster implements ShardRouter.Shards {
         return out.toString();
     }
 
+    // ------------------------------------------------------------------ splits
+
+    /**
+     * Splits the shard that holds {@code key} at it, as a sharded server's control group does:
+     * the new map first (heard of by the router and each process after a random delay, so
+     * stale maps meet shards that moved on), then the new shard's process beside its parent's,
+     * then the parent's split and the new shard's birth, each asked again until it answers.
+     * Returns false if {@code key} is already a shard's first key.
+     */
+    boolean split(byte[] key) {
+        ShardMap.Shard parent = latest.shardOf(key);
+        if (java.util.Arrays.equals(parent.begin(), key)) {
+            return false;
+        }
+        int child = shards.size();
+        List<ShardMap.Shard> next = new ArrayList<>();
+        for (ShardMap.Shard s : latest.shards()) {
+            if (s.id() == parent.id()) {
+                next.add(new ShardMap.Shard(s.id(), s.begin(), key));
+                next.add(new ShardMap.Shard(child, key, s.end()));
+            } else {
+                next.add(s);
+            }
+        }
+        ShardMap map = new ShardMap(latest.epoch() + 1, next);
+        latest = map;
+        env.schedule(() -> routerMap = newer(routerMap, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
+        for (Shard s : shards) {
+            env.schedule(() -> s.known = newer(s.known, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
+        }
+        Shard created = new Shard(child, dir.resolve("shard-" + child), parent.id(), map);
+        shards.add(created);
+        created.start();
+        askUntilDone(() -> shards.get(parent.id()).call(e -> e.splitOff(key, child), false), version ->
+                askUntilDone(() -> shards.get(parent.id()).call(e -> CompletableFuture.completedFuture(
+                        e.settledThrough(version) ? Boolean.TRUE : null), false), settled -> askUntilDone(
+                                () -> created.call(e -> e.born(parent.id(), version, key, parent.end()).thenApply(x -> Boolean.TRUE), false),
+                                born -> splits++)));
+        return true;
+    }
+
+    private static ShardMap newer(ShardMap a, ShardMap b) {
+        return b.epoch() > a.epoch() ? b : a;
+    }
+
+    /** Sends {@code call} until it answers with a value (not null), a little later each time it fails. */
+    private <T> void askUntilDone(Supplier<CompletableFuture<T>> call, java.util.function.Consumer<T> then) {
+        call.get().whenComplete((v, e) -> {
+            if (e == null && v != null) {
+                then.accept(v);
+            } else {
+                env.schedule(() -> askUntilDone(call, then), env.delayNanos(200, 2_000), TimeUnit.NANOSECONDS);
+            }
+        });
+    }
+
     // ------------------------------------------------------------------ what the client's router reaches
 
     @Override
     public ShardMap map() {
-        return map;
+        return routerMap;
     }
 
     @Override

@@ -48,12 +48,20 @@ final class Simulation {
         LongFunction<Resolver> resolvers = Resolver::new;
         /** 0: one unsharded process; else a sharded cluster of this many shards (and a sequencer). */
         int shards;
+        /** Online splits during a sharded run, at random moments and keys. */
+        int splitsMax;
         ShardFault planted = ShardFault.NONE;
 
         Options sharded(int count) {
             this.shards = count;
             this.keys = 8;
             this.crashesMax = 10;
+            this.splitsMax = 2;
+            return this;
+        }
+
+        Options splits(int max) {
+            this.splitsMax = max;
             return this;
         }
 
@@ -80,7 +88,7 @@ final class Simulation {
 
     /** How a run went. {@code failure} is an exception that stopped it (a broken invariant), else null. */
     record Result(long seed, History history, CheckResult check, String failure, int crashes, int lostReplies,
-            int duplicates, long events, long ok, long info, long fail) {
+            int duplicates, int splits, long events, long ok, long info, long fail) {
         boolean valid() {
             return failure == null && check.valid();
         }
@@ -88,7 +96,7 @@ final class Simulation {
         String describe() {
             return "seed " + seed + ": " + (failure != null ? "stopped by " + failure : check.report(3)) + " [ops ok="
                     + ok + " info=" + info + " fail=" + fail + ", crashes=" + crashes + ", lost replies=" + lostReplies
-                    + ", duplicated commits=" + duplicates + ", events=" + events + "]";
+                    + ", duplicated commits=" + duplicates + ", splits=" + splits + ", events=" + events + "]";
         }
     }
 
@@ -144,6 +152,9 @@ final class Simulation {
                         TimeUnit.NANOSECONDS);
             }
             scheduleCrash();
+            for (int i = 0; cluster != null && i < options.splitsMax; i++) {
+                env.schedule(this::split, env.delayNanos(1_000, 60_000), TimeUnit.NANOSECONDS);
+            }
             while (!finished) {
                 if (!env.runNext()) {
                     failure = "no events left before the run finished (a call was never answered)";
@@ -178,7 +189,8 @@ final class Simulation {
                 : process.crashes;
         int lost = cluster != null ? cluster.lostMessages : process.lostReplies;
         int duplicates = cluster != null ? cluster.duplicates : process.duplicates;
-        return new Result(seed, history, check, failure, crashes, lost, duplicates, env.eventsRun(),
+        int splits = cluster != null ? cluster.splits : 0;
+        return new Result(seed, history, check, failure, crashes, lost, duplicates, splits, env.eventsRun(),
                 history.count(OpType.OK), history.count(OpType.INFO), history.count(OpType.FAIL));
     }
 
@@ -193,6 +205,13 @@ final class Simulation {
             left = cluster.inDoubt();
         }
         return left.isEmpty() ? null : "still in doubt 10 s after the run: " + left;
+    }
+
+    /** Splits the shard of a random list's key at that key, unless the key already begins a shard. */
+    private void split() {
+        if (clientsDone < options.clients) {
+            cluster.split(key(env.rng().nextInt(options.keys)));
+        }
     }
 
     private void scheduleCrash() {

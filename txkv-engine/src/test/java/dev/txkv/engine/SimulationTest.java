@@ -44,8 +44,9 @@ class SimulationTest {
 
     /**
      * Four shards, each the real engine in its sharded mode, and a sequencer: list-append
-     * transactions span shards (two-phase commit), shards and the sequencer crash, messages
-     * are lost and commits duplicated; strictly serializable, and nothing in doubt afterwards.
+     * transactions span shards (two-phase commit), shards split online while clients work from
+     * stale maps, shards and the sequencer crash, messages are lost and commits duplicated;
+     * strictly serializable, and nothing in doubt afterwards.
      */
     @Test
     void shardsAndTwoPhaseCommitStayStrictlySerializableThroughCrashesAndLostMessages() throws IOException {
@@ -74,6 +75,7 @@ class SimulationTest {
         long crashes = 0;
         long lost = 0;
         long duplicates = 0;
+        long splits = 0;
         long info = 0;
         long ok = 0;
         for (long seed : seeds) {
@@ -82,11 +84,13 @@ class SimulationTest {
             crashes += r.crashes();
             lost += r.lostReplies();
             duplicates += r.duplicates();
+            splits += r.splits();
             info += r.info();
             ok += r.ok();
         }
         System.out.printf("[txkv] %s: %d runs, %d transactions ok, %d unknown, %d crashes, %d lost replies, "
-                + "%d duplicated commits%n", what, seeds.size(), ok, info, crashes, lost, duplicates);
+                + "%d duplicated commits, %d online splits%n", what, seeds.size(), ok, info, crashes, lost, duplicates,
+                splits);
         if (seeds.size() >= 10) {
             assertThat(crashes).as("crashes injected").isGreaterThan(seeds.size());
             assertThat(lost).as("replies lost").isPositive();
@@ -147,6 +151,12 @@ class SimulationTest {
     void aShardThatReadsBeforeItResolvedTheReadVersionIsCaught() throws IOException {
         assertCaught("read served before the shard resolved the read version",
                 new Simulation.Options().sharded(4).planted(ShardFault.READ_BEFORE_RESOLVED));
+    }
+
+    @Test
+    void aShardThatAcceptsKeysOfAStaleShardMapIsCaught() throws IOException {
+        assertCaught("stale shard map accepted",
+                new Simulation.Options().sharded(4).splits(6).planted(ShardFault.STALE_MAP_ACCEPTED));
     }
 
     @Test

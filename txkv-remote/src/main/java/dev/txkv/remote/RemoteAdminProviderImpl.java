@@ -19,4 +19,9 @@ public final class RemoteAdminProviderImpl implements RemoteAdminProvider {
     public Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
         return RemoteStatus.setMembers(connection, members, timeout);
     }
+
+    @Override
+    public byte[] split(String connection, byte[] key, Duration timeout) {
+        return RemoteStatus.split(connection, key, timeout).toByteArray();
+    }
 }

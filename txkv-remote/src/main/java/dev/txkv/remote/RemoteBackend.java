@@ -371,6 +371,21 @@ public final class RemoteBackend implements Backend {
     }
 
     /**
+     * Splits the shard that holds {@code key} at it: the server asked takes the request to the
+     * control group's leader; not_leader on the way is tried again on the next server.
+     */
+    CompletableFuture<dev.txkv.proto.SplitResponse> split(byte[] key, Duration timeout) {
+        dev.txkv.proto.SplitRequest message = dev.txkv.proto.SplitRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).setKey(com.google.protobuf.ByteString.copyFrom(key)).build();
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
+            Unary<dev.txkv.proto.SplitResponse> call = new Unary<>();
+            dev.txkv.proto.ShardPeerGrpc.newStub(e.channel()).withDeadline(deadline).split(message, call);
+            return call.future;
+        });
+    }
+
+    /**
      * Runs an idempotent call on the preferred server and, after a transport failure, on each
      * other server once; the last failure is reported.
      */

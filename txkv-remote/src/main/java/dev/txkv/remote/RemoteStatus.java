@@ -50,12 +50,29 @@ public final class RemoteStatus {
      *         invalid_option_value (2006) for a bad member list, or the server's error
      */
     public static Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
+        return admin(connection, timeout, backend -> backend.setMembers(members, timeout));
+    }
+
+    /**
+     * Splits the shard of the sharded cluster behind {@code connection} that holds {@code key}
+     * at it (any server takes the request to the control group's leader) and waits within
+     * {@code timeout} for the new shard to hold its keys.
+     *
+     * @throws TxkvException invalid_option_value (2006) when {@code key} already begins a shard,
+     *         operation_failed (1000) while another split is under way, or the server's error
+     */
+    public static dev.txkv.proto.SplitResponse split(String connection, byte[] key, Duration timeout) {
+        return admin(connection, timeout, backend -> backend.split(key, timeout));
+    }
+
+    private static <T> T admin(String connection, Duration timeout,
+            java.util.function.Function<RemoteBackend, java.util.concurrent.CompletableFuture<T>> call) {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "The timeout must be positive, got " + timeout);
         }
         RemoteSettings settings = new RemoteSettings().shutdownTimeout(Duration.ofSeconds(1));
         try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
-            return backend.setMembers(members, timeout).join();
+            return call.apply(backend).join();
         } catch (CompletionException e) {
             Throwable cause = GrpcErrors.unwrap(e);
             if (cause instanceof TxkvException) {

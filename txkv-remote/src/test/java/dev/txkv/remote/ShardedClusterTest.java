@@ -52,8 +52,11 @@ class ShardedClusterTest {
     private final List<TxkvServer> servers = new ArrayList<>();
     private final List<Database> databases = new ArrayList<>();
 
+    private final List<java.util.concurrent.ExecutorService> pools = new ArrayList<>();
+
     @AfterEach
     void stop() {
+        pools.forEach(java.util.concurrent.ExecutorService::shutdownNow);
         databases.forEach(Database::close);
         for (TxkvServer s : servers) {
             s.close();
@@ -69,6 +72,8 @@ class ShardedClusterTest {
         return ShardedAccounts.key(i, ACCOUNTS);
     }
 
+    private final List<ServerConfig> configs = new ArrayList<>();
+
     /** Starts members a, b, c with {@code shards} shards of {@code replicas} replicas; their client addresses. */
     private List<String> startCluster(int shards, int replicas) throws IOException {
         int[] ports = Ports.freePorts(6);
@@ -80,11 +85,13 @@ class ShardedClusterTest {
             clients.put(ids[i], "127.0.0.1:" + ports[3 + i]);
         }
         for (int i = 0; i < ids.length; i++) {
-            servers.add(TxkvServer.start(new ServerConfig().dataDir(dir.resolve(ids[i]))
+            ServerConfig config = new ServerConfig().dataDir(dir.resolve(ids[i]))
                     .grpcAddress("127.0.0.1", ports[3 + i]).httpAddress("127.0.0.1", 0)
                     .replication(new ReplicationConfig(ids[i], raft).clusterName("sharded-test")
                             .electionTimeoutMs(500, 1000))
-                    .peerClientAddresses(clients).shards(shards, replicas)));
+                    .peerClientAddresses(clients).shards(shards, replicas);
+            configs.add(config);
+            servers.add(TxkvServer.start(config));
         }
         return new ArrayList<>(clients.values());
     }
@@ -167,6 +174,128 @@ class ShardedClusterTest {
 
         // Nothing stays in doubt on the remaining servers.
         for (TxkvServer s : servers.subList(1, servers.size())) {
+            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
+                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
+                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
+                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
+                });
+            }
+        }
+    }
+
+    /**
+     * Shards split online while transfers run: every transfer and read meets only retryable
+     * errors, the total never changes, the new shards serve their keys (also after a server
+     * restarts from its data directory), and nothing stays in doubt.
+     */
+    @Test
+    void shardsSplitOnlineUnderTransfers() throws Exception {
+        List<String> addresses = startCluster(4, 3);
+        String all = String.join(",", addresses);
+        Database db = Txkv.open(all);
+        databases.add(db);
+        db.run(tr -> {
+            for (int i = 0; i < ACCOUNTS; i++) {
+                tr.set(account(i), ShardedAccounts.amount(INITIAL));
+            }
+            return null;
+        });
+        long seed = Seeds.seed();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong transfers = new AtomicLong();
+        AtomicLong wrongTotals = new AtomicLong();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        pools.add(pool);
+        for (int w = 0; w < 3; w++) {
+            Random random = new Random(seed + w);
+            workers.add(CompletableFuture.runAsync(() -> {
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+                while (!stop.get() && System.nanoTime() < until) {
+                    int from = random.nextInt(ACCOUNTS);
+                    int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+                    long moved = 1 + random.nextInt(10);
+                    try {
+                        db.run(tr -> {
+                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
+                            long c = ShardedAccounts.balance(tr.get(account(to)).join());
+                            tr.set(account(from), ShardedAccounts.amount(a - moved));
+                            tr.set(account(to), ShardedAccounts.amount(c + moved));
+                            return null;
+                        });
+                        transfers.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                        return;
+                    }
+                }
+            }, pool));
+        }
+        workers.add(CompletableFuture.runAsync(() -> {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (!stop.get() && System.nanoTime() < until) {
+                try {
+                    if (ShardedAccounts.total(db) != ACCOUNTS * INITIAL) {
+                        wrongTotals.incrementAndGet();
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                    return;
+                }
+            }
+        }, pool));
+        Thread.sleep(2_000);
+        // Shard 0 holds accounts 0 and 1, shard 1 accounts 2 and 3: split each between them.
+        dev.txkv.proto.SplitResponse first = RemoteStatus.split(all, account(1), Duration.ofSeconds(60));
+        assertThat(first.getShard()).isZero();
+        assertThat(first.getNewShard()).isEqualTo(4);
+        long afterFirst = transfers.get();
+        dev.txkv.proto.SplitResponse second = RemoteStatus.split(addresses.get(2), account(3), Duration.ofSeconds(60));
+        assertThat(second.getShard()).isEqualTo(1);
+        assertThat(second.getNewShard()).isEqualTo(5);
+        // A new shard splits again, at a key after the one it holds.
+        byte[] third = dev.txkv.ByteArrays.concat(account(1), new byte[] {0});
+        assertThat(RemoteStatus.split(all, third, Duration.ofSeconds(60)).getShard()).isEqualTo(4);
+        assertThatThrownBy(() -> RemoteStatus.split(all, account(1), Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("already begins shard 4");
+        Thread.sleep(3_000);
+        stop.set(true);
+        CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+        System.out.println("online splits: " + transfers.get() + " transfers (" + afterFirst + " by the first split), "
+                + failures.size() + " gave up, seed " + seed);
+        assertThat(failures).as("transactions that gave up").extracting(Throwable::toString).isEmpty();
+        assertThat(wrongTotals.get()).as("totals that were not " + ACCOUNTS * INITIAL).isZero();
+        assertThat(transfers.get()).as("transfers after the splits").isGreaterThan(afterFirst);
+        assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
+
+        dev.txkv.proto.Status status = RemoteStatus.fetch(addresses.get(1), Duration.ofSeconds(10));
+        assertThat(status.getCluster().getShardsList()).extracting(dev.txkv.proto.Status.Shard::getId)
+                .containsExactly(0, 4, 6, 1, 5, 2, 3);
+        for (TxkvServer s : servers) {
+            assertThat(s.shardReplicas().get(4).ownedKeys().orElseThrow().begin()).isEqualTo(account(1));
+        }
+        // A server restarted from its directory hosts the new shards again.
+        servers.get(2).close();
+        servers.set(2, TxkvServer.start(configs.get(2)));
+        try (Database viaRestarted = Txkv.open(addresses.get(2))) {
+            Poll.until("the restarted server serves the total", Duration.ofSeconds(60), () -> {
+                try {
+                    return ShardedAccounts.total(viaRestarted) == ACCOUNTS * INITIAL;
+                } catch (TxkvException e) {
+                    return false;
+                }
+            });
+            viaRestarted.run(tr -> {
+                long a = ShardedAccounts.balance(tr.get(account(1)).join());
+                long c = ShardedAccounts.balance(tr.get(account(3)).join());
+                tr.set(account(1), ShardedAccounts.amount(a - 5));
+                tr.set(account(3), ShardedAccounts.amount(c + 5));
+                return null;
+            });
+        }
+        assertThat(servers.get(2).shardReplicas()).containsKeys(4, 5, 6);
+        for (TxkvServer s : servers) {
             for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
                 Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
                     int[] c = shard.getValue().twoPhaseCounts().orElseThrow();

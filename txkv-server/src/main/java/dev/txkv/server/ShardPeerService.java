@@ -174,11 +174,65 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
         reply(observer, result, () -> null);
     }
 
+    @Override
+    public void split(dev.txkv.proto.SplitRequest request, StreamObserver<dev.txkv.proto.SplitResponse> observer) {
+        if (request.getForwarded()) {
+            answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                    e -> node.split(validator.key(request.getKey())));
+            return;
+        }
+        CompletableFuture<dev.txkv.proto.SplitResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.splitOnLeader(validator.key(request.getKey()));
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
+    }
+
+    @Override
+    public void getShardMap(dev.txkv.proto.GetShardMapRequest request, StreamObserver<dev.txkv.proto.ShardMapRecord> observer) {
+        CompletableFuture<dev.txkv.proto.ShardMapRecord> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = CompletableFuture.completedFuture(node.clusterMap().toProto());
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> null);
+    }
+
+    @Override
+    public void splitOff(dev.txkv.proto.SplitOffRequest request, StreamObserver<dev.txkv.proto.SplitOffResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> e
+                .splitOff(validator.key(request.getSplitKey()), newShard(request.getNewShard()))
+                .thenApply(v -> dev.txkv.proto.SplitOffResponse.newBuilder().setVersion(v).build()));
+    }
+
+    @Override
+    public void born(dev.txkv.proto.BornRequest request, StreamObserver<dev.txkv.proto.BornResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> {
+            byte[] begin = validator.key(request.getBegin());
+            byte[] end = request.hasEnd() ? validator.key(request.getEnd()) : null;
+            return e.born(shard(request.getParent()), request.getVersion(), begin, end)
+                    .thenApply(x -> dev.txkv.proto.BornResponse.getDefaultInstance());
+        });
+    }
+
+    /** The id of a shard a split makes: the control group's leader chose it, this member may not know it yet. */
+    private static int newShard(int id) {
+        if (id < 0) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "A shard id is not negative, got " + id);
+        }
+        return id;
+    }
+
     /** A shard id of this cluster; a bad one is refused (it cannot come from a member of the same cluster). */
     private int shard(int id) {
-        if (id < 0 || id >= node.layout().shards()) {
-            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "No shard " + id + " in a cluster of "
-                    + node.layout().shards() + " shards");
+        if (!node.knowsShard(id)) {
+            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "No shard " + id + " in the shard map of member "
+                    + node.self() + " (epoch " + node.clusterMap().epoch() + ")");
         }
         return id;
     }

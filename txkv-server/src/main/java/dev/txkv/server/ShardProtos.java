@@ -169,6 +169,20 @@ final class ShardProtos {
                 .setCommit(WireCommits.toProto(request)).build();
     }
 
+    static dev.txkv.proto.SplitOffRequest splitOffRequest(int shard, byte[] key, int child) {
+        return dev.txkv.proto.SplitOffRequest.newBuilder().setProtocolVersion(V).setShard(shard)
+                .setSplitKey(ByteString.copyFrom(key)).setNewShard(child).build();
+    }
+
+    static dev.txkv.proto.BornRequest bornRequest(int shard, int parent, long version, byte[] begin, byte[] end) {
+        dev.txkv.proto.BornRequest.Builder b = dev.txkv.proto.BornRequest.newBuilder().setProtocolVersion(V)
+                .setShard(shard).setParent(parent).setVersion(version).setBegin(ByteString.copyFrom(begin));
+        if (end != null) {
+            b.setEnd(ByteString.copyFrom(end));
+        }
+        return b.build();
+    }
+
     static ShardWatchRequest watchRequest(int shard, byte[] key, ReadStamp s) {
         return ShardWatchRequest.newBuilder().setProtocolVersion(V).setShard(shard).setKey(ByteString.copyFrom(key))
                 .setStamp(shardStamp(shard, s)).build();

@@ -74,8 +74,16 @@ final class ShardedNode implements AutoCloseable {
     /** Most members asked in turn for one call before it fails with not_leader. */
     private static final int ATTEMPTS_MAX = 8;
 
+    /** How often a member looks at its control replica for a newer shard map, and its leader drives splits. */
+    static final long MAP_REFRESH_MS = 200;
+    /** How long a split request waits for the split to complete before it answers with the error it met. */
+    static final long SPLIT_WAIT_MS = 60_000;
+
     private final ShardLayout layout;
-    private final ShardMap map;
+    /** The shard map this member knows (from its control replica); replaced whole when a newer one comes. */
+    private volatile ClusterMap clusterMap;
+    /** {@link ClusterMap#routing()} of {@link #clusterMap}. */
+    private volatile ShardMap routingMap;
     private final String self;
     private final Map<String, String> clientAddresses;
     private final Map<Integer, Engine> engines = new ConcurrentHashMap<>();
@@ -93,7 +101,8 @@ final class ShardedNode implements AutoCloseable {
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints) {
         this.crashPoints = crashPoints;
         this.layout = layout;
-        this.map = layout.map();
+        this.clusterMap = ClusterMap.initial(layout);
+        this.routingMap = clusterMap.routing();
         this.self = self;
         this.clientAddresses = Map.copyOf(clientAddresses);
     }
@@ -135,33 +144,270 @@ final class ShardedNode implements AutoCloseable {
         return node;
     }
 
+    private Path dataDir;
+    private dev.txkv.TxkvConfig config;
+    private ReplicationConfig replication;
+    private ShardNetwork network;
+    private final java.util.concurrent.ScheduledExecutorService maintenance =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "txkv-shard-map");
+                t.setDaemon(true);
+                return t;
+            });
+    /** Splits being driven to completion on this member (it leads the control group), by new shard id. */
+    private final Map<Integer, CompletableFuture<Long>> drives = new ConcurrentHashMap<>();
+
     private void start(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication) {
+        this.dataDir = dataDir;
+        this.config = config;
+        this.replication = replication;
         long entryMax = Math.max(8 << 20, config.batchBytesMax() * 2L);
         host = new RaftHost(replication, dataDir.resolve("raft"), entryMax);
         String cluster = replication.clusterName();
-        ShardNetwork network = new Network();
-        for (ShardMap.Shard s : map.shards()) {
-            if (!layout.hosts(self, s.id())) {
-                continue;
-            }
-            ReplicationConfig group = replication.forGroup(ShardLayout.groupName(cluster, s.id()),
-                    layout.membersOf(s.id()));
-            engines.put(s.id(), Engine.builder(dataDir.resolve("shard-" + s.id()), config)
-                    .shard(new ShardConfig(s.id(), map, network)).crashPoints(crashPoints)
-                    .log(RaftReplication.log(group, host)).open());
-        }
+        network = new Network();
         ReplicationConfig control = replication.forGroup(ShardLayout.groupName(cluster, ShardLayout.CONTROL),
                 layout.membersOf(ShardLayout.CONTROL));
         Engine controlEngine = Engine.builder(dataDir.resolve("control"), config)
                 .log(RaftReplication.log(control, host)).open();
         engines.put(ShardLayout.CONTROL, controlEngine);
+        // The map the control replica holds says which shards this member keeps (splits included):
+        // each must be registered before the Raft host starts, so that it is recovered with its engine.
+        ClusterMap stored = ClusterMap.decode(controlEngine.latestValue(ClusterMap.KEY));
+        if (stored != null) {
+            clusterMap = stored;
+            routingMap = stored.routing();
+        }
+        for (ClusterMap.Entry s : clusterMap.shards()) {
+            if (s.members().contains(self)) {
+                openShard(s);
+            }
+        }
         sequencer = new ControlSequencer(controlEngine, Environment.SYSTEM, SEQUENCER_LEASE_MS);
         host.start();
+        maintenance.scheduleWithFixedDelay(this::maintain, MAP_REFRESH_MS, MAP_REFRESH_MS, TimeUnit.MILLISECONDS);
         log.info("member {} of a cluster of {} shards ({} replicas each): hosting {}", self, layout.shards(),
                 layout.replicas(), engines.keySet());
         if (crashPoints != CrashPoints.NONE) {
             log.warn("crash points are on (--crash-points): a fault test may end this process on purpose");
         }
+    }
+
+    /** Opens this member's replica of shard {@code s} (at start, or when a split makes it). */
+    private synchronized void openShard(ClusterMap.Entry s) {
+        if (engines.containsKey(s.id())) {
+            return;
+        }
+        // A shard made by a split holds no keys until its born record (its id is above the initial ones).
+        boolean child = s.id() >= layout.shards();
+        ReplicationConfig group = replication.forGroup(ShardLayout.groupName(replication.clusterName(), s.id()),
+                s.members());
+        ShardConfig shardConfig = new ShardConfig(s.id(), clusterMap.full(), network)
+                .withSplits(new ShardConfig.Splits(() -> routingMap, engines::get, child));
+        Engine engine = Engine.builder(dataDir.resolve("shard-" + s.id()), config).shard(shardConfig)
+                .crashPoints(crashPoints).log(RaftReplication.log(group, host)).open();
+        engines.put(s.id(), engine);
+        if (registry != null) {
+            bindEngineMetrics(registry, s.id(), engine);
+        }
+    }
+
+    /** Every few hundred ms: adopt a newer map from the control replica; on the control group's leader, finish splits. */
+    private void maintain() {
+        try {
+            Engine control = control();
+            ClusterMap stored = ClusterMap.decode(control.latestValue(ClusterMap.KEY));
+            if (stored != null) {
+                adopt(stored);
+            }
+            ClusterMap.Entry splitting = clusterMap.splitting();
+            if (splitting != null && control.isLeading()) {
+                drive(splitting.id(), splitting.splittingFrom());
+            }
+        } catch (RuntimeException e) {
+            log.warn("member {}: shard map upkeep failed (tried again shortly): {}", self, e.toString());
+        }
+    }
+
+    /** Takes {@code newer} as this member's map if it is newer, and opens the replicas it gives this member. */
+    private synchronized void adopt(ClusterMap newer) {
+        if (newer.epoch() <= clusterMap.epoch()) {
+            return;
+        }
+        clusterMap = newer;
+        routingMap = newer.routing();
+        log.info("member {}: shard map epoch {}: {}", self, newer.epoch(), newer.full().shards());
+        for (ClusterMap.Entry s : newer.shards()) {
+            if (s.members().contains(self) && !engines.containsKey(s.id())) {
+                openShard(s);
+            }
+        }
+    }
+
+    /** The shard map this member knows. */
+    ClusterMap clusterMap() {
+        return clusterMap;
+    }
+
+    /** Whether the shard map this member knows has shard {@code id}. */
+    boolean knowsShard(int id) {
+        return clusterMap.byId(id) != null;
+    }
+
+    /** The members of {@code group} ({@link ShardLayout#CONTROL} or a shard) as the map this member knows says. */
+    List<String> membersOf(int group) {
+        if (group == ShardLayout.CONTROL) {
+            return layout.membersOf(group);
+        }
+        ClusterMap.Entry e = clusterMap.byId(group);
+        return e == null ? List.of() : e.members();
+    }
+
+    // ---- Splits (run by the control group's leader) -------------------------------------------
+
+    /**
+     * Splits the shard that holds {@code key} at it, on this member, which must lead the control
+     * group: records the new map (the new shard being made, on the same members), then drives
+     * the split until the new shard holds its keys. Answers the split's map and version.
+     */
+    CompletableFuture<dev.txkv.proto.SplitResponse> split(byte[] key) {
+        if (key.length == 0) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
+                    "The empty key begins the first shard; give a key inside a shard"));
+        }
+        log.info("member {}: asked to split at {}", self, dev.txkv.ByteArrays.printable(key));
+        return changeMap(m -> m.split(key)).whenComplete((m, e) -> {
+            if (e != null) {
+                log.info("member {}: split at {} refused: {}", self, dev.txkv.ByteArrays.printable(key), e.toString());
+            }
+        }).thenCompose(next -> {
+            ClusterMap.Entry child = next.byId(next.nextId() - 1);
+            log.info("member {}: splitting shard {} at {} into new shard {}", self, child.splittingFrom(),
+                    dev.txkv.ByteArrays.printable(key), child.id());
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SPLIT_WAIT_MS);
+            return driveUntil(child.id(), child.splittingFrom(), deadline).thenApply(version -> dev.txkv.proto.SplitResponse.newBuilder()
+                    .setShard(child.splittingFrom()).setNewShard(child.id()).setVersion(version)
+                    .setMap(clusterMap.toProto()).build());
+        });
+    }
+
+    /** {@link #split} on the control group's leader, wherever it runs. */
+    CompletableFuture<dev.txkv.proto.SplitResponse> splitOnLeader(byte[] key) {
+        log.info("member {}: a split at {} asked; passing it to the control group's leader ({})", self,
+                dev.txkv.ByteArrays.printable(key), leaderOf(ShardLayout.CONTROL).orElse("unknown"));
+        return onLeader(ShardLayout.CONTROL, "split", e -> split(key), SPLIT_WAIT_MS + CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.split(dev.txkv.proto.SplitRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setKey(com.google.protobuf.ByteString.copyFrom(key))
+                        .setForwarded(true).build(), answer),
+                (dev.txkv.proto.SplitResponse r) -> r);
+    }
+
+    /** Drives the split of {@code child} again after each failure until it completes or {@code deadlineNanos} passes. */
+    private CompletableFuture<Long> driveUntil(int child, int parent, long deadlineNanos) {
+        return drive(child, parent).handle((version, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(version);
+            }
+            if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
+                return CompletableFuture.<Long>failedFuture(error);
+            }
+            log.info("member {}: the split making shard {} is not done yet ({}); trying again", self, child,
+                    unwrap(error).getMessage());
+            CompletableFuture<Long> again = new CompletableFuture<>();
+            maintenance.schedule(() -> driveUntil(child, parent, deadlineNanos).whenComplete((v, e) -> {
+                if (e != null) {
+                    again.completeExceptionally(e);
+                } else {
+                    again.complete(v);
+                }
+            }), 200, TimeUnit.MILLISECONDS);
+            return again;
+        }).thenCompose(Function.identity());
+    }
+
+    /**
+     * Completes the split that makes shard {@code child}, once (a drive already under way is
+     * joined): its parent's leader splits at the new shard's first key, the new shard's leader
+     * takes its keys at the split's version, and the map records the new shard as made. Every
+     * step may be asked again after a failure: it answers what it did the first time. For a
+     * shard already made, answers the version of its split by asking {@code parent} again.
+     */
+    private CompletableFuture<Long> drive(int child, int parent) {
+        CompletableFuture<Long> running = drives.get(child);
+        if (running != null) {
+            return running;
+        }
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        if (drives.putIfAbsent(child, done) != null) {
+            return drives.get(child);
+        }
+        done.whenComplete((v, e) -> drives.remove(child, done));
+        ClusterMap.Entry entry = clusterMap.byId(child);
+        if (entry == null) {
+            done.completeExceptionally(new TxkvException(ErrorCode.OPERATION_FAILED, "No shard " + child + " in the map"));
+            return done;
+        }
+        if (!entry.splitting()) {
+            // Made already (by this member's periodic drive, or before a failover): the parent
+            // answers the split's version again.
+            byte[] key = entry.begin();
+            onLeader(parent, "splitOff", e -> e.splitOff(key, child), CONTROL_CALL_MS, null,
+                    (stub, answer) -> stub.splitOff(ShardProtos.splitOffRequest(parent, key, child), answer),
+                    (dev.txkv.proto.SplitOffResponse r) -> r.getVersion())
+                    .whenComplete((version, error) -> {
+                        if (error != null) {
+                            done.completeExceptionally(unwrap(error));
+                        } else {
+                            done.complete(version);
+                        }
+                    });
+            return done;
+        }
+        byte[] begin = entry.begin();
+        byte[] end = entry.end();
+        onLeader(parent, "splitOff", e -> e.splitOff(begin, child), CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.splitOff(ShardProtos.splitOffRequest(parent, begin, child), answer),
+                (dev.txkv.proto.SplitOffResponse r) -> r.getVersion())
+                .thenCompose(version -> onLeader(child, "born", e -> e.born(parent, version, begin, end).thenApply(x -> version), CONTROL_CALL_MS,
+                        null, (stub, answer) -> stub.born(ShardProtos.bornRequest(child, parent, version, begin, end), answer),
+                        (dev.txkv.proto.BornResponse r) -> version))
+                .thenCompose(version -> changeMap(m -> m.byId(child) != null && m.byId(child).splitting() ? m.born(child) : m)
+                        .thenApply(m -> version))
+                .whenComplete((version, error) -> {
+                    if (error != null) {
+                        done.completeExceptionally(unwrap(error));
+                    } else {
+                        log.info("member {}: shard {} is made (split from shard {} at version {})", self, child, parent,
+                                version);
+                        done.complete(version);
+                    }
+                });
+        return done;
+    }
+
+    /**
+     * Changes the map in the control group (this member must lead it), as a transaction on its
+     * key: concurrent changes conflict and one fails (retryable). Adopts the result here.
+     */
+    private CompletableFuture<ClusterMap> changeMap(Function<ClusterMap, ClusterMap> change) {
+        Engine control = control();
+        if (!control.isLeading()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER,
+                    "Member " + self + " does not lead the control group, which keeps the shard map"));
+        }
+        List<dev.txkv.Range> keys = List.of(new dev.txkv.Range(ClusterMap.KEY, dev.txkv.ByteArrays.keyAfter(ClusterMap.KEY)));
+        return control.getReadVersion().thenCompose(rv -> control.get(ClusterMap.KEY, rv).thenCompose(bytes -> {
+            ClusterMap current = ClusterMap.decode(bytes);
+            ClusterMap next = change.apply(current == null ? ClusterMap.initial(layout) : current);
+            if (current != null && next == current) {
+                return CompletableFuture.completedFuture(current);
+            }
+            CommitRequest write = new CommitRequest(rv, keys, keys,
+                    List.of(new dev.txkv.spi.Mutation(dev.txkv.spi.Mutation.SET, ClusterMap.KEY, next.encode())), null, false);
+            return control.commit(write).thenApply(r -> {
+                adopt(next);
+                return next;
+            });
+        }));
     }
 
     /**
@@ -244,24 +490,27 @@ final class ShardedNode implements AutoCloseable {
      * leads it and its replica's applied version and two-phase backlog, and a timer of the calls
      * to other servers by method and outcome ({@code txkv.shard.peer.call}).
      */
-    void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    synchronized void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
         this.registry = registry;
         for (Map.Entry<Integer, Engine> e : engines.entrySet()) {
-            String group = e.getKey() == ShardLayout.CONTROL ? "control" : String.valueOf(e.getKey());
-            Engine engine = e.getValue();
-            io.micrometer.core.instrument.Gauge.builder("txkv.shard.leading", engine, x -> x.isLeading() ? 1 : 0)
-                    .description("Whether this member leads the group (a shard, or the control group)")
+            bindEngineMetrics(registry, e.getKey(), e.getValue());
+        }
+    }
+
+    private static void bindEngineMetrics(io.micrometer.core.instrument.MeterRegistry registry, int id, Engine engine) {
+        String group = id == ShardLayout.CONTROL ? "control" : String.valueOf(id);
+        io.micrometer.core.instrument.Gauge.builder("txkv.shard.leading", engine, x -> x.isLeading() ? 1 : 0)
+                .description("Whether this member leads the group (a shard, or the control group)")
+                .tag("shard", group).register(registry);
+        io.micrometer.core.instrument.Gauge.builder("txkv.shard.applied.version", engine,
+                x -> safely(() -> x.counters().versionCommitted()))
+                .description("The newest version this member's replica of the group committed or applied")
+                .tag("shard", group).register(registry);
+        if (id != ShardLayout.CONTROL) {
+            io.micrometer.core.instrument.Gauge.builder("txkv.shard.two.phase.undecided", engine,
+                    x -> safely(() -> x.twoPhaseCounts().map(c -> (long) c[0]).orElse(0L)))
+                    .description("Prepared slices on this member's replica awaiting their outcome")
                     .tag("shard", group).register(registry);
-            io.micrometer.core.instrument.Gauge.builder("txkv.shard.applied.version", engine,
-                    x -> safely(() -> x.counters().versionCommitted()))
-                    .description("The newest version this member's replica of the group committed or applied")
-                    .tag("shard", group).register(registry);
-            if (e.getKey() != ShardLayout.CONTROL) {
-                io.micrometer.core.instrument.Gauge.builder("txkv.shard.two.phase.undecided", engine,
-                        x -> safely(() -> x.twoPhaseCounts().map(c -> (long) c[0]).orElse(0L)))
-                        .description("Prepared slices on this member's replica awaiting their outcome")
-                        .tag("shard", group).register(registry);
-            }
         }
     }
 
@@ -290,7 +539,7 @@ final class ShardedNode implements AutoCloseable {
     /** Every shard as this member knows it, in key order, for status. */
     List<ClusterStatus.Shard> shardStatus() {
         List<ClusterStatus.Shard> out = new ArrayList<>();
-        for (ShardMap.Shard s : map.shards()) {
+        for (ClusterMap.Entry s : clusterMap.shards()) {
             Engine e = engines.get(s.id());
             java.util.OptionalLong applied = java.util.OptionalLong.empty();
             java.util.OptionalLong bytes = java.util.OptionalLong.empty();
@@ -301,7 +550,7 @@ final class ShardedNode implements AutoCloseable {
                     dev.txkv.engine.EngineCounters c = e.counters();
                     applied = java.util.OptionalLong.of(c.versionCommitted());
                     bytes = java.util.OptionalLong.of(c.liveBytesEstimate());
-                    twoPhase = e.shardState();
+                    twoPhase = (s.splitting() ? "being split from shard " + s.splittingFrom() + ", " : "") + e.shardState();
                     undecided = e.twoPhaseCounts().map(n -> java.util.OptionalLong.of(n[0]))
                             .orElse(java.util.OptionalLong.empty());
                 } catch (RuntimeException closing) {
@@ -309,7 +558,7 @@ final class ShardedNode implements AutoCloseable {
                 }
             }
             byte[] end = s.end() == null ? new byte[0] : s.end();
-            out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, layout.membersOf(s.id()),
+            out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, s.members(),
                     leaderOf(s.id()).orElse(""), applied, bytes, twoPhase, undecided,
                     leaderOf(s.id()).map(this::clientAddress).orElse("")));
         }
@@ -448,7 +697,7 @@ final class ShardedNode implements AutoCloseable {
      * failed attempt the one that attempt pointed to ({@link #moveGuess}); else the first other member.
      */
     private String target(int group, int tried) {
-        List<String> members = new ArrayList<>(layout.membersOf(group));
+        List<String> members = new ArrayList<>(membersOf(group));
         members.remove(self);
         if (members.isEmpty()) {
             return null;
@@ -462,7 +711,7 @@ final class ShardedNode implements AutoCloseable {
 
     /** After a failed call to {@code target}: believe {@code hint} leads, else try the next member. */
     private void moveGuess(int group, String target, String hint) {
-        List<String> members = new ArrayList<>(layout.membersOf(group));
+        List<String> members = new ArrayList<>(membersOf(group));
         members.remove(self);
         if (!hint.isEmpty() && !hint.equals(target) && members.contains(hint)) {
             leaderGuess.put(group, hint);
@@ -572,7 +821,7 @@ final class ShardedNode implements AutoCloseable {
     private final class Gateway implements ShardRouter.Shards {
         @Override
         public ShardMap map() {
-            return map;
+            return routingMap;
         }
 
         @Override
@@ -620,6 +869,7 @@ final class ShardedNode implements AutoCloseable {
 
     @Override
     public void close() {
+        maintenance.shutdownNow();
         channels.close();
         for (Map.Entry<Integer, Engine> e : engines.entrySet()) {
             if (e.getKey() != ShardLayout.CONTROL) {

@@ -306,10 +306,10 @@ public final class TxkvServer implements AutoCloseable {
     public java.util.Map<Integer, Engine> shardReplicas() {
         java.util.Map<Integer, Engine> out = new java.util.TreeMap<>();
         if (sharded != null) {
-            for (int s = 0; s < sharded.layout().shards(); s++) {
-                Engine e = sharded.replica(s);
+            for (ClusterMap.Entry s : sharded.clusterMap().shards()) {
+                Engine e = sharded.replica(s.id());
                 if (e != null) {
-                    out.put(s, e);
+                    out.put(s.id(), e);
                 }
             }
         }

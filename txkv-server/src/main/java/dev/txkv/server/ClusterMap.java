@@ -1,0 +1,196 @@
+package dev.txkv.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.txkv.ByteArrays;
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import dev.txkv.proto.ShardMapRecord;
+import dev.txkv.proto.ShardRecord;
+import dev.txkv.spi.ShardMap;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A sharded cluster's shard map as its control group keeps it (one key, a
+ * {@code ShardMapRecord} of shard.proto): each shard's keys and members, and the shards a split
+ * is making. Until the first split the control group holds none and the map is the layout's
+ * initial one. Immutable; every change makes a map with a higher epoch.
+ *
+ * <p>A shard being made ({@link Entry#splittingFrom()} set) already has its replicas, but its
+ * keys are still its parent's: {@link #routing()} folds it into its parent, so requests go there
+ * until the split is done.
+ *
+ * @param epoch grows with every change
+ * @param shards in key order
+ * @param nextId the id the next new shard takes
+ */
+record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
+    /** The control group's key of the map. */
+    static final byte[] KEY = "\u00ff\u0002/shards/map".getBytes(StandardCharsets.ISO_8859_1);
+
+    /**
+     * One shard.
+     *
+     * @param splittingFrom the parent while a split makes this shard, else -1
+     */
+    record Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom) {
+        Entry {
+            members = List.copyOf(members);
+        }
+
+        boolean splitting() {
+            return splittingFrom >= 0;
+        }
+
+        ShardMap.Shard shard() {
+            return new ShardMap.Shard(id, begin, end);
+        }
+    }
+
+    ClusterMap {
+        shards = List.copyOf(shards);
+        full(shards, epoch); // checks that the shards cover the keyspace
+    }
+
+    private static ShardMap full(List<Entry> entries, long epoch) {
+        List<ShardMap.Shard> out = new ArrayList<>(entries.size());
+        for (Entry e : entries) {
+            out.add(e.shard());
+        }
+        return new ShardMap(epoch, out);
+    }
+
+    /** The map of a new cluster: the layout's even split. */
+    static ClusterMap initial(ShardLayout layout) {
+        List<Entry> entries = new ArrayList<>();
+        for (ShardMap.Shard s : layout.map().shards()) {
+            entries.add(new Entry(s.id(), s.begin(), s.end(), layout.membersOf(s.id()), -1));
+        }
+        return new ClusterMap(1, entries, layout.shards());
+    }
+
+    /** Every shard, those being made included. */
+    ShardMap full() {
+        return full(shards, epoch);
+    }
+
+    /** The map requests are routed by: a shard being made is still part of its parent. */
+    ShardMap routing() {
+        List<ShardMap.Shard> out = new ArrayList<>(shards.size());
+        for (Entry e : shards) {
+            if (e.splitting() && !out.isEmpty() && out.get(out.size() - 1).id() == e.splittingFrom()) {
+                ShardMap.Shard parent = out.remove(out.size() - 1);
+                out.add(new ShardMap.Shard(parent.id(), parent.begin(), e.end()));
+            } else {
+                out.add(e.shard());
+            }
+        }
+        return new ShardMap(epoch, out);
+    }
+
+    /** The shard with this id, or null. */
+    Entry byId(int id) {
+        for (Entry e : shards) {
+            if (e.id() == id) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** The first shard a split is making, or null. */
+    Entry splitting() {
+        return shards.stream().filter(Entry::splitting).findFirst().orElse(null);
+    }
+
+    /**
+     * This map with the shard that holds {@code key} split at it: the keys from {@code key} on
+     * go to a new shard on the same members, being made until {@link #born}.
+     *
+     * @throws TxkvException invalid_option_value if {@code key} already begins a shard;
+     *     operation_failed while another split is being made
+     */
+    ClusterMap split(byte[] key) {
+        Entry busy = splitting();
+        if (busy != null) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + busy.id() + " is still being split from shard "
+                    + busy.splittingFrom() + "; one split at a time, try again shortly");
+        }
+        List<Entry> out = new ArrayList<>(shards.size() + 1);
+        int parent = -1;
+        for (Entry e : shards) {
+            if (e.shard().contains(key)) {
+                if (Arrays.equals(e.begin(), key)) {
+                    throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The key " + ByteArrays.printable(key)
+                            + " already begins shard " + e.id() + "; nothing to split");
+                }
+                parent = e.id();
+                out.add(new Entry(e.id(), e.begin(), key, e.members(), -1));
+                out.add(new Entry(nextId, key, e.end(), e.members(), e.id()));
+            } else {
+                out.add(e);
+            }
+        }
+        if (parent < 0) {
+            throw new IllegalStateException("no shard holds " + ByteArrays.printable(key));
+        }
+        return new ClusterMap(epoch + 1, out, nextId + 1);
+    }
+
+    /** This map with shard {@code id} made: it serves its keys from now on. */
+    ClusterMap born(int id) {
+        List<Entry> out = new ArrayList<>(shards.size());
+        for (Entry e : shards) {
+            out.add(e.id() == id ? new Entry(e.id(), e.begin(), e.end(), e.members(), -1) : e);
+        }
+        return new ClusterMap(epoch + 1, out, nextId);
+    }
+
+    ShardMapRecord toProto() {
+        ShardMapRecord.Builder b = ShardMapRecord.newBuilder().setEpoch(epoch).setNextId(nextId);
+        for (Entry e : shards) {
+            ShardRecord.Builder r = ShardRecord.newBuilder().setId(e.id()).setBegin(ByteString.copyFrom(e.begin()))
+                    .addAllMembers(e.members());
+            if (e.end() != null) {
+                r.setEnd(ByteString.copyFrom(e.end()));
+            }
+            if (e.splitting()) {
+                r.setSplittingFrom(e.splittingFrom());
+            }
+            b.addShards(r);
+        }
+        return b.build();
+    }
+
+    static ClusterMap fromProto(ShardMapRecord record) {
+        List<Entry> entries = new ArrayList<>(record.getShardsCount());
+        for (ShardRecord r : record.getShardsList()) {
+            entries.add(new Entry(r.getId(), r.getBegin().toByteArray(), r.hasEnd() ? r.getEnd().toByteArray() : null,
+                    r.getMembersList(), r.hasSplittingFrom() ? r.getSplittingFrom() : -1));
+        }
+        try {
+            return new ClusterMap(record.getEpoch(), entries, record.getNextId());
+        } catch (IllegalArgumentException e) {
+            throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID, "A corrupt shard map: " + e.getMessage(), e);
+        }
+    }
+
+    byte[] encode() {
+        return toProto().toByteArray();
+    }
+
+    /** The stored map, or null when none is stored. */
+    static ClusterMap decode(byte[] stored) {
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return fromProto(ShardMapRecord.parseFrom(stored));
+        } catch (InvalidProtocolBufferException e) {
+            throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID, "A corrupt shard map: " + e.getMessage(), e);
+        }
+    }
+}
