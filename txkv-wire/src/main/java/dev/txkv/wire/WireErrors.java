@@ -159,6 +159,12 @@ public final class WireErrors {
          */
         public TxkvException toException(String origin, Throwable cause) {
             String message = description == null ? error().description() : description;
+            // A txkv server's description already starts with "name (code): " (TxkvException's
+            // message); the exception made here adds it again.
+            String prefix = name + " (" + code + "): ";
+            if (known() && message.startsWith(prefix)) {
+                message = message.substring(prefix.length());
+            }
             if (!known()) {
                 message = "server error " + code + " " + name + ": " + message;
             }
