@@ -206,7 +206,7 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
     @Override
     public void splitOff(dev.txkv.proto.SplitOffRequest request, StreamObserver<dev.txkv.proto.SplitOffResponse> observer) {
         answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> e
-                .splitOff(validator.key(request.getSplitKey()), newShard(request.getNewShard()))
+                .splitOff(validator.key(request.getSplitKey()), nonNegative(request.getNewShard()))
                 .thenApply(v -> dev.txkv.proto.SplitOffResponse.newBuilder().setVersion(v).build()));
     }
 
@@ -221,18 +221,23 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
     }
 
     /** The id of a shard a split makes: the control group's leader chose it, this member may not know it yet. */
-    private static int newShard(int id) {
+    private static int nonNegative(int id) {
         if (id < 0) {
             throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "A shard id is not negative, got " + id);
         }
         return id;
     }
 
-    /** A shard id of this cluster; a bad one is refused (it cannot come from a member of the same cluster). */
+    /**
+     * A shard id of this cluster. A negative one is refused (it cannot come from a member of the
+     * same cluster); one this member's map does not have yet (a split made it, and this member
+     * has not seen the new map) gets not_leader, so that the caller asks another member or again.
+     */
     private int shard(int id) {
+        nonNegative(id);
         if (!node.knowsShard(id)) {
-            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "No shard " + id + " in the shard map of member "
-                    + node.self() + " (epoch " + node.clusterMap().epoch() + ")");
+            throw new TxkvException(ErrorCode.NOT_LEADER, "Member " + node.self() + " does not know shard " + id
+                    + " (its shard map is at epoch " + node.clusterMap().epoch() + ")");
         }
         return id;
     }
