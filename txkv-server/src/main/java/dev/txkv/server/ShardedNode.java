@@ -228,15 +228,18 @@ final class ShardedNode implements AutoCloseable {
         }
     }
 
-    /** Takes {@code newer} as this member's map if it is newer, and opens the replicas it gives this member. */
+    /**
+     * Takes {@code newer} as this member's map if it is newer, and opens the replicas the map
+     * gives this member that are not open yet (a replica whose opening failed is tried again at
+     * the next call).
+     */
     private synchronized void adopt(ClusterMap newer) {
-        if (newer.epoch() <= clusterMap.epoch()) {
-            return;
+        if (newer.epoch() > clusterMap.epoch()) {
+            clusterMap = newer;
+            routingMap = newer.routing();
+            log.info("member {}: shard map epoch {}: {}", self, newer.epoch(), newer.full().shards());
         }
-        clusterMap = newer;
-        routingMap = newer.routing();
-        log.info("member {}: shard map epoch {}: {}", self, newer.epoch(), newer.full().shards());
-        for (ClusterMap.Entry s : newer.shards()) {
+        for (ClusterMap.Entry s : clusterMap.shards()) {
             if (s.members().contains(self) && !engines.containsKey(s.id())) {
                 openShard(s);
             }
