@@ -603,8 +603,10 @@ final class ShardSlots {
             return wrongShard();
         }
         for (Mutation m : slice.mutations()) {
-            Range w = dev.txkv.spi.ShardMap.writtenRange(m);
-            if (!within(shard, w)) {
+            // A point write lies in the shard exactly when its key does (no range to build).
+            boolean point = m.type() != Mutation.CLEAR_RANGE
+                    && m.type() != dev.txkv.MutationType.SET_VERSIONSTAMPED_KEY.code();
+            if (point ? !shard.contains(m.key()) : !within(shard, dev.txkv.spi.ShardMap.writtenRange(m))) {
                 return wrongShard();
             }
         }

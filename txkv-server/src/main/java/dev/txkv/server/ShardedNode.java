@@ -352,10 +352,7 @@ final class ShardedNode implements AutoCloseable {
         if (!entry.splitting()) {
             // Made already (by this member's periodic drive, or before a failover): the parent
             // answers the split's version again.
-            byte[] key = entry.begin();
-            onLeader(parent, "splitOff", e -> e.splitOff(key, child), CONTROL_CALL_MS, null,
-                    (stub, answer) -> stub.splitOff(ShardProtos.splitOffRequest(parent, key, child), answer),
-                    (dev.txkv.proto.SplitOffResponse r) -> r.getVersion())
+            splitOffOnLeader(parent, entry.begin(), child)
                     .whenComplete((version, error) -> {
                         if (error != null) {
                             done.completeExceptionally(unwrap(error));
@@ -367,9 +364,7 @@ final class ShardedNode implements AutoCloseable {
         }
         byte[] begin = entry.begin();
         byte[] end = entry.end();
-        onLeader(parent, "splitOff", e -> e.splitOff(begin, child), CONTROL_CALL_MS, null,
-                (stub, answer) -> stub.splitOff(ShardProtos.splitOffRequest(parent, begin, child), answer),
-                (dev.txkv.proto.SplitOffResponse r) -> r.getVersion())
+        splitOffOnLeader(parent, begin, child)
                 .thenCompose(version -> onLeader(child, "born", e -> e.born(parent, version, begin, end).thenApply(x -> version), CONTROL_CALL_MS,
                         null, (stub, answer) -> stub.born(ShardProtos.bornRequest(child, parent, version, begin, end), answer),
                         (dev.txkv.proto.BornResponse r) -> version))
@@ -385,6 +380,13 @@ final class ShardedNode implements AutoCloseable {
                     }
                 });
         return done;
+    }
+
+    /** Shard {@code parent}'s leader splits it at {@code key} for {@code child}; the split's version (again: the same). */
+    private CompletableFuture<Long> splitOffOnLeader(int parent, byte[] key, int child) {
+        return onLeader(parent, "splitOff", e -> e.splitOff(key, child), CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.splitOff(ShardProtos.splitOffRequest(parent, key, child), answer),
+                (dev.txkv.proto.SplitOffResponse r) -> r.getVersion());
     }
 
     /**

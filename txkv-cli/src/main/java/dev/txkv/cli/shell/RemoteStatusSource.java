@@ -49,6 +49,14 @@ public final class RemoteStatusSource implements StatusSource {
         return provider().setMembers(connection, members, timeout);
     }
 
+    /**
+     * Splits the shard that holds {@code key} at it (sharded clusters) and waits within
+     * {@code timeout}; returns the message {@code SplitResponse} of shard.proto, serialized.
+     */
+    byte[] split(byte[] key, Duration timeout) {
+        return provider().split(connection, key, timeout);
+    }
+
     private synchronized RemoteAdminProvider provider() {
         if (provider == null) {
             Iterator<RemoteAdminProvider> found = providers.iterator();

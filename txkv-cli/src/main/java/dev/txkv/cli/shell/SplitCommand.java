@@ -2,16 +2,11 @@ package dev.txkv.cli.shell;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
-import dev.txkv.ErrorCode;
-import dev.txkv.TxkvException;
 import dev.txkv.cli.Main;
 import dev.txkv.proto.SplitResponse;
-import dev.txkv.spi.RemoteAdminProvider;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,7 +56,7 @@ public final class SplitCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--timeout must be positive, got " + timeoutMs);
         }
         byte[] splitKey = parseKey();
-        byte[] answer = provider().split(cluster, splitKey, Duration.ofMillis(timeoutMs));
+        byte[] answer = new RemoteStatusSource(cluster).split(splitKey, Duration.ofMillis(timeoutMs));
         SplitResponse r = SplitResponse.parseFrom(answer);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -86,14 +81,5 @@ public final class SplitCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "KEY must be one non-empty key, got '" + key + "'");
         }
         return commands.get(0).get(0).bytes();
-    }
-
-    private static RemoteAdminProvider provider() {
-        Iterator<RemoteAdminProvider> found = ServiceLoader.load(RemoteAdminProvider.class,
-                SplitCommand.class.getClassLoader()).iterator();
-        if (!found.hasNext()) {
-            throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, RemoteStatusSource.NO_PROVIDER);
-        }
-        return found.next();
     }
 }
