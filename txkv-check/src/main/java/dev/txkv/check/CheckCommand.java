@@ -75,6 +75,11 @@ public final class CheckCommand implements Callable<Integer> {
             description = "With --shards: replicas per shard, 1 to --nodes (default: 3, or --nodes when fewer).")
     Integer shardReplicas;
 
+    @Option(names = "--split-size", paramLabel = "SIZE",
+            description = "With --shards: the servers' --split-size, e.g. 64KiB, so that shards split by themselves"
+                    + " under the run's traffic and faults (default: the servers' own, 64MiB).")
+    String splitSize;
+
     @Option(names = "--no-raft",
             description = "With --nodes 1: start a plain server, without --id/--peers (the unreplicated engine).")
     boolean noRaft;
@@ -135,7 +140,7 @@ public final class CheckCommand implements Callable<Integer> {
         int replicas = shardReplicas != null ? shardReplicas
                 : shards == null ? 0 : CheckSettings.defaultShardReplicas(nodes);
         return new CheckSettings(duration, nodes, chosenSeed, categories, runDir.toAbsolutePath(),
-                jarPath.toAbsolutePath(), jvm, clients, Math.max(1, clients / 2), noRaft, shardCount, replicas);
+                jarPath.toAbsolutePath(), jvm, clients, Math.max(1, clients / 2), noRaft, shardCount, replicas, splitSize);
     }
 
     private static Path runningJar() throws Exception {

@@ -26,10 +26,12 @@ import java.util.stream.Collectors;
  *     split by first key byte into this many shards (docs/sharding.md)
  * @param shardReplicas the servers' {@code --shard-replicas} (1 to the node count); 0 when
  *     unsharded
+ * @param splitSize the servers' {@code --split-size} (shards split by themselves past it), or
+ *     null for the servers' default
  */
 record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
                      List<String> serverJvmOptions, int listAppendThreads, int bankThreads,
-                     boolean plainServer, int shards, int shardReplicas) {
+                     boolean plainServer, int shards, int shardReplicas, String splitSize) {
     static final int NODES_MAX = 9;
     /** Most shards: the servers' limit (one per first key byte). */
     static final int SHARDS_MAX = 256;
@@ -65,8 +67,19 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
             throw new IllegalArgumentException("--shard-replicas must be 1 to the " + nodes + " nodes, got "
                     + shardReplicas);
         }
+        if (splitSize != null && shards == 0) {
+            throw new IllegalArgumentException("--split-size needs --shards");
+        }
         faults = faults.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(faults));
         serverJvmOptions = List.copyOf(serverJvmOptions);
+    }
+
+    /** Settings with the servers' default split size. */
+    CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
+                  List<String> serverJvmOptions, int listAppendThreads, int bankThreads, boolean plainServer,
+                  int shards, int shardReplicas) {
+        this(duration, nodes, seed, faults, runDir, jar, serverJvmOptions, listAppendThreads, bankThreads, plainServer,
+                shards, shardReplicas, null);
     }
 
     /** Unsharded settings. */
@@ -87,7 +100,8 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
 
     /**
      * The flags every server gets beyond the cluster's: {@code --shards N --shard-replicas R}
-     * when sharded, and {@code --crash-points} when two-phase faults are drawn.
+     * when sharded, {@code --crash-points} when two-phase faults are drawn, and
+     * {@code --split-size} when given.
      */
     List<String> serverArgs() {
         if (!sharded()) {
@@ -97,6 +111,9 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
                 List.of("--shards", Integer.toString(shards), "--shard-replicas", Integer.toString(shardReplicas)));
         if (faults.contains(FaultKind.Category.TWO_PHASE)) {
             args.add("--crash-points");
+        }
+        if (splitSize != null) {
+            args.addAll(List.of("--split-size", splitSize));
         }
         return List.copyOf(args);
     }
@@ -139,6 +156,9 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
             m.put("shards", shards + " (--shards " + shards + " --shard-replicas " + shardReplicas + ": "
                     + shardReplicas + " replicas each; workload keys spread over the first key bytes; faults aimed"
                     + " at the leader hit the control group's leader, which runs the sequencer)");
+            if (splitSize != null) {
+                m.put("split size", splitSize + " (--split-size: shards split by themselves past it)");
+            }
         }
         m.put("faults", faults.stream().sorted().map(FaultKind.Category::token).collect(Collectors.joining(",")));
         m.put("clients", "list-append " + listAppendThreads + " threads, bank " + bankThreads + " threads");

@@ -62,6 +62,12 @@ class CheckSettingsTest {
         assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, EnumSet.of(FaultKind.Category.KILL), Path.of("r"),
                 Path.of("j"), List.of(), 4, 2, false, 4, 3).serverArgs())
                 .containsExactly("--shards", "4", "--shard-replicas", "3");
+        assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, EnumSet.of(FaultKind.Category.KILL), Path.of("r"),
+                Path.of("j"), List.of(), 4, 2, false, 4, 3, "64KiB").serverArgs())
+                .containsExactly("--shards", "4", "--shard-replicas", "3", "--split-size", "64KiB");
+        assertThatThrownBy(() -> new CheckSettings(Duration.ofSeconds(60), 3, 1, EnumSet.of(FaultKind.Category.KILL),
+                Path.of("r"), Path.of("j"), List.of(), 4, 2, false, 0, 0, "64KiB"))
+                .hasMessageContaining("--split-size needs --shards");
         assertThat(sharded.describe().get("shards")).startsWith("4 (--shards 4 --shard-replicas 3")
                 .contains("control group's leader");
         assertThat(sharded.faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());

@@ -128,6 +128,8 @@ public final class Engine implements Backend {
     private final DataDirectory directory;
     /** Replaced when a replica installs a snapshot; views keep the store they were taken from. */
     private volatile Storage storage;
+    /** The keys this shard's reads and commits touch, for splits by load (shards only). */
+    private final KeyLoad load = new KeyLoad();
     private final VersionClock clock;
     private final VersionAuthority versions;
     private final ViewTable views;
@@ -701,6 +703,7 @@ public final class Engine implements Backend {
         }
         int self = shard.shardId();
         if (participants.length == 1 && participants[0] == self) {
+            noteLoad(request);
             return pipeline.submit(request);
         }
         if (participants.length == 0) {
@@ -763,6 +766,78 @@ public final class Engine implements Backend {
         return ledger == null ? Optional.empty() : Optional.ofNullable(ledger.owned());
     }
 
+    /**
+     * The newest view, retained (the caller releases it), which holds its store open: asked
+     * again while a newer view replaces it (a snapshot install swaps the store).
+     *
+     * @throws TxkvException database_closed once the engine is closed (or no store opens in 5 s)
+     */
+    private VersionView retainLatestView() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            VersionView view = views.retainLatest();
+            if (view != null) {
+                return view;
+            }
+            checkOpen();
+            if (System.nanoTime() - deadline > 0) {
+                throw new TxkvException(ErrorCode.DATABASE_CLOSED, "No open store to read (closing)");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The storage engine's estimate of the bytes of the keys this shard holds (in its files and
+     * memtables; keys a split gave away are not counted); -1 if not a shard, or not yet born.
+     */
+    public long ownedBytesEstimate() {
+        ShardMap.Shard owned = ledger == null ? null : ledger.owned();
+        if (owned == null) {
+            return -1;
+        }
+        VersionView view = retainLatestView();
+        try {
+            return view.storage.approximateSizeBytes(owned.begin(), owned.end());
+        } finally {
+            view.release();
+        }
+    }
+
+    /**
+     * Where this shard would split to halve its bytes: the first of its keys (below 0xFF) at
+     * which the key and value bytes before it reach half, after its first key. Empty if not a
+     * shard, not yet born, or holding fewer than two keys. Reads every key the shard holds.
+     */
+    public Optional<byte[]> splitPointBySize() {
+        ShardMap.Shard owned = ledger == null ? null : ledger.owned();
+        if (owned == null) {
+            return Optional.empty();
+        }
+        VersionView view = retainLatestView();
+        try {
+            return view.storage.middleKey(owned.begin(), owned.end());
+        } finally {
+            view.release();
+        }
+    }
+
+    private void noteLoad(CommitRequest request) {
+        for (dev.txkv.spi.Mutation m : request.mutations()) {
+            load.note(m.key());
+        }
+    }
+
+    /**
+     * This shard's load since the last call (on its leader: the reads and commits it served),
+     * with the sampled key that would split it in two equal loads; empty if not a shard, or
+     * not yet born.
+     */
+    public Optional<ShardLoad> takeLoad() {
+        ShardMap.Shard owned = ledger == null ? null : ledger.owned();
+        return owned == null ? Optional.empty() : Optional.of(load.take(owned.begin(), owned.end()));
+    }
+
     /** A new shard's birth: its keys from its parent's replica on this member (the log's apply thread). */
     private void copyFromParent(int parent, long version, byte[] begin, byte[] end, Storage into) {
         Engine p = shard.splits().localReplica().apply(parent);
@@ -796,7 +871,9 @@ public final class Engine implements Backend {
                 throw new TxkvException(ErrorCode.DATABASE_CLOSED, "Interrupted while a new shard took its keys", e);
             }
         }
-        Storage from = storage;
+        // A view holds the store open: this replica may be closing (its server stopping) meanwhile.
+        VersionView view = retainLatestView();
+        Storage from = view.storage;
         long rows = 0;
         try (org.rocksdb.RocksIterator it = from.db.newIterator(from.data);
                 org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
@@ -812,6 +889,8 @@ public final class Engine implements Backend {
             into.write(batch);
         } catch (org.rocksdb.RocksDBException e) {
             throw Storage.ioError("copy to a new shard", e);
+        } finally {
+            view.release();
         }
         LOG.info("shard {}: a new shard took {} keys from here at version {}", shard.shardId(), rows, version);
     }
@@ -847,6 +926,7 @@ public final class Engine implements Backend {
         if (!holds(key, ByteArrays.keyAfter(key))) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
+        load.note(key);
         return whenReadable(readVersion, epoch, lastGrant).thenApply(x -> {
             VersionView view = acquireHeld(readVersion, key, ByteArrays.keyAfter(key));
             try {
@@ -871,6 +951,7 @@ public final class Engine implements Backend {
         if (!holds(begin, end)) {
             return CompletableFuture.failedFuture(slots.wrongShard());
         }
+        load.note(begin);
         return whenReadable(readVersion, epoch, lastGrant).thenApply(x -> {
             VersionView view = acquireHeld(readVersion, begin, end);
             try {
@@ -990,6 +1071,7 @@ public final class Engine implements Backend {
         if (shard == null) {
             return notAShard();
         }
+        noteLoad(request.slice());
         CompletableFuture<Void> vote = new CompletableFuture<>();
         pipeline.onResolveThread(() -> slots.prepare(request, vote));
         return vote;

@@ -188,6 +188,69 @@ final class Storage implements AutoCloseable {
         }
     }
 
+    /**
+     * RocksDB's estimate of the bytes that the keys of [begin, end) take, in its files and its
+     * memtables ({@code end} null: to the end of the keyspace, system keys included).
+     */
+    long approximateSizeBytes(byte[] begin, byte[] end) {
+        try (org.rocksdb.Slice b = new org.rocksdb.Slice(begin);
+                org.rocksdb.Slice e = new org.rocksdb.Slice(end == null ? KEYSPACE_END : end)) {
+            long[] sizes = db.getApproximateSizes(data, List.of(new org.rocksdb.Range(b, e)),
+                    org.rocksdb.SizeApproximationFlag.INCLUDE_MEMTABLES, org.rocksdb.SizeApproximationFlag.INCLUDE_FILES);
+            return sizes.length == 0 ? 0 : sizes[0];
+        }
+    }
+
+    /** Above every key a store holds (keys are shorter than this one and none is all 0xFF). */
+    private static final byte[] KEYSPACE_END = filled(64 << 10, (byte) 0xFF);
+
+    private static byte[] filled(int length, byte b) {
+        byte[] out = new byte[length];
+        Arrays.fill(out, b);
+        return out;
+    }
+
+    /**
+     * The key that best halves the key and value bytes of the user keys (below 0xFF) in
+     * [begin, end): of the keys with at least one key of the range before them, the one where
+     * the bytes before it come closest to half of the whole (so a key bigger than all the rest
+     * ends up alone on its side). Empty when the range holds fewer than two such keys. Reads the
+     * range's keys twice at most; for a shard's split point, not for a hot path.
+     */
+    java.util.Optional<byte[]> middleKey(byte[] begin, byte[] end) {
+        byte[] stop = end == null || (end.length > 0 && Byte.toUnsignedInt(end[0]) == 0xFF) ? new byte[] {(byte) 0xFF} : end;
+        long total = 0;
+        try (RocksIterator it = db.newIterator(data)) {
+            for (it.seek(begin); it.isValid() && dev.txkv.ByteArrays.compareUnsigned(it.key(), stop) < 0; it.next()) {
+                total += it.key().length + it.value().length;
+            }
+            it.status();
+            long before = 0;
+            boolean first = true;
+            byte[] best = null;
+            long bestImbalance = Long.MAX_VALUE;
+            for (it.seek(begin); it.isValid() && dev.txkv.ByteArrays.compareUnsigned(it.key(), stop) < 0; it.next()) {
+                byte[] key = it.key();
+                if (!first) {
+                    long imbalance = Math.abs(2 * before - total);
+                    if (imbalance < bestImbalance) {
+                        best = key;
+                        bestImbalance = imbalance;
+                    }
+                    if (2 * before >= total) {
+                        break; // every later key only moves further from half
+                    }
+                }
+                before += key.length + it.value().length;
+                first = false;
+            }
+            it.status();
+            return java.util.Optional.ofNullable(best);
+        } catch (RocksDBException e) {
+            throw ioError("split point scan", e);
+        }
+    }
+
     @Override
     public void close() {
         writeOptions.close();

@@ -76,6 +76,11 @@ class ShardedClusterTest {
 
     /** Starts members a, b, c with {@code shards} shards of {@code replicas} replicas; their client addresses. */
     private List<String> startCluster(int shards, int replicas) throws IOException {
+        return startCluster(shards, replicas, c -> { });
+    }
+
+    private List<String> startCluster(int shards, int replicas, java.util.function.Consumer<ServerConfig> more)
+            throws IOException {
         int[] ports = Ports.freePorts(6);
         Map<String, String> raft = new LinkedHashMap<>();
         Map<String, String> clients = new LinkedHashMap<>();
@@ -90,6 +95,7 @@ class ShardedClusterTest {
                     .replication(new ReplicationConfig(ids[i], raft).clusterName("sharded-test")
                             .electionTimeoutMs(500, 1000))
                     .peerClientAddresses(clients).shards(shards, replicas);
+            more.accept(config);
             configs.add(config);
             servers.add(TxkvServer.start(config));
         }
@@ -303,6 +309,129 @@ class ShardedClusterTest {
                 });
             }
         }
+    }
+
+    @Test
+    void aShardPastTheSplitSizeSplitsByItself() throws Exception {
+        long splitBytes = 96 << 10;
+        List<String> addresses = startCluster(2, 3, c -> c.autoSplit(splitBytes, 0, 200));
+        Database db = Txkv.open(String.join(",", addresses));
+        databases.add(db);
+        // About 394 KiB, every key in shard 0 ("a/..." is below the second shard's first key),
+        // written in small transactions: the shard may split under them.
+        int keys = 400;
+        for (int i = 0; i < keys; i += 20) {
+            int first = i;
+            db.run(tr -> {
+                for (int k = first; k < first + 20; k++) {
+                    tr.set(b(String.format("a/%05d", k)), value(k));
+                }
+                return null;
+            });
+        }
+        // Over a split size of 96 KiB shard 0 splits at least three times. Each replica estimates
+        // its size by itself (memtables included), so the exact count varies.
+        Poll.until("shard 0's keys over at least four shards, none being split", Duration.ofSeconds(120), () -> {
+            List<dev.txkv.proto.Status.Shard> shards = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10))
+                    .getCluster().getShardsList();
+            return shards.size() >= 5 && shards.stream().noneMatch(sh -> sh.getTwoPhase().contains("being split"));
+        });
+        List<dev.txkv.proto.Status.Shard> shards = RemoteStatus.fetch(addresses.get(1), Duration.ofSeconds(10))
+                .getCluster().getShardsList();
+        System.out.println("automatic splits: " + shards.stream().map(sh -> sh.getId() + "@"
+                + dev.txkv.ByteArrays.printable(sh.getBegin().toByteArray()) + "=" + sh.getKvSizeBytesEstimate().getValue())
+                .toList());
+        // Shard 1 (from 0x80 on) holds nothing: it never split.
+        assertThat(shards).filteredOn(sh -> sh.getId() == 1).singleElement()
+                .satisfies(sh -> assertThat(sh.getBegin().toByteArray()).isEqualTo(new byte[] {(byte) 0x80}));
+        List<KeyValue> all = db.read(tr -> tr.getRange(b("a/"), b("a0")).asList().join());
+        assertThat(all).hasSize(keys);
+        for (int i = 0; i < keys; i++) {
+            assertThat(all.get(i).getKey()).isEqualTo(b(String.format("a/%05d", i)));
+            assertThat(all.get(i).getValue()).isEqualTo(value(i));
+        }
+        // The new shards take writes, one transaction across the first and the last.
+        db.run(tr -> {
+            tr.set(b("a/00000"), b("after"));
+            tr.set(b(String.format("a/%05d", keys - 1)), b("after"));
+            return null;
+        });
+        byte[] last = db.read(tr -> tr.get(b(String.format("a/%05d", keys - 1))).join());
+        assertThat(last).isEqualTo(b("after"));
+    }
+
+    @Test
+    void aBusyShardSplitsByLoadAndAHotKeyIsReportedNotSplit() throws Exception {
+        List<String> addresses = startCluster(2, 3, c -> c.autoSplit(0, 40, 1_000));
+        Database db = Txkv.open(String.join(",", addresses));
+        databases.add(db);
+        long seed = Seeds.seed();
+        AtomicBoolean stop = new AtomicBoolean();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        pools.add(pool);
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        // Shard 0: writes spread over 100 keys. Shard 1 (from 0x80 on): one key, written again and again.
+        List<CompletableFuture<Void>> writers = new ArrayList<>();
+        Random random = new Random(seed);
+        writers.add(CompletableFuture.runAsync(() -> write(db, stop, failures,
+                () -> b(String.format("a/%03d", random.nextInt(100)))), pool));
+        byte[] hot = {(byte) 0x90, 'h', 'o', 't'};
+        writers.add(CompletableFuture.runAsync(() -> write(db, stop, failures, () -> hot), pool));
+        try {
+            Poll.until("shard 0 split by load and shard 1's hot key reported", Duration.ofSeconds(90), () -> {
+                List<dev.txkv.proto.Status.Shard> shards = new ArrayList<>();
+                for (String a : addresses) {
+                    shards.addAll(RemoteStatus.fetch(a, Duration.ofSeconds(10)).getCluster().getShardsList());
+                }
+                return shards.stream().anyMatch(sh -> sh.getId() >= 2)
+                        && shards.stream().anyMatch(sh -> sh.getId() == 1 && sh.getTwoPhase().contains("hot key \\x90hot"));
+            });
+        } finally {
+            stop.set(true);
+            CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+        }
+        System.out.println("load split, seed " + seed + ": " + RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10))
+                .getCluster().getShardsList().stream().map(sh -> sh.getId() + "@"
+                        + dev.txkv.ByteArrays.printable(sh.getBegin().toByteArray())).toList());
+        assertThat(failures).as("writes that gave up").extracting(Throwable::toString).isEmpty();
+        // The hot key's shard did not split: shard 1 still begins at 0x80 and ends the keyspace.
+        List<dev.txkv.proto.Status.Shard> shards = RemoteStatus.fetch(addresses.get(1), Duration.ofSeconds(10))
+                .getCluster().getShardsList();
+        assertThat(shards.get(shards.size() - 1).getId()).isEqualTo(1);
+        assertThat(shards.get(shards.size() - 1).getBegin().toByteArray()).isEqualTo(new byte[] {(byte) 0x80});
+        // The control group's leader counted the split by its cause.
+        StringBuilder metrics = new StringBuilder();
+        for (TxkvServer s : servers) {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + s.httpPort() + "/metrics"))
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            metrics.append(r.body());
+        }
+        assertThat(metrics.toString()).contains("txkv_shard_splits_total{cause=\"load\"");
+    }
+
+    /** Writes one key a transaction, each from {@code keys}, until {@code stop} (at most 90 s). */
+    private static void write(Database db, AtomicBoolean stop, List<Throwable> failures,
+            java.util.function.Supplier<byte[]> keys) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!stop.get() && System.nanoTime() < until) {
+            byte[] key = keys.get();
+            try {
+                db.run(tr -> {
+                    tr.set(key, b("v"));
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                failures.add(e);
+                return;
+            }
+        }
+    }
+
+    private static byte[] value(int k) {
+        byte[] v = new byte[1000];
+        java.util.Arrays.fill(v, (byte) ('a' + k % 26));
+        return v;
     }
 
     @Test

@@ -35,10 +35,15 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
      * One shard.
      *
      * @param splittingFrom the parent while a split makes this shard, else -1
+     * @param splitReason while a split makes this shard: why it was split; else empty
      */
-    record Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom) {
+    record Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason) {
         Entry {
             members = List.copyOf(members);
+        }
+
+        Entry(int id, byte[] begin, byte[] end, List<String> members) {
+            this(id, begin, end, members, -1, "");
         }
 
         boolean splitting() {
@@ -67,7 +72,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
     static ClusterMap initial(ShardLayout layout) {
         List<Entry> entries = new ArrayList<>();
         for (ShardMap.Shard s : layout.map().shards()) {
-            entries.add(new Entry(s.id(), s.begin(), s.end(), layout.membersOf(s.id()), -1));
+            entries.add(new Entry(s.id(), s.begin(), s.end(), layout.membersOf(s.id())));
         }
         return new ClusterMap(1, entries, layout.shards());
     }
@@ -108,12 +113,13 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
 
     /**
      * This map with the shard that holds {@code key} split at it: the keys from {@code key} on
-     * go to a new shard on the same members, being made until {@link #born}.
+     * go to a new shard on the same members, being made until {@link #born}; {@code reason}
+     * says why, for status.
      *
      * @throws TxkvException invalid_option_value if {@code key} already begins a shard;
      *     operation_failed while another split is being made
      */
-    ClusterMap split(byte[] key) {
+    ClusterMap split(byte[] key, String reason) {
         Entry busy = splitting();
         if (busy != null) {
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + busy.id() + " is still being split from shard "
@@ -128,8 +134,8 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
                             + " already begins shard " + e.id() + "; nothing to split");
                 }
                 parent = e.id();
-                out.add(new Entry(e.id(), e.begin(), key, e.members(), -1));
-                out.add(new Entry(nextId, key, e.end(), e.members(), e.id()));
+                out.add(new Entry(e.id(), e.begin(), key, e.members()));
+                out.add(new Entry(nextId, key, e.end(), e.members(), e.id(), reason));
             } else {
                 out.add(e);
             }
@@ -144,7 +150,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
     ClusterMap born(int id) {
         List<Entry> out = new ArrayList<>(shards.size());
         for (Entry e : shards) {
-            out.add(e.id() == id ? new Entry(e.id(), e.begin(), e.end(), e.members(), -1) : e);
+            out.add(e.id() == id ? new Entry(e.id(), e.begin(), e.end(), e.members()) : e);
         }
         return new ClusterMap(epoch + 1, out, nextId);
     }
@@ -158,7 +164,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
                 r.setEnd(ByteString.copyFrom(e.end()));
             }
             if (e.splitting()) {
-                r.setSplittingFrom(e.splittingFrom());
+                r.setSplittingFrom(e.splittingFrom()).setSplitReason(e.splitReason());
             }
             b.addShards(r);
         }
@@ -169,7 +175,8 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         List<Entry> entries = new ArrayList<>(record.getShardsCount());
         for (ShardRecord r : record.getShardsList()) {
             entries.add(new Entry(r.getId(), r.getBegin().toByteArray(), r.hasEnd() ? r.getEnd().toByteArray() : null,
-                    r.getMembersList(), r.hasSplittingFrom() ? r.getSplittingFrom() : -1));
+                    r.getMembersList(), r.hasSplittingFrom() ? r.getSplittingFrom() : -1,
+                    r.hasSplittingFrom() ? r.getSplitReason() : ""));
         }
         try {
             return new ClusterMap(record.getEpoch(), entries, record.getNextId());

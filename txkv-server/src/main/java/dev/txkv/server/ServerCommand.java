@@ -86,10 +86,49 @@ public final class ServerCommand implements Callable<Integer> {
                     + " member when fewer). Needs --shards.")
     private Integer shardReplicas;
 
+    @Option(names = "--split-size", paramLabel = "SIZE",
+            description = "A shard whose keys and values pass SIZE bytes splits by itself at the key that halves"
+                    + " them (a number, or with KiB, MiB or GiB; 0 turns automatic splits off; default 64MiB)."
+                    + " Needs --shards.")
+    private String splitSize;
+
+    @Option(names = "--split-load", paramLabel = "KEYS_PER_SECOND",
+            description = "A shard whose reads and commits touch more than this many keys per second over a check's"
+                    + " period splits by itself at the sampled key that halves its load; a shard whose load is mostly"
+                    + " one key is reported in status instead (0 turns it off; default 10000). Needs --shards.")
+    private Long splitLoad;
+
+    @Option(names = "--split-check-interval", paramLabel = "MS",
+            description = "How often each shard's leader compares its size with --split-size and its load with"
+                    + " --split-load, in ms (default 10000). Needs --shards.")
+    private Long splitCheckMs;
+
     @Option(names = "--crash-points", hidden = true,
             description = "For fault tests only (txkv check): lets ShardPeer.ArmCrashPoint arm the two-phase crash"
                     + " points, which end this process when reached. Needs --shards.")
     private boolean crashPoints;
+
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,15})\\s*(|B|KiB|MiB|GiB)", Pattern.CASE_INSENSITIVE);
+
+    /** A byte count: digits, optionally followed by B, KiB, MiB or GiB (powers of 1024). */
+    private long parseSize(String option, String text) {
+        java.util.regex.Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) {
+            throw usage(option + " must be a number of bytes, optionally with KiB, MiB or GiB (e.g. 64MiB), got '"
+                    + text + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+            case "kib" -> 10;
+            case "mib" -> 20;
+            case "gib" -> 30;
+            default -> 0;
+        };
+        if (n > (Long.MAX_VALUE >> 31)) {
+            throw usage(option + " is too large: " + text);
+        }
+        return n << shift;
+    }
 
     private static final Pattern MEMBER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -136,6 +175,22 @@ public final class ServerCommand implements Callable<Integer> {
             config.shards(shards, replicas);
         } else if (shardReplicas != null) {
             throw usage("--shard-replicas needs --shards");
+        }
+        if (splitSize != null || splitLoad != null || splitCheckMs != null) {
+            if (shards == null) {
+                throw usage((splitSize != null ? "--split-size" : splitLoad != null ? "--split-load" : "--split-check-interval")
+                        + " needs --shards");
+            }
+            long bytes = splitSize == null ? ServerConfig.SPLIT_SIZE_DEFAULT : parseSize("--split-size", splitSize);
+            long keysPerSecond = splitLoad == null ? ServerConfig.SPLIT_LOAD_DEFAULT : splitLoad;
+            if (keysPerSecond < 0) {
+                throw usage("--split-load must be 0 (off) or a positive number of keys per second, got " + keysPerSecond);
+            }
+            long every = splitCheckMs == null ? ServerConfig.SPLIT_CHECK_MS_DEFAULT : splitCheckMs;
+            if (every < 10 || every > 86_400_000L) {
+                throw usage("--split-check-interval must be 10 to 86400000 ms, got " + every);
+            }
+            config.autoSplit(bytes, keysPerSecond, every);
         }
         if (crashPoints) {
             if (shards == null) {

@@ -152,6 +152,57 @@ public final class ServerConfig {
         return this;
     }
 
+    /** The default {@link #autoSplit} size: 64 MiB of keys and values. */
+    public static final long SPLIT_SIZE_DEFAULT = 64L << 20;
+    /** The default {@link #autoSplit} load: 10,000 keys read or written per second. */
+    public static final long SPLIT_LOAD_DEFAULT = 10_000;
+    /** The default {@link #autoSplit} check interval: 10 s. */
+    public static final long SPLIT_CHECK_MS_DEFAULT = 10_000;
+
+    private long splitBytes = SPLIT_SIZE_DEFAULT;
+    private long splitKeysPerSecond = SPLIT_LOAD_DEFAULT;
+    private long splitCheckMs = SPLIT_CHECK_MS_DEFAULT;
+
+    /**
+     * Automatic splits of a sharded cluster (docs/sharding.md): every {@code checkMs} each
+     * shard's leader compares its keys' and values' bytes (the storage engine's estimate) with
+     * {@code bytes}, and the keys its reads and commits touched per second over that period
+     * with {@code keysPerSecond}. A shard past the size splits at the key that halves its bytes;
+     * one past the load at the sampled key that halves its load (unless one key carries half of
+     * it: then that hot key is reported instead). 0 turns either off. Defaults: 64 MiB, 10,000
+     * keys/s, every 10 s.
+     */
+    public ServerConfig autoSplit(long bytes, long keysPerSecond, long checkMs) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("split size must be 0 (off) or positive, got " + bytes);
+        }
+        if (keysPerSecond < 0) {
+            throw new IllegalArgumentException("split load must be 0 (off) or positive, got " + keysPerSecond);
+        }
+        if (checkMs < 10) {
+            throw new IllegalArgumentException("split check interval must be at least 10 ms, got " + checkMs);
+        }
+        this.splitBytes = bytes;
+        this.splitKeysPerSecond = keysPerSecond;
+        this.splitCheckMs = checkMs;
+        return this;
+    }
+
+    /** The size past which a shard splits by itself; 0 when automatic splits are off. */
+    public long splitBytes() {
+        return splitBytes;
+    }
+
+    /** The keys read or written per second past which a shard splits by itself; 0 when off. */
+    public long splitKeysPerSecond() {
+        return splitKeysPerSecond;
+    }
+
+    /** How often each shard's leader checks its size and load, in ms. */
+    public long splitCheckMs() {
+        return splitCheckMs;
+    }
+
     /** Whether fault tests may arm crash points here. */
     public boolean crashPoints() {
         return crashPoints;

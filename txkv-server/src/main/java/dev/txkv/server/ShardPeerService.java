@@ -174,17 +174,23 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
         reply(observer, result, () -> null);
     }
 
+    /** A split's reason as asked, cut to a status line's length, printable characters only. */
+    private static String reason(dev.txkv.proto.SplitRequest request) {
+        String r = request.getReason().replaceAll("\\p{Cntrl}", " ").strip();
+        return r.length() > 200 ? r.substring(0, 200) : r;
+    }
+
     @Override
     public void split(dev.txkv.proto.SplitRequest request, StreamObserver<dev.txkv.proto.SplitResponse> observer) {
         if (request.getForwarded()) {
             answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
-                    e -> node.split(validator.key(request.getKey())));
+                    e -> node.split(validator.key(request.getKey()), reason(request)));
             return;
         }
         CompletableFuture<dev.txkv.proto.SplitResponse> result;
         try {
             RequestValidator.checkProtocol(request.getProtocolVersion());
-            result = node.splitOnLeader(validator.key(request.getKey()));
+            result = node.splitOnLeader(validator.key(request.getKey()), reason(request));
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }

@@ -98,8 +98,23 @@ final class ShardedNode implements AutoCloseable {
     private final CrashPoints crashPoints;
     private volatile java.util.function.Supplier<String> selfAddress = () -> "";
 
-    private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints) {
+    /**
+     * Automatic splits: every {@code checkMs} each shard's leader on this member compares its
+     * bytes with {@code bytes} and the keys its reads and commits touched per second over the
+     * check's period with {@code keysPerSecond}, and splits past either; 0 turns each off.
+     */
+    record AutoSplit(long bytes, long keysPerSecond, long checkMs) {
+        boolean on() {
+            return bytes > 0 || keysPerSecond > 0;
+        }
+    }
+
+    private final AutoSplit autoSplit;
+
+    private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints,
+            AutoSplit autoSplit) {
         this.crashPoints = crashPoints;
+        this.autoSplit = autoSplit;
         this.layout = layout;
         this.clusterMap = ClusterMap.initial(layout);
         this.routingMap = clusterMap.routing();
@@ -119,11 +134,12 @@ final class ShardedNode implements AutoCloseable {
      * @param clientAddresses every other member's client (gRPC) address by id
      * @param crashPoints the two-phase crash points of this member's shards ({@link CrashPoints#NONE}
      *     unless fault tests may arm them)
+     * @param autoSplit when the shards this member leads split by themselves
      * @throws TxkvException when the data directory holds another layout or an unsharded database,
      *     a member's client address is missing, or an engine or the Raft host cannot start
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
-            Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints) {
+            Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -134,7 +150,7 @@ final class ShardedNode implements AutoCloseable {
             }
         }
         checkLayout(dataDir, layout);
-        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints);
+        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints, autoSplit);
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {
@@ -154,6 +170,17 @@ final class ShardedNode implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
+    /** Where the shards this member leads check their size and load ({@link #checkShards}), off the map upkeep's thread. */
+    private final java.util.concurrent.ExecutorService splitChecks =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "txkv-split-check");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean splitCheckRunning = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long nextSplitCheckNanos = System.nanoTime();
+    /** Shards this member leads that are past a split threshold but cannot split (one key), with what status shows. */
+    private final Map<Integer, String> unsplittable = new ConcurrentHashMap<>();
     /** Splits being driven to completion on this member (it leads the control group), by new shard id. */
     private final Map<Integer, CompletableFuture<Long>> drives = new ConcurrentHashMap<>();
 
@@ -223,6 +250,18 @@ final class ShardedNode implements AutoCloseable {
             if (splitting != null && control.isLeading()) {
                 drive(splitting.id(), splitting.splittingFrom());
             }
+            if (autoSplit.on() && System.nanoTime() - nextSplitCheckNanos >= 0 && splitCheckRunning.compareAndSet(false, true)) {
+                nextSplitCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(autoSplit.checkMs());
+                splitChecks.execute(() -> {
+                    try {
+                        checkShards();
+                    } catch (RuntimeException e) {
+                        log.warn("member {}: shard split check failed (tried again at the next): {}", self, e.toString());
+                    } finally {
+                        splitCheckRunning.set(false);
+                    }
+                });
+            }
         } catch (RuntimeException e) {
             log.warn("member {}: shard map upkeep failed (tried again shortly): {}", self, e.toString());
         }
@@ -265,20 +304,129 @@ final class ShardedNode implements AutoCloseable {
         return e == null ? List.of() : e.members();
     }
 
+    // ---- Automatic splits (each shard's leader) ----------------------------------------------
+
+    /**
+     * Splits the first shard this member leads that holds more than the split size, at the key
+     * that halves its bytes, or else that carried more than the split load over the last period,
+     * at the sampled key that halves its load; then waits for that split. One split per check,
+     * none while another split is being made anywhere (the next check tries again). A shard
+     * past the size in a single key, or whose load is mostly one key, cannot split: it is
+     * logged once and shown in status.
+     */
+    private void checkShards() {
+        byte[] splitKey = null;
+        String reason = null;
+        int splitShard = -1;
+        for (Map.Entry<Integer, Engine> e : new java.util.TreeMap<>(engines).entrySet()) {
+            int id = e.getKey();
+            Engine engine = e.getValue();
+            ClusterMap.Entry entry = clusterMap.byId(id);
+            if (id == ShardLayout.CONTROL || entry == null || entry.splitting() || !engine.isLeading()) {
+                unsplittable.remove(id);
+                continue;
+            }
+            try {
+                // Every led shard's load is taken at every check, so each period is one check long.
+                dev.txkv.engine.ShardLoad load = engine.takeLoad().orElse(null);
+                if (splitKey != null || clusterMap.splitting() != null) {
+                    continue;
+                }
+                boolean atLimit = clusterMap.shards().size() >= AUTOMATIC_SHARDS_MAX;
+                String note = null;
+                long bytes = autoSplit.bytes() > 0 ? engine.ownedBytesEstimate() : -1;
+                if (autoSplit.bytes() > 0 && bytes > autoSplit.bytes()) {
+                    java.util.Optional<byte[]> key = engine.splitPointBySize();
+                    if (key.isPresent()) {
+                        splitKey = key.get();
+                        reason = "size " + bytesText(bytes) + " over the split size of " + bytesText(autoSplit.bytes());
+                    } else {
+                        note = "past the split size (" + bytesText(bytes) + ") in a single key: not split";
+                    }
+                } else if (autoSplit.keysPerSecond() > 0 && load != null && load.keysPerSecond() > autoSplit.keysPerSecond()) {
+                    String rate = String.format(java.util.Locale.ROOT, "%,.0f keys/s", load.keysPerSecond());
+                    if (load.hottestShare() >= HOT_KEY_SHARE || load.splitKey().isEmpty()) {
+                        note = "hot key " + (load.hottestKey() == null ? "?" : dev.txkv.ByteArrays.printable(load.hottestKey()))
+                                + " carries " + Math.round(100 * load.hottestShare()) + " % of " + rate + ": not split";
+                    } else {
+                        splitKey = load.splitKey().get();
+                        reason = "load " + rate + " over the split load of "
+                                + String.format(java.util.Locale.ROOT, "%,d keys/s", autoSplit.keysPerSecond());
+                    }
+                }
+                if (splitKey != null && atLimit) {
+                    note = "past its split threshold (" + reason + "), but the cluster has " + AUTOMATIC_SHARDS_MAX
+                            + " shards, the most automatic splits make: not split";
+                    splitKey = null;
+                }
+                if (splitKey != null) {
+                    splitShard = id;
+                }
+                if (note == null) {
+                    unsplittable.remove(id);
+                } else if (unsplittable.put(id, note) == null) {
+                    log.warn("member {}: shard {}: {}", self, id, note);
+                }
+            } catch (TxkvException closing) {
+                // Closed or failed under the check: nothing to decide for it now.
+            }
+        }
+        if (splitKey == null) {
+            return;
+        }
+        log.info("member {}: shard {} splits by itself at {} ({})", self, splitShard, dev.txkv.ByteArrays.printable(splitKey),
+                reason);
+        try {
+            splitOnLeader(splitKey, reason).get(SPLIT_WAIT_MS + 2 * CONTROL_CALL_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException notNow) {
+            log.info("member {}: the automatic split of shard {} did not happen now (tried again at the next check): {}",
+                    self, splitShard, unwrap(notNow.getCause() == null ? notNow : notNow.getCause()).getMessage());
+        } catch (InterruptedException closing) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Automatic splits stop at this many shards in the cluster (an operator's `txkv split` does
+     * not): a load that keeps moving to new keys, as with ever-growing keys, would otherwise
+     * split off a new shard at every check for as long as it lasts.
+     */
+    static final int AUTOMATIC_SHARDS_MAX = ShardLayout.SHARDS_MAX;
+
+    /** A shard whose sampled reads and writes are this much one key is not split by load: the key is reported. */
+    static final double HOT_KEY_SHARE = 0.5;
+
+    /** A byte count for people: "70.2 MiB". */
+    static String bytesText(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
     // ---- Splits (run by the control group's leader) -------------------------------------------
 
     /**
      * Splits the shard that holds {@code key} at it, on this member, which must lead the control
      * group: records the new map (the new shard being made, on the same members), then drives
      * the split until the new shard holds its keys. Answers the split's map and version.
+     * {@code reason} says why (empty: an operator asked), for status and the split counter.
      */
-    CompletableFuture<dev.txkv.proto.SplitResponse> split(byte[] key) {
+    CompletableFuture<dev.txkv.proto.SplitResponse> split(byte[] key, String reason) {
         if (key.length == 0) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
                     "The empty key begins the first shard; give a key inside a shard"));
         }
-        log.info("member {}: asked to split at {}", self, dev.txkv.ByteArrays.printable(key));
-        return changeMap(m -> m.split(key)).whenComplete((m, e) -> {
+        String why = reason.isEmpty() ? OPERATOR : reason;
+        log.info("member {}: asked to split at {} ({})", self, dev.txkv.ByteArrays.printable(key), why);
+        return changeMap(m -> m.split(key, why)).whenComplete((m, e) -> {
             if (e != null) {
                 log.info("member {}: split at {} refused: {}", self, dev.txkv.ByteArrays.printable(key), e.toString());
             }
@@ -287,20 +435,35 @@ final class ShardedNode implements AutoCloseable {
             log.info("member {}: splitting shard {} at {} into new shard {}", self, child.splittingFrom(),
                     dev.txkv.ByteArrays.printable(key), child.id());
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SPLIT_WAIT_MS);
-            return driveUntil(child.id(), child.splittingFrom(), deadline).thenApply(version -> dev.txkv.proto.SplitResponse.newBuilder()
-                    .setShard(child.splittingFrom()).setNewShard(child.id()).setVersion(version)
-                    .setMap(clusterMap.toProto()).build());
+            return driveUntil(child.id(), child.splittingFrom(), deadline).thenApply(version -> {
+                countSplit(why.equals(OPERATOR) ? "operator" : why.startsWith("load") ? "load" : "size");
+                return dev.txkv.proto.SplitResponse.newBuilder()
+                        .setShard(child.splittingFrom()).setNewShard(child.id()).setVersion(version)
+                        .setMap(clusterMap.toProto()).build();
+            });
         });
     }
 
+    /** The split reason of a split an operator asked for. */
+    static final String OPERATOR = "asked by an operator";
+
+    private void countSplit(String cause) {
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (r != null) {
+            io.micrometer.core.instrument.Counter.builder("txkv.shard.splits")
+                    .description("Splits this member completed as the control group's leader, by cause (size, load, operator)")
+                    .tag("cause", cause).register(r).increment();
+        }
+    }
+
     /** {@link #split} on the control group's leader, wherever it runs. */
-    CompletableFuture<dev.txkv.proto.SplitResponse> splitOnLeader(byte[] key) {
+    CompletableFuture<dev.txkv.proto.SplitResponse> splitOnLeader(byte[] key, String reason) {
         log.info("member {}: a split at {} asked; passing it to the control group's leader ({})", self,
                 dev.txkv.ByteArrays.printable(key), leaderOf(ShardLayout.CONTROL).orElse("unknown"));
-        return onLeader(ShardLayout.CONTROL, "split", e -> split(key), SPLIT_WAIT_MS + CONTROL_CALL_MS, null,
+        return onLeader(ShardLayout.CONTROL, "split", e -> split(key, reason), SPLIT_WAIT_MS + CONTROL_CALL_MS, null,
                 (stub, answer) -> stub.split(dev.txkv.proto.SplitRequest.newBuilder()
                         .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setKey(com.google.protobuf.ByteString.copyFrom(key))
-                        .setForwarded(true).build(), answer),
+                        .setForwarded(true).setReason(reason).build(), answer),
                 (dev.txkv.proto.SplitResponse r) -> r);
     }
 
@@ -554,8 +717,11 @@ final class ShardedNode implements AutoCloseable {
                 try {
                     dev.txkv.engine.EngineCounters c = e.counters();
                     applied = java.util.OptionalLong.of(c.versionCommitted());
-                    bytes = java.util.OptionalLong.of(c.liveBytesEstimate());
-                    twoPhase = (s.splitting() ? "being split from shard " + s.splittingFrom() + ", " : "") + e.shardState();
+                    long owned = e.ownedBytesEstimate();
+                    bytes = owned < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(owned);
+                    String note = unsplittable.get(s.id());
+                    twoPhase = (s.splitting() ? "being split from shard " + s.splittingFrom() + " (" + s.splitReason()
+                            + "), " : "") + (note == null ? "" : note + ", ") + e.shardState();
                     undecided = e.twoPhaseCounts().map(n -> java.util.OptionalLong.of(n[0]))
                             .orElse(java.util.OptionalLong.empty());
                 } catch (RuntimeException closing) {
@@ -875,6 +1041,7 @@ final class ShardedNode implements AutoCloseable {
     @Override
     public void close() {
         maintenance.shutdownNow();
+        splitChecks.shutdownNow();
         channels.close();
         for (Map.Entry<Integer, Engine> e : engines.entrySet()) {
             if (e.getKey() != ShardLayout.CONTROL) {

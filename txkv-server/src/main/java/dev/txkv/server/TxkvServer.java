@@ -124,7 +124,8 @@ public final class TxkvServer implements AutoCloseable {
             }
             sharded = ShardedNode.open(config.dataDir(), config.txkvConfig(), config.replication(),
                     config.peerClientAddresses(), config.shards(), config.shardReplicas(),
-                    config.crashPoints() ? CrashPoints.haltingProcess() : CrashPoints.NONE);
+                    config.crashPoints() ? CrashPoints.haltingProcess() : CrashPoints.NONE,
+                    new ShardedNode.AutoSplit(config.splitBytes(), config.splitKeysPerSecond(), config.splitCheckMs()));
             engine = sharded.control();
         } else if (ShardedNode.isSharded(config.dataDir())) {
             throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "The data directory "

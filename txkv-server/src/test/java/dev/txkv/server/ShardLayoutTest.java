@@ -118,4 +118,31 @@ class ShardLayoutTest {
                 "--shards", "0")).isEqualTo(2);
         assertThat(err.toString()).contains("--shards must be 1 to " + ShardLayout.SHARDS_MAX);
     }
+
+    @Test
+    void theAutomaticSplitFlagsAreChecked() {
+        String[] sharded = {"--data", dir.resolve("x").toString(), "--id", "a", "--peers", "a@127.0.0.1:1", "--shards", "2"};
+        StringWriter err = new StringWriter();
+        assertThat(run(err, "--data", dir.resolve("x").toString(), "--split-size", "1MiB")).isEqualTo(2);
+        assertThat(err.toString()).contains("--split-size needs --shards");
+
+        for (String bad : new String[] {"64 MB", "-1", "12XiB", "", "99999999999999999GiB"}) {
+            err = new StringWriter();
+            assertThat(run(err, concat(sharded, "--split-size", bad))).as(bad).isEqualTo(2);
+            assertThat(err.toString()).as(bad).contains("--split-size");
+        }
+        err = new StringWriter();
+        assertThat(run(err, concat(sharded, "--split-load", "-5"))).isEqualTo(2);
+        assertThat(err.toString()).contains("--split-load must be 0 (off) or a positive number");
+
+        err = new StringWriter();
+        assertThat(run(err, concat(sharded, "--split-check-interval", "5"))).isEqualTo(2);
+        assertThat(err.toString()).contains("--split-check-interval must be 10 to 86400000 ms, got 5");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
