@@ -1,7 +1,9 @@
 """HTTP/JSON transport: one keep-alive connection per thread, errors as TxkvError."""
 import http.client
 import json
+import os
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -24,15 +26,42 @@ class _NoDelayConnection(http.client.HTTPConnection):
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class _NoDelayHttpsConnection(http.client.HTTPSConnection):
+    """HTTPS with TCP_NODELAY, for the same reason as _NoDelayConnection."""
+
+    def connect(self):
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def tls_context(ca_file=None, cert_file=None, key_file=None):
+    """A client TLS context: TLS 1.2 or 1.3, the server's certificate checked against
+    ``ca_file`` (else $TXKV_TLS_CA_FILE, else the system's CAs) with its host name, and the
+    client's own certificate when ``cert_file``/``key_file`` (or $TXKV_TLS_CERT_FILE and
+    $TXKV_TLS_KEY_FILE) are given."""
+    ca_file = ca_file or os.environ.get("TXKV_TLS_CA_FILE") or None
+    cert_file = cert_file or os.environ.get("TXKV_TLS_CERT_FILE") or None
+    key_file = key_file or os.environ.get("TXKV_TLS_KEY_FILE") or None
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("a client certificate needs its key, and a key its certificate")
+    context = ssl.create_default_context(cafile=ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert_file:
+        context.load_cert_chain(cert_file, key_file)
+    return context
+
+
 class Transport:
     """Sends requests to one gateway; safe to share between threads."""
 
-    def __init__(self, url, timeout_s, keep_alive=True):
+    def __init__(self, url, timeout_s, keep_alive=True, tls=None):
         parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "") or not parsed.hostname:
-            raise ValueError(f"expected a URL like http://127.0.0.1:4501, not {url!r}")
+        if parsed.scheme not in ("http", "https", "") or not parsed.hostname:
+            raise ValueError(f"expected a URL like http://127.0.0.1:4501 or https://host:4501, not {url!r}")
         self.host = parsed.hostname
-        self.port = parsed.port or 80
+        self.https = parsed.scheme == "https"
+        self.tls = (tls or tls_context()) if self.https else None
+        self.port = parsed.port or (443 if self.https else 80)
         self.base_path = parsed.path.rstrip("/")
         self.timeout_s = timeout_s
         # The gateway starts the JDK's HTTP server with sun.net.httpserver.nodelay=true and this
@@ -50,7 +79,11 @@ class Transport:
             self._drop_connection()
             connection = None
         if connection is None:
-            connection = _NoDelayConnection(self.host, self.port, timeout=timeout_s)
+            if self.https:
+                connection = _NoDelayHttpsConnection(self.host, self.port, timeout=timeout_s,
+                                                     context=self.tls)
+            else:
+                connection = _NoDelayConnection(self.host, self.port, timeout=timeout_s)
             self._local.connection = connection
         connection.timeout = timeout_s
         if connection.sock is not None:

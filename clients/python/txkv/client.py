@@ -6,7 +6,7 @@ import time
 import urllib.parse
 
 from ._codec import b64, b64url, decode_int, to_bytes
-from ._transport import Transport
+from ._transport import Transport, tls_context
 from .errors import RETRYABLE_CODES, TxkvError
 from .transaction import Transaction
 
@@ -27,10 +27,16 @@ class KeyValueStore:
     Each thread keeps one connection open and reuses it (``keep_alive=True``, the default);
     the gateway and this client both turn Nagle's algorithm off, so a reused connection answers
     at once. ``keep_alive=False`` opens a new connection for every request.
+
+    An ``https://`` URL speaks TLS (1.2 or 1.3): the server's certificate is checked against
+    ``ca_file`` (else $TXKV_TLS_CA_FILE, else the system's CAs) and its host name; give
+    ``cert_file`` and ``key_file`` (or $TXKV_TLS_CERT_FILE, $TXKV_TLS_KEY_FILE) when the server
+    asks for a client certificate (docs/security.md).
     """
 
     def __init__(self, url=DEFAULT_URL, text=True, timeout_s=40.0, max_attempts=10,
-                 backoff_initial_s=0.01, backoff_max_s=1.0, keep_alive=True):
+                 backoff_initial_s=0.01, backoff_max_s=1.0, keep_alive=True,
+                 ca_file=None, cert_file=None, key_file=None):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.url = url
@@ -38,7 +44,10 @@ class KeyValueStore:
         self.max_attempts = max_attempts
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
-        self._transport = Transport(url, timeout_s, keep_alive)
+        tls = None
+        if url.startswith("https:"):
+            tls = tls_context(ca_file, cert_file, key_file)
+        self._transport = Transport(url, timeout_s, keep_alive, tls)
 
     def close(self):
         self._transport.close()

@@ -128,4 +128,51 @@ class ClusterCommandJarIT {
             }
         }
     }
+
+    @Test
+    void aSecureLocalClusterServesTlsOnlyToClientsThatTrustItsCa(@TempDir Path tmp) throws Exception {
+        assertThat(JAR).as("built by the package phase").isRegularFile();
+        Path dir = tmp.resolve("secure");
+        int base = Ports.freePortRange(23);
+        List<Long> pids = new ArrayList<>();
+        try {
+            Run start = txkv("cluster", "start", "--nodes", "3", "--secure", "--dir", dir.toString(), "--base-port",
+                    Integer.toString(base));
+            for (int i = 0; i < 3; i++) {
+                if (Files.exists(dir.resolve("node-" + i).resolve("pid"))) {
+                    pids.add(pid(dir, i));
+                }
+            }
+            assertThat(start.exitCode()).as(start.out()).isZero();
+            Path ca = dir.resolve("certs").resolve("ca.crt");
+            assertThat(start.out()).contains("export TXKV_TLS_CA_FILE=" + ca.toAbsolutePath());
+            String connection = Files.readString(dir.resolve("cluster"), UTF_8).trim();
+            dev.txkv.remote.RemoteSettings tls = new dev.txkv.remote.RemoteSettings().warmUpCalls(0).tls(ca, null, null);
+            try (Database db = Txkv.open(dev.txkv.remote.RemoteBackend.connect(connection, tls), new dev.txkv.TxkvConfig())) {
+                db.run(tr -> {
+                    tr.options().setTimeout(30_000);
+                    tr.set(b("secure"), b("yes"));
+                    return null;
+                });
+                byte[] got = db.read(tr -> tr.get(b("secure")).join());
+                assertThat(got).isEqualTo(b("yes"));
+            }
+            dev.txkv.remote.RemoteSettings plain = new dev.txkv.remote.RemoteSettings().warmUpCalls(0)
+                    .requestTimeout(java.time.Duration.ofSeconds(3));
+            try (Database db = Txkv.open(dev.txkv.remote.RemoteBackend.connect(connection, plain), new dev.txkv.TxkvConfig())) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> db.read(tr -> {
+                    tr.options().setRetryLimit(1);
+                    return tr.get(b("secure")).join();
+                })).isInstanceOf(dev.txkv.TxkvException.class);
+            }
+            Run status = txkv("cluster", "status", "--dir", dir.toString());
+            assertThat(status.out()).as(status.out()).contains("a leader takes commits");
+            Run stop = txkv("cluster", "stop", "--dir", dir.toString());
+            assertThat(stop.exitCode()).as(stop.out()).isZero();
+        } finally {
+            for (long pid : pids) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
 }

@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One server and the single plaintext channel to it.
+ * One server and the single channel to it (plaintext, or TLS: {@link RemoteSettings#tls}).
  *
  * <p>Implementation notes. gRPC reconnects by itself with an exponential backoff, but its
  * cap (two minutes) would keep a restarted server unused for far too long, and calls fail at
@@ -35,8 +35,7 @@ final class Endpoint {
 
     Endpoint(ServerAddress address, RemoteSettings settings) {
         this.address = address;
-        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
-                .usePlaintext()
+        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port(), settings.channelCredentials())
                 .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
                 .maxInboundMessageSize(settings.maxInboundMessageBytes())

@@ -30,6 +30,8 @@ public final class RemoteSettings {
     private int warmUpCalls = 400;
     private Duration warmUpTimeout = Duration.ofSeconds(1);
     private boolean shardRouting = true;
+    private java.nio.file.Path tlsCa;
+    private io.grpc.ChannelCredentials credentials;
 
     /** The defaults, with the deadlines overridden by the {@code txkv.remote.*} system properties. */
     public static RemoteSettings fromSystemProperties() {
@@ -58,7 +60,69 @@ public final class RemoteSettings {
         if (routing != null) {
             s.shardRouting(Boolean.parseBoolean(routing.trim()));
         }
+        String ca = setting("txkv.tls.caFile", "TXKV_TLS_CA_FILE");
+        String cert = setting("txkv.tls.certFile", "TXKV_TLS_CERT_FILE");
+        String key = setting("txkv.tls.keyFile", "TXKV_TLS_KEY_FILE");
+        if (ca != null || cert != null || key != null) {
+            if (ca == null) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "TLS needs the CA file (TXKV_TLS_CA_FILE or"
+                        + " -Dtxkv.tls.caFile) that signed the servers' certificates");
+            }
+            s.tls(java.nio.file.Path.of(ca), cert == null ? null : java.nio.file.Path.of(cert),
+                    key == null ? null : java.nio.file.Path.of(key));
+        }
         return s;
+    }
+
+    /** A system property, else an environment variable, else null (blank counts as unset). */
+    private static String setting(String property, String environment) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            v = System.getenv(environment);
+        }
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    /**
+     * Connects over TLS (1.2 or 1.3): servers must present a certificate signed by the CA in
+     * {@code caFile} (PEM) for the host name or address the connection string gives; with
+     * {@code certFile} and {@code keyFile} (PEM, PKCS#8) the client presents its own certificate
+     * (for servers that ask for one, docs/security.md). {@code Txkv.open} takes them from
+     * {@code TXKV_TLS_CA_FILE}, {@code TXKV_TLS_CERT_FILE} and {@code TXKV_TLS_KEY_FILE} (or the
+     * {@code txkv.tls.caFile}, {@code certFile}, {@code keyFile} system properties). Default:
+     * plaintext.
+     *
+     * @throws TxkvException invalid_option_value when a file cannot be read or only one of the
+     *     certificate and key is given
+     */
+    public RemoteSettings tls(java.nio.file.Path caFile, java.nio.file.Path certFile, java.nio.file.Path keyFile) {
+        if ((certFile == null) != (keyFile == null)) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A client certificate needs its key, and a key its"
+                    + " certificate (TXKV_TLS_CERT_FILE and TXKV_TLS_KEY_FILE go together)");
+        }
+        io.grpc.TlsChannelCredentials.Builder b = io.grpc.TlsChannelCredentials.newBuilder();
+        try {
+            b.trustManager(java.util.Objects.requireNonNull(caFile, "caFile").toFile());
+            if (certFile != null) {
+                b.keyManager(certFile.toFile(), keyFile.toFile());
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Cannot load the client's TLS files (CA " + caFile
+                    + (certFile == null ? "" : ", certificate " + certFile + ", key " + keyFile) + "): " + e.getMessage(), e);
+        }
+        this.tlsCa = caFile;
+        this.credentials = b.build();
+        return this;
+    }
+
+    /** Whether connections use TLS ({@link #tls}). */
+    public boolean tlsEnabled() {
+        return tlsCa != null;
+    }
+
+    /** The credentials of every connection: TLS ({@link #tls}) or plaintext. */
+    io.grpc.ChannelCredentials channelCredentials() {
+        return credentials == null ? io.grpc.InsecureChannelCredentials.create() : credentials;
     }
 
     /**

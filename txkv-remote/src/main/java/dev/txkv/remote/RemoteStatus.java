@@ -28,7 +28,7 @@ public final class RemoteStatus {
             throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "The status timeout must be positive, got " + timeout);
         }
         Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        RemoteSettings settings = new RemoteSettings().shutdownTimeout(Duration.ofSeconds(1));
+        RemoteSettings settings = RemoteSettings.fromSystemProperties().shutdownTimeout(Duration.ofSeconds(1));
         try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
             return backend.status(deadline).join();
         } catch (CompletionException e) {
@@ -70,7 +70,7 @@ public final class RemoteStatus {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION, "The timeout must be positive, got " + timeout);
         }
-        RemoteSettings settings = new RemoteSettings().shutdownTimeout(Duration.ofSeconds(1));
+        RemoteSettings settings = RemoteSettings.fromSystemProperties().shutdownTimeout(Duration.ofSeconds(1));
         try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
             return call.apply(backend).join();
         } catch (CompletionException e) {

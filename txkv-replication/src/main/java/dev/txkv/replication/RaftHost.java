@@ -108,6 +108,12 @@ public final class RaftHost implements AutoCloseable {
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
         this.properties = p;
         this.parameters = new Parameters();
+        if (config.peerTlsEnabled()) {
+            // Mutual TLS for every connection of this Raft server, served and made: members
+            // present their certificates both ways, and the trust manager admits members only.
+            GrpcConfigKeys.TLS.setConf(parameters, new org.apache.ratis.grpc.GrpcTlsConfig(config.peerKeyManager(),
+                    config.peerTrustManager(), true));
+        }
         if (guarded) {
             // Only Raft peer traffic is served on the Raft port; Ratis's client and admin
             // services are refused there (txkv reaches its own Raft server in-process).

@@ -22,6 +22,8 @@ public final class ReplicationConfig {
     private long snapshotEveryEntries = 20_000;
     private long logSegmentBytes = 64L << 20;
     private boolean leaderLease = true;
+    private javax.net.ssl.KeyManager peerKeyManager;
+    private javax.net.ssl.TrustManager peerTrustManager;
 
     /**
      * @param selfId this server's id, one of {@code members}' keys
@@ -79,7 +81,36 @@ public final class ReplicationConfig {
         }
         return new ReplicationConfig(selfId(), subset).clusterName(name).leaderLease(leaderLease())
                 .electionTimeoutMs(electionTimeoutMinMs(), electionTimeoutMaxMs())
-                .snapshotEveryEntries(snapshotEveryEntries()).logSegmentBytes(logSegmentBytes());
+                .snapshotEveryEntries(snapshotEveryEntries()).logSegmentBytes(logSegmentBytes())
+                .peerTls(peerKeyManager, peerTrustManager);
+    }
+
+    /**
+     * Mutual TLS between the members' Raft servers: this member presents {@code keyManager}'s
+     * certificate, and {@code trustManager} decides which peers it accepts, both as a server and
+     * as a client (it should accept member certificates only, so that a client certificate of
+     * the same CA cannot join). Both null (the default): plaintext.
+     */
+    public ReplicationConfig peerTls(javax.net.ssl.KeyManager keyManager, javax.net.ssl.TrustManager trustManager) {
+        if ((keyManager == null) != (trustManager == null)) {
+            throw invalid("peer TLS needs both a key manager and a trust manager");
+        }
+        this.peerKeyManager = keyManager;
+        this.peerTrustManager = trustManager;
+        return this;
+    }
+
+    /** Whether the Raft servers talk mutual TLS ({@link #peerTls}). */
+    public boolean peerTlsEnabled() {
+        return peerKeyManager != null;
+    }
+
+    javax.net.ssl.KeyManager peerKeyManager() {
+        return peerKeyManager;
+    }
+
+    javax.net.ssl.TrustManager peerTrustManager() {
+        return peerTrustManager;
     }
 
     public ReplicationConfig leaderLease(boolean enabled) {

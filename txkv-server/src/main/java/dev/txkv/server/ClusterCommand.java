@@ -96,11 +96,33 @@ public final class ClusterCommand implements Callable<Integer> {
         return b.build();
     }
 
-    /** The server at {@code address}'s own process in its status; empty when it does not answer. */
-    static Optional<Status.Process> status(String address, long timeoutMs) {
+    /** The CA of a cluster started with --secure (DIR/certs/ca.crt); null for a plaintext cluster. */
+    static Path caFile(Path dir) {
+        Path ca = dir.resolve(CERTS_DIR).resolve(dev.txkv.server.certs.DevCertificates.CA_CERT);
+        return Files.isRegularFile(ca) ? ca : null;
+    }
+
+    /** Where --secure keeps the cluster's CA and node certificate, under the cluster's directory. */
+    static final String CERTS_DIR = "certs";
+    /** The id of the one node certificate a local secure cluster's nodes share (common name txkv-node:local). */
+    static final String LOCAL_NODE_CERT = "local";
+
+    /**
+     * The server at {@code address}'s own process in its status; empty when it does not answer.
+     * {@code caFile}: TLS, trusting that CA; null: plaintext.
+     */
+    static Optional<Status.Process> status(String address, long timeoutMs, Path caFile) {
         int colon = address.lastIndexOf(':');
+        io.grpc.ChannelCredentials credentials = io.grpc.InsecureChannelCredentials.create();
+        if (caFile != null) {
+            try {
+                credentials = io.grpc.TlsChannelCredentials.newBuilder().trustManager(caFile.toFile()).build();
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
         ManagedChannel channel = NettyChannelBuilder.forAddress(address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1))).usePlaintext().build();
+                Integer.parseInt(address.substring(colon + 1)), credentials).build();
         try {
             Status status = TxkvGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
                     .status(StatusRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).setMemberOnly(true)
@@ -158,6 +180,12 @@ public final class ClusterCommand implements Callable<Integer> {
                 description = "Nodes that keep a replica of each shard (default: 3, or every node when fewer). Needs --shards.")
         private Integer shardReplicas;
 
+        @Option(names = "--secure",
+                description = "TLS on every port: a CA and a node certificate are made in DIR/certs (txkv certs), every"
+                        + " node serves TLS with it and members speak mutual TLS; clients need TXKV_TLS_CA_FILE"
+                        + " (printed). A cluster started with --secure stays secure when started again.")
+        private boolean secure;
+
         @Option(names = "--base-port", paramLabel = "PORT", defaultValue = "4500",
                 description = "First port (default: ${DEFAULT-VALUE}); node i uses PORT+10*i to PORT+10*i+2.")
         private int basePort;
@@ -198,6 +226,32 @@ public final class ClusterCommand implements Callable<Integer> {
             } else if (shardReplicas != null) {
                 throw new ParameterException(spec.commandLine(), "--shard-replicas needs --shards");
             }
+            Path ca = caFile(dir);
+            if (secure || ca != null) {
+                Path certs = dir.resolve(CERTS_DIR);
+                try {
+                    if (ca == null) {
+                        Files.createDirectories(certs);
+                        dev.txkv.server.certs.DevCertificates.createCa(certs, "txkv local cluster CA",
+                                dev.txkv.server.certs.DevCertificates.CA_DAYS_DEFAULT, false);
+                        out.println("made a CA in " + certs + " (txkv certs; docs/security.md)");
+                    }
+                    if (!Files.isRegularFile(dev.txkv.server.certs.DevCertificates.nodeCertificate(certs, LOCAL_NODE_CERT))) {
+                        dev.txkv.server.certs.DevCertificates.createNode(certs, LOCAL_NODE_CERT,
+                                dev.txkv.server.certs.DevCertificates.NODE_HOSTS_DEFAULT,
+                                dev.txkv.server.certs.DevCertificates.LEAF_DAYS_DEFAULT, false);
+                    }
+                } catch (dev.txkv.server.certs.CertsRefusedException e) {
+                    err.println("txkv cluster: " + e.getMessage());
+                    err.flush();
+                    return 1;
+                }
+                ca = caFile(dir);
+                serverArgs.addAll(List.of("--tls-cert",
+                        dev.txkv.server.certs.DevCertificates.nodeCertificate(certs, LOCAL_NODE_CERT).toAbsolutePath().toString(),
+                        "--tls-key", dev.txkv.server.certs.DevCertificates.nodeKey(certs, LOCAL_NODE_CERT).toAbsolutePath().toString(),
+                        "--tls-ca", ca.toAbsolutePath().toString()));
+            }
             LocalCluster.Builder builder = LocalCluster.builder(LocalCluster.launcherOfThisJvm(ClusterCommand.class))
                     .mode(LocalCluster.Mode.DETACHED).serverArgs(serverArgs);
             List<String> clients = new ArrayList<>();
@@ -215,7 +269,7 @@ public final class ClusterCommand implements Callable<Integer> {
             }
             String connection = String.join(",", clients);
             Files.writeString(dir.resolve("cluster"), connection + "\n", StandardCharsets.UTF_8);
-            String leader = awaitLeader(clients, cluster, err);
+            String leader = awaitLeader(clients, cluster, err, ca);
             if (leader == null) {
                 err.println("txkv cluster: no leader took commits within " + START_WAIT_MS / 1000
                         + " s; see the logs in " + dir + "/node-*/log. The nodes keep running; stop them with"
@@ -226,6 +280,10 @@ public final class ClusterCommand implements Callable<Integer> {
             out.println("cluster of " + nodes + " running; leader " + leader
                     + (shards == null ? "" : " (of the control group); " + shards + " shards"));
             out.println("connection string (also in " + dir.resolve("cluster") + "): " + connection);
+            if (ca != null) {
+                out.println("TLS on every port; clients trust the cluster's CA:");
+                out.println("  export TXKV_TLS_CA_FILE=" + ca.toAbsolutePath());
+            }
             out.println("  txkv cli --cluster " + connection);
             out.println("  Txkv.open(\"" + connection + "\")");
             out.println("stop with: txkv cluster stop --dir " + dir);
@@ -234,7 +292,7 @@ public final class ClusterCommand implements Callable<Integer> {
         }
 
         /** Waits for a member whose status says it accepts commits; null after the bound or when all nodes died. */
-        private static String awaitLeader(List<String> clients, LocalCluster cluster, PrintWriter err)
+        private static String awaitLeader(List<String> clients, LocalCluster cluster, PrintWriter err, Path caFile)
                 throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_WAIT_MS);
             while (System.nanoTime() < deadline) {
@@ -244,7 +302,7 @@ public final class ClusterCommand implements Callable<Integer> {
                         continue;
                     }
                     anyAlive = true;
-                    Optional<Status.Process> s = status(clients.get(i), 2_000);
+                    Optional<Status.Process> s = status(clients.get(i), 2_000, caFile);
                     if (s.isPresent() && s.get().getAcceptingCommits().getValue()) {
                         return nodeId(i) + " (" + clients.get(i) + ")";
                     }
@@ -317,7 +375,7 @@ public final class ClusterCommand implements Callable<Integer> {
                     line.append("stopped");
                 } else {
                     line.append("pid ").append(node.pid()).append("  ");
-                    Optional<Status.Process> s = i < clients.size() ? status(address, 3_000) : Optional.empty();
+                    Optional<Status.Process> s = i < clients.size() ? status(address, 3_000, caFile(dir)) : Optional.empty();
                     if (s.isEmpty()) {
                         line.append("not answering");
                     } else {

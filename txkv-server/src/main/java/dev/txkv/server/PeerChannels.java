@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Plaintext gRPC channels to other members' client addresses, one per address, made at first
- * use and kept until {@link #close()}: a channel per call would pay a TCP and HTTP/2 handshake
+ * gRPC channels to other members' client addresses, one per address, made at first use and
+ * kept until {@link #close()}: a channel per call would pay a TCP, TLS and HTTP/2 handshake
  * each time.
  */
 final class PeerChannels implements AutoCloseable {
@@ -17,6 +17,12 @@ final class PeerChannels implements AutoCloseable {
 
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private final io.grpc.ChannelCredentials credentials;
+
+    /** Channels with {@code credentials}: plaintext, or TLS with this member's certificate. */
+    PeerChannels(io.grpc.ChannelCredentials credentials) {
+        this.credentials = credentials;
+    }
 
     /**
      * The channel to {@code address} (host:port).
@@ -45,7 +51,7 @@ final class PeerChannels implements AutoCloseable {
         }
         int port = Integer.parseInt(address.substring(colon + 1));
         String h = host;
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(h, port).usePlaintext().build());
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(h, port, credentials).build());
     }
 
     @Override

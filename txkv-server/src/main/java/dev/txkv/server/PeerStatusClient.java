@@ -17,7 +17,12 @@ import java.util.concurrent.TimeUnit;
 final class PeerStatusClient implements AutoCloseable {
     /** How long a member waits for another's status: a member that answers at all answers in milliseconds. */
     static final long PEER_STATUS_TIMEOUT_MS = 2_000;
-    private final PeerChannels channels = new PeerChannels();
+    private final PeerChannels channels;
+
+    /** With {@code credentials} for the calls (plaintext, or the member certificate over TLS). */
+    PeerStatusClient(io.grpc.ChannelCredentials credentials) {
+        this.channels = new PeerChannels(credentials);
+    }
 
     /**
      * The process {@code id} reports about itself at {@code clientAddress}; never fails: a

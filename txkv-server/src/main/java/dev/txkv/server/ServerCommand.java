@@ -86,6 +86,44 @@ public final class ServerCommand implements Callable<Integer> {
                     + " member when fewer). Needs --shards.")
     private Integer shardReplicas;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve the client port and the HTTP gateway over TLS with this certificate chain (PEM);"
+                    + " needs --tls-key and --tls-ca. A replicated server then speaks mutual TLS to the other members"
+                    + " too (docs/security.md).")
+    private Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (PEM, PKCS#8).")
+    private Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "The CA certificates (PEM) that sign the certificates of clients and members.")
+    private Path tlsCa;
+
+    @Option(names = "--tls-client-auth", paramLabel = "none|want|require",
+            description = "Which client certificates the client port and the gateway ask for: none (default), want"
+                    + " (one given must be signed by --tls-ca), require.")
+    private String tlsClientAuth;
+
+    @Option(names = "--peer-tls-cert", paramLabel = "FILE",
+            description = "The certificate members present to each other (default: --tls-cert); its common name"
+                    + " must begin with txkv-node:. Needs --peer-tls-key and --peer-tls-ca.")
+    private Path peerTlsCert;
+
+    @Option(names = "--peer-tls-key", paramLabel = "FILE", description = "The private key of --peer-tls-cert.")
+    private Path peerTlsKey;
+
+    @Option(names = "--peer-tls-ca", paramLabel = "FILE", description = "The CA that signs the members' certificates.")
+    private Path peerTlsCa;
+
+    @Option(names = "--tls-reload-interval", paramLabel = "MS",
+            description = "How often the TLS files are checked for changes and reloaded, in ms (default 60000; 0:"
+                    + " never). A file that fails to load keeps the certificate in use and logs an error.")
+    private Long tlsReloadMs;
+
+    @Option(names = "--insecure",
+            description = "Allow listening beyond the loopback interface without TLS (refused otherwise).")
+    private boolean insecure;
+
     @Option(names = "--split-size", paramLabel = "SIZE",
             description = "A shard whose keys and values pass SIZE bytes splits by itself at the key that halves"
                     + " them (a number, or with KiB, MiB or GiB; 0 turns automatic splits off; default 64MiB)."
@@ -107,6 +145,51 @@ public final class ServerCommand implements Callable<Integer> {
             description = "For fault tests only (txkv check): lets ShardPeer.ArmCrashPoint arm the two-phase crash"
                     + " points, which end this process when reached. Needs --shards.")
     private boolean crashPoints;
+
+    /** The TLS flags into {@code config}: all three files of a kind together, or none. */
+    private void tls(ServerConfig config) {
+        boolean any = tlsCert != null || tlsKey != null || tlsCa != null;
+        if (any && (tlsCert == null || tlsKey == null || tlsCa == null)) {
+            throw usage("--tls-cert, --tls-key and --tls-ca go together");
+        }
+        boolean anyPeer = peerTlsCert != null || peerTlsKey != null || peerTlsCa != null;
+        if (anyPeer && (peerTlsCert == null || peerTlsKey == null || peerTlsCa == null)) {
+            throw usage("--peer-tls-cert, --peer-tls-key and --peer-tls-ca go together");
+        }
+        if (anyPeer && !any) {
+            throw usage("--peer-tls-* needs --tls-cert, --tls-key and --tls-ca");
+        }
+        if (!any && (tlsClientAuth != null || tlsReloadMs != null)) {
+            throw usage((tlsClientAuth != null ? "--tls-client-auth" : "--tls-reload-interval")
+                    + " needs --tls-cert, --tls-key and --tls-ca");
+        }
+        for (Path p : new Path[] {tlsCert, tlsKey, tlsCa, peerTlsCert, peerTlsKey, peerTlsCa}) {
+            if (p != null && !java.nio.file.Files.isRegularFile(p)) {
+                throw usage("no such file: " + p);
+            }
+        }
+        if (any) {
+            dev.txkv.server.tls.ServerTls.ClientAuth auth;
+            String a = tlsClientAuth == null ? "none" : tlsClientAuth.trim().toLowerCase(java.util.Locale.ROOT);
+            switch (a) {
+                case "none" -> auth = dev.txkv.server.tls.ServerTls.ClientAuth.NONE;
+                case "want" -> auth = dev.txkv.server.tls.ServerTls.ClientAuth.WANT;
+                case "require" -> auth = dev.txkv.server.tls.ServerTls.ClientAuth.REQUIRE;
+                default -> throw usage("--tls-client-auth must be none, want or require, got '" + tlsClientAuth + "'");
+            }
+            config.tls(new dev.txkv.server.tls.ServerTls.Files(tlsCert, tlsKey, tlsCa), auth);
+            if (anyPeer) {
+                config.peerTls(new dev.txkv.server.tls.ServerTls.Files(peerTlsCert, peerTlsKey, peerTlsCa));
+            }
+            if (tlsReloadMs != null) {
+                if (tlsReloadMs < 0 || tlsReloadMs > 86_400_000L) {
+                    throw usage("--tls-reload-interval must be 0 (never) to 86400000 ms, got " + tlsReloadMs);
+                }
+                config.tlsReloadMs(tlsReloadMs);
+            }
+        }
+        config.insecure(insecure);
+    }
 
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,15})\\s*(|B|KiB|MiB|GiB)", Pattern.CASE_INSENSITIVE);
 
@@ -192,6 +275,7 @@ public final class ServerCommand implements Callable<Integer> {
             }
             config.autoSplit(bytes, keysPerSecond, every);
         }
+        tls(config);
         if (crashPoints) {
             if (shards == null) {
                 throw usage("--crash-points needs --shards (the crash points are steps of the two-phase commit)");

@@ -203,6 +203,70 @@ public final class ServerConfig {
         return splitCheckMs;
     }
 
+    private dev.txkv.server.tls.ServerTls.Files tls;
+    private dev.txkv.server.tls.ServerTls.ClientAuth tlsClientAuth = dev.txkv.server.tls.ServerTls.ClientAuth.NONE;
+    private dev.txkv.server.tls.ServerTls.Files peerTls;
+    private long tlsReloadMs = 60_000;
+    private boolean insecure;
+
+    /**
+     * Serves the client port and the HTTP gateway over TLS (1.2 or 1.3) with {@code files}, and
+     * asks clients for certificates as {@code clientAuth} says. A replicated server then also
+     * speaks mutual TLS to the other members (the Raft port, calls between servers) with
+     * {@link #peerTls} or, by default, the same files (docs/security.md).
+     */
+    public ServerConfig tls(dev.txkv.server.tls.ServerTls.Files files, dev.txkv.server.tls.ServerTls.ClientAuth clientAuth) {
+        this.tls = java.util.Objects.requireNonNull(files, "files");
+        this.tlsClientAuth = java.util.Objects.requireNonNull(clientAuth, "clientAuth");
+        return this;
+    }
+
+    /** The members' own certificate, key and CA, when they differ from {@link #tls}'s. */
+    public ServerConfig peerTls(dev.txkv.server.tls.ServerTls.Files files) {
+        this.peerTls = files;
+        return this;
+    }
+
+    /** How often TLS files are checked for changes and reloaded, in ms (default 60,000; 0: never). */
+    public ServerConfig tlsReloadMs(long ms) {
+        if (ms < 0) {
+            throw new IllegalArgumentException("the TLS reload interval must be 0 (never) or positive, got " + ms);
+        }
+        this.tlsReloadMs = ms;
+        return this;
+    }
+
+    /**
+     * Lets the server listen beyond the loopback interface without TLS. Without it such a
+     * server refuses to start: plaintext is for one machine, or a network you trust entirely.
+     */
+    public ServerConfig insecure(boolean allowed) {
+        this.insecure = allowed;
+        return this;
+    }
+
+    /** The client port's TLS files; null when it serves plaintext. */
+    public dev.txkv.server.tls.ServerTls.Files tls() {
+        return tls;
+    }
+
+    public dev.txkv.server.tls.ServerTls.ClientAuth tlsClientAuth() {
+        return tlsClientAuth;
+    }
+
+    /** The members' TLS files; null: {@link #tls()}'s. */
+    public dev.txkv.server.tls.ServerTls.Files peerTls() {
+        return peerTls;
+    }
+
+    public long tlsReloadMs() {
+        return tlsReloadMs;
+    }
+
+    public boolean insecure() {
+        return insecure;
+    }
+
     /** Whether fault tests may arm crash points here. */
     public boolean crashPoints() {
         return crashPoints;

@@ -88,7 +88,7 @@ final class ShardedNode implements AutoCloseable {
     private final Map<String, String> clientAddresses;
     private final Map<Integer, Engine> engines = new ConcurrentHashMap<>();
     private final Map<Integer, String> leaderGuess = new ConcurrentHashMap<>();
-    private final PeerChannels channels = new PeerChannels();
+    private final PeerChannels channels;
     private RaftHost host;
     private ControlSequencer sequencer;
     /** Timers of calls to other servers by method; none until {@link #bindMetrics}. */
@@ -112,7 +112,8 @@ final class ShardedNode implements AutoCloseable {
     private final AutoSplit autoSplit;
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints,
-            AutoSplit autoSplit) {
+            AutoSplit autoSplit, io.grpc.ChannelCredentials peerCredentials) {
+        this.channels = new PeerChannels(peerCredentials);
         this.crashPoints = crashPoints;
         this.autoSplit = autoSplit;
         this.layout = layout;
@@ -135,11 +136,14 @@ final class ShardedNode implements AutoCloseable {
      * @param crashPoints the two-phase crash points of this member's shards ({@link CrashPoints#NONE}
      *     unless fault tests may arm them)
      * @param autoSplit when the shards this member leads split by themselves
+     * @param peerCredentials the credentials of calls to other members (TLS with this member's
+     *     certificate, or plaintext)
      * @throws TxkvException when the data directory holds another layout or an unsharded database,
      *     a member's client address is missing, or an engine or the Raft host cannot start
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
-            Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit) {
+            Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit,
+            io.grpc.ChannelCredentials peerCredentials) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -150,7 +154,8 @@ final class ShardedNode implements AutoCloseable {
             }
         }
         checkLayout(dataDir, layout);
-        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints, autoSplit);
+        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints, autoSplit,
+                peerCredentials);
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {

@@ -22,7 +22,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -69,7 +71,9 @@ public final class TxkvServer implements AutoCloseable {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean ready;
     private final EngineStatusReader engineStatus;
-    private final PeerStatusClient peers = new PeerStatusClient();
+    private final PeerStatusClient peers;
+    /** TLS of the client port, the gateway and the members' traffic; null when plaintext. */
+    private final dev.txkv.server.tls.ServerTls tls;
     private volatile StatusDocument statusDocument;
     /** Refreshed once a second by the sampler. */
     private volatile Health lastHealth;
@@ -80,7 +84,10 @@ public final class TxkvServer implements AutoCloseable {
     private ManagedChannel gatewayChannel;
     private HttpGateway gateway;
 
-    private TxkvServer(ServerConfig config, Engine engine, ShardedNode sharded) {
+    private TxkvServer(ServerConfig config, Engine engine, ShardedNode sharded, dev.txkv.server.tls.ServerTls tls,
+            io.grpc.ChannelCredentials peerCredentials) {
+        this.tls = tls;
+        this.peers = new PeerStatusClient(peerCredentials);
         this.config = config;
         this.engine = engine;
         this.sharded = sharded;
@@ -115,6 +122,76 @@ public final class TxkvServer implements AutoCloseable {
      */
     public static TxkvServer start(ServerConfig config) throws IOException {
         GrpcLogging.quietMalformedRequestTraces();
+        checkExposure(config);
+        dev.txkv.server.tls.ServerTls tls = config.tls() == null ? null
+                : new dev.txkv.server.tls.ServerTls(config.tls(), config.tlsClientAuth(), config.peerTls(),
+                        config.tlsReloadMs());
+        try {
+            return start(config, tls);
+        } catch (IOException | RuntimeException | Error e) {
+            if (tls != null) {
+                tls.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Refuses a server that would listen beyond the loopback interface (client port, HTTP
+     * gateway, Raft port) without TLS, unless {@link ServerConfig#insecure} allows it.
+     */
+    private static void checkExposure(ServerConfig config) {
+        if (config.peerTls() != null && config.tls() == null) {
+            throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE,
+                    "Peer TLS (--peer-tls-*) needs TLS on the client port too (--tls-cert, --tls-key, --tls-ca)");
+        }
+        if (config.tls() != null || config.insecure()) {
+            return;
+        }
+        List<String> exposed = new ArrayList<>();
+        InetSocketAddress grpc = config.grpcAddress();
+        if (!loopback(grpc.getHostString())) {
+            exposed.add("the client port " + grpc.getHostString() + ":" + grpc.getPort());
+        }
+        InetSocketAddress http = config.httpAddress();
+        if (http != null && !loopback(http.getHostString())) {
+            exposed.add("the HTTP gateway " + http.getHostString() + ":" + http.getPort());
+        }
+        if (config.replication() != null) {
+            String raft = config.replication().members().get(config.replication().selfId());
+            if (raft != null && raft.lastIndexOf(':') > 0 && !loopback(raft.substring(0, raft.lastIndexOf(':')))) {
+                exposed.add("the Raft port " + raft);
+            }
+        }
+        if (!exposed.isEmpty()) {
+            throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "Refusing to serve "
+                    + String.join(", ", exposed) + " beyond this machine in plaintext: give --tls-cert, --tls-key and"
+                    + " --tls-ca (docs/security.md), or --insecure for a network you trust entirely");
+        }
+    }
+
+    /** Whether {@code host} names only this machine (a loopback address or a name that resolves only to one). */
+    static boolean loopback(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        try {
+            java.net.InetAddress[] all = java.net.InetAddress.getAllByName(h);
+            for (java.net.InetAddress a : all) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return all.length > 0;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static TxkvServer start(ServerConfig config, dev.txkv.server.tls.ServerTls tls) throws IOException {
+        io.grpc.ChannelCredentials peerCredentials = tls == null ? io.grpc.InsecureChannelCredentials.create()
+                : tls.peerChannelCredentials();
+        if (tls != null && config.replication() != null) {
+            config.replication().peerTls(tls.peerKeyManager(), tls.peerTrustManager());
+        }
         ShardedNode sharded = null;
         Engine engine;
         if (config.shards() > 0) {
@@ -125,7 +202,8 @@ public final class TxkvServer implements AutoCloseable {
             sharded = ShardedNode.open(config.dataDir(), config.txkvConfig(), config.replication(),
                     config.peerClientAddresses(), config.shards(), config.shardReplicas(),
                     config.crashPoints() ? CrashPoints.haltingProcess() : CrashPoints.NONE,
-                    new ShardedNode.AutoSplit(config.splitBytes(), config.splitKeysPerSecond(), config.splitCheckMs()));
+                    new ShardedNode.AutoSplit(config.splitBytes(), config.splitKeysPerSecond(), config.splitCheckMs()),
+                    peerCredentials);
             engine = sharded.control();
         } else if (ShardedNode.isSharded(config.dataDir())) {
             throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "The data directory "
@@ -135,7 +213,7 @@ public final class TxkvServer implements AutoCloseable {
             engine = config.replication() == null ? Engine.open(config.dataDir(), config.txkvConfig())
                     : RaftReplication.open(config.dataDir(), config.txkvConfig(), config.replication());
         }
-        TxkvServer server = new TxkvServer(config, engine, sharded);
+        TxkvServer server = new TxkvServer(config, engine, sharded, tls, peerCredentials);
         try {
             server.startServing();
         } catch (IOException | RuntimeException | Error e) {
@@ -181,7 +259,9 @@ public final class TxkvServer implements AutoCloseable {
         sampler.scheduleAtFixedRate(this::sampleAndCheckHealth, 0, 1, TimeUnit.SECONDS);
 
         InetSocketAddress grpc = config.grpcAddress();
-        grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(grpc.getHostString(), grpc.getPort()))
+        InetSocketAddress grpcBind = new InetSocketAddress(grpc.getHostString(), grpc.getPort());
+        grpcServer = (tls == null ? NettyServerBuilder.forAddress(grpcBind)
+                : NettyServerBuilder.forAddress(grpcBind, tls.grpcCredentials()))
                 .directExecutor()
                 .addService(service)
                 .addService(health.getHealthService())
@@ -216,7 +296,8 @@ public final class TxkvServer implements AutoCloseable {
                     .maxInboundMessageSize(config.inboundMessageBytesMax()).build();
             try {
                 gateway = new HttpGateway(gatewayChannel, registry, this::healthProblem,
-                        new InetSocketAddress(http.getHostString(), http.getPort()));
+                        new InetSocketAddress(http.getHostString(), http.getPort()),
+                        tls == null ? null : tls.httpContext(), tls == null ? null : tls::httpParameters);
             } catch (IOException e) {
                 throw bindFailure("HTTP", http, e);
             }
@@ -379,6 +460,9 @@ public final class TxkvServer implements AutoCloseable {
                 engine.close();
             }
             registry.close();
+            if (tls != null) {
+                tls.close();
+            }
             log.info("txkv server stopped: data {}", config.dataDir());
         } finally {
             terminated.countDown();

@@ -88,11 +88,29 @@ public final class HttpGateway implements AutoCloseable {
      */
     public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
             InetSocketAddress address) throws IOException {
-        this(inProcessChannel, registry, healthProblem, address, WORKER_THREADS, WORKER_QUEUE_MAX);
+        this(inProcessChannel, registry, healthProblem, address, null, null);
+    }
+
+    /**
+     * The gateway over HTTPS when {@code tls} is given: TLS with that context, each handshake
+     * with {@code parameters} applied to the context (protocols, client certificates).
+     */
+    public HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
+            InetSocketAddress address, javax.net.ssl.SSLContext tls,
+            java.util.function.Function<javax.net.ssl.SSLContext, javax.net.ssl.SSLParameters> parameters)
+            throws IOException {
+        this(inProcessChannel, registry, healthProblem, address, WORKER_THREADS, WORKER_QUEUE_MAX, tls, parameters);
     }
 
     HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
             InetSocketAddress address, int workerThreads, int workerQueueMax) throws IOException {
+        this(inProcessChannel, registry, healthProblem, address, workerThreads, workerQueueMax, null, null);
+    }
+
+    HttpGateway(Channel inProcessChannel, PrometheusMeterRegistry registry, Supplier<String> healthProblem,
+            InetSocketAddress address, int workerThreads, int workerQueueMax, javax.net.ssl.SSLContext tls,
+            java.util.function.Function<javax.net.ssl.SSLContext, javax.net.ssl.SSLParameters> parameters)
+            throws IOException {
         this.channel = Objects.requireNonNull(inProcessChannel, "inProcessChannel");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.healthProblem = Objects.requireNonNull(healthProblem, "healthProblem");
@@ -108,7 +126,18 @@ public final class HttpGateway implements AutoCloseable {
         Gauge.builder("txkv_http_queued_requests", workers, p -> p.getQueue().size())
                 .description("HTTP requests waiting for a gateway worker").register(registry);
         try {
-            this.server = HttpServer.create(address, 0);
+            if (tls == null) {
+                this.server = HttpServer.create(address, 0);
+            } else {
+                com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(address, 0);
+                https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls) {
+                    @Override
+                    public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                        params.setSSLParameters(parameters.apply(tls));
+                    }
+                });
+                this.server = https;
+            }
         } catch (IOException | RuntimeException e) {
             workers.shutdownNow();
             shedder.shutdownNow();
@@ -117,7 +146,7 @@ public final class HttpGateway implements AutoCloseable {
         server.setExecutor(workers);
         server.createContext("/", this::dispatch);
         server.start();
-        LOG.info("HTTP gateway listening on {}", server.getAddress());
+        LOG.info("HTTP gateway listening on {}{}", server.getAddress(), tls == null ? "" : " (HTTPS)");
     }
 
     /**
