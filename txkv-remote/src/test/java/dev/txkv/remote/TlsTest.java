@@ -196,6 +196,46 @@ class TlsTest {
     }
 
     @Test
+    void aShardedClusterForwardsBetweenServersOverMutualTls() throws Exception {
+        int[] ports = Ports.freePorts(6);
+        Map<String, String> raft = new LinkedHashMap<>();
+        Map<String, String> clients = new LinkedHashMap<>();
+        String[] ids = {"a", "b", "c"};
+        for (int i = 0; i < 3; i++) {
+            raft.put(ids[i], "127.0.0.1:" + ports[i]);
+            clients.put(ids[i], "127.0.0.1:" + ports[3 + i]);
+        }
+        for (int i = 0; i < 3; i++) {
+            // One replica per shard: most calls through one server are forwarded to another.
+            start(new ServerConfig().dataDir(dir.resolve(ids[i])).grpcAddress("127.0.0.1", ports[3 + i])
+                    .httpAddress("127.0.0.1", 0).replication(new ReplicationConfig(ids[i], raft).electionTimeoutMs(500, 1000))
+                    .peerClientAddresses(clients).shards(3, 1).tls(node(ids[i]), ServerTls.ClientAuth.REQUIRE));
+        }
+        RemoteSettings settings = quick().shardRouting(false).commitTimeout(Duration.ofSeconds(20))
+                .requestTimeout(Duration.ofSeconds(20)).tls(certs.resolve("ca.crt"),
+                        DevCertificates.clientCertificate(certs, "orders"), DevCertificates.clientKey(certs, "orders"));
+        Database viaA = open(clients.get("a"), settings);
+        byte[][] keys = {{0x10, 'k'}, {(byte) 0x60, 'k'}, {(byte) 0xB0, 'k'}};
+        Poll.until("a transaction over the three shards through one server", Duration.ofSeconds(60), () -> {
+            try {
+                viaA.run(tr -> {
+                    for (byte[] k : keys) {
+                        tr.set(k, b("across"));
+                    }
+                    return null;
+                });
+                return true;
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+        for (byte[] k : keys) {
+            byte[] got = viaA.read(tr -> tr.get(k).join());
+            assertThat(got).isEqualTo(b("across"));
+        }
+    }
+
+    @Test
     void aChangedCertificateIsServedWithoutARestartAndABadOneIsIgnored() throws Exception {
         Path own = Files.createDirectories(dir.resolve("own"));
         Files.copy(DevCertificates.nodeCertificate(certs, "a"), own.resolve("node.crt"));

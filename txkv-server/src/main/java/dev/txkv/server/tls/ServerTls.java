@@ -104,9 +104,14 @@ public final class ServerTls implements AutoCloseable {
         return peer.trustManagerForNames(MEMBER_NAME_PREFIX);
     }
 
-    /** Credentials for this server's calls to other servers' client ports: the member certificate, the peer CA. */
+    /**
+     * Credentials for this server's calls to other servers' client ports: it presents its member
+     * certificate, and accepts the other server's client-port certificate when the client CA
+     * signed it and it names a member ({@value #MEMBER_NAME_PREFIX}).
+     */
     public ChannelCredentials peerChannelCredentials() {
-        return TlsChannelCredentials.newBuilder().keyManager(peer.keyManager()).trustManager(peerTrustManager()).build();
+        return TlsChannelCredentials.newBuilder().keyManager(peer.keyManager())
+                .trustManager(client.trustManagerForNames(MEMBER_NAME_PREFIX)).build();
     }
 
     /** The client port's material (its certificate, for status and tests). */
