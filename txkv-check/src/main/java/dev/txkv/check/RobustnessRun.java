@@ -102,8 +102,14 @@ final class RobustnessRun {
         Cluster cluster = null;
         Thread hook = null;
         try {
+            List<String> serverArgs = new ArrayList<>(settings.serverArgs());
+            if (!(network instanceof LoopbackNetwork)) {
+                // The run's own network namespaces and bridge: addresses beyond loopback on a
+                // network this run made and nothing else reaches, so plaintext is allowed there.
+                serverArgs.add("--insecure");
+            }
             cluster = new Cluster(settings.jar(), settings.serverJvmOptions(), settings.runDir(), settings.nodes(),
-                    network, clusterFlags, settings.serverArgs(), settings.shards(), this::log);
+                    network, clusterFlags, serverArgs, settings.shards(), this::log);
             Cluster forHook = cluster;
             hook = new Thread(() -> {
                 forHook.close();
