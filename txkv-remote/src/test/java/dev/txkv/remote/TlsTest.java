@@ -262,6 +262,10 @@ class TlsTest {
                 return false;
             }
         });
+        // Another member's key beside this certificate (a half-done rotation): refused whole.
+        Files.copy(DevCertificates.nodeKey(certs, "b"), own.resolve("node.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Thread.sleep(500);
+        assertThat(servedSerial(server.httpPort())).isEqualTo(second);
         // A garbage certificate file: the one in use stays.
         Files.writeString(own.resolve("node.crt"), "not a certificate");
         Thread.sleep(500);

@@ -4,7 +4,6 @@ import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,28 +89,63 @@ public final class TlsMaterial implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Reads all three files, checks them (a certificate in date whose public key matches the
+     * key, at least one CA certificate), and only then swaps them in: a half-written rotation
+     * (a new certificate beside the old key) is refused whole.
+     */
     private synchronized void load() throws IOException, GeneralSecurityException {
         long stamp = stamp();
-        for (Path p : new Path[] {cert, key, ca}) {
-            if (!Files.isReadable(p)) {
-                throw new IOException("cannot read " + p);
-            }
-        }
-        File certFile = cert.toFile();
-        File keyFile = key.toFile();
-        keyManager.updateIdentityCredentials(certFile, keyFile);
-        trustManager.updateTrustCredentials(ca.toFile());
         X509Certificate[] loaded;
+        java.security.PrivateKey privateKey;
+        X509Certificate[] authorities;
         try (java.io.InputStream in = Files.newInputStream(cert)) {
-            loaded = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
-                    .map(X509Certificate.class::cast).toArray(X509Certificate[]::new);
+            loaded = io.grpc.util.CertificateUtils.getX509Certificates(in);
+        }
+        try (java.io.InputStream in = Files.newInputStream(key)) {
+            privateKey = io.grpc.util.CertificateUtils.getPrivateKey(in);
+        }
+        try (java.io.InputStream in = Files.newInputStream(ca)) {
+            authorities = io.grpc.util.CertificateUtils.getX509Certificates(in);
         }
         if (loaded.length == 0) {
             throw new GeneralSecurityException(cert + " holds no certificate");
         }
+        if (authorities.length == 0) {
+            throw new GeneralSecurityException(ca + " holds no CA certificate");
+        }
         loaded[0].checkValidity();
+        checkKeyMatches(loaded[0], privateKey);
+        keyManager.updateIdentityCredentials(loaded, privateKey);
+        trustManager.updateTrustCredentials(authorities);
         chain = loaded;
         loadedStamp = stamp;
+    }
+
+    /** Signs a random challenge with {@code key} and verifies it with the certificate's public key (JCA). */
+    private void checkKeyMatches(X509Certificate certificate, java.security.PrivateKey privateKey)
+            throws GeneralSecurityException {
+        String algorithm = switch (privateKey.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return; // An algorithm this check does not know: the handshake will tell.
+        }
+        byte[] challenge = new byte[32];
+        new java.security.SecureRandom().nextBytes(challenge);
+        java.security.Signature signer = java.security.Signature.getInstance(algorithm);
+        signer.initSign(privateKey);
+        signer.update(challenge);
+        byte[] signature = signer.sign();
+        java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+        verifier.initVerify(certificate.getPublicKey());
+        verifier.update(challenge);
+        if (!verifier.verify(signature)) {
+            throw new GeneralSecurityException("the key in " + key + " does not belong to the certificate in " + cert);
+        }
     }
 
     /** Reloads the files if any changed since the last load; a failure keeps what is in use. */
