@@ -276,6 +276,25 @@ class TlsTest {
     }
 
     @Test
+    void aConnectionThatNeverFinishesItsHandshakeIsClosed() throws Exception {
+        TxkvServer server = start(new ServerConfig().dataDir(dir.resolve("d")).grpcAddress("127.0.0.1", 0)
+                .httpAddress(null, 0).tls(node("a"), ServerTls.ClientAuth.NONE));
+        long started = System.nanoTime();
+        try (java.net.Socket stalled = new java.net.Socket("127.0.0.1", server.grpcPort())) {
+            stalled.setSoTimeout(30_000);
+            int read;
+            try {
+                read = stalled.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                read = -1;
+            }
+            assertThat(read).as("the server closes the connection").isEqualTo(-1);
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        assertThat(seconds).as("closed after the handshake timeout (10 s)").isBetween(5L, 25L);
+    }
+
+    @Test
     void aServerBeyondLoopbackRefusesPlaintextUnlessToldInsecure() {
         ServerConfig exposed = new ServerConfig().dataDir(dir.resolve("d")).grpcAddress("0.0.0.0", 0).httpAddress("127.0.0.1", 0);
         assertThatThrownBy(() -> TxkvServer.start(exposed)).isInstanceOf(TxkvException.class)

@@ -84,6 +84,11 @@ public final class TxkvServer implements AutoCloseable {
     private ManagedChannel gatewayChannel;
     private HttpGateway gateway;
 
+    /** Seconds a client connection may take to finish its TLS and HTTP/2 handshake. */
+    static final long HANDSHAKE_TIMEOUT_SECONDS = 10;
+    /** HTTP/2 stream resets a connection may send per second before it is closed. */
+    static final int RST_FRAMES_PER_SECOND_MAX = 200;
+
     private TxkvServer(ServerConfig config, Engine engine, ShardedNode sharded, dev.txkv.server.tls.ServerTls tls,
             io.grpc.ChannelCredentials peerCredentials) {
         this.tls = tls;
@@ -260,7 +265,7 @@ public final class TxkvServer implements AutoCloseable {
 
         InetSocketAddress grpc = config.grpcAddress();
         InetSocketAddress grpcBind = new InetSocketAddress(grpc.getHostString(), grpc.getPort());
-        grpcServer = (tls == null ? NettyServerBuilder.forAddress(grpcBind)
+        NettyServerBuilder builder = (tls == null ? NettyServerBuilder.forAddress(grpcBind)
                 : NettyServerBuilder.forAddress(grpcBind, tls.grpcCredentials()))
                 .directExecutor()
                 .addService(service)
@@ -277,7 +282,17 @@ public final class TxkvServer implements AutoCloseable {
                 .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxConnectionIdle(1, TimeUnit.HOURS)
                 .maxConcurrentCallsPerConnection(config.watchStreamsMax() + config.executorQueueMax())
-                .build();
+                // A connection that has not finished its handshake (TLS, HTTP/2) in 10 s is
+                // closed, so stalled handshakes cannot pile up; an HTTP/2 RST flood ("rapid
+                // reset") past 200 resets a second ends its connection.
+                .handshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .maxRstFramesPerWindow(RST_FRAMES_PER_SECOND_MAX, 1);
+        if (tls != null) {
+            // Open connections keep the certificate they began with: renew them twice a day so
+            // that a rotated certificate reaches every client.
+            builder.maxConnectionAge(12, TimeUnit.HOURS).maxConnectionAgeGrace(5, TimeUnit.MINUTES);
+        }
+        grpcServer = builder.build();
         try {
             grpcServer.start();
         } catch (IOException e) {

@@ -8,8 +8,6 @@ import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Trusts what its delegate trusts, and only certificates whose subject common name begins with
@@ -17,8 +15,6 @@ import org.slf4j.LoggerFactory;
  * the same CA cannot join a Raft group or call a server as a member.
  */
 final class NameCheckingTrustManager extends X509ExtendedTrustManager {
-    private static final Logger AUDIT = LoggerFactory.getLogger("txkv.audit");
-
     private final X509ExtendedTrustManager delegate;
     private final String prefix;
 
@@ -44,8 +40,9 @@ final class NameCheckingTrustManager extends X509ExtendedTrustManager {
     private void checkName(X509Certificate[] chain, String side) throws CertificateException {
         String cn = chain == null || chain.length == 0 ? null : commonName(chain[0]);
         if (cn == null || !cn.startsWith(prefix)) {
-            AUDIT.info("{\"event\":\"peer_refused\",\"side\":\"{}\",\"subject\":\"{}\",\"reason\":\"not a member certificate\"}",
-                    side, Audit.json(chain == null || chain.length == 0 ? "" : chain[0].getSubjectX500Principal().getName()));
+            Audit.event("peer_refused", "side", side, "subject",
+                    chain == null || chain.length == 0 ? "" : chain[0].getSubjectX500Principal().getName(),
+                    "reason", "not a member certificate");
             throw new CertificateException("The certificate's common name " + (cn == null ? "(none)" : "'" + cn + "'")
                     + " does not begin with '" + prefix + "': not a member of this cluster");
         }

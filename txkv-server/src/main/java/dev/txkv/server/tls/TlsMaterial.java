@@ -34,8 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TlsMaterial implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TlsMaterial.class);
-    /** Security events, one line each (docs/security.md). */
-    private static final Logger AUDIT = LoggerFactory.getLogger("txkv.audit");
 
     /** The only protocols served or spoken. */
     public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -164,14 +162,12 @@ public final class TlsMaterial implements AutoCloseable {
             X509Certificate leaf = chain[0];
             LOG.info("{}: reloaded {} (subject {}, valid until {}) and {}", name, cert, leaf.getSubjectX500Principal(),
                     leaf.getNotAfter().toInstant(), ca);
-            AUDIT.info("{\"event\":\"certificate_reloaded\",\"material\":\"{}\",\"subject\":\"{}\",\"not_after\":\"{}\","
-                    + "\"sha256\":\"{}\"}", name, Audit.json(leaf.getSubjectX500Principal().getName()),
-                    leaf.getNotAfter().toInstant(), Audit.fingerprint(leaf));
+            Audit.event("certificate_reloaded", "material", name, "subject", leaf.getSubjectX500Principal().getName(),
+                    "not_after", leaf.getNotAfter().toInstant().toString(), "sha256", Audit.fingerprint(leaf));
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             LOG.error("{}: reloading {}, {} and {} failed; the certificate loaded before stays in use: {}", name, cert,
                     key, ca, describe(e));
-            AUDIT.info("{\"event\":\"certificate_reload_failed\",\"material\":\"{}\",\"reason\":\"{}\"}", name,
-                    Audit.json(describe(e)));
+            Audit.event("certificate_reload_failed", "material", name, "reason", describe(e));
             try {
                 loadedStamp = stamp(); // tried: wait for the next change
             } catch (IOException ignored) {
