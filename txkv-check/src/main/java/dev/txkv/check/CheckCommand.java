@@ -80,6 +80,11 @@ public final class CheckCommand implements Callable<Integer> {
                     + " under the run's traffic and faults (default: the servers' own, 64MiB).")
     String splitSize;
 
+    @Option(names = "--secure",
+            description = "TLS on every port: the run makes a CA and a node certificate (txkv certs), the servers"
+                    + " serve TLS and speak mutual TLS to each other, and the workloads connect over TLS.")
+    boolean secure;
+
     @Option(names = "--no-raft",
             description = "With --nodes 1: start a plain server, without --id/--peers (the unreplicated engine).")
     boolean noRaft;
@@ -140,7 +145,7 @@ public final class CheckCommand implements Callable<Integer> {
         int replicas = shardReplicas != null ? shardReplicas
                 : shards == null ? 0 : CheckSettings.defaultShardReplicas(nodes);
         return new CheckSettings(duration, nodes, chosenSeed, categories, runDir.toAbsolutePath(),
-                jarPath.toAbsolutePath(), jvm, clients, Math.max(1, clients / 2), noRaft, shardCount, replicas, splitSize);
+                jarPath.toAbsolutePath(), jvm, clients, Math.max(1, clients / 2), noRaft, shardCount, replicas, splitSize, secure);
     }
 
     private static Path runningJar() throws Exception {

@@ -28,10 +28,12 @@ import java.util.stream.Collectors;
  *     unsharded
  * @param splitSize the servers' {@code --split-size} (shards split by themselves past it), or
  *     null for the servers' default
+ * @param secure TLS on every port: a CA and a node certificate made for the run, mutual TLS
+ *     between the members, the harness's clients over TLS
  */
 record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
                      List<String> serverJvmOptions, int listAppendThreads, int bankThreads,
-                     boolean plainServer, int shards, int shardReplicas, String splitSize) {
+                     boolean plainServer, int shards, int shardReplicas, String splitSize, boolean secure) {
     static final int NODES_MAX = 9;
     /** Most shards: the servers' limit (one per first key byte). */
     static final int SHARDS_MAX = 256;
@@ -74,12 +76,20 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
         serverJvmOptions = List.copyOf(serverJvmOptions);
     }
 
-    /** Settings with the servers' default split size. */
+    /** Plaintext settings with the servers' default split size. */
     CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
                   List<String> serverJvmOptions, int listAppendThreads, int bankThreads, boolean plainServer,
                   int shards, int shardReplicas) {
         this(duration, nodes, seed, faults, runDir, jar, serverJvmOptions, listAppendThreads, bankThreads, plainServer,
-                shards, shardReplicas, null);
+                shards, shardReplicas, null, false);
+    }
+
+    /** Plaintext settings. */
+    CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
+                  List<String> serverJvmOptions, int listAppendThreads, int bankThreads, boolean plainServer,
+                  int shards, int shardReplicas, String splitSize) {
+        this(duration, nodes, seed, faults, runDir, jar, serverJvmOptions, listAppendThreads, bankThreads, plainServer,
+                shards, shardReplicas, splitSize, false);
     }
 
     /** Unsharded settings. */
@@ -159,6 +169,10 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
             if (splitSize != null) {
                 m.put("split size", splitSize + " (--split-size: shards split by themselves past it)");
             }
+        }
+        if (secure) {
+            m.put("tls", "on every port (--secure): a CA and a node certificate in " + runDir.resolve("certs")
+                    + ", mutual TLS between members, clients over TLS");
         }
         m.put("faults", faults.stream().sorted().map(FaultKind.Category::token).collect(Collectors.joining(",")));
         m.put("clients", "list-append " + listAppendThreads + " threads, bank " + bankThreads + " threads");

@@ -85,16 +85,25 @@ final class Cluster implements AutoCloseable {
         }
     }
 
-    /** Client settings for the harness: short deadlines so that faults show up in seconds. */
+    /**
+     * Client settings for the harness: short deadlines so that faults show up in seconds; TLS
+     * trusting the run's CA when a secure run set {@code txkv.tls.caFile} (which the status
+     * calls read too).
+     */
     static RemoteSettings clientSettings() {
-        return new RemoteSettings()
+        RemoteSettings settings = new RemoteSettings()
                 .requestTimeout(Duration.ofSeconds(3))
                 .commitTimeout(Duration.ofSeconds(4))
                 .connectTimeout(Duration.ofSeconds(1))
                 .reconnectBackoffInitial(Duration.ofMillis(50))
                 .reconnectBackoffMax(Duration.ofMillis(500))
                 .shutdownTimeout(Duration.ofSeconds(2));
+        String ca = System.getProperty(TLS_CA_PROPERTY);
+        return ca == null ? settings : settings.tls(Path.of(ca), null, null);
     }
+
+    /** The system property a secure run sets to its CA file (RemoteSettings reads it too). */
+    static final String TLS_CA_PROPERTY = "txkv.tls.caFile";
 
     List<LocalCluster.Member> nodes() {
         return processes.members();

@@ -103,7 +103,9 @@ final class RobustnessRun {
         Thread hook = null;
         try {
             List<String> serverArgs = new ArrayList<>(settings.serverArgs());
-            if (!(network instanceof LoopbackNetwork)) {
+            if (settings.secure()) {
+                serverArgs.addAll(secureFiles(network));
+            } else if (!(network instanceof LoopbackNetwork)) {
                 // The run's own network namespaces and bridge: addresses beyond loopback on a
                 // network this run made and nothing else reaches, so plaintext is allowed there.
                 serverArgs.add("--insecure");
@@ -133,6 +135,9 @@ final class RobustnessRun {
             if (cluster != null) {
                 cluster.close();
             }
+            if (secured) {
+                System.clearProperty(Cluster.TLS_CA_PROPERTY);
+            }
             network.close();
             if (hook != null) {
                 try {
@@ -141,6 +146,50 @@ final class RobustnessRun {
                     // Already shutting down: the hook runs, harmlessly, a second time.
                 }
             }
+        }
+    }
+
+    /**
+     * Makes the run's CA and one node certificate for every node's address (and localhost) with
+     * {@code txkv certs} from the jar under test, points the harness's clients at the CA, and
+     * returns the servers' TLS flags.
+     */
+    private List<String> secureFiles(NodeNetwork network) throws IOException {
+        Path certs = settings.runDir().resolve("certs");
+        List<String> hosts = new ArrayList<>(List.of("localhost", "127.0.0.1"));
+        for (int i = 0; i < settings.nodes(); i++) {
+            if (!hosts.contains(network.host(i))) {
+                hosts.add(network.host(i));
+            }
+        }
+        certs(List.of("create-ca", "--dir", certs.toString(), "--name", "txkv check CA", "--days", "7"));
+        certs(List.of("create-node", "--id", "check", "--host", String.join(",", hosts), "--dir", certs.toString(),
+                "--days", "7"));
+        System.setProperty(Cluster.TLS_CA_PROPERTY, certs.resolve("ca.crt").toString());
+        secured = true;
+        log("tls: a CA and a node certificate (txkv-node:check, hosts " + hosts + ") in " + certs);
+        return List.of("--tls-cert", certs.resolve("node-check.crt").toString(), "--tls-key",
+                certs.resolve("node-check.key").toString(), "--tls-ca", certs.resolve("ca.crt").toString());
+    }
+
+    /** Whether this run set the harness's CA property ({@link #secureFiles}), to clear it at the end. */
+    private boolean secured;
+
+    private void certs(List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", settings.jar().toString(), "certs"));
+        command.addAll(args);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException("txkv certs " + String.join(" ", args) + " failed: " + output.strip());
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while txkv certs ran", e);
         }
     }
 

@@ -83,6 +83,26 @@ class ClusterCheckJarIT {
         assertThat(run.exitCode()).as("exit code (0 = valid history, seed %d)", seed).isZero();
     }
 
+    /**
+     * A secure run: TLS on every port with a CA and node certificate made for the run, mutual
+     * TLS between the members, the workloads over TLS, under kills and strangers (who now fail
+     * at the TLS handshake). The history must be valid and no stranger get through.
+     */
+    @Test
+    void aSecureClusterUnderFaultsKeepsAValidHistory(@TempDir Path dir) throws Exception {
+        long seed = Seeds.seed();
+        Path runDir = dir.resolve("run");
+        Run run = check(dir, "--duration", "20s", "--nodes", "3", "--faults", "kill,stranger", "--secure", "--seed=" + seed,
+                "--dir", runDir.toString());
+        String report = run.report(runDir);
+        assertThat(run.output()).contains("tls: a CA and a node certificate").contains("--tls-cert");
+        assertThat(report).contains("\"tls\": \"on every port");
+        assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
+        assertThat(number(report, "lostWrites")).as("lost writes (seed %d)", seed).isZero();
+        assertThat(number(report, "raftPortBreaches")).as("Raft port breaches (seed %d)", seed).isZero();
+        assertThat(run.exitCode()).as("exit code (0 = valid history, seed %d)", seed).isZero();
+    }
+
     /** A finished {@code txkv check}: its exit code and console output. */
     private record Run(int exitCode, String output) {
         String report(Path runDir) throws IOException {
