@@ -399,15 +399,23 @@ class ShardedClusterTest {
                 .getCluster().getShardsList();
         assertThat(shards.get(shards.size() - 1).getId()).isEqualTo(1);
         assertThat(shards.get(shards.size() - 1).getBegin().toByteArray()).isEqualTo(new byte[] {(byte) 0x80});
-        // The control group's leader counted the split by its cause.
-        StringBuilder metrics = new StringBuilder();
-        for (TxkvServer s : servers) {
-            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + s.httpPort() + "/metrics"))
-                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-            metrics.append(r.body());
-        }
-        assertThat(metrics.toString()).contains("txkv_shard_splits_total{cause=\"load\"");
+        // The control group's leader counts the split by its cause once the split is made.
+        Poll.until("txkv_shard_splits_total{cause=\"load\"} on /metrics", Duration.ofSeconds(60), () -> {
+            StringBuilder metrics = new StringBuilder();
+            for (TxkvServer s : servers) {
+                try {
+                    metrics.append(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + s.httpPort() + "/metrics")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+                } catch (java.io.IOException e) {
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return metrics.toString().contains("txkv_shard_splits_total{cause=\"load\"");
+        });
     }
 
     /** Writes one key a transaction, each from {@code keys}, until {@code stop} (at most 90 s). */
