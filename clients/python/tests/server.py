@@ -18,16 +18,25 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class TxkvServerProcess:
-    """The jar comes from $TXKV_JAR (else txkv-dist/target/txkv.jar), java from $JAVA."""
+JAR = os.environ.get("TXKV_JAR") or os.path.join(REPO, "txkv-dist", "target", "txkv.jar")
+JAVA = os.environ.get("JAVA") or shutil.which("java") or "java"
 
-    def __init__(self):
-        self.jar = os.environ.get("TXKV_JAR") or os.path.join(REPO, "txkv-dist", "target",
-                                                                "txkv.jar")
-        self.java = os.environ.get("JAVA") or shutil.which("java") or "java"
+
+class TxkvServerProcess:
+    """The jar comes from $TXKV_JAR (else txkv-dist/target/txkv.jar), java from $JAVA.
+
+    ``extra_args`` go to ``txkv server``; with ``tls_context`` (an ssl.SSLContext) the server
+    is reached over HTTPS at ``localhost``, as its certificate names it."""
+
+    def __init__(self, extra_args=(), tls_context=None):
+        self.jar = JAR
+        self.java = JAVA
+        self.extra_args = list(extra_args)
+        self.tls_context = tls_context
         self.data_dir = tempfile.mkdtemp(prefix="txkv-python-tests-")
         self.http_port = free_port()
-        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.url = (f"https://localhost:{self.http_port}" if tls_context
+                    else f"http://127.0.0.1:{self.http_port}")
         self.grpc_target = f"127.0.0.1:{free_port()}"
         self.process = None
 
@@ -37,7 +46,8 @@ class TxkvServerProcess:
         self.log = open(os.path.join(self.data_dir, "server.log"), "wb")
         self.process = subprocess.Popen(
             [self.java, "-jar", self.jar, "server", "--data", os.path.join(self.data_dir, "data"),
-             "--listen", self.grpc_target, "--http", f"127.0.0.1:{self.http_port}"],
+             "--listen", self.grpc_target, "--http", f"127.0.0.1:{self.http_port}"]
+            + self.extra_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -45,7 +55,8 @@ class TxkvServerProcess:
                 raise RuntimeError(f"txkv server exited with {self.process.returncode}: "
                                    + self._log_text())
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as answer:
+                with urllib.request.urlopen(self.url + "/health", timeout=2,
+                                            context=self.tls_context) as answer:
                     if answer.status == 200:
                         return self
             except OSError:

@@ -5,65 +5,36 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from server import REPO, START_TIMEOUT_S, free_port  # noqa: E402
+from server import JAR, JAVA, TxkvServerProcess  # noqa: E402
 from txkv import KeyValueStore  # noqa: E402
 
-JAR = os.environ.get("TXKV_JAR") or os.path.join(REPO, "txkv-dist", "target", "txkv.jar")
-JAVA = os.environ.get("JAVA") or shutil.which("java") or "java"
 
+class TlsServer(TxkvServerProcess):
+    """A server started with TLS from a CA, node and client certificate made by txkv certs."""
 
-class TlsServer:
     def __init__(self, client_auth="none"):
-        self.dir = tempfile.mkdtemp(prefix="txkv-python-tls-")
-        self.certs = os.path.join(self.dir, "certs")
+        self.certs = tempfile.mkdtemp(prefix="txkv-python-tls-")
         for args in (["create-ca"], ["create-node", "--id", "n1"], ["create-client", "--user", "orders"]):
             subprocess.run([JAVA, "-jar", JAR, "certs"] + args + ["--dir", self.certs, "--days", "2"],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ca = os.path.join(self.certs, "ca.crt")
-        self.http_port = free_port()
-        self.log = open(os.path.join(self.dir, "server.log"), "wb")
-        self.process = subprocess.Popen(
-            [JAVA, "-jar", JAR, "server", "--data", os.path.join(self.dir, "data"),
-             "--listen", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{self.http_port}",
-             "--tls-cert", os.path.join(self.certs, "node-n1.crt"),
-             "--tls-key", os.path.join(self.certs, "node-n1.key"), "--tls-ca", self.ca,
-             "--tls-client-auth", client_auth],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f"https://localhost:{self.http_port}"
         context = ssl.create_default_context(cafile=self.ca)
         if client_auth == "require":
             context.load_cert_chain(os.path.join(self.certs, "client-orders.crt"),
                                     os.path.join(self.certs, "client-orders.key"))
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"txkv server exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2, context=context) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the TLS server did not become healthy")
+        super().__init__(["--tls-cert", os.path.join(self.certs, "node-n1.crt"),
+                          "--tls-key", os.path.join(self.certs, "node-n1.key"), "--tls-ca", self.ca,
+                          "--tls-client-auth", client_auth], context)
+        self.start()
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().stop()
+        shutil.rmtree(self.certs, ignore_errors=True)
 
 
 class TlsTest(unittest.TestCase):

@@ -30,7 +30,6 @@ public final class RemoteSettings {
     private int warmUpCalls = 400;
     private Duration warmUpTimeout = Duration.ofSeconds(1);
     private boolean shardRouting = true;
-    private java.nio.file.Path tlsCa;
     private io.grpc.ChannelCredentials credentials;
 
     /** The defaults, with the deadlines overridden by the {@code txkv.remote.*} system properties. */
@@ -110,14 +109,13 @@ public final class RemoteSettings {
             throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Cannot load the client's TLS files (CA " + caFile
                     + (certFile == null ? "" : ", certificate " + certFile + ", key " + keyFile) + "): " + e.getMessage(), e);
         }
-        this.tlsCa = caFile;
         this.credentials = b.build();
         return this;
     }
 
     /** Whether connections use TLS ({@link #tls}). */
     public boolean tlsEnabled() {
-        return tlsCa != null;
+        return credentials != null;
     }
 
     /** The credentials of every connection: TLS ({@link #tls}) or plaintext. */

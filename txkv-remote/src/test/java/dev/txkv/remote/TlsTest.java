@@ -154,25 +154,13 @@ class TlsTest {
 
     @Test
     void membersSpeakMutualTlsAndRefuseACertificateThatIsNotAMembers() throws Exception {
-        int[] ports = Ports.freePorts(6);
-        Map<String, String> raft = new LinkedHashMap<>();
-        Map<String, String> clients = new LinkedHashMap<>();
-        String[] ids = {"a", "b", "c"};
-        for (int i = 0; i < 3; i++) {
-            raft.put(ids[i], "127.0.0.1:" + ports[i]);
-            clients.put(ids[i], "127.0.0.1:" + ports[3 + i]);
-        }
-        for (int i = 0; i < 3; i++) {
-            ServerConfig config = new ServerConfig().dataDir(dir.resolve(ids[i])).grpcAddress("127.0.0.1", ports[3 + i])
-                    .httpAddress("127.0.0.1", 0).replication(new ReplicationConfig(ids[i], raft).electionTimeoutMs(500, 1000))
-                    .peerClientAddresses(clients).tls(node(ids[i]), ServerTls.ClientAuth.NONE);
-            if (ids[i].equals("c")) {
+        Map<String, String> clients = startMembers(ServerTls.ClientAuth.NONE, (id, config) -> {
+            if (id.equals("c")) {
                 // Member c presents a client's certificate (same CA, not a member's name) to the others.
                 config.peerTls(new ServerTls.Files(DevCertificates.clientCertificate(certs, "orders"),
                         DevCertificates.clientKey(certs, "orders"), certs.resolve("ca.crt")));
             }
-            start(config);
-        }
+        });
         Database db = open(String.join(",", clients.values()), quick().tls(certs.resolve("ca.crt"), null, null)
                 .commitTimeout(Duration.ofSeconds(20)).requestTimeout(Duration.ofSeconds(20)));
         Poll.until("a and b commit over mutual TLS", Duration.ofSeconds(60), () -> {
@@ -197,20 +185,8 @@ class TlsTest {
 
     @Test
     void aShardedClusterForwardsBetweenServersOverMutualTls() throws Exception {
-        int[] ports = Ports.freePorts(6);
-        Map<String, String> raft = new LinkedHashMap<>();
-        Map<String, String> clients = new LinkedHashMap<>();
-        String[] ids = {"a", "b", "c"};
-        for (int i = 0; i < 3; i++) {
-            raft.put(ids[i], "127.0.0.1:" + ports[i]);
-            clients.put(ids[i], "127.0.0.1:" + ports[3 + i]);
-        }
-        for (int i = 0; i < 3; i++) {
-            // One replica per shard: most calls through one server are forwarded to another.
-            start(new ServerConfig().dataDir(dir.resolve(ids[i])).grpcAddress("127.0.0.1", ports[3 + i])
-                    .httpAddress("127.0.0.1", 0).replication(new ReplicationConfig(ids[i], raft).electionTimeoutMs(500, 1000))
-                    .peerClientAddresses(clients).shards(3, 1).tls(node(ids[i]), ServerTls.ClientAuth.REQUIRE));
-        }
+        // One replica per shard: most calls through one server are forwarded to another.
+        Map<String, String> clients = startMembers(ServerTls.ClientAuth.REQUIRE, (id, config) -> config.shards(3, 1));
         RemoteSettings settings = quick().shardRouting(false).commitTimeout(Duration.ofSeconds(20))
                 .requestTimeout(Duration.ofSeconds(20)).tls(certs.resolve("ca.crt"),
                         DevCertificates.clientCertificate(certs, "orders"), DevCertificates.clientKey(certs, "orders"));
@@ -304,6 +280,31 @@ class TlsTest {
         assertThatThrownBy(() -> TxkvServer.start(gateway)).isInstanceOf(TxkvException.class)
                 .hasMessageContaining("the HTTP gateway 0.0.0.0:0");
         assertThat(Files.exists(dir.resolve("d"))).as("nothing opened").isFalse();
+    }
+
+    /**
+     * Starts members a, b and c on 127.0.0.1 with TLS (their own node certificates, client
+     * certificates as {@code clientAuth} says), {@code more} adding to each one's settings;
+     * returns their client addresses by id.
+     */
+    private Map<String, String> startMembers(ServerTls.ClientAuth clientAuth,
+            java.util.function.BiConsumer<String, ServerConfig> more) throws Exception {
+        int[] ports = Ports.freePorts(6);
+        Map<String, String> raft = new LinkedHashMap<>();
+        Map<String, String> clients = new LinkedHashMap<>();
+        String[] ids = {"a", "b", "c"};
+        for (int i = 0; i < 3; i++) {
+            raft.put(ids[i], "127.0.0.1:" + ports[i]);
+            clients.put(ids[i], "127.0.0.1:" + ports[3 + i]);
+        }
+        for (int i = 0; i < 3; i++) {
+            ServerConfig config = new ServerConfig().dataDir(dir.resolve(ids[i])).grpcAddress("127.0.0.1", ports[3 + i])
+                    .httpAddress("127.0.0.1", 0).replication(new ReplicationConfig(ids[i], raft).electionTimeoutMs(500, 1000))
+                    .peerClientAddresses(clients).tls(node(ids[i]), clientAuth);
+            more.accept(ids[i], config);
+            start(config);
+        }
+        return clients;
     }
 
     /** A read through {@code db} fails with connection_failed (1026): the handshake is refused. */

@@ -114,11 +114,6 @@ public final class ServerTls implements AutoCloseable {
                 .trustManager(client.trustManagerForNames(MEMBER_NAME_PREFIX)).build();
     }
 
-    /** The client port's material (its certificate, for status and tests). */
-    public TlsMaterial clientMaterial() {
-        return client;
-    }
-
     @Override
     public void close() {
         client.close();

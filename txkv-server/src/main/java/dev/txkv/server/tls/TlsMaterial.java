@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
@@ -45,7 +44,6 @@ public final class TlsMaterial implements AutoCloseable {
     private final AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
     private final AdvancedTlsX509TrustManager trustManager;
     private long loadedStamp;
-    private volatile X509Certificate[] chain;
     private final java.util.concurrent.ScheduledFuture<?> reloads;
 
     /**
@@ -90,9 +88,9 @@ public final class TlsMaterial implements AutoCloseable {
     /**
      * Reads all three files, checks them (a certificate in date whose public key matches the
      * key, at least one CA certificate), and only then swaps them in: a half-written rotation
-     * (a new certificate beside the old key) is refused whole.
+     * (a new certificate beside the old key) is refused whole. Returns the certificate loaded.
      */
-    private synchronized void load() throws IOException, GeneralSecurityException {
+    private synchronized X509Certificate load() throws IOException, GeneralSecurityException {
         long stamp = stamp();
         X509Certificate[] loaded;
         java.security.PrivateKey privateKey;
@@ -116,8 +114,8 @@ public final class TlsMaterial implements AutoCloseable {
         checkKeyMatches(loaded[0], privateKey);
         keyManager.updateIdentityCredentials(loaded, privateKey);
         trustManager.updateTrustCredentials(authorities);
-        chain = loaded;
         loadedStamp = stamp;
+        return loaded[0];
     }
 
     /** Signs a random challenge with {@code key} and verifies it with the certificate's public key (JCA). */
@@ -158,8 +156,7 @@ public final class TlsMaterial implements AutoCloseable {
             return;
         }
         try {
-            load();
-            X509Certificate leaf = chain[0];
+            X509Certificate leaf = load();
             LOG.info("{}: reloaded {} (subject {}, valid until {}) and {}", name, cert, leaf.getSubjectX500Principal(),
                     leaf.getNotAfter().toInstant(), ca);
             Audit.event("certificate_reloaded", "material", name, "subject", leaf.getSubjectX500Principal().getName(),
@@ -174,11 +171,6 @@ public final class TlsMaterial implements AutoCloseable {
                 // The next check reports it.
             }
         }
-    }
-
-    /** This side's certificate chain as loaded last. */
-    public X509Certificate[] chain() {
-        return Arrays.copyOf(chain, chain.length);
     }
 
     /** Presents this side's certificate (reloaded in place). */
