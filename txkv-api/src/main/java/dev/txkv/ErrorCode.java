@@ -37,7 +37,11 @@ public enum ErrorCode {
     INTERNAL_ERROR(4100, "internal_error", "An internal error occurred"),
     DATA_DIRECTORY_INVALID(4200, "data_directory_invalid", "The data directory is corrupt or of another format version"),
     DATA_DIRECTORY_LOCKED(4201, "data_directory_locked", "The data directory is in use by another process"),
-    IO_ERROR(1510, "io_error", "Disk i/o operation failed");
+    IO_ERROR(1510, "io_error", "Disk i/o operation failed"),
+    TAG_THROTTLED(1213, "tag_throttled", "Too many requests from this principal; retry later"),
+    PERMISSION_DENIED(6000, "permission_denied", "The credentials do not allow this operation"),
+    UNAUTHORIZED_ATTEMPT(6001, "unauthorized_attempt", "No or wrong credentials"),
+    AUTHORIZATION_TOKEN_VERIFY_FAILED(6003, "authorization_token_verify_failed", "The token is invalid, expired or revoked; sign in again");
 
     private final int code;
     private final String errorName;

@@ -57,6 +57,8 @@ public class TxkvException extends RuntimeException {
             case PROXY_MEMORY_LIMIT_EXCEEDED:
             case CONNECTION_FAILED:
             case NOT_LEADER:
+            case TAG_THROTTLED:
+            case AUTHORIZATION_TOKEN_VERIFY_FAILED:
                 return true;
             default:
                 return false;

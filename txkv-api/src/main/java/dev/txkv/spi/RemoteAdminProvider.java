@@ -44,4 +44,22 @@ public interface RemoteAdminProvider {
     default byte[] split(String connection, byte[] key, Duration timeout) {
         throw new UnsupportedOperationException("This remote client cannot split shards");
     }
+
+    /**
+     * Makes one change to the users and roles of the cluster behind {@code connection}: the
+     * message {@code ChangeAuthRequest} of auth.proto, serialized.
+     *
+     * @return the users and roles afterwards: {@code AuthDescription}, serialized
+     * @throws dev.txkv.TxkvException invalid_option_value (2006) for a change that cannot be
+     *         made (the message says why), permission_denied (6000) without the admin right, or
+     *         the server's error
+     */
+    default byte[] changeAuth(String connection, byte[] request, Duration timeout) {
+        throw new UnsupportedOperationException("This remote client cannot change users and roles");
+    }
+
+    /** The users and roles of the cluster behind {@code connection}: {@code AuthDescription}, serialized. */
+    default byte[] describeAuth(String connection, Duration timeout) {
+        throw new UnsupportedOperationException("This remote client cannot list users and roles");
+    }
 }

@@ -33,9 +33,13 @@ final class Endpoint {
     /** The server answered a batch call with UNIMPLEMENTED (an older server): send single calls only. */
     volatile boolean batchUnsupported;
 
-    Endpoint(ServerAddress address, RemoteSettings settings) {
+    Endpoint(ServerAddress address, RemoteSettings settings, SignIn signIn) {
         this.address = address;
-        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port(), settings.channelCredentials())
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.host(), address.port(), settings.channelCredentials());
+        if (signIn != null) {
+            builder.intercept(signIn);
+        }
+        this.channel = builder
                 .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
                 .maxInboundMessageSize(settings.maxInboundMessageBytes())

@@ -64,6 +64,10 @@ final class GrpcErrors {
             status = Status.fromThrowable(t);
             trailers = null;
         }
+        if (status.getCause() instanceof TxkvException signIn) {
+            // The client's own sign-in failed before the call was sent (SignIn).
+            return new Mapped(signIn, signIn.getError() == ErrorCode.CONNECTION_FAILED, true);
+        }
         WireErrors.ServerError serverError = WireErrors.fromTrailers(status, trailers);
         if (serverError != null) {
             return new Mapped(serverError.toException("server " + server, null), false, false,

@@ -21,6 +21,21 @@ public final class RemoteAdminProviderImpl implements RemoteAdminProvider {
     }
 
     @Override
+    public byte[] changeAuth(String connection, byte[] request, Duration timeout) {
+        try {
+            return RemoteStatus.changeAuth(connection, dev.txkv.proto.ChangeAuthRequest.parseFrom(request), timeout)
+                    .toByteArray();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.CLIENT_INVALID_OPERATION, "Not a ChangeAuthRequest", e);
+        }
+    }
+
+    @Override
+    public byte[] describeAuth(String connection, Duration timeout) {
+        return RemoteStatus.describeAuth(connection, timeout).toByteArray();
+    }
+
+    @Override
     public byte[] split(String connection, byte[] key, Duration timeout) {
         return RemoteStatus.split(connection, key, timeout).toByteArray();
     }

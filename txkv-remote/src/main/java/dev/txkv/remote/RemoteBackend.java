@@ -118,8 +118,9 @@ public final class RemoteBackend implements Backend {
         this.settings = settings;
         List<Endpoint> list = new ArrayList<>(servers.size());
         int readBatchMax = Math.max(1, Math.min(READ_BATCH_MAX, settings.maxInboundMessageBytes() / READ_ANSWER_BYTES_MAX));
+        SignIn signIn = settings.newSignIn();
         for (ServerAddress a : servers) {
-            Endpoint e = new Endpoint(a, settings);
+            Endpoint e = new Endpoint(a, settings, signIn);
             e.reads = new Coalescer<>(BATCH_CALLS_IN_FLIGHT, readBatchMax, BATCH_BYTES_MAX,
                     (batch, done) -> sendReads(e, batch, done));
             e.commits = new Coalescer<>(BATCH_CALLS_IN_FLIGHT, COMMIT_BATCH_MAX, BATCH_BYTES_MAX,
@@ -127,6 +128,9 @@ public final class RemoteBackend implements Backend {
             list.add(e);
         }
         this.endpoints = List.copyOf(list);
+        if (signIn != null) {
+            signIn.channels(endpoints.stream().map(e -> (io.grpc.Channel) e.channel()).toList());
+        }
         this.routing = settings.shardRouting() ? new ShardRouting(servers()) : null;
     }
 
@@ -381,6 +385,32 @@ public final class RemoteBackend implements Backend {
         return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
             Unary<dev.txkv.proto.SplitResponse> call = new Unary<>();
             dev.txkv.proto.ShardPeerGrpc.newStub(e.channel()).withDeadline(deadline).split(message, call);
+            return call.future;
+        });
+    }
+
+    /**
+     * Makes one change to users and roles through the server that leads the group keeping
+     * them (not_leader answers are tried on the next server).
+     */
+    CompletableFuture<dev.txkv.proto.AuthDescription> changeAuth(dev.txkv.proto.ChangeAuthRequest message,
+            Duration timeout) {
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
+            Unary<dev.txkv.proto.AuthDescription> call = new Unary<>();
+            dev.txkv.proto.AuthGrpc.newStub(e.channel()).withDeadline(deadline).changeAuth(message, call);
+            return call.future;
+        });
+    }
+
+    /** Users and roles, from the first server that answers. */
+    CompletableFuture<dev.txkv.proto.AuthDescription> describeAuth(Duration timeout) {
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        dev.txkv.proto.DescribeAuthRequest message = dev.txkv.proto.DescribeAuthRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).build();
+        return withFailover(GrpcErrors.Call.STATUS, e -> {
+            Unary<dev.txkv.proto.AuthDescription> call = new Unary<>();
+            dev.txkv.proto.AuthGrpc.newStub(e.channel()).withDeadline(deadline).describeAuth(message, call);
             return call.future;
         });
     }

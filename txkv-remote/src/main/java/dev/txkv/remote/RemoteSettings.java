@@ -31,6 +31,9 @@ public final class RemoteSettings {
     private Duration warmUpTimeout = Duration.ofSeconds(1);
     private boolean shardRouting = true;
     private io.grpc.ChannelCredentials credentials;
+    private String user;
+    private String password;
+    private String token;
 
     /** The defaults, with the deadlines overridden by the {@code txkv.remote.*} system properties. */
     public static RemoteSettings fromSystemProperties() {
@@ -59,6 +62,18 @@ public final class RemoteSettings {
         if (routing != null) {
             s.shardRouting(Boolean.parseBoolean(routing.trim()));
         }
+        String user = setting("txkv.user", "TXKV_USER");
+        String passwordFile = setting("txkv.passwordFile", "TXKV_PASSWORD_FILE");
+        String tokenFile = setting("txkv.tokenFile", "TXKV_TOKEN_FILE");
+        if (user != null || passwordFile != null) {
+            if (user == null || passwordFile == null) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Signing in needs both the user (TXKV_USER)"
+                        + " and the file that holds the password (TXKV_PASSWORD_FILE)");
+            }
+            s.credentials(user, firstLine(passwordFile, "password"));
+        } else if (tokenFile != null) {
+            s.token(firstLine(tokenFile, "token"));
+        }
         String ca = setting("txkv.tls.caFile", "TXKV_TLS_CA_FILE");
         String cert = setting("txkv.tls.certFile", "TXKV_TLS_CERT_FILE");
         String key = setting("txkv.tls.keyFile", "TXKV_TLS_KEY_FILE");
@@ -71,6 +86,59 @@ public final class RemoteSettings {
                     key == null ? null : java.nio.file.Path.of(key));
         }
         return s;
+    }
+
+    /** The first line of a secret's file, without its line end. */
+    private static String firstLine(String file, String what) {
+        try {
+            String text = java.nio.file.Files.readString(java.nio.file.Path.of(file), java.nio.charset.StandardCharsets.UTF_8);
+            int end = text.indexOf('\n');
+            String line = end < 0 ? text : text.substring(0, end);
+            return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Cannot read the " + what + " file " + file + ": " + e, e);
+        }
+    }
+
+    /**
+     * Signs in as {@code user} with {@code password} (servers with authorization on,
+     * docs/security.md): the client asks a server for a token, sends it with every call and
+     * renews it before it expires. {@code Txkv.open} takes them from {@code TXKV_USER} and the
+     * first line of the file {@code TXKV_PASSWORD_FILE} names (or the {@code txkv.user} and
+     * {@code txkv.passwordFile} system properties): never from a command line.
+     */
+    public RemoteSettings credentials(String user, String password) {
+        if (user == null || user.isEmpty() || password == null || password.isEmpty()) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Signing in needs a user and a password");
+        }
+        this.user = user;
+        this.password = password;
+        this.token = null;
+        return this;
+    }
+
+    /**
+     * Sends {@code token} (a token from {@code Auth/Authenticate}) with every call instead of
+     * signing in; {@code TXKV_TOKEN_FILE} names a file whose first line is one.
+     */
+    public RemoteSettings token(String token) {
+        if (token == null || token.isBlank()) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A token must not be empty");
+        }
+        this.token = token.trim();
+        this.user = null;
+        this.password = null;
+        return this;
+    }
+
+    /** Whether calls carry credentials ({@link #credentials} or {@link #token}). */
+    public boolean signsIn() {
+        return user != null || token != null;
+    }
+
+    /** A new sign-in for one client, or null without credentials. */
+    SignIn newSignIn() {
+        return signsIn() ? new SignIn(user, password, token, requestTimeout) : null;
     }
 
     /** A system property, else an environment variable, else null (blank counts as unset). */

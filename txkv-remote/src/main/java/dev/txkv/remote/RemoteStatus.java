@@ -65,6 +65,21 @@ public final class RemoteStatus {
         return admin(connection, timeout, backend -> backend.split(key, timeout));
     }
 
+    /**
+     * Makes one change to the users and roles of the cluster behind {@code connection} (a
+     * serialized {@code ChangeAuthRequest}) and returns them afterwards (a serialized
+     * {@code AuthDescription}).
+     */
+    public static dev.txkv.proto.AuthDescription changeAuth(String connection, dev.txkv.proto.ChangeAuthRequest request,
+            Duration timeout) {
+        return admin(connection, timeout, backend -> backend.changeAuth(request, timeout));
+    }
+
+    /** The users and roles of the cluster behind {@code connection}. */
+    public static dev.txkv.proto.AuthDescription describeAuth(String connection, Duration timeout) {
+        return admin(connection, timeout, backend -> backend.describeAuth(timeout));
+    }
+
     private static <T> T admin(String connection, Duration timeout,
             java.util.function.Function<RemoteBackend, java.util.concurrent.CompletableFuture<T>> call) {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {

@@ -78,6 +78,8 @@ public final class TxkvServer implements AutoCloseable {
     /** Refreshed once a second by the sampler. */
     private volatile Health lastHealth;
     private TxkvService service;
+    /** Users and roles as this member enforces them. */
+    private dev.txkv.server.auth.AuthStore auth;
     private CachedStats stats;
     private Server grpcServer;
     private Server inProcessServer;
@@ -129,7 +131,7 @@ public final class TxkvServer implements AutoCloseable {
         GrpcLogging.quietMalformedRequestTraces();
         checkExposure(config);
         dev.txkv.server.tls.ServerTls tls = config.tls() == null ? null
-                : new dev.txkv.server.tls.ServerTls(config.tls(), config.tlsClientAuth(), config.peerTls(),
+                : new dev.txkv.server.tls.ServerTls(config.tls(), clientAuth(config), config.peerTls(),
                         config.tlsReloadMs());
         try {
             return start(config, tls);
@@ -189,6 +191,17 @@ public final class TxkvServer implements AutoCloseable {
         } catch (java.net.UnknownHostException e) {
             return false;
         }
+    }
+
+    /**
+     * The client certificates the client port asks for: as configured, but at least "want" on a
+     * member of a cluster, whose members call each other on that port and are known (once
+     * authorization is on) by their certificates.
+     */
+    private static dev.txkv.server.tls.ServerTls.ClientAuth clientAuth(ServerConfig config) {
+        dev.txkv.server.tls.ServerTls.ClientAuth asked = config.tlsClientAuth();
+        return config.replication() != null && asked == dev.txkv.server.tls.ServerTls.ClientAuth.NONE
+                ? dev.txkv.server.tls.ServerTls.ClientAuth.WANT : asked;
     }
 
     private static TxkvServer start(ServerConfig config, dev.txkv.server.tls.ServerTls tls) throws IOException {
@@ -251,9 +264,16 @@ public final class TxkvServer implements AutoCloseable {
         ClusterAdmin admin = sharded != null ? ClusterAdmin.refusing(engineStatus,
                 "A sharded cluster's membership cannot be changed yet: its shards' groups are laid out when it is created")
                 : engineStatus;
+        auth = new dev.txkv.server.auth.AuthStore(engine, config.replication() != null && tls == null
+                ? "Authorization needs TLS between the members of a cluster, which identify each other by their"
+                        + " certificates (docs/security.md); start every member with --tls-cert, --tls-key and --tls-ca"
+                : null);
         service = new TxkvService(backend, admin, config, executor, metrics, memberOnly -> memberOnly
                 ? CompletableFuture.completedFuture(StatusProtos.toProto(status[0].memberStatus()))
                 : status[0].clusterStatus().thenApply(StatusProtos::toProto), leaders);
+        auth.onChange(service::recheckWatches);
+        dev.txkv.server.auth.AuthService authService = new dev.txkv.server.auth.AuthService(auth, executor,
+                e -> leaders.notLeader());
         status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
                 service::watchStreams, peers);
         statusDocument = status[0];
@@ -268,7 +288,9 @@ public final class TxkvServer implements AutoCloseable {
         NettyServerBuilder builder = (tls == null ? NettyServerBuilder.forAddress(grpcBind)
                 : NettyServerBuilder.forAddress(grpcBind, tls.grpcCredentials()))
                 .directExecutor()
+                .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, false))
                 .addService(service)
+                .addService(authService)
                 .addService(health.getHealthService())
                 .addService(sharded != null ? new ShardPeerService(sharded, config.txkvConfig())
                         : new ShardPeerGrpc.ShardPeerImplBase() { })
@@ -300,7 +322,9 @@ public final class TxkvServer implements AutoCloseable {
         }
         inProcessServer = InProcessServerBuilder.forName(inProcessName)
                 .directExecutor()
+                .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, true))
                 .addService(service)
+                .addService(authService)
                 .addService(health.getHealthService())
                 .maxInboundMessageSize(config.inboundMessageBytesMax())
                 .build()
@@ -313,6 +337,8 @@ public final class TxkvServer implements AutoCloseable {
                 gateway = new HttpGateway(gatewayChannel, registry, this::healthProblem,
                         new InetSocketAddress(http.getHostString(), http.getPort()),
                         tls == null ? null : tls.httpContext(), tls == null ? null : tls::httpParameters);
+                gateway.metricsGuard((bearer, certificate) -> auth.access(bearer, certificate)
+                        .checkRight(dev.txkv.server.auth.Access.Right.STATUS, "/metrics"));
             } catch (IOException e) {
                 throw bindFailure("HTTP", http, e);
             }
@@ -465,6 +491,9 @@ public final class TxkvServer implements AutoCloseable {
             sampler.shutdownNow();
             awaitSampler();
             peers.close();
+            if (auth != null) {
+                auth.close();
+            }
             if (stats != null) {
                 // Meters may still be scraped through meterRegistry(); a closed engine must not be asked.
                 stats.freeze();

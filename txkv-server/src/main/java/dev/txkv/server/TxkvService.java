@@ -36,6 +36,9 @@ import dev.txkv.spi.CommitRequest;
 import dev.txkv.spi.CommitResult;
 import dev.txkv.spi.Mutation;
 import dev.txkv.spi.RangeChunk;
+import dev.txkv.server.auth.Access;
+import dev.txkv.server.auth.AuthInterceptor;
+import dev.txkv.server.auth.AuthState;
 import dev.txkv.wire.WireErrors;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -108,7 +111,8 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     private final ServerMetrics metrics;
     private final ClusterAdmin admin;
     private final StatusProvider statusProvider;
-    private final Set<CompletableFuture<Void>> watchStreams = ConcurrentHashMap.newKeySet();
+    /** Open watches, with who set each and on which key: a revocation ends those it no longer allows. */
+    private final Map<CompletableFuture<Void>, WatchOwner> watchStreams = new ConcurrentHashMap<>();
     private final AtomicInteger watchStreamCount = new AtomicInteger();
     /** Whether no call waits for the executor: then a short call runs on the transport thread. */
     private final java.util.function.BooleanSupplier executorIdle;
@@ -168,6 +172,10 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
         metrics.bindWatchStreams(watchStreamCount::get);
     }
 
+    /** Who set a watch, and on which key. */
+    private record WatchOwner(Access access, byte[] key) {
+    }
+
     ServerMetrics metrics() {
         return metrics;
     }
@@ -198,7 +206,8 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void get(GetRequest request, StreamObserver<GetResponse> observer) {
         long start = System.nanoTime();
-        dispatch("Get", observer, readsWithoutWait(request), () -> readOne(request, start, null).whenComplete((response, error) -> {
+        Access access = AuthInterceptor.current();
+        dispatch("Get", observer, readsWithoutWait(request), () -> readOne(request, start, null, access).whenComplete((response, error) -> {
             if (error != null) {
                 fail("Get", observer, error);
                 return;
@@ -214,12 +223,14 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
      * {@value #ASSIGN_READ_VERSION} reads at {@code assigned} (GetMany's one new version for all
      * such elements) or, when that is null, at a new read version taken for this read alone.
      */
-    private CompletableFuture<GetResponse> readOne(GetRequest request, long start, CompletableFuture<Long> assigned) {
+    private CompletableFuture<GetResponse> readOne(GetRequest request, long start, CompletableFuture<Long> assigned,
+            Access access) {
         byte[] key;
         long readVersion;
         try {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             key = validator.key(request.getKey());
+            access.checkReadKey(key, "Get");
             if (request.getReadVersion() == ASSIGN_READ_VERSION) {
                 CompletableFuture<Long> version = assigned != null ? assigned : newReadVersion(start);
                 return version.thenCompose(v -> read(key, v, start, true));
@@ -284,6 +295,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void getMany(GetManyRequest request, StreamObserver<GetManyResponse> observer) {
         long start = System.nanoTime();
+        Access access = AuthInterceptor.current();
         boolean noWait = request.getRequestsCount() <= INLINE_ELEMENTS_MAX;
         for (int i = 0; noWait && i < request.getRequestsCount(); i++) {
             noWait = readsWithoutWait(request.getRequests(i));
@@ -302,7 +314,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                 }
             }
             for (GetRequest r : request.getRequestsList()) {
-                reads.add(readOne(r, start, assigned));
+                reads.add(readOne(r, start, assigned, access));
             }
             whenAll(reads, "GetMany", observer, () -> {
                 GetManyResponse.Builder response = GetManyResponse.newBuilder();
@@ -325,10 +337,12 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void getRange(GetRangeRequest request, StreamObserver<GetRangeResponse> observer) {
         long start = System.nanoTime();
+        Access access = AuthInterceptor.current();
         ignoreCancellation(observer);
         dispatch("GetRange", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             Range range = validator.range(request.getBegin(), request.getEnd());
+            access.checkRead(range.begin, range.end, "GetRange");
             long readVersion = RequestValidator.readVersion(request.getReadVersion());
             int rowLimit = RequestValidator.rowLimit(request.getRowLimit(), config.rangeRowsMax());
             long byteLimit = RequestValidator.byteLimit(request.getByteLimit(), config.rangeBytesMax());
@@ -376,7 +390,8 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void commit(dev.txkv.proto.CommitRequest request, StreamObserver<CommitResponse> observer) {
         long start = System.nanoTime();
-        dispatch("Commit", observer, request.getSerializedSize() <= INLINE_COMMIT_BYTES_MAX, () -> commitOne(validateCommit(request), start).whenComplete((response, error) -> {
+        Access access = AuthInterceptor.current();
+        dispatch("Commit", observer, request.getSerializedSize() <= INLINE_COMMIT_BYTES_MAX, () -> commitOne(validateCommit(request, access, "Commit"), start).whenComplete((response, error) -> {
             if (error != null) {
                 fail("Commit", observer, error);
                 return;
@@ -386,10 +401,21 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
         }));
     }
 
-    /** The checks of a Commit, shared by Commit and every element of CommitMany. */
-    private CommitRequest validateCommit(dev.txkv.proto.CommitRequest request) {
+    /**
+     * The checks of a Commit, shared by Commit and every element of CommitMany: the request's
+     * own, then what the caller may write and read (the whole commit is refused when any part
+     * is not allowed, before the engine sees any of it). The idempotency id becomes the
+     * caller's own ({@link Access#idempotencyId}).
+     */
+    private CommitRequest validateCommit(dev.txkv.proto.CommitRequest request, Access access, String operation) {
         RequestValidator.checkProtocol(request.getProtocolVersion());
-        return validator.commit(request);
+        CommitRequest c = validator.commit(request);
+        if (access.isOpen()) {
+            return c;
+        }
+        access.checkCommit(c, operation);
+        return c.idempotencyId() == null ? c : new CommitRequest(c.readVersion(), c.readConflicts(), c.writeConflicts(),
+                c.mutations(), access.idempotencyId(c.idempotencyId()), c.reportConflictingKeys());
     }
 
     /** Hands a checked commit to the engine; the future completes from its completion thread. */
@@ -424,15 +450,16 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     @Override
     public void commitMany(CommitManyRequest request, StreamObserver<CommitManyResponse> observer) {
         long start = System.nanoTime();
+        Access access = AuthInterceptor.current();
         dispatch("CommitMany", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             int n = checkBatchSize("CommitMany", request.getRequestsCount());
             metrics.commitManySize.record(n);
             List<CompletableFuture<CommitResponse>> commits = new ArrayList<>(n);
-            for (dev.txkv.proto.CommitRequest r : request.getRequestsList()) {
+            for (int i = 0; i < n; i++) {
                 CompletableFuture<CommitResponse> commit;
                 try {
-                    commit = commitOne(validateCommit(r), start);
+                    commit = commitOne(validateCommit(request.getRequests(i), access, "CommitMany element " + i), start);
                 } catch (RuntimeException e) {
                     commit = CompletableFuture.failedFuture(e);
                 }
@@ -553,9 +580,11 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     public void watch(WatchRequest request, StreamObserver<WatchResponse> observer) {
         ignoreCancellation(observer);
         Context context = Context.current();
+        Access access = AuthInterceptor.current();
         dispatch("Watch", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
             byte[] key = validator.key(request.getKey());
+            access.checkReadKey(key, "Watch");
             long version = RequestValidator.readVersion(request.getVersion());
             if (closing) {
                 throw new TxkvException(ErrorCode.DATABASE_CLOSED, "The server is shutting down");
@@ -566,7 +595,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                         "This server has " + config.watchStreamsMax() + " open watches, its limit");
             }
             CompletableFuture<Void> stream = new CompletableFuture<>();
-            watchStreams.add(stream);
+            watchStreams.put(stream, new WatchOwner(access, key));
             CompletableFuture<Void> watch = backend.watch(key, version);
             watch.whenComplete((ignored, error) -> {
                 if (error == null) {
@@ -603,8 +632,10 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
      */
     @Override
     public void status(StatusRequest request, StreamObserver<StatusResponse> observer) {
+        Access access = AuthInterceptor.current();
         dispatch("Status", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
+            access.checkRight(Access.Right.STATUS, "Status");
             statusProvider.status(request.getMemberOnly()).whenComplete((status, error) -> {
                 if (error != null) {
                     fail("Status", observer, error);
@@ -623,8 +654,10 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
      */
     @Override
     public void setMembers(SetMembersRequest request, StreamObserver<SetMembersResponse> observer) {
+        Access access = AuthInterceptor.current();
         dispatch("SetMembers", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
+            access.checkRight(Access.Right.ADMIN, "SetMembers");
             if (!admin.isReplicated()) {
                 throw new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
                         "This server is not replicated: it has no members to change");
@@ -669,8 +702,22 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
      */
     public void closeWatches() {
         closing = true;
-        for (CompletableFuture<Void> stream : watchStreams) {
+        for (CompletableFuture<Void> stream : watchStreams.keySet()) {
             stream.completeExceptionally(new TxkvException(ErrorCode.DATABASE_CLOSED, "The server is shutting down"));
+        }
+    }
+
+    /**
+     * Ends, with the error a new Watch would get (6000, or 6001 for a user deleted or a caller
+     * without credentials), every open watch that {@code state} no longer allows: called with
+     * each newer state of users and roles.
+     */
+    public void recheckWatches(AuthState state) {
+        for (Map.Entry<CompletableFuture<Void>, WatchOwner> w : watchStreams.entrySet()) {
+            TxkvException refusal = state.watchRefusal(w.getValue().access(), w.getValue().key());
+            if (refusal != null) {
+                w.getKey().completeExceptionally(refusal);
+            }
         }
     }
 

@@ -6,7 +6,9 @@ import static io.grpc.Status.Code.DEADLINE_EXCEEDED;
 import static io.grpc.Status.Code.FAILED_PRECONDITION;
 import static io.grpc.Status.Code.INTERNAL;
 import static io.grpc.Status.Code.INVALID_ARGUMENT;
+import static io.grpc.Status.Code.PERMISSION_DENIED;
 import static io.grpc.Status.Code.RESOURCE_EXHAUSTED;
+import static io.grpc.Status.Code.UNAUTHENTICATED;
 import static io.grpc.Status.Code.UNAVAILABLE;
 import static io.grpc.Status.Code.UNKNOWN;
 
@@ -30,7 +32,9 @@ import java.util.Optional;
  * server may succeed, UNAVAILABLE / 503; overload RESOURCE_EXHAUSTED (503 for the commit queue,
  * 429 for the watch limit); an unknown commit outcome UNKNOWN / 503; invalid requests, which no
  * retry can fix, INVALID_ARGUMENT / 400; a protocol version the server does not speak
- * FAILED_PRECONDITION / 400; server faults INTERNAL / 500. Retryability is
+ * FAILED_PRECONDITION / 400; server faults INTERNAL / 500; no or wrong credentials
+ * UNAUTHENTICATED / 401, an operation the credentials do not allow PERMISSION_DENIED / 403, and
+ * too many failed sign-ins RESOURCE_EXHAUSTED / 429. Retryability is
  * {@link dev.txkv.TxkvException#isRetryable()}'s (FoundationDB's), which the table repeats so
  * that clients in other languages can read it from docs/errors.md.
  */
@@ -75,6 +79,7 @@ public final class ErrorTable {
             row(ErrorCode.DATABASE_LOCKED, UNAVAILABLE, 503, RETRY),
             row(ErrorCode.PROXY_MEMORY_LIMIT_EXCEEDED, RESOURCE_EXHAUSTED, 503, RETRY),
             row(ErrorCode.NOT_LEADER, UNAVAILABLE, 503, RETRY),
+            row(ErrorCode.TAG_THROTTLED, RESOURCE_EXHAUSTED, 429, RETRY),
             row(ErrorCode.IO_ERROR, INTERNAL, 500, FINAL),
             row(ErrorCode.CLIENT_INVALID_OPERATION, INVALID_ARGUMENT, 400, FINAL),
             row(ErrorCode.KEY_OUTSIDE_LEGAL_RANGE, INVALID_ARGUMENT, 400, FINAL),
@@ -92,7 +97,10 @@ public final class ErrorTable {
             row(ErrorCode.PROTOCOL_VERSION_UNSUPPORTED, FAILED_PRECONDITION, 400, FINAL),
             row(ErrorCode.INTERNAL_ERROR, INTERNAL, 500, FINAL),
             row(ErrorCode.DATA_DIRECTORY_INVALID, INTERNAL, 500, FINAL),
-            row(ErrorCode.DATA_DIRECTORY_LOCKED, INTERNAL, 500, FINAL));
+            row(ErrorCode.DATA_DIRECTORY_LOCKED, INTERNAL, 500, FINAL),
+            row(ErrorCode.PERMISSION_DENIED, PERMISSION_DENIED, 403, FINAL),
+            row(ErrorCode.UNAUTHORIZED_ATTEMPT, UNAUTHENTICATED, 401, FINAL),
+            row(ErrorCode.AUTHORIZATION_TOKEN_VERIFY_FAILED, UNAUTHENTICATED, 401, RETRY));
 
     private static final Map<ErrorCode, Row> BY_ERROR = new EnumMap<>(ErrorCode.class);
     private static final Map<Integer, Row> BY_CODE = new HashMap<>();

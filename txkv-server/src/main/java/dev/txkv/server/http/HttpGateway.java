@@ -111,7 +111,8 @@ public final class HttpGateway implements AutoCloseable {
             InetSocketAddress address, int workerThreads, int workerQueueMax, javax.net.ssl.SSLContext tls,
             java.util.function.Function<javax.net.ssl.SSLContext, javax.net.ssl.SSLParameters> parameters)
             throws IOException {
-        this.channel = Objects.requireNonNull(inProcessChannel, "inProcessChannel");
+        this.channel = io.grpc.ClientInterceptors.intercept(Objects.requireNonNull(inProcessChannel, "inProcessChannel"),
+                new CredentialsForwarder());
         this.registry = Objects.requireNonNull(registry, "registry");
         this.healthProblem = Objects.requireNonNull(healthProblem, "healthProblem");
         Objects.requireNonNull(address, "address");
@@ -120,7 +121,8 @@ public final class HttpGateway implements AutoCloseable {
                 new ArrayBlockingQueue<>(SHED_QUEUE_MAX), threads("txkv-http-shed-"), new ThreadPoolExecutor.AbortPolicy());
         this.workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(workerQueueMax), threads("txkv-http-"), (task, pool) -> shed(task));
-        this.transcoder = new RpcTranscoder(channel, TxkvGrpc.getServiceDescriptor(), Set.of("Watch"),
+        this.transcoder = new RpcTranscoder(channel, java.util.List.of(TxkvGrpc.getServiceDescriptor(),
+                dev.txkv.proto.AuthGrpc.getServiceDescriptor()), Set.of("Watch"),
                 CALL_DEADLINE_MS, RESPONSE_BYTES_MAX, LONG_POLLS_MAX, workers);
         this.keyValues = new KeyValueEndpoints(channel, CALL_DEADLINE_MS);
         Gauge.builder("txkv_http_queued_requests", workers, p -> p.getQueue().size())
@@ -229,7 +231,13 @@ public final class HttpGateway implements AutoCloseable {
                 throw HttpError.of(503, ErrorCode.PROXY_MEMORY_LIMIT_EXCEEDED,
                         "The HTTP gateway's request queue is full; retry later");
             }
-            route = route(call);
+            io.grpc.Context context = io.grpc.Context.current().withValue(CREDENTIALS, credentials(exchange));
+            io.grpc.Context previous = context.attach();
+            try {
+                route = route(call);
+            } finally {
+                context.detach(previous);
+            }
         } catch (HttpError e) {
             respondError(call, e);
         } catch (Throwable e) {
@@ -292,6 +300,12 @@ public final class HttpGateway implements AutoCloseable {
                 return path;
             case "/metrics":
                 requireMethod(call, "GET");
+                String[] credentials = CREDENTIALS.get();
+                try {
+                    metricsGuard.accept(credentials[0], credentials[1]);
+                } catch (dev.txkv.TxkvException e) {
+                    throw HttpError.of(e.getError(), e.getMessage());
+                }
                 call.respond(200, "text/plain; version=0.0.4; charset=utf-8",
                         registry.scrape().getBytes(StandardCharsets.UTF_8));
                 return path;
@@ -347,6 +361,70 @@ public final class HttpGateway implements AutoCloseable {
                 .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
                 .status(StatusRequest.newBuilder().setProtocolVersion(ProtocolVersion.CURRENT).build()));
         call.respondJson(200, STATUS_PRINTER.print(response.getStatus()));
+    }
+
+    // ---------------------------------------------------------------- credentials
+
+    /** A request's credentials while it is routed: {"authorization" header or null, client certificate name or null}. */
+    private static final io.grpc.Context.Key<String[]> CREDENTIALS = io.grpc.Context.key("txkv-http-credentials");
+    private volatile java.util.function.BiConsumer<String, String> metricsGuard = (bearer, certificate) -> { };
+
+    /**
+     * Checks who may read {@code /metrics} (the status right once authorization is on): called
+     * with the request's "authorization" header and its client certificate's name (each may be
+     * null), it throws a {@link dev.txkv.TxkvException} to refuse.
+     */
+    public void metricsGuard(java.util.function.BiConsumer<String, String> guard) {
+        this.metricsGuard = Objects.requireNonNull(guard, "guard");
+    }
+
+    /**
+     * The request's "Authorization" header (only as a token, {@code Bearer ...}, of printable
+     * ASCII) and the common name of its HTTPS client certificate. Authenticated before the body
+     * is read; the gRPC service checks them on every call the request makes.
+     */
+    private static String[] credentials(HttpExchange exchange) {
+        java.util.List<String> values = exchange.getRequestHeaders().get("Authorization");
+        String bearer = null;
+        if (values != null && !values.isEmpty()) {
+            if (values.size() > 1) {
+                throw HttpError.of(401, ErrorCode.UNAUTHORIZED_ATTEMPT, "More than one Authorization header");
+            }
+            bearer = values.get(0);
+            for (int i = 0; i < bearer.length(); i++) {
+                char c = bearer.charAt(i);
+                if (c < 0x20 || c > 0x7e) {
+                    throw HttpError.of(401, ErrorCode.UNAUTHORIZED_ATTEMPT,
+                            "The Authorization header holds a character that no token has");
+                }
+            }
+        }
+        String certificate = null;
+        if (exchange instanceof com.sun.net.httpserver.HttpsExchange https) {
+            certificate = dev.txkv.server.auth.AuthInterceptor.certificateName(https.getSSLSession());
+        }
+        return new String[] {bearer, certificate};
+    }
+
+    /** Puts the routed request's credentials on every call it makes through the in-process channel. */
+    private static final class CredentialsForwarder implements io.grpc.ClientInterceptor {
+        @Override
+        public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+                io.grpc.CallOptions options, Channel next) {
+            String[] credentials = CREDENTIALS.get();
+            return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<R> listener, io.grpc.Metadata headers) {
+                    if (credentials != null && credentials[0] != null) {
+                        headers.put(dev.txkv.server.auth.AuthInterceptor.AUTHORIZATION, credentials[0]);
+                    }
+                    if (credentials != null && credentials[1] != null) {
+                        headers.put(dev.txkv.server.auth.AuthInterceptor.INTERNAL, credentials[1]);
+                    }
+                    super.start(listener, headers);
+                }
+            };
+        }
     }
 
     /** Workers busy or queued, for tests of the overload path. */

@@ -58,7 +58,7 @@ final class RpcTranscoder {
      * @param answers where a long poll's answer is written: the call's callback may run on a
      *     thread of the service (a direct executor), which must not wait on a client's socket
      */
-    RpcTranscoder(Channel channel, ServiceDescriptor service, Set<String> longPollMethods, long deadlineMs,
+    RpcTranscoder(Channel channel, java.util.List<ServiceDescriptor> services, Set<String> longPollMethods, long deadlineMs,
             long responseBytesMax, int longPollsMax, Executor answers) {
         this.channel = channel;
         this.answers = answers;
@@ -66,8 +66,12 @@ final class RpcTranscoder {
         this.deadlineMs = deadlineMs;
         this.responseBytesMax = responseBytesMax;
         this.longPolls = new Semaphore(longPollsMax);
-        for (MethodDescriptor<?, ?> m : service.getMethods()) {
-            methods.put(m.getBareMethodName(), cast(m));
+        for (ServiceDescriptor service : services) {
+            for (MethodDescriptor<?, ?> m : service.getMethods()) {
+                if (methods.put(m.getBareMethodName(), cast(m)) != null) {
+                    throw new IllegalArgumentException("Two services have a method " + m.getBareMethodName());
+                }
+            }
         }
     }
 

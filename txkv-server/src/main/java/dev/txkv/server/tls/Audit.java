@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * logged; when its window closes, one more line carries the count ({@code "repeated": N}), so a
  * peer refused in a loop costs a line per 5 s, not a line per attempt.
  */
-final class Audit {
+public final class Audit {
     private static final Logger LOG = LoggerFactory.getLogger("txkv.audit");
     static final long MERGE_MS = 5_000;
 
@@ -50,7 +50,7 @@ final class Audit {
     }
 
     /** Logs event {@code name} with {@code fields} (name, value, name, value, ...), merged with its repeats. */
-    static void event(String name, String... fields) {
+    public static void event(String name, String... fields) {
         JsonObject o = new JsonObject();
         o.addProperty("event", name);
         for (int i = 0; i + 1 < fields.length; i += 2) {

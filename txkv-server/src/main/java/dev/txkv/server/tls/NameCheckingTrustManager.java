@@ -14,7 +14,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * a prefix ({@code txkv-node:} for members), in both directions: a client certificate signed by
  * the same CA cannot join a Raft group or call a server as a member.
  */
-final class NameCheckingTrustManager extends X509ExtendedTrustManager {
+public final class NameCheckingTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager delegate;
     private final String prefix;
 
@@ -24,7 +24,7 @@ final class NameCheckingTrustManager extends X509ExtendedTrustManager {
     }
 
     /** The subject's common name, or null when it has none. */
-    static String commonName(X509Certificate c) {
+    public static String commonName(X509Certificate c) {
         try {
             for (Rdn rdn : new LdapName(c.getSubjectX500Principal().getName()).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {

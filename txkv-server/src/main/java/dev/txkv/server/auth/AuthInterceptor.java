@@ -1,0 +1,113 @@
+package dev.txkv.server.auth;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import dev.txkv.wire.WireErrors;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import java.net.SocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Finds out who makes each call, before any service sees it, and puts what they may do
+ * ({@link Access}) into the call's context ({@link #current()}): the "authorization: Bearer"
+ * header's token, else the client certificate's common name. A call with bad credentials is
+ * closed here (6001, 6003). Sign-in ({@code Auth/Authenticate}) and health checks need no
+ * credentials. The calls between the members of a sharded cluster (service ShardPeer) need a
+ * member's certificate, except an operator's Split, which needs the admin right.
+ *
+ * <p>On the network port, metadata {@value #INTERNAL_PRINCIPAL} is refused outright: only the
+ * HTTP gateway, on the in-process port, may say which certificate a caller presented.
+ */
+public final class AuthInterceptor implements ServerInterceptor {
+    /** Set by the HTTP gateway (in-process only): the common name of the HTTPS client's certificate. */
+    public static final String INTERNAL_PRINCIPAL = "txkv-internal-principal";
+    public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> INTERNAL = Metadata.Key.of(INTERNAL_PRINCIPAL, Metadata.ASCII_STRING_MARSHALLER);
+    private static final Context.Key<Access> ACCESS = Context.key("txkv-access");
+    private static final Context.Key<String> ADDRESS = Context.key("txkv-peer-address");
+
+    private final AuthStore store;
+    private final boolean inProcess;
+
+    public AuthInterceptor(AuthStore store, boolean inProcess) {
+        this.store = store;
+        this.inProcess = inProcess;
+    }
+
+    /**
+     * What the current call's caller may do; {@link Access#OPEN} outside a call that went
+     * through an interceptor (in-process tests of a service alone).
+     */
+    public static Access current() {
+        Access a = ACCESS.get();
+        return a == null ? Access.OPEN : a;
+    }
+
+    /** The current call's remote address, for the audit log ("" when unknown). */
+    public static String currentAddress() {
+        String a = ADDRESS.get();
+        return a == null ? "" : a;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        // The host alone: failed sign-ins are counted per user and address, whatever the port.
+        String address = remote instanceof java.net.InetSocketAddress i && i.getAddress() != null
+                ? i.getAddress().getHostAddress() : String.valueOf(remote);
+        String method = call.getMethodDescriptor().getFullMethodName();
+        Access access;
+        try {
+            String internal = headers.get(INTERNAL);
+            if (internal != null && !inProcess) {
+                dev.txkv.server.tls.Audit.event("authentication_failed", "address", address, "method", method,
+                        "reason", "internal principal header from the network");
+                throw new TxkvException(ErrorCode.UNAUTHORIZED_ATTEMPT, "Metadata " + INTERNAL_PRINCIPAL
+                        + " is for the server's own gateway");
+            }
+            if (method.startsWith("grpc.health.") || method.equals("txkv.v1.Auth/Authenticate")) {
+                access = Access.OPEN;
+            } else {
+                String name = internal != null ? internal : certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+                access = store.access(headers.get(AUTHORIZATION), name);
+                if (method.equals("txkv.v1.ShardPeer/Split")) {
+                    access.checkRight(Access.Right.ADMIN, "Split");
+                } else if (method.startsWith("txkv.v1.ShardPeer/")) {
+                    // The calls between the members of a sharded cluster.
+                    access.checkMember(method);
+                }
+            }
+        } catch (TxkvException e) {
+            call.close(WireErrors.status(e), WireErrors.trailers(e, null));
+            return new ServerCall.Listener<>() { };
+        }
+        Context context = Context.current().withValue(ACCESS, access).withValue(ADDRESS, address);
+        return Contexts.interceptCall(context, call, headers, next);
+    }
+
+    /** The common name of the peer's certificate, or null without one. */
+    public static String certificateName(SSLSession session) {
+        if (session == null) {
+            return null;
+        }
+        Certificate[] chain;
+        try {
+            chain = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
+        if (chain.length == 0 || !(chain[0] instanceof X509Certificate c)) {
+            return null;
+        }
+        return dev.txkv.server.tls.NameCheckingTrustManager.commonName(c);
+    }
+}
