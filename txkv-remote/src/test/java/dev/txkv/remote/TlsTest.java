@@ -212,6 +212,99 @@ class TlsTest {
     }
 
     @Test
+    void withAuthorizationOnMembersAreKnownByTheirCertificatesAndUsersByTheirs() throws Exception {
+        // One replica per shard: most calls through one server are forwarded to another member,
+        // which must be let through as a member; the client's certificate names its user.
+        Map<String, String> clients = startMembers(ServerTls.ClientAuth.WANT, (id, config) -> config.shards(3, 1));
+        String all = String.join(",", clients.values());
+        RemoteSettings anonymous = quick().tls(certs.resolve("ca.crt"), null, null).commitTimeout(Duration.ofSeconds(20))
+                .requestTimeout(Duration.ofSeconds(20));
+        Poll.until("the cluster takes changes to users", Duration.ofSeconds(60), () -> {
+            try {
+                changeAuth(all, anonymous, auth().setUserAdd(dev.txkv.proto.UserAdd.newBuilder().setName("root")
+                        .setPassword("root password 1").addRoles("root")));
+                return true;
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+        changeAuth(all, anonymous, auth().setRoleAdd("orders"));
+        changeAuth(all, anonymous, auth().setRoleGrant(dev.txkv.proto.RoleChange.newBuilder().setRole("orders")
+                .setPermission(dev.txkv.proto.Permission.newBuilder().setMode(dev.txkv.proto.Permission.Mode.READWRITE)
+                        .setBegin(com.google.protobuf.ByteString.copyFrom(new byte[] {0}))
+                        .setEnd(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) 0xC0})))));
+        // A user known only by its certificate.
+        changeAuth(all, anonymous, auth().setUserAdd(dev.txkv.proto.UserAdd.newBuilder().setName("orders")
+                .addRoles("orders")));
+        changeAuth(all, anonymous, auth().setSetEnabled(true));
+        RemoteSettings orders = quick().shardRouting(false).commitTimeout(Duration.ofSeconds(20))
+                .requestTimeout(Duration.ofSeconds(20)).tls(certs.resolve("ca.crt"),
+                        DevCertificates.clientCertificate(certs, "orders"), DevCertificates.clientKey(certs, "orders"));
+        Database viaA = open(clients.get("a"), orders);
+        byte[][] keys = {{0x10, 'k'}, {(byte) 0x60, 'k'}, {(byte) 0xB0, 'k'}};
+        Poll.until("every member enforces authorization", Duration.ofSeconds(10), () -> {
+            try {
+                open(clients.get("b"), anonymous).read(tr -> {
+                    tr.options().setRetryLimit(1);
+                    return tr.get(keys[0]).join();
+                });
+                return false;
+            } catch (TxkvException e) {
+                return e.getError() == dev.txkv.ErrorCode.UNAUTHORIZED_ATTEMPT;
+            }
+        });
+        viaA.run(tr -> {
+            for (byte[] k : keys) {
+                tr.set(k, b("across"));
+            }
+            return null;
+        });
+        for (byte[] k : keys) {
+            byte[] got = viaA.read(tr -> tr.get(k).join());
+            assertThat(got).isEqualTo(b("across"));
+        }
+        assertThatThrownBy(() -> viaA.read(tr -> tr.get(new byte[] {(byte) 0xD0}).join()))
+                .isInstanceOfSatisfying(TxkvException.class, e -> assertThat(e.getError())
+                        .isEqualTo(dev.txkv.ErrorCode.PERMISSION_DENIED));
+        // The cluster's status still gathers every member (members ask each other), for root.
+        RemoteSettings root = quick().tls(certs.resolve("ca.crt"), null, null).credentials("root", "root password 1");
+        try (RemoteBackend backend = RemoteBackend.connect(all, root)) {
+            assertThat(backend.status(io.grpc.Deadline.after(20, TimeUnit.SECONDS)).join().getProcessesCount()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void authorizationCannotBeTurnedOnForMembersWithoutTls() throws Exception {
+        int[] ports = Ports.freePorts(2);
+        TxkvServer server = start(new ServerConfig().dataDir(dir.resolve("plain")).grpcAddress("127.0.0.1", ports[1])
+                .replication(new ReplicationConfig("a", Map.of("a", "127.0.0.1:" + ports[0])).electionTimeoutMs(300, 600)));
+        String address = "127.0.0.1:" + server.grpcPort();
+        Poll.until("the member leads and takes a user", Duration.ofSeconds(30), () -> {
+            try {
+                changeAuth(address, quick(), auth().setUserAdd(dev.txkv.proto.UserAdd.newBuilder().setName("root")
+                        .setPassword("root password 1").addRoles("root")));
+                return true;
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+        assertThatThrownBy(() -> changeAuth(address, quick(), auth().setSetEnabled(true)))
+                .isInstanceOfSatisfying(TxkvException.class, e -> assertThat(e.getMessage()).contains("TLS"));
+    }
+
+    private static dev.txkv.proto.ChangeAuthRequest.Builder auth() {
+        return dev.txkv.proto.ChangeAuthRequest.newBuilder().setProtocolVersion(1);
+    }
+
+    private static void changeAuth(String connection, RemoteSettings settings, dev.txkv.proto.ChangeAuthRequest.Builder c) {
+        try (RemoteBackend backend = RemoteBackend.connect(connection, settings)) {
+            backend.changeAuth(c.build(), Duration.ofSeconds(10)).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw (RuntimeException) GrpcErrors.unwrap(e);
+        }
+    }
+
+    @Test
     void aChangedCertificateIsServedWithoutARestartAndABadOneIsIgnored() throws Exception {
         Path own = Files.createDirectories(dir.resolve("own"));
         Files.copy(DevCertificates.nodeCertificate(certs, "a"), own.resolve("node.crt"));
