@@ -22,6 +22,7 @@ import dev.txkv.proto.UserPassword;
 import dev.txkv.proto.UserRole;
 import dev.txkv.server.ServerConfig;
 import dev.txkv.server.TxkvServer;
+import dev.txkv.testkit.Poll;
 import dev.txkv.wire.WireErrors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -418,6 +419,65 @@ class AuthTest {
         assertThat(last.isRetryable()).isTrue();
         // Another user from the same address is not held back.
         assertThat(getOnce(open("orders", ORDERS_PASSWORD), "orders/none")).isNull();
+    }
+
+    @Test
+    void aUserThatNeverReadsItsAnswersIsRefusedMoreBeforeTheServerBuffersThem() throws Exception {
+        // 20 values of 100 KB: each range answer is about 2 MB; 64 MiB of unread answers is the limit.
+        Database root = open("root", ROOT_PASSWORD);
+        root.run(tr -> {
+            for (int i = 0; i < 20; i++) {
+                tr.set(b(String.format("orders/big/%02d", i)), new byte[100_000]);
+            }
+            return null;
+        });
+        String token;
+        ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+        List<io.grpc.ClientCall<dev.txkv.proto.GetRangeRequest, dev.txkv.proto.GetRangeResponse>> open = new ArrayList<>();
+        try {
+            token = dev.txkv.proto.AuthGrpc.newBlockingStub(channel).authenticate(dev.txkv.proto.AuthenticateRequest
+                    .newBuilder().setProtocolVersion(1).setUser("orders").setPassword(ORDERS_PASSWORD).build()).getToken();
+            Metadata headers = new Metadata();
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+            dev.txkv.proto.GetRangeRequest request = dev.txkv.proto.GetRangeRequest.newBuilder().setProtocolVersion(1)
+                    .setBegin(ByteString.copyFromUtf8("orders/big/")).setEnd(ByteString.copyFromUtf8("orders/big0"))
+                    .setReadVersion(server.engine().getReadVersion().join()).build();
+            CompletableFuture<String> refused = new CompletableFuture<>();
+            for (int i = 0; i < 60 && !refused.isDone(); i++) {
+                io.grpc.ClientCall<dev.txkv.proto.GetRangeRequest, dev.txkv.proto.GetRangeResponse> call =
+                        channel.newCall(TxkvGrpc.getGetRangeMethod(), io.grpc.CallOptions.DEFAULT);
+                call.start(new io.grpc.ClientCall.Listener<>() {
+                    @Override
+                    public void onClose(io.grpc.Status status, Metadata trailers) {
+                        String code = trailers == null ? null : trailers.get(WireErrors.ERROR_CODE);
+                        if (code != null) {
+                            refused.complete(code);
+                        }
+                    }
+                }, headers);
+                // Never asks for a message: the answer stays with the server.
+                call.sendMessage(request);
+                call.halfClose();
+                open.add(call);
+                Thread.sleep(20);
+            }
+            assertThat(refused.get(10, TimeUnit.SECONDS)).isEqualTo("1213");
+            assertThat(open.size()).as("calls held before the refusal").isBetween(20, 40);
+            // Another user is not held back; and once the calls end, orders reads again.
+            assertThat(getOnce(open("payments", PAYMENTS_PASSWORD), "payments/p")).isEqualTo(b("100"));
+            open.forEach(c -> c.cancel("done", null));
+            Poll.until("the held answers are given back", Duration.ofSeconds(10), () -> {
+                try {
+                    return open("orders", ORDERS_PASSWORD).read(tr -> tr.getRange(b("orders/big/"), b("orders/big0"))
+                            .asList().join()).size() == 20;
+                } catch (TxkvException e) {
+                    return false;
+                }
+            });
+        } finally {
+            open.forEach(c -> c.cancel("done", null));
+            channel.shutdownNow();
+        }
     }
 
     @Test

@@ -274,6 +274,7 @@ public final class TxkvServer implements AutoCloseable {
         auth.onChange(service::recheckWatches);
         dev.txkv.server.auth.AuthService authService = new dev.txkv.server.auth.AuthService(auth, executor,
                 e -> leaders.notLeader());
+        dev.txkv.server.auth.PrincipalLimits principalLimits = new dev.txkv.server.auth.PrincipalLimits();
         status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
                 service::watchStreams, peers);
         statusDocument = status[0];
@@ -288,7 +289,7 @@ public final class TxkvServer implements AutoCloseable {
         NettyServerBuilder builder = (tls == null ? NettyServerBuilder.forAddress(grpcBind)
                 : NettyServerBuilder.forAddress(grpcBind, tls.grpcCredentials()))
                 .directExecutor()
-                .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, false))
+                .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, false, principalLimits))
                 .addService(service)
                 .addService(authService)
                 .addService(health.getHealthService())
@@ -322,7 +323,7 @@ public final class TxkvServer implements AutoCloseable {
         }
         inProcessServer = InProcessServerBuilder.forName(inProcessName)
                 .directExecutor()
-                .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, true))
+                .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, true, principalLimits))
                 .addService(service)
                 .addService(authService)
                 .addService(health.getHealthService())

@@ -39,6 +39,7 @@ import dev.txkv.spi.RangeChunk;
 import dev.txkv.server.auth.Access;
 import dev.txkv.server.auth.AuthInterceptor;
 import dev.txkv.server.auth.AuthState;
+import dev.txkv.server.auth.PrincipalLimits;
 import dev.txkv.wire.WireErrors;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -296,6 +297,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     public void getMany(GetManyRequest request, StreamObserver<GetManyResponse> observer) {
         long start = System.nanoTime();
         Access access = AuthInterceptor.current();
+        PrincipalLimits.Call limits = AuthInterceptor.limits();
         boolean noWait = request.getRequestsCount() <= INLINE_ELEMENTS_MAX;
         for (int i = 0; noWait && i < request.getRequestsCount(); i++) {
             noWait = readsWithoutWait(request.getRequests(i));
@@ -328,7 +330,9 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                     }
                     response.addResults(outcome);
                 }
-                observer.onNext(response.build());
+                GetManyResponse answer = response.build();
+                limits.charge(answer.getSerializedSize());
+                observer.onNext(answer);
                 observer.onCompleted();
             });
         });
@@ -338,6 +342,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     public void getRange(GetRangeRequest request, StreamObserver<GetRangeResponse> observer) {
         long start = System.nanoTime();
         Access access = AuthInterceptor.current();
+        PrincipalLimits.Call limits = AuthInterceptor.limits();
         ignoreCancellation(observer);
         dispatch("GetRange", observer, () -> {
             RequestValidator.checkProtocol(request.getProtocolVersion());
@@ -353,9 +358,23 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                             return;
                         }
                         metrics.getRangeLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                        try {
+                            limits.charge(chunkBytes(chunk));
+                        } catch (TxkvException e) {
+                            fail("GetRange", observer, e);
+                            return;
+                        }
                         sendRows(chunk, observer);
                     });
         });
+    }
+
+    private static long chunkBytes(RangeChunk chunk) {
+        long bytes = 0;
+        for (KeyValue row : chunk.rows()) {
+            bytes += row.getKey().length + row.getValue().length;
+        }
+        return bytes;
     }
 
     private void sendRows(RangeChunk chunk, StreamObserver<GetRangeResponse> observer) {
@@ -684,6 +703,8 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
                     return;
                 }
                 log.info("Cluster membership changed to {}", members);
+                dev.txkv.server.tls.Audit.event("members_changed", "by", access.isOpen() ? "(authorization off)"
+                        : access.principal(), "members", members.toString());
                 SetMembersResponse.Builder response = SetMembersResponse.newBuilder();
                 Map<String, String> inForce = admin.members();
                 for (Map.Entry<String, String> m : (inForce.isEmpty() ? members : inForce).entrySet()) {

@@ -34,13 +34,26 @@ public final class AuthInterceptor implements ServerInterceptor {
     public static final Metadata.Key<String> INTERNAL = Metadata.Key.of(INTERNAL_PRINCIPAL, Metadata.ASCII_STRING_MARSHALLER);
     private static final Context.Key<Access> ACCESS = Context.key("txkv-access");
     private static final Context.Key<String> ADDRESS = Context.key("txkv-peer-address");
+    private static final Context.Key<PrincipalLimits.Call> LIMITS = Context.key("txkv-principal-limits");
+    private static final String WATCH = "txkv.v1.Txkv/Watch";
 
     private final AuthStore store;
     private final boolean inProcess;
+    private final PrincipalLimits limits;
 
-    public AuthInterceptor(AuthStore store, boolean inProcess) {
+    /**
+     * @param limits per-user limits, shared by the server's interceptors (network and in-process)
+     */
+    public AuthInterceptor(AuthStore store, boolean inProcess, PrincipalLimits limits) {
         this.store = store;
         this.inProcess = inProcess;
+        this.limits = limits;
+    }
+
+    /** The current call's hold on its user's limits ({@link PrincipalLimits}); nothing is limited outside a call. */
+    public static PrincipalLimits.Call limits() {
+        PrincipalLimits.Call c = LIMITS.get();
+        return c == null ? PrincipalLimits.Call.NONE : c;
     }
 
     /**
@@ -66,6 +79,7 @@ public final class AuthInterceptor implements ServerInterceptor {
                 ? i.getAddress().getHostAddress() : String.valueOf(remote);
         String method = call.getMethodDescriptor().getFullMethodName();
         Access access;
+        PrincipalLimits.Call held = PrincipalLimits.Call.NONE;
         try {
             String internal = headers.get(INTERNAL);
             if (internal != null && !inProcess) {
@@ -85,13 +99,40 @@ public final class AuthInterceptor implements ServerInterceptor {
                     // The calls between the members of a sharded cluster.
                     access.checkMember(method);
                 }
+                if (!access.isOpen() && !access.isMember()) {
+                    held = limits.admit(access.principal(), method.equals(WATCH));
+                }
             }
         } catch (TxkvException e) {
             call.close(WireErrors.status(e), WireErrors.trailers(e, null));
             return new ServerCall.Listener<>() { };
         }
-        Context context = Context.current().withValue(ACCESS, access).withValue(ADDRESS, address);
-        return Contexts.interceptCall(context, call, headers, next);
+        Context context = Context.current().withValue(ACCESS, access).withValue(ADDRESS, address)
+                .withValue(LIMITS, held);
+        if (held == PrincipalLimits.Call.NONE) {
+            return Contexts.interceptCall(context, call, headers, next);
+        }
+        PrincipalLimits.Call release = held;
+        ServerCall.Listener<Q> listener;
+        try {
+            listener = Contexts.interceptCall(context, call, headers, next);
+        } catch (RuntimeException e) {
+            release.end();
+            throw e;
+        }
+        return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onComplete() {
+                release.end();
+                super.onComplete();
+            }
+
+            @Override
+            public void onCancel() {
+                release.end();
+                super.onCancel();
+            }
+        };
     }
 
     /** The common name of the peer's certificate, or null without one. */
