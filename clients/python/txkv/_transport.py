@@ -12,6 +12,7 @@ from .errors import TxkvError
 
 CONNECTION_FAILED = 1038
 COMMIT_UNKNOWN_RESULT = 1021
+TOKEN_REFUSED = 6003   # authorization_token_verify_failed
 # Reuse a kept-alive connection only if it was used this recently (the gateway closes
 # connections idle for 30 s: sun.net.httpserver.idleInterval).
 IDLE_REUSE_MAX_S = 20.0
@@ -68,6 +69,8 @@ class Transport:
         # side sets TCP_NODELAY, so a reused connection has no Nagle stall (~40 ms an answer
         # otherwise); reuse saves a TCP handshake per request.
         self.keep_alive = keep_alive
+        # A txkv._auth.SignIn, or None to send no credentials.
+        self.sign_in = None
         self._local = threading.local()
 
     def _connection(self, timeout_s):
@@ -101,12 +104,41 @@ class Transport:
         self._drop_connection()
 
     def request(self, method, path, body=None, headers=None, may_have_committed=False,
-                timeout_s=None):
+                timeout_s=None, authorize=True):
         """Returns (status, headers, body bytes) for 2xx; raises TxkvError otherwise.
 
         A kept-alive connection the server closed fails on its next use; such a request is
         sent once more on a new connection, unless it may have committed already.
+
+        With a sign-in (``self.sign_in``) and ``authorize``, the request carries its token
+        ("Authorization: Bearer"). A token the server refuses (401, 6003: expired or revoked)
+        is replaced by signing in again, and the request sent once more: the server refused
+        it before doing anything, so even a commit is safe to resend.
         """
+        sign_in = self.sign_in if authorize else None
+        if sign_in is None:
+            return self._request(method, path, body, headers, may_have_committed, timeout_s)
+        authorization = sign_in.header(self)
+        try:
+            return self._request(method, path, body, dict(headers or {}, Authorization=authorization),
+                                 may_have_committed, timeout_s)
+        except TxkvError as error:
+            if error.code != TOKEN_REFUSED:
+                raise
+            if not sign_in.renewable:
+                raise _final(error, "the client's fixed token was refused: get a new one") from None
+            sign_in.forget(authorization)
+        authorization = sign_in.header(self)
+        try:
+            return self._request(method, path, body, dict(headers or {}, Authorization=authorization),
+                                 may_have_committed, timeout_s)
+        except TxkvError as error:
+            if error.code != TOKEN_REFUSED:
+                raise
+            sign_in.forget(authorization)
+            raise _final(error, "refused again after signing in again") from None
+
+    def _request(self, method, path, body, headers, may_have_committed, timeout_s):
         timeout_s = timeout_s or self.timeout_s
         reused = getattr(self._local, "connection", None) is not None
         try:
@@ -164,3 +196,8 @@ class Transport:
         _, _, data = self.request("POST", f"/v1/{method_name}{query}", body,
                                   may_have_committed=may_have_committed, timeout_s=timeout_s)
         return json.loads(data) if data else {}
+
+
+def _final(error, why):
+    """``error`` (a refused token), not retryable: a retry would only meet the same refusal."""
+    return TxkvError(error.code, error.name, f"{error.message} ({why})", False)

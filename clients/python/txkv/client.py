@@ -5,6 +5,7 @@ import random
 import time
 import urllib.parse
 
+from ._auth import credentials_from
 from ._codec import b64, b64url, decode_int, to_bytes
 from ._transport import Transport, tls_context
 from .errors import RETRYABLE_CODES, TxkvError
@@ -32,11 +33,20 @@ class KeyValueStore:
     ``ca_file`` (else $TXKV_TLS_CA_FILE, else the system's CAs) and its host name; give
     ``cert_file`` and ``key_file`` (or $TXKV_TLS_CERT_FILE, $TXKV_TLS_KEY_FILE) when the server
     asks for a client certificate (docs/security.md).
+
+    When the server has authorization on, sign in with ``user`` and ``password`` (or
+    ``password_file``, whose first line is the password), or send a fixed ``token``. Without
+    any of them, $TXKV_USER with $TXKV_PASSWORD_FILE, else $TXKV_TOKEN_FILE (a file whose first
+    line is a token) are used. The client signs in on its first request, sends the token as
+    "Authorization: Bearer", renews it a minute before it expires, and signs in again (then
+    sends the request once more) when the server refuses it (6003). A fixed token is never
+    renewed. Passwords and tokens never appear in logs, messages or repr.
     """
 
     def __init__(self, url=DEFAULT_URL, text=True, timeout_s=40.0, max_attempts=10,
                  backoff_initial_s=0.01, backoff_max_s=1.0, keep_alive=True,
-                 ca_file=None, cert_file=None, key_file=None):
+                 ca_file=None, cert_file=None, key_file=None,
+                 user=None, password=None, password_file=None, token=None):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.url = url
@@ -48,6 +58,15 @@ class KeyValueStore:
         if url.startswith("https:"):
             tls = tls_context(ca_file, cert_file, key_file)
         self._transport = Transport(url, timeout_s, keep_alive, tls)
+        self._transport.sign_in = credentials_from(user, password, password_file, token)
+
+    def __repr__(self):
+        sign_in = self._transport.sign_in
+        if sign_in is None:
+            return f"KeyValueStore({self.url!r})"
+        if not sign_in.renewable:
+            return f"KeyValueStore({self.url!r}, token=<hidden>)"
+        return f"KeyValueStore({self.url!r}, user={sign_in.user!r})"
 
     def close(self):
         self._transport.close()
@@ -104,10 +123,27 @@ class KeyValueStore:
     def health(self):
         """True while the database is available through this server (GET /health is 200)."""
         try:
-            self._transport.request("GET", "/health")
+            self._transport.request("GET", "/health", authorize=False)
             return True
         except TxkvError:
             return False
+
+    # ---- users and roles (docs/security.md) ----------------------------------------------
+
+    def change_auth(self, change):
+        """One change to users, roles or the enabled switch (a ChangeAuthRequest as proto3
+        JSON without ``protocolVersion``, e.g. ``{"roleAdd": "orders"}`` or
+        ``{"setEnabled": True}``); returns the users and roles after it (AuthDescription).
+
+        Needs the admin right once authorization is on. Not retried: a change whose answer
+        was lost may have been made.
+        """
+        return self._transport.call("ChangeAuth", {"protocolVersion": 1, **change},
+                                    may_have_committed=True)
+
+    def describe_auth(self):
+        """Users (without password hashes) and roles, as the AuthDescription's JSON."""
+        return self._retrying(lambda: self._transport.call("DescribeAuth", {"protocolVersion": 1}))
 
     # ---- transactions --------------------------------------------------------------------
 

@@ -302,6 +302,32 @@ class AuthTest {
         assertThat(put.statusCode()).as(put.body()).isBetween(200, 299);
     }
 
+    @Test
+    void theGatewayRefusesBadAuthorizationHeadersAndInjectsNoHeader() throws Exception {
+        int port = server.httpPort();
+        // A control character in the header, and two Authorization headers: 401 with a challenge.
+        String bad = raw(port, "GET /v1/kv/orders/x HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer abc\u0001def\r\n"
+                + "Connection: close\r\n\r\n");
+        assertThat(bad).startsWith("HTTP/1.1 401").containsIgnoringCase("WWW-Authenticate: Bearer");
+        String twice = raw(port, "GET /v1/kv/orders/x HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\n"
+                + "Authorization: Bearer b\r\nConnection: close\r\n\r\n");
+        assertThat(twice).startsWith("HTTP/1.1 401");
+        // An encoded CR LF in the path ends up in no response header.
+        String injected = raw(port, "GET /v1/kv/a%0d%0aSet-Cookie:x=y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        String head = injected.substring(0, Math.max(0, injected.indexOf("\r\n\r\n")));
+        assertThat(head).doesNotContainIgnoringCase("Set-Cookie");
+        assertThat(injected).startsWith("HTTP/1.1 401");
+    }
+
+    /** Sends {@code request} as it is and returns the whole answer. */
+    private static String raw(int port, String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private static String token(HttpClient http, String base, String user, String password) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/Authenticate"))
                 .header("Content-Type", "application/json")
@@ -332,6 +358,15 @@ class AuthTest {
             // Only the server's own gateway may say which certificate a caller presented.
             assertThat(callWith(channel, null, "root")).isEqualTo("6001");
             assertThat(callWith(channel, "Bearer " + good, "root")).isEqualTo("6001");
+            Metadata address = new Metadata();
+            address.put(Metadata.Key.of("txkv-internal-address", Metadata.ASCII_STRING_MARSHALLER), "10.0.0.1");
+            address.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + good);
+            assertThatThrownBy(() -> TxkvGrpc.newBlockingStub(channel).withInterceptors(
+                    MetadataUtils.newAttachHeadersInterceptor(address)).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .get(GetRequest.newBuilder().setProtocolVersion(1).setKey(ByteString.copyFromUtf8("orders/x"))
+                            .setReadVersion(-1).build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getTrailers().get(WireErrors.ERROR_CODE)).isEqualTo("6001"));
         } finally {
             channel.shutdownNow();
         }

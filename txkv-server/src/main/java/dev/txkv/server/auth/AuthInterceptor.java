@@ -32,6 +32,9 @@ public final class AuthInterceptor implements ServerInterceptor {
     public static final String INTERNAL_PRINCIPAL = "txkv-internal-principal";
     public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     public static final Metadata.Key<String> INTERNAL = Metadata.Key.of(INTERNAL_PRINCIPAL, Metadata.ASCII_STRING_MARSHALLER);
+    /** Set by the HTTP gateway (in-process only): the HTTP client's address, for throttling and the audit log. */
+    public static final Metadata.Key<String> INTERNAL_ADDRESS = Metadata.Key.of("txkv-internal-address",
+            Metadata.ASCII_STRING_MARSHALLER);
     private static final Context.Key<Access> ACCESS = Context.key("txkv-access");
     private static final Context.Key<String> ADDRESS = Context.key("txkv-peer-address");
     private static final Context.Key<PrincipalLimits.Call> LIMITS = Context.key("txkv-principal-limits");
@@ -82,11 +85,14 @@ public final class AuthInterceptor implements ServerInterceptor {
         PrincipalLimits.Call held = PrincipalLimits.Call.NONE;
         try {
             String internal = headers.get(INTERNAL);
-            if (internal != null && !inProcess) {
+            if ((internal != null || headers.containsKey(INTERNAL_ADDRESS)) && !inProcess) {
                 dev.txkv.server.tls.Audit.event("authentication_failed", "address", address, "method", method,
                         "reason", "internal principal header from the network");
-                throw new TxkvException(ErrorCode.UNAUTHORIZED_ATTEMPT, "Metadata " + INTERNAL_PRINCIPAL
-                        + " is for the server's own gateway");
+                throw new TxkvException(ErrorCode.UNAUTHORIZED_ATTEMPT, "Metadata txkv-internal-* is for the"
+                        + " server's own gateway");
+            }
+            if (inProcess && headers.containsKey(INTERNAL_ADDRESS)) {
+                address = headers.get(INTERNAL_ADDRESS);
             }
             if (method.startsWith("grpc.health.") || method.equals("txkv.v1.Auth/Authenticate")) {
                 access = Access.OPEN;

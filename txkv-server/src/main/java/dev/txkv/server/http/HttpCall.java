@@ -157,8 +157,12 @@ final class HttpCall {
     }
 
     void respondError(HttpError error) throws IOException {
-        if (error.retryable) {
+        // A refused token is retried after a new sign-in, not after a pause with the same token.
+        if (error.retryable && error.httpStatus != 401) {
             header("Retry-After", "1");
+        }
+        if (error.httpStatus == 401) {
+            header("WWW-Authenticate", "Bearer realm=\"txkv\"");
         }
         respondJson(error.httpStatus, GatewayDocuments.errorJson(error));
     }

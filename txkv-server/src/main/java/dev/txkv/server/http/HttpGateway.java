@@ -365,7 +365,10 @@ public final class HttpGateway implements AutoCloseable {
 
     // ---------------------------------------------------------------- credentials
 
-    /** A request's credentials while it is routed: {"authorization" header or null, client certificate name or null}. */
+    /**
+     * A request's credentials while it is routed: {"authorization" header or null, client
+     * certificate name or null, the client's address}.
+     */
     private static final io.grpc.Context.Key<String[]> CREDENTIALS = io.grpc.Context.key("txkv-http-credentials");
     private volatile java.util.function.BiConsumer<String, String> metricsGuard = (bearer, certificate) -> { };
 
@@ -403,7 +406,9 @@ public final class HttpGateway implements AutoCloseable {
         if (exchange instanceof com.sun.net.httpserver.HttpsExchange https) {
             certificate = dev.txkv.server.auth.AuthInterceptor.certificateName(https.getSSLSession());
         }
-        return new String[] {bearer, certificate};
+        java.net.InetSocketAddress remote = exchange.getRemoteAddress();
+        String address = remote == null || remote.getAddress() == null ? null : remote.getAddress().getHostAddress();
+        return new String[] {bearer, certificate, address};
     }
 
     /** Puts the routed request's credentials on every call it makes through the in-process channel. */
@@ -420,6 +425,9 @@ public final class HttpGateway implements AutoCloseable {
                     }
                     if (credentials != null && credentials[1] != null) {
                         headers.put(dev.txkv.server.auth.AuthInterceptor.INTERNAL, credentials[1]);
+                    }
+                    if (credentials != null && credentials[2] != null) {
+                        headers.put(dev.txkv.server.auth.AuthInterceptor.INTERNAL_ADDRESS, credentials[2]);
                     }
                     super.start(listener, headers);
                 }
