@@ -153,6 +153,41 @@ class TlsTest {
     }
 
     @Test
+    void anExpiredClientCertificateIsRefusedInTheHandshake() throws Exception {
+        TxkvServer server = start(new ServerConfig().dataDir(dir.resolve("d")).grpcAddress("127.0.0.1", 0)
+                .tls(node("a"), ServerTls.ClientAuth.REQUIRE));
+        String address = "127.0.0.1:" + server.grpcPort();
+        // Signed by the right CA, with the right name, but its last day was yesterday.
+        java.security.cert.X509Certificate ca = DevCertificates.readCertificate(certs.resolve(DevCertificates.CA_CERT));
+        java.security.PrivateKey caKey = DevCertificates.readPrivateKey(certs.resolve(DevCertificates.CA_KEY));
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(256);
+        java.security.KeyPair pair = g.generateKeyPair();
+        long now = System.currentTimeMillis();
+        org.bouncycastle.cert.X509v3CertificateBuilder builder = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+                ca, BigInteger.valueOf(now), new java.util.Date(now - 10 * 86_400_000L), new java.util.Date(now - 86_400_000L),
+                new javax.security.auth.x500.X500Principal("CN=orders"), pair.getPublic());
+        java.security.cert.X509Certificate expired = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                .getCertificate(builder.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(
+                        DevCertificates.SIGNATURE_ALGORITHM).build(caKey)));
+        Path certFile = dir.resolve("expired.crt");
+        Path keyFile = dir.resolve("expired.key");
+        Files.writeString(certFile, pem("CERTIFICATE", expired.getEncoded()));
+        Files.writeString(keyFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+        assertRefused(open(address, quick().tls(certs.resolve("ca.crt"), certFile, keyFile)));
+        // The same client with a valid certificate is served.
+        Database valid = open(address, quick().tls(certs.resolve("ca.crt"), DevCertificates.clientCertificate(certs, "orders"),
+                DevCertificates.clientKey(certs, "orders")));
+        byte[] got = valid.read(tr -> tr.get(b("k")).join());
+        assertThat(got).isNull();
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
+    @Test
     void membersSpeakMutualTlsAndRefuseACertificateThatIsNotAMembers() throws Exception {
         Map<String, String> clients = startMembers(ServerTls.ClientAuth.NONE, (id, config) -> {
             if (id.equals("c")) {
@@ -313,6 +348,42 @@ class TlsTest {
                 .httpAddress("127.0.0.1", 0).tlsReloadMs(100).tls(new ServerTls.Files(own.resolve("node.crt"),
                         own.resolve("node.key"), certs.resolve("ca.crt")), ServerTls.ClientAuth.NONE));
         BigInteger first = servedSerial(server.httpPort());
+        // Load through the rotation: one long-lived client, and clients that connect anew each
+        // time (a handshake each) while the files change under them. No request may fail.
+        String address = "127.0.0.1:" + server.grpcPort();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        Database steady = open(address, quick().tls(certs.resolve("ca.crt"), null, null));
+        java.util.concurrent.ExecutorService load = java.util.concurrent.Executors.newFixedThreadPool(3);
+        for (int t = 0; t < 3; t++) {
+            int thread = t;
+            load.submit(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                for (int i = 0; !stop.get() && System.nanoTime() < deadline; i++) {
+                    byte[] key = b("rotate/" + thread + "/" + i);
+                    try {
+                        if (thread == 0) {
+                            steady.run(tr -> {
+                                tr.set(key, key);
+                                return null;
+                            });
+                        } else {
+                            try (Database fresh = Txkv.open(RemoteBackend.connect(address,
+                                    quick().tls(certs.resolve("ca.crt"), null, null)), new TxkvConfig())) {
+                                fresh.run(tr -> {
+                                    tr.set(key, key);
+                                    return null;
+                                });
+                            }
+                        }
+                        done.incrementAndGet();
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }
+            });
+        }
         // A new certificate for the same member, written over the files.
         Path fresh = Files.createDirectories(dir.resolve("fresh"));
         Files.copy(certs.resolve("ca.crt"), fresh.resolve("ca.crt"));
@@ -342,6 +413,11 @@ class TlsTest {
         Database db = open("127.0.0.1:" + server.grpcPort(), quick().tls(certs.resolve("ca.crt"), null, null));
         byte[] none = db.read(tr -> tr.get(b("none")).join());
         assertThat(none).isNull();
+        stop.set(true);
+        load.shutdown();
+        assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(failures).as("requests failed during the rotation").isEmpty();
+        assertThat(done.get()).as("commits during the rotation").isGreaterThan(5);
     }
 
     @Test
