@@ -39,6 +39,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     private static final Context.Key<String> ADDRESS = Context.key("txkv-peer-address");
     private static final Context.Key<PrincipalLimits.Call> LIMITS = Context.key("txkv-principal-limits");
     private static final String WATCH = "txkv.v1.Txkv/Watch";
+    private static final String AUTHENTICATE = "txkv.v1.Auth/Authenticate";
 
     private final AuthStore store;
     private final boolean inProcess;
@@ -76,25 +77,18 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-        // The host alone: failed sign-ins are counted per user and address, whatever the port.
-        String address = remote instanceof java.net.InetSocketAddress i && i.getAddress() != null
-                ? i.getAddress().getHostAddress() : String.valueOf(remote);
         String method = call.getMethodDescriptor().getFullMethodName();
         Access access;
         PrincipalLimits.Call held = PrincipalLimits.Call.NONE;
         try {
             String internal = headers.get(INTERNAL);
             if ((internal != null || headers.containsKey(INTERNAL_ADDRESS)) && !inProcess) {
-                dev.txkv.server.tls.Audit.event("authentication_failed", "address", address, "method", method,
+                dev.txkv.server.tls.Audit.event("authentication_failed", "address", address(call, headers), "method", method,
                         "reason", "internal principal header from the network");
                 throw new TxkvException(ErrorCode.UNAUTHORIZED_ATTEMPT, "Metadata txkv-internal-* is for the"
                         + " server's own gateway");
             }
-            if (inProcess && headers.containsKey(INTERNAL_ADDRESS)) {
-                address = headers.get(INTERNAL_ADDRESS);
-            }
-            if (method.startsWith("grpc.health.") || method.equals("txkv.v1.Auth/Authenticate")) {
+            if (method.startsWith("grpc.health.") || method.equals(AUTHENTICATE)) {
                 access = Access.OPEN;
             } else {
                 String name = internal != null ? internal : certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
@@ -113,8 +107,14 @@ public final class AuthInterceptor implements ServerInterceptor {
             call.close(WireErrors.status(e), WireErrors.trailers(e, null));
             return new ServerCall.Listener<>() { };
         }
-        Context context = Context.current().withValue(ACCESS, access).withValue(ADDRESS, address)
-                .withValue(LIMITS, held);
+        if (access == Access.OPEN && !method.equals(AUTHENTICATE)) {
+            // Authorization off: what current() answers without a context, at no cost per call.
+            return next.startCall(call, headers);
+        }
+        Context context = Context.current().withValue(ACCESS, access).withValue(LIMITS, held);
+        if (method.equals(AUTHENTICATE)) {
+            context = context.withValue(ADDRESS, address(call, headers));
+        }
         if (held == PrincipalLimits.Call.NONE) {
             return Contexts.interceptCall(context, call, headers, next);
         }
@@ -139,6 +139,19 @@ public final class AuthInterceptor implements ServerInterceptor {
                 super.onCancel();
             }
         };
+    }
+
+    /**
+     * The caller's host (without the port: failed sign-ins are counted per user and address):
+     * on the in-process port, the HTTP client's as the gateway says.
+     */
+    private String address(ServerCall<?, ?> call, Metadata headers) {
+        if (inProcess && headers.containsKey(INTERNAL_ADDRESS)) {
+            return headers.get(INTERNAL_ADDRESS);
+        }
+        SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        return remote instanceof java.net.InetSocketAddress i && i.getAddress() != null
+                ? i.getAddress().getHostAddress() : String.valueOf(remote);
     }
 
     /** The common name of the peer's certificate, or null without one. */
