@@ -141,6 +141,10 @@ public final class ServerCommand implements Callable<Integer> {
                     + " --split-load, in ms (default 10000). Needs --shards.")
     private Long splitCheckMs;
 
+    @Option(names = "--connections-per-address", paramLabel = "N",
+            description = "Client connections served from one address (default 256); calls on more fail with 1213.")
+    private Integer connectionsPerAddress;
+
     @Option(names = "--crash-points", hidden = true,
             description = "For fault tests only (txkv check): lets ShardPeer.ArmCrashPoint arm the two-phase crash"
                     + " points, which end this process when reached. Needs --shards.")
@@ -276,6 +280,12 @@ public final class ServerCommand implements Callable<Integer> {
             config.autoSplit(bytes, keysPerSecond, every);
         }
         tls(config);
+        if (connectionsPerAddress != null) {
+            if (connectionsPerAddress < 1) {
+                throw usage("--connections-per-address must be at least 1, got " + connectionsPerAddress);
+            }
+            config.connectionsPerAddressMax(connectionsPerAddress);
+        }
         if (crashPoints) {
             if (shards == null) {
                 throw usage("--crash-points needs --shards (the crash points are steps of the two-phase commit)");

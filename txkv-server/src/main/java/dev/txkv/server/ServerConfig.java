@@ -31,6 +31,7 @@ public final class ServerConfig {
     private int executorThreads = 2 * Runtime.getRuntime().availableProcessors();
     private int executorQueueMax = 10_000;
     private int watchStreamsMax = 10_000;
+    private int connectionsPerAddressMax = 256;
     private int inboundMessageBytesMax = 16 << 20;
     private int rangeRowsMax = 10_000;
     private long rangeBytesMax = 8 << 20;
@@ -81,6 +82,19 @@ public final class ServerConfig {
     public ServerConfig executorQueueMax(int requests) {
         this.executorQueueMax = (int) positive(requests, "executorQueueMax");
         return this;
+    }
+
+    /**
+     * Client connections served from one address (default 256); calls on the connections
+     * beyond it fail with tag_throttled, 1213.
+     */
+    public ServerConfig connectionsPerAddressMax(int connections) {
+        this.connectionsPerAddressMax = (int) positive(connections, "connectionsPerAddressMax");
+        return this;
+    }
+
+    public int connectionsPerAddressMax() {
+        return connectionsPerAddressMax;
     }
 
     /** Open Watch calls on this server; beyond it Watch fails with too_many_watches, 1032 (default 10,000). */

@@ -78,6 +78,8 @@ public final class TxkvServer implements AutoCloseable {
     /** Refreshed once a second by the sampler. */
     private volatile Health lastHealth;
     private TxkvService service;
+    /** Client connections per address. */
+    private ConnectionLimit connectionLimit;
     /** Users and roles as this member enforces them. */
     private dev.txkv.server.auth.AuthStore auth;
     private CachedStats stats;
@@ -275,6 +277,7 @@ public final class TxkvServer implements AutoCloseable {
         dev.txkv.server.auth.AuthService authService = new dev.txkv.server.auth.AuthService(auth, executor,
                 e -> leaders.notLeader());
         dev.txkv.server.auth.PrincipalLimits principalLimits = new dev.txkv.server.auth.PrincipalLimits();
+        connectionLimit = new ConnectionLimit(config.connectionsPerAddressMax());
         status[0] = new StatusDocument(engine, engineStatus, config, processId, this::grpcAddressText,
                 service::watchStreams, peers);
         statusDocument = status[0];
@@ -290,6 +293,9 @@ public final class TxkvServer implements AutoCloseable {
                 : NettyServerBuilder.forAddress(grpcBind, tls.grpcCredentials()))
                 .directExecutor()
                 .intercept(new dev.txkv.server.auth.AuthInterceptor(auth, false, principalLimits))
+                // Added last, so it runs first: calls on connections beyond the limit go no further.
+                .intercept(connectionLimit)
+                .addTransportFilter(connectionLimit)
                 .addService(service)
                 .addService(authService)
                 .addService(health.getHealthService())
@@ -416,6 +422,11 @@ public final class TxkvServer implements AutoCloseable {
     /** The HTTP gateway's port, or -1 when no HTTP address was configured. */
     public int httpPort() {
         return gateway == null ? -1 : gateway.port();
+    }
+
+    /** The count of client connections per address, for tests. */
+    ConnectionLimit connectionLimit() {
+        return connectionLimit;
     }
 
     /** The in-process gRPC server's name, for {@code InProcessChannelBuilder.forName}. */
