@@ -52,7 +52,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     /** The launcher's own subcommands, which contributed ones may not replace. */
-    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "version", "help");
+    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "user", "role", "auth",
+            "version", "help");
 
     private Main() {
     }
@@ -127,8 +128,21 @@ public final class Main {
         cli.addSubcommand(new dev.txkv.cli.shell.StatusCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.ShardsCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.SplitCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.UserCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.RoleCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.AuthCommand());
         cli.addSubcommand(new VersionCommand());
         cli.addSubcommand(new CommandLine.HelpCommand());
+        return withLauncherErrorHandling(cli);
+    }
+
+    /**
+     * Gives {@code cli} and its subcommands the launcher's handling of errors: a usage error prints
+     * {@code txkv: <why>} and exits with {@link #EXIT_USAGE}, a failure prints
+     * {@code txkv COMMAND: <message>} (for a TxkvException, {@code name (code): description}) and
+     * exits with {@link #EXIT_FAILURE}. For command lines built as the launcher's, as in tests.
+     */
+    public static CommandLine withLauncherErrorHandling(CommandLine cli) {
         // Set after the subcommands are added: picocli copies these only to existing ones.
         cli.setParameterExceptionHandler(Main::onUsageError);
         cli.setExecutionExceptionHandler(Main::onFailure);

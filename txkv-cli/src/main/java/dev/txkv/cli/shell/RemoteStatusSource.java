@@ -2,6 +2,8 @@ package dev.txkv.cli.shell;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.AuthDescription;
+import dev.txkv.proto.ChangeAuthRequest;
 import dev.txkv.proto.Status;
 import dev.txkv.spi.RemoteAdminProvider;
 import java.time.Duration;
@@ -11,9 +13,9 @@ import java.util.Objects;
 import java.util.ServiceLoader;
 
 /**
- * Asks the servers of a connection string for the cluster's status (message {@code Status} of txkv.proto), and changes their
- * membership, through the {@link RemoteAdminProvider} on the class path (the remote client,
- * txkv-remote). The provider is looked up at first use; without one the call fails with the
+ * Asks the servers of a connection string for the cluster's status (message {@code Status} of txkv.proto), changes their
+ * membership, and changes and lists their users and roles (service {@code Auth} of auth.proto),
+ * through the {@link RemoteAdminProvider} on the class path (the remote client, txkv-remote). The provider is looked up at first use; without one the call fails with the
  * same error as {@code Txkv.open} gives.
  */
 public final class RemoteStatusSource implements StatusSource {
@@ -55,6 +57,25 @@ public final class RemoteStatusSource implements StatusSource {
      */
     byte[] split(byte[] key, Duration timeout) {
         return provider().split(connection, key, timeout);
+    }
+
+    @Override
+    public AuthDescription changeAuth(ChangeAuthRequest change, Duration timeout) {
+        return authDescription(provider().changeAuth(connection, change.toByteArray(), timeout));
+    }
+
+    @Override
+    public AuthDescription describeAuth(Duration timeout) {
+        return authDescription(provider().describeAuth(connection, timeout));
+    }
+
+    private static AuthDescription authDescription(byte[] serialized) {
+        try {
+            return AuthDescription.parseFrom(serialized);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR,
+                    "The remote client returned users and roles that do not parse: " + e, e);
+        }
     }
 
     private synchronized RemoteAdminProvider provider() {

@@ -164,6 +164,7 @@ public final class Shell implements AutoCloseable {
                 new ShellUsageException("Unknown command `" + name + "'. Try `help'?"));
         List<Token> args = tokens.subList(1, tokens.size());
         switch (command) {
+            case AUTH, ROLE, USER -> auth(command, args);
             case BEGIN -> begin(args);
             case CLEAR -> clear(args);
             case CLEARRANGE -> clearRange(args);
@@ -601,6 +602,17 @@ public final class Shell implements AutoCloseable {
         out.println("(* answered this request; term " + cluster.getCluster().getTerm()
                 + (cluster.getCluster().getLeader().isEmpty() ? ", no leader known"
                         : ", leader " + cluster.getCluster().getLeader()) + ")");
+    }
+
+    // ---------------------------------------------------------------- users, roles, authorization
+
+    private void auth(ShellCommandInfo command, List<Token> args) {
+        try {
+            AuthCommands.runInShell(command.commandName(), args, status, out);
+        } catch (TxkvException e) {
+            // Printed as any error, but the open transaction, which the command did not touch, stays.
+            throw new ShellUsageException(e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- status and help

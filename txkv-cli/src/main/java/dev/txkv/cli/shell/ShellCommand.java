@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
             "Run commands against a txkv cluster: interactively (prompt txkv>, history in ~/.txkv_history,"
                     + " Tab completion) or from --exec. The commands are fdbcli's: get, set, clear,"
                     + " clearrange, getrange, getrangekeys, begin, commit, rollback, reset, option,"
-                    + " watch, status, writemode, help, exit. Writes need `writemode on' first."},
+                    + " watch, status, writemode, help, exit; and txkv's members, user, role and auth."
+                    + " Writes need `writemode on' first."},
         footer = {
             "",
             "Examples:",

@@ -8,6 +8,10 @@ import java.util.Optional;
  * and dispatch. Names and usage follow fdbcli where fdbcli has the command.
  */
 public enum ShellCommandInfo {
+    AUTH("auth", "auth enable|disable|status",
+            "Turns authorization on or off, or shows whether it is on.",
+            "As `txkv auth': enable needs a user root with a password and the role root first."
+            + " `auth --help' shows the options."),
     BEGIN("begin", "begin",
             "Begins a new transaction.",
             "Without begin, every command runs in its own transaction and commits at once. After"
@@ -56,6 +60,10 @@ public enum ShellCommandInfo {
     RESET("reset", "reset",
             "Discards the reads and writes of the current transaction, which stays open.",
             "Options set on the transaction are kept."),
+    ROLE("role", "role add|delete|grant|revoke|list ...",
+            "Adds, deletes, lists roles; grants them keys or cluster rights.",
+            "As `txkv role': role grant ROLE read|write|readwrite BEGIN [END] (a prefix without END),"
+            + " role grant ROLE status|admin, role revoke the same way. `role --help' shows the rest."),
     ROLLBACK("rollback", "rollback",
             "Discards the current transaction.",
             "Later commands run in their own transactions again."),
@@ -65,6 +73,10 @@ public enum ShellCommandInfo {
     STATUS("status", "status [json]",
             "Prints the status of the cluster.",
             "status prints a summary; status json the server's whole status document."),
+    USER("user", "user add|delete|passwd|grant|revoke|list ...",
+            "Adds, deletes, lists users; sets passwords and roles.",
+            "As `txkv user': user add NAME [--role ROLE]... [--password-file FILE | --no-password]; without a"
+            + " file, the password is asked twice, never typed on the line. `user --help' shows the rest."),
     WATCH("watch", "watch <KEY>",
             "Waits until the value of a key changes.",
             "Waits at most the transaction timeout (option timeout, else the shell's --timeout);"

@@ -2,14 +2,17 @@ package dev.txkv.cli.shell;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import org.jline.reader.Candidate;
 import org.jline.reader.Completer;
 import org.jline.reader.LineReader;
 import org.jline.reader.ParsedLine;
+import picocli.CommandLine;
 
 /**
  * Tab completion for the interactive shell: command names first, then the keywords a command
- * takes ({@code on}/{@code off}, option names, {@code json}, {@code reverse}). Keys are not
+ * takes ({@code on}/{@code off}, option names, {@code json}, {@code reverse}, the subcommands of
+ * {@code user}, {@code role} and {@code auth}, the rights of {@code role grant}). Keys are not
  * completed: that would read the database on every Tab.
  */
 final class ShellCompleter implements Completer {
@@ -56,6 +59,16 @@ final class ShellCompleter implements Completer {
                     addKeywords(candidates, "json");
                 }
             }
+            case "user", "role", "auth" -> {
+                if (position == 1) {
+                    addKeywords(candidates, subcommands(command).toArray(new String[0]));
+                } else if (position == 3 && command.equals("role")
+                        && (words.get(start + 1).equals("grant") || words.get(start + 1).equals("revoke"))) {
+                    for (RoleCommand.Right right : RoleCommand.Right.values()) {
+                        addKeywords(candidates, right.word());
+                    }
+                }
+            }
             case "getrange", "getrangekeys" -> {
                 if (position >= 2) {
                     addKeywords(candidates, "reverse");
@@ -65,6 +78,11 @@ final class ShellCompleter implements Completer {
                 // Keys and values: nothing to offer.
             }
         }
+    }
+
+    /** The subcommands of {@code user}, {@code role} or {@code auth}, as their picocli commands declare them. */
+    private static Set<String> subcommands(String group) {
+        return new CommandLine(AuthCommands.group(group, AuthCommands.Context.launcher())).getSubcommands().keySet();
     }
 
     private static void addCommands(List<Candidate> candidates) {

@@ -132,6 +132,34 @@ public final class ShellSyntax {
         }
     }
 
+    /**
+     * One key given as one command-line argument ({@code txkv split KEY}, {@code txkv role grant
+     * ROLE MODE BEGIN END}), written as the shell writes keys; spaces and {@code ;} in the
+     * argument are part of the key.
+     *
+     * @param label      the argument's name in messages, e.g. {@code KEY}
+     * @param allowEmpty whether the empty key (an empty argument, or {@code ""}) is allowed
+     * @throws ShellUsageException for a malformed escape or quote, or not exactly one key
+     */
+    public static byte[] keyArgument(String label, String argument, boolean allowEmpty) {
+        if (argument.isEmpty() && allowEmpty) {
+            return new byte[0];
+        }
+        List<List<Token>> commands;
+        try {
+            commands = parse(argument.contains(" ") || argument.contains(";")
+                    ? '"' + argument.replace("\"", "\\\"") + '"' : argument);
+        } catch (ShellUsageException e) {
+            throw new ShellUsageException("Bad " + label + ": " + e.getMessage());
+        }
+        if (commands.size() != 1 || commands.get(0).size() != 1
+                || (!allowEmpty && commands.get(0).get(0).bytes().length == 0)) {
+            throw new ShellUsageException(label + " must be one " + (allowEmpty ? "" : "non-empty ") + "key, got '"
+                    + argument + "'");
+        }
+        return commands.get(0).get(0).bytes();
+    }
+
     /** The printable form of {@code bytes}, as fdbcli prints keys and values. */
     public static String printable(byte[] bytes) {
         return ByteArrays.printable(bytes);

@@ -6,7 +6,6 @@ import dev.txkv.cli.Main;
 import dev.txkv.proto.SplitResponse;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -70,16 +69,10 @@ public final class SplitCommand implements Callable<Integer> {
     }
 
     private byte[] parseKey() {
-        List<List<ShellSyntax.Token>> commands;
         try {
-            commands = ShellSyntax.parse(key.contains(" ") || key.contains(";") ? '"' + key.replace("\"", "\\\"") + '"'
-                    : key);
+            return ShellSyntax.keyArgument("KEY", key, false);
         } catch (ShellUsageException e) {
-            throw new ParameterException(spec.commandLine(), "Bad KEY: " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (commands.size() != 1 || commands.get(0).size() != 1 || commands.get(0).get(0).bytes().length == 0) {
-            throw new ParameterException(spec.commandLine(), "KEY must be one non-empty key, got '" + key + "'");
-        }
-        return commands.get(0).get(0).bytes();
     }
 }

@@ -1,5 +1,7 @@
 package dev.txkv.cli.shell;
 
+import dev.txkv.proto.AuthDescription;
+import dev.txkv.proto.ChangeAuthRequest;
 import dev.txkv.proto.Status;
 import java.time.Duration;
 import java.util.Map;
@@ -25,6 +27,20 @@ public interface StatusSource {
      */
     default Map<String, String> setMembers(Map<String, String> members, Duration timeout) {
         throw new ShellUsageException("members needs a server; this shell has no cluster to change");
+    }
+
+    /**
+     * Makes one change to the cluster's users and roles (service Auth of auth.proto) and
+     * returns them as they are afterwards. Only a source that talks to servers can; this default
+     * refuses.
+     */
+    default AuthDescription changeAuth(ChangeAuthRequest change, Duration timeout) {
+        throw new ShellUsageException("Users and roles need a server; this shell has no cluster to change");
+    }
+
+    /** The cluster's users and roles. Only a source that talks to servers can; this default refuses. */
+    default AuthDescription describeAuth(Duration timeout) {
+        throw new ShellUsageException("Users and roles need a server; this shell has no cluster to ask");
     }
 
     /** A source that always fails with {@code why}, for shells without a server. */

@@ -78,4 +78,16 @@ class InteractiveShellTest {
         assertThat(complete("set a; wri")).contains("writemode");
         assertThat(complete("get ")).isEmpty();
     }
+
+    @Test
+    void completesTheSubcommandsOfUserRoleAndAuth() {
+        assertThat(complete("")).contains("user", "role", "auth");
+        assertThat(complete("user ")).containsExactlyInAnyOrder("add", "delete", "passwd", "grant", "revoke", "list");
+        assertThat(complete("role ")).containsExactlyInAnyOrder("add", "delete", "grant", "revoke", "list");
+        assertThat(complete("auth ")).containsExactlyInAnyOrder("enable", "disable", "status");
+        assertThat(complete("role grant orders ")).containsExactly("read", "write", "readwrite", "status", "admin");
+        assertThat(complete("role revoke orders ")).contains("readwrite");
+        assertThat(complete("role grant orders read ")).isEmpty();
+        assertThat(complete("role add ")).isEmpty();
+    }
 }

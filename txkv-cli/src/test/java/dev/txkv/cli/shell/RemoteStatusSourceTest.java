@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
+import dev.txkv.proto.AuthDescription;
+import dev.txkv.proto.ChangeAuthRequest;
 import dev.txkv.proto.Status;
+import dev.txkv.proto.UserDescription;
 import dev.txkv.spi.RemoteAdminProvider;
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +27,23 @@ class RemoteStatusSourceTest {
         @Override
         public Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
             return Map.of("connection", connection, "members", String.valueOf(members.size()));
+        }
+
+        @Override
+        public byte[] changeAuth(String connection, byte[] request, Duration timeout) {
+            try {
+                String added = ChangeAuthRequest.parseFrom(request).getUserAdd().getName();
+                return AuthDescription.newBuilder().addUsers(UserDescription.newBuilder().setName(added))
+                        .addUsers(UserDescription.newBuilder().setName(connection)).build().toByteArray();
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        @Override
+        public byte[] describeAuth(String connection, Duration timeout) {
+            return timeout.toMillis() == 1 ? new byte[] {(byte) 0xFF}
+                    : AuthDescription.newBuilder().setEnabled(true).build().toByteArray();
         }
     }
 
@@ -44,6 +64,18 @@ class RemoteStatusSourceTest {
     }
 
     @Test
+    void usersAndRolesGoToTheProviderSerialized() {
+        RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of(new FakeProvider()));
+        AuthDescription after = source.changeAuth(ChangeAuthRequest.newBuilder()
+                .setUserAdd(dev.txkv.proto.UserAdd.newBuilder().setName("alice")).build(), Duration.ofSeconds(1));
+        assertThat(after.getUsersList()).extracting(UserDescription::getName).containsExactly("alice", "127.0.0.1:4500");
+        assertThat(source.describeAuth(Duration.ofSeconds(1)).getEnabled()).isTrue();
+        assertThatThrownBy(() -> source.describeAuth(Duration.ofMillis(1)))
+                .isInstanceOfSatisfying(TxkvException.class, e -> assertThat(e.getError()).isEqualTo(ErrorCode.INTERNAL_ERROR))
+                .hasMessageContaining("users and roles that do not parse");
+    }
+
+    @Test
     void noProviderIsAClearError() {
         RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of());
         assertThatThrownBy(() -> source.fetch(Duration.ofSeconds(1)))
@@ -52,6 +84,8 @@ class RemoteStatusSourceTest {
                 .hasMessageContaining("No remote client on the class path")
                 .hasMessageContaining("dev.txkv:txkv-remote");
         assertThatThrownBy(() -> source.setMembers(Map.of("a", "127.0.0.1:4502"), Duration.ofSeconds(1)))
+                .hasMessageContaining("No remote client on the class path");
+        assertThatThrownBy(() -> source.describeAuth(Duration.ofSeconds(1)))
                 .hasMessageContaining("No remote client on the class path");
     }
 }
