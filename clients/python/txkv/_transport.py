@@ -118,25 +118,19 @@ class Transport:
         sign_in = self.sign_in if authorize else None
         if sign_in is None:
             return self._request(method, path, body, headers, may_have_committed, timeout_s)
-        authorization = sign_in.header(self)
-        try:
-            return self._request(method, path, body, dict(headers or {}, Authorization=authorization),
-                                 may_have_committed, timeout_s)
-        except TxkvError as error:
-            if error.code != TOKEN_REFUSED:
-                raise
-            if not sign_in.renewable:
-                raise _final(error, "the client's fixed token was refused: get a new one") from None
-            sign_in.forget(authorization)
-        authorization = sign_in.header(self)
-        try:
-            return self._request(method, path, body, dict(headers or {}, Authorization=authorization),
-                                 may_have_committed, timeout_s)
-        except TxkvError as error:
-            if error.code != TOKEN_REFUSED:
-                raise
-            sign_in.forget(authorization)
-            raise _final(error, "refused again after signing in again") from None
+        for attempt in (1, 2):
+            authorization = sign_in.header(self)
+            try:
+                return self._request(method, path, body, dict(headers or {}, Authorization=authorization),
+                                     may_have_committed, timeout_s)
+            except TxkvError as error:
+                if error.code != TOKEN_REFUSED:
+                    raise
+                if not sign_in.renewable:
+                    raise _final(error, "the client's fixed token was refused: get a new one") from None
+                sign_in.forget(authorization)
+                if attempt == 2:
+                    raise _final(error, "refused again after signing in again") from None
 
     def _request(self, method, path, body, headers, may_have_committed, timeout_s):
         timeout_s = timeout_s or self.timeout_s
