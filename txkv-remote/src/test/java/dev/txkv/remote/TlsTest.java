@@ -421,19 +421,34 @@ class TlsTest {
     }
 
     @Test
-    void aConnectionThatNeverFinishesItsHandshakeIsClosed() throws Exception {
+    void connectionsThatNeverFinishTheirHandshakeAreClosedWhileOthersAreServed() throws Exception {
         TxkvServer server = start(new ServerConfig().dataDir(dir.resolve("d")).grpcAddress("127.0.0.1", 0)
                 .httpAddress(null, 0).tls(node("a"), ServerTls.ClientAuth.NONE));
         long started = System.nanoTime();
-        try (java.net.Socket stalled = new java.net.Socket("127.0.0.1", server.grpcPort())) {
-            stalled.setSoTimeout(30_000);
-            int read;
-            try {
-                read = stalled.getInputStream().read();
-            } catch (java.net.SocketException reset) {
-                read = -1;
+        List<java.net.Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                java.net.Socket s = new java.net.Socket("127.0.0.1", server.grpcPort());
+                s.setSoTimeout(30_000);
+                stalled.add(s);
             }
-            assertThat(read).as("the server closes the connection").isEqualTo(-1);
+            // A real client is served meanwhile.
+            Database db = open("127.0.0.1:" + server.grpcPort(), quick().tls(certs.resolve("ca.crt"), null, null));
+            byte[] none = db.read(tr -> tr.get(b("none")).join());
+            assertThat(none).isNull();
+            for (java.net.Socket s : stalled) {
+                int read;
+                try {
+                    read = s.getInputStream().read();
+                } catch (java.net.SocketException reset) {
+                    read = -1;
+                }
+                assertThat(read).as("the server closes the connection").isEqualTo(-1);
+            }
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close();
+            }
         }
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
         assertThat(seconds).as("closed after the handshake timeout (10 s)").isBetween(5L, 25L);

@@ -53,7 +53,8 @@ final class ConnectionLimit extends ServerTransportFilter implements ServerInter
 
     @Override
     public void transportTerminated(Attributes attributes) {
-        InetAddress address = attributes.get(COUNTED);
+        // A connection that never finished its handshake was never ready, nor counted.
+        InetAddress address = attributes == null ? null : attributes.get(COUNTED);
         if (address == null) {
             return;
         }
