@@ -82,7 +82,9 @@ public final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--secure",
             description = "TLS on every port: the run makes a CA and a node certificate (txkv certs), the servers"
-                    + " serve TLS and speak mutual TLS to each other, and the workloads connect over TLS.")
+                    + " serve TLS and speak mutual TLS to each other, and the workloads connect over TLS; and"
+                    + " authorization on: each workload signs in as its own user, which may read and write only that"
+                    + " workload's keys (random passwords in DIR/auth, mode 600).")
     boolean secure;
 
     @Option(names = "--no-raft",

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * @param splitSize the servers' {@code --split-size} (shards split by themselves past it), or
  *     null for the servers' default
  * @param secure TLS on every port: a CA and a node certificate made for the run, mutual TLS
- *     between the members, the harness's clients over TLS
+ *     between the members, the harness's clients over TLS; and authorization on, with a user
+ *     per workload that may read and write that workload's keys only ({@link CheckAuth})
  */
 record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Category> faults, Path runDir, Path jar,
                      List<String> serverJvmOptions, int listAppendThreads, int bankThreads,
@@ -42,6 +43,9 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
     static final int THREADS_MAX = 64;
     static final Duration QUIET_TAIL_MIN = Duration.ofSeconds(10);
     static final Duration QUIET_TAIL_MAX = Duration.ofSeconds(60);
+    /** The key prefixes of the workloads (after a first byte of their own when sharded). */
+    static final byte[] LIST_APPEND_PREFIX = "check/list-append/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    static final byte[] BANK_PREFIX = "check/bank/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     CheckSettings {
         if (duration.compareTo(DURATION_MIN) < 0 || duration.compareTo(DURATION_MAX) > 0) {
@@ -106,6 +110,11 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
 
     boolean sharded() {
         return shards > 0;
+    }
+
+    /** Whether split faults can be drawn: a split is an admin call, so a secure run's status calls sign in as root. */
+    boolean splitFaults() {
+        return sharded() && faults.contains(FaultKind.Category.SPLIT);
     }
 
     /**
@@ -173,6 +182,15 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
         if (secure) {
             m.put("tls", "on every port (--secure): a CA and a node certificate in " + runDir.resolve("certs")
                     + ", mutual TLS between members, clients over TLS");
+            String spread = sharded() ? " (under each first byte 0x00 to 0xFE)" : "";
+            m.put("authorization", "on (--secure), a user per workload: " + CheckAuth.userOf("list-append")
+                    + " may read and write only " + dev.txkv.ByteArrays.printable(LIST_APPEND_PREFIX) + spread + ", "
+                    + CheckAuth.userOf("bank") + " only " + dev.txkv.ByteArrays.printable(BANK_PREFIX) + spread + "; "
+                    + CheckAuth.MONITOR_USER + " (roles monitor and " + CheckAuth.PROBE_ROLE + ": status and the"
+                    + " probes' keys) for the leader and failover probes; status calls" + (splitFaults()
+                    ? " and splits as " + CheckAuth.ROOT : " as " + CheckAuth.MONITOR_USER) + "; " + CheckAuth.ROOT
+                    + " set them up; random passwords in " + runDir.resolve("auth") + " (mode 600); at the end each"
+                    + " workload's user must be refused (6000) outside its keys");
         }
         m.put("faults", faults.stream().sorted().map(FaultKind.Category::token).collect(Collectors.joining(",")));
         m.put("clients", "list-append " + listAppendThreads + " threads, bank " + bankThreads + " threads");

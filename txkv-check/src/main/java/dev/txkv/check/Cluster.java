@@ -44,12 +44,20 @@ final class Cluster implements AutoCloseable {
     /** The servers' --cluster-name; the Raft group id follows from it. */
     static final String CLUSTER_NAME = "txkv-check";
     private static final long POLL_MS = 100;
-    private static final byte[] PROBE_KEY_PREFIX = "check/leader-probe/".getBytes(StandardCharsets.UTF_8);
+    /** The leader probes' keys: this prefix and the node's id. */
+    static final byte[] PROBE_KEY_PREFIX = "check/leader-probe/".getBytes(StandardCharsets.UTF_8);
 
     private final LocalCluster processes;
-    private final List<Database> probes = new ArrayList<>();
+    /** One single-address client per node, replaced as a whole by {@link #signIn}. */
+    private volatile List<Database> probes = List.of();
     private final int shards;
+    /** A secure run's CA, member certificate and key, for the member-only calls; null otherwise. */
+    private volatile MemberTls memberTls;
     private boolean closed;
+
+    /** The CA and a member's certificate and key (common name txkv-node:...), PEM files. */
+    record MemberTls(Path ca, Path certificate, Path key) {
+    }
 
     /**
      * @param clusterFlags whether the jar's server knows --id/--peers; without them only a
@@ -78,19 +86,48 @@ final class Cluster implements AutoCloseable {
                     runDir.resolve("node-" + (i + 1)), network.commandPrefix(i));
         }
         this.processes = builder.build();
+        this.probes = openProbes(null);
+    }
+
+    private List<Database> openProbes(CheckAuth.Login login) {
+        List<Database> opened = new ArrayList<>();
         for (LocalCluster.Member node : processes.members()) {
-            RemoteSettings settings = clientSettings().requestTimeout(Duration.ofMillis(LEADER_PROBE_TIMEOUT_MS))
+            RemoteSettings settings = clientSettings(login).requestTimeout(Duration.ofMillis(LEADER_PROBE_TIMEOUT_MS))
                     .commitTimeout(Duration.ofMillis(LEADER_PROBE_TIMEOUT_MS));
-            probes.add(Txkv.open(RemoteBackend.connect(node.clientAddress(), settings), new TxkvConfig()));
+            opened.add(Txkv.open(RemoteBackend.connect(node.clientAddress(), settings), new TxkvConfig()));
         }
+        return List.copyOf(opened);
+    }
+
+    /**
+     * From now on the leader probes sign in as {@code login} (authorization was turned on):
+     * new clients replace the old ones, which are closed.
+     */
+    synchronized void signIn(CheckAuth.Login login) {
+        if (closed) {
+            return;
+        }
+        List<Database> old = probes;
+        probes = openProbes(login);
+        closeAll(old);
+    }
+
+    /** The certificate the member-only calls (arming crash points) present in a secure run. */
+    void memberTls(MemberTls tls) {
+        this.memberTls = tls;
     }
 
     /**
      * Client settings for the harness: short deadlines so that faults show up in seconds; TLS
      * trusting the run's CA when a secure run set {@code txkv.tls.caFile} (which the status
-     * calls read too).
+     * calls read too); no credentials.
      */
     static RemoteSettings clientSettings() {
+        return clientSettings(null);
+    }
+
+    /** {@link #clientSettings()} signed in as {@code login} (none when null). */
+    static RemoteSettings clientSettings(CheckAuth.Login login) {
         RemoteSettings settings = new RemoteSettings()
                 .requestTimeout(Duration.ofSeconds(3))
                 .commitTimeout(Duration.ofSeconds(4))
@@ -98,6 +135,9 @@ final class Cluster implements AutoCloseable {
                 .reconnectBackoffInitial(Duration.ofMillis(50))
                 .reconnectBackoffMax(Duration.ofMillis(500))
                 .shutdownTimeout(Duration.ofSeconds(2));
+        if (login != null) {
+            settings.credentials(login.user(), login.password());
+        }
         String ca = System.getProperty(TLS_CA_PROPERTY);
         return ca == null ? settings : settings.tls(Path.of(ca), null, null);
     }
@@ -158,13 +198,27 @@ final class Cluster implements AutoCloseable {
 
     /**
      * Arms (or disarms) a two-phase crash point on a node of a sharded cluster started with
-     * --crash-points (shard.proto, ArmCrashPoint).
+     * --crash-points (shard.proto, ArmCrashPoint). In a secure run the call goes over TLS with
+     * the run's member certificate ({@link #memberTls}): with authorization on, the calls of
+     * service ShardPeer are for members only.
      *
      * @throws RuntimeException when the node refuses or does not answer within {@link #LEADER_PROBE_TIMEOUT_MS}
      */
     void armCrashPoint(int index, String point, boolean arm) {
-        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(node(index).clientAddress())
-                .usePlaintext().build();
+        MemberTls tls = memberTls;
+        io.grpc.ManagedChannel channel;
+        if (tls == null) {
+            channel = io.grpc.ManagedChannelBuilder.forTarget(node(index).clientAddress()).usePlaintext().build();
+        } else {
+            io.grpc.ChannelCredentials credentials;
+            try {
+                credentials = io.grpc.TlsChannelCredentials.newBuilder().trustManager(tls.ca().toFile())
+                        .keyManager(tls.certificate().toFile(), tls.key().toFile()).build();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the member certificate " + tls.certificate(), e);
+            }
+            channel = io.grpc.Grpc.newChannelBuilder(node(index).clientAddress(), credentials).build();
+        }
         try {
             dev.txkv.proto.ShardPeerGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(LEADER_PROBE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -249,6 +303,7 @@ final class Cluster implements AutoCloseable {
     }
 
     private OptionalInt probeLeaderOnce() {
+        List<Database> clients = probes;
         List<CompletableFuture<Void>> commits = new ArrayList<>();
         List<Transaction> transactions = new ArrayList<>();
         for (LocalCluster.Member node : processes.members()) {
@@ -256,7 +311,7 @@ final class Cluster implements AutoCloseable {
                 commits.add(CompletableFuture.failedFuture(new IllegalStateException("not running")));
                 continue;
             }
-            Transaction tr = probes.get(node.index()).createTransaction();
+            Transaction tr = clients.get(node.index()).createTransaction();
             transactions.add(tr);
             tr.options().setTimeout(LEADER_PROBE_TIMEOUT_MS);
             byte[] key = (new String(PROBE_KEY_PREFIX, StandardCharsets.UTF_8) + node.id())
@@ -414,7 +469,11 @@ final class Cluster implements AutoCloseable {
         }
         closed = true;
         processes.close();
-        for (Database db : probes) {
+        closeAll(probes);
+    }
+
+    private static void closeAll(List<Database> clients) {
+        for (Database db : clients) {
             try {
                 db.close();
             } catch (RuntimeException e) {

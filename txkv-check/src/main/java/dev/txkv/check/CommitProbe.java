@@ -15,7 +15,8 @@ final class CommitProbe {
     static final long ATTEMPT_TIMEOUT_MS = 1_000;
     private static final long RETRY_PAUSE_MS = 20;
     static final long READ_TIMEOUT_MS = 10_000;
-    private static final byte[] KEY = "check/failover-probe".getBytes(StandardCharsets.UTF_8);
+    /** The probe's one key (its user's role grants it when authorization is on). */
+    static final byte[] KEY = "check/failover-probe".getBytes(StandardCharsets.UTF_8);
 
     private final Database db;
 

@@ -112,6 +112,9 @@ final class RobustnessRun {
             }
             cluster = new Cluster(settings.jar(), settings.serverJvmOptions(), settings.runDir(), settings.nodes(),
                     network, clusterFlags, serverArgs, settings.shards(), this::log);
+            if (memberTls != null) {
+                cluster.memberTls(memberTls);
+            }
             Cluster forHook = cluster;
             hook = new Thread(() -> {
                 forHook.close();
@@ -127,6 +130,9 @@ final class RobustnessRun {
                 throw new IllegalStateException("not every shard had a leader within " + FIRST_LEADER_WAIT_MS
                         + " ms of the start: " + cluster.shardLeaders(END_LEADER_WAIT_MS));
             }
+            if (settings.secure()) {
+                leader = enableAuthorization(cluster);
+            }
             log("cluster ready: " + cluster.connection() + ", leader " + cluster.node(leader.getAsInt()).id()
                     + (cluster.sharded() ? " (control group), shard leaders " + cluster.shardLeaders(END_LEADER_WAIT_MS)
                     : ""));
@@ -138,6 +144,9 @@ final class RobustnessRun {
             if (secured) {
                 System.clearProperty(Cluster.TLS_CA_PROPERTY);
             }
+            if (auth != null) {
+                auth.restoreStatusProperties();
+            }
             network.close();
             if (hook != null) {
                 try {
@@ -148,6 +157,33 @@ final class RobustnessRun {
             }
         }
     }
+
+    /**
+     * Sets up the run's users and roles and turns authorization on ({@link CheckAuth}), has the
+     * leader probes sign in as the harness's user, and finds the leader again through them.
+     *
+     * @return the leader, as the signed-in probes find it
+     */
+    private OptionalInt enableAuthorization(Cluster cluster) throws IOException {
+        Map<String, byte[]> prefixes = new LinkedHashMap<>();
+        prefixes.put("list-append", CheckSettings.LIST_APPEND_PREFIX);
+        prefixes.put("bank", CheckSettings.BANK_PREFIX);
+        auth = CheckAuth.forRun(settings.runDir().resolve("auth"), prefixes, settings.sharded(), settings.splitFaults());
+        List<String> addresses = cluster.nodes().stream().map(LocalCluster.Member::clientAddress).toList();
+        auth.enable(cluster.connection(), addresses, this::log);
+        cluster.signIn(auth.monitor());
+        OptionalInt leader = cluster.leader(FIRST_LEADER_WAIT_MS);
+        if (leader.isEmpty()) {
+            throw new IllegalStateException("authorization is on, but no leader answered the probes signed in as "
+                    + auth.monitor().user() + " within " + FIRST_LEADER_WAIT_MS + " ms");
+        }
+        return leader;
+    }
+
+    /** A secure run's users, once {@link #enableAuthorization} made them; null otherwise. */
+    private CheckAuth auth;
+    /** A secure run's CA and member certificate ({@link #secureFiles}); null otherwise. */
+    private Cluster.MemberTls memberTls;
 
     /**
      * Makes the run's CA and one node certificate for every node's address (and localhost) with
@@ -167,6 +203,8 @@ final class RobustnessRun {
                 "--days", "7"));
         System.setProperty(Cluster.TLS_CA_PROPERTY, certs.resolve("ca.crt").toString());
         secured = true;
+        memberTls = new Cluster.MemberTls(certs.resolve("ca.crt"), certs.resolve("node-check.crt"),
+                certs.resolve("node-check.key"));
         log("tls: a CA and a node certificate (txkv-node:check, hosts " + hosts + ") in " + certs);
         return List.of("--tls-cert", certs.resolve("node-check.crt").toString(), "--tls-key",
                 certs.resolve("node-check.key").toString(), "--tls-ca", certs.resolve("ca.crt").toString());
@@ -212,25 +250,29 @@ final class RobustnessRun {
                               Instant startedAt) throws IOException {
         Path listAppendFile = settings.runDir().resolve("list-append.history");
         Path bankFile = settings.runDir().resolve("bank.history");
-        try (Database db = Txkv.open(RemoteBackend.connect(cluster.connection(), Cluster.clientSettings()),
-                     new TxkvConfig());
-             Database probeDb = Txkv.open(RemoteBackend.connect(cluster.connection(), Cluster.clientSettings()),
-                     new TxkvConfig());
+        // Without authorization both workloads share one client; with it each signs in as its own user.
+        try (Database db = Txkv.open(RemoteBackend.connect(cluster.connection(), auth == null ? Cluster.clientSettings()
+                     : workloadSettings(auth.workload("list-append"))), new TxkvConfig());
+             Database ownBankDb = auth == null ? null : Txkv.open(RemoteBackend.connect(cluster.connection(),
+                     workloadSettings(auth.workload("bank"))), new TxkvConfig());
+             Database probeDb = Txkv.open(RemoteBackend.connect(cluster.connection(),
+                     Cluster.clientSettings(auth == null ? null : auth.monitor())), new TxkvConfig());
              HistoryRecorder listAppend = HistoryRecorder.streamingTo(listAppendFile);
              HistoryRecorder bank = HistoryRecorder.streamingTo(bankFile)) {
+            Database bankDb = ownBankDb != null ? ownBankDb : db;
             long runStart = System.nanoTime();
             List<String> errors = new ArrayList<>();
             Thread la = workloadThread("list-append", errors, () -> ListAppendWorkload.run(db,
                     new ListAppendWorkload.Options().threads(settings.listAppendThreads())
                             .txnsPerThread((int) TXNS_PER_THREAD_MAX).seed(settings.seed())
                             .maxTime(settings.duration()).opTimeout(OP_TIMEOUT)
-                            .keyPrefix("check/list-append/".getBytes(StandardCharsets.US_ASCII))
+                            .keyPrefix(CheckSettings.LIST_APPEND_PREFIX)
                             .spreadFirstByte(settings.sharded()), listAppend));
-            Thread bk = workloadThread("bank", errors, () -> BankWorkload.run(db,
+            Thread bk = workloadThread("bank", errors, () -> BankWorkload.run(bankDb,
                     new BankWorkload.Options().threads(settings.bankThreads())
                             .txnsPerThread((int) TXNS_PER_THREAD_MAX).seed(settings.seed() * 31 + 7)
                             .maxTime(settings.duration()).opTimeout(OP_TIMEOUT)
-                            .keyPrefix("check/bank/".getBytes(StandardCharsets.US_ASCII))
+                            .keyPrefix(CheckSettings.BANK_PREFIX)
                             .spreadFirstByte(settings.sharded()), bank));
             Thread progress = progressThread(runStart, Map.of("list-append", listAppend, "bank", bank));
             long windowEnd = runStart + settings.duration().minus(settings.quietTail()).toNanos();
@@ -255,6 +297,14 @@ final class RobustnessRun {
                 notes.add("at the end: " + (inDoubt < 0 ? "a node did not say what it holds in doubt"
                         : inDoubt + " prepared slices in doubt"));
             }
+            AuthProbe authProbe = null;
+            if (auth != null) {
+                byte[] bankKey = dev.txkv.testkit.FirstByteSpread.key(settings.sharded(), 0, CheckSettings.BANK_PREFIX,
+                        "0".getBytes(StandardCharsets.US_ASCII));
+                authProbe = CheckAuth.probeOutsidePrefixes(db, bankKey, bankDb);
+                log("authorization: " + (authProbe.refused() ? "in force: " : "NOT SHOWN IN FORCE: ")
+                        + authProbe.detail());
+            }
             log(String.format("[+%.1fs] traffic done; checking", (System.nanoTime() - runStart) / 1e9));
             Map<String, History> histories = new LinkedHashMap<>();
             histories.put("list-append", listAppend.history());
@@ -267,8 +317,17 @@ final class RobustnessRun {
                     bankFinalReadOk(histories.get("bank"))));
             HistoryJsonLines.write(settings.runDir().resolve("history.jsonl"), runStart, histories, faults);
             return new RunReport(settings.seed(), startedAt, runStart, settings.describe(), network.describe(), notes,
-                    faults, results, workloadFailoverMs(faults, histories.values()), inDoubt);
+                    faults, results, workloadFailoverMs(faults, histories.values()), inDoubt, authProbe);
         }
+    }
+
+    /**
+     * A workload's client settings with authorization on: signed in as the workload's user, and
+     * without shard routing, which learns where shards lead from the Status call, which a user
+     * with key grants only may not make (each refusal would be asked again at the next call).
+     */
+    private static dev.txkv.remote.RemoteSettings workloadSettings(CheckAuth.Login login) {
+        return Cluster.clientSettings(login).shardRouting(false);
     }
 
     /**

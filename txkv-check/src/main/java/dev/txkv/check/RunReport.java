@@ -27,10 +27,12 @@ import java.util.concurrent.TimeUnit;
  * @param inDoubt cross-shard transactions' prepared slices still in doubt on some replica once
  *     the run settled (0 unsharded; -1 when a node did not say); anything but 0 makes the run
  *     invalid: a transaction was left stuck
+ * @param authProbe with authorization on (secure runs): whether the workloads' users were
+ *     refused outside their keys at the end, which must hold for a valid run; null when off
  */
 record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, String> settings, String network,
                  List<String> notes, List<FaultEvent> faults, List<WorkloadResult> workloads,
-                 List<Long> workloadFailoverMs, long inDoubt) {
+                 List<Long> workloadFailoverMs, long inDoubt, AuthProbe authProbe) {
     /** What a leader's SIGKILL may cost before the first commit succeeds. */
     static final long FAILOVER_TARGET_MS = 3_000;
     /** Most anomalies listed per workload in the text report. */
@@ -44,6 +46,14 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         workloadFailoverMs = List.copyOf(workloadFailoverMs);
     }
 
+    /** A report of a run without authorization. */
+    RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, String> settings, String network,
+              List<String> notes, List<FaultEvent> faults, List<WorkloadResult> workloads, List<Long> workloadFailoverMs,
+              long inDoubt) {
+        this(seed, startedAt, runStartNanos, settings, network, notes, faults, workloads, workloadFailoverMs, inDoubt,
+                null);
+    }
+
     /** A report with nothing in doubt. */
     RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, String> settings, String network,
               List<String> notes, List<FaultEvent> faults, List<WorkloadResult> workloads, List<Long> workloadFailoverMs) {
@@ -52,7 +62,7 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
 
     boolean valid() {
         return !workloads.isEmpty() && workloads.stream().allMatch(WorkloadResult::valid) && breaches() == 0
-                && inDoubt == 0;
+                && inDoubt == 0 && (authProbe == null || authProbe.refused());
     }
 
     /** Stranger faults whose requests were accepted or whose forgery became readable. */
@@ -130,6 +140,10 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
             sb.append("  ").append(w.name()).append(": ").append(w.check().report(ANOMALIES_SHOWN_MAX).strip()
                     .replace("\n", "\n    ")).append('\n');
         }
+        if (authProbe != null) {
+            sb.append("\nauthorization: ").append(authProbe.refused() ? "in force" : "NOT SHOWN IN FORCE")
+                    .append(" (").append(authProbe.detail()).append(")\n");
+        }
         List<Long> probe = probeFailoverMs();
         sb.append("\nfailover (leader SIGKILL -> first successful commit), target <= ").append(FAILOVER_TARGET_MS)
                 .append(" ms:\n");
@@ -140,8 +154,9 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         sb.append(String.format("  workload write: n=%d p50=%s max=%s%n", traffic.size(), ms(percentile(traffic, 50)),
                 ms(percentile(traffic, 100))));
         sb.append(String.format("%nverdict: %s  (anomalies %d, lost writes %d, faults %d, Raft port breaches %d,"
-                + " in doubt %s)%n", valid() ? "VALID" : "INVALID", anomalies(), lostWrites(), faultsInjected(),
-                breaches(), inDoubt < 0 ? "unknown (a node did not answer)" : Long.toString(inDoubt)));
+                + " in doubt %s%s)%n", valid() ? "VALID" : "INVALID", anomalies(), lostWrites(), faultsInjected(),
+                breaches(), inDoubt < 0 ? "unknown (a node did not answer)" : Long.toString(inDoubt),
+                authProbe == null ? "" : ", refused outside their keys " + (authProbe.refused() ? "yes" : "NO")));
         return sb.toString();
     }
 
@@ -163,6 +178,12 @@ record RunReport(long seed, Instant startedAt, long runStartNanos, Map<String, S
         doc.put("raftPortBreaches", breaches());
         doc.put("lostWrites", lostWrites());
         doc.put("inDoubt", inDoubt);
+        if (authProbe != null) {
+            Map<String, Object> auth = new LinkedHashMap<>();
+            auth.put("refusedOutsideGrants", authProbe.refused());
+            auth.put("detail", authProbe.detail());
+            doc.put("authorization", auth);
+        }
         List<Map<String, Object>> faultDocs = new ArrayList<>();
         for (FaultEvent f : faults) {
             Map<String, Object> m = new LinkedHashMap<>();

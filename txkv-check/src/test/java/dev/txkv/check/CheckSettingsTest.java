@@ -74,7 +74,11 @@ class CheckSettingsTest {
         CheckSettings plain = settings(Duration.ofSeconds(60), 3, all);
         assertThat(plain.sharded()).isFalse();
         assertThat(plain.serverArgs()).isEmpty();
-        assertThat(plain.describe()).doesNotContainKey("shards");
+        assertThat(plain.describe()).doesNotContainKey("shards").doesNotContainKey("authorization");
+        CheckSettings secure = new CheckSettings(Duration.ofSeconds(60), 3, 1, all, Path.of("r"), Path.of("j"), List.of(),
+                4, 2, false, 4, 3, null, true);
+        assertThat(secure.describe().get("authorization")).startsWith("on (--secure), a user per workload")
+                .contains("check-list-append", "check/bank/", "status calls and splits as root");
         assertThat(CheckSettings.defaultShardReplicas(5)).isEqualTo(3);
         assertThat(CheckSettings.defaultShardReplicas(2)).isEqualTo(2);
     }

@@ -50,6 +50,25 @@ class RunReportTest {
     }
 
     @Test
+    void withAuthorizationOnTheRunIsValidOnlyWhenTheUsersWereRefusedOutsideTheirKeys() {
+        List<WorkloadResult> clean = List.of(new WorkloadResult("bank", 10, 0, 0, CLEAN, true));
+        RunReport refused = new RunReport(42, Instant.parse("2026-01-01T00:00:00Z"), 0, Map.of(), "loopback", List.of(),
+                List.of(), clean, List.of(), 0, new AuthProbe(true, "check-bank writing x: refused with 6000"));
+        assertThat(refused.valid()).isTrue();
+        assertThat(refused.text()).contains("authorization: in force", "refused outside their keys yes");
+        JsonObject auth = JsonParser.parseString(refused.json()).getAsJsonObject().getAsJsonObject("authorization");
+        assertThat(auth.get("refusedOutsideGrants").getAsBoolean()).isTrue();
+        RunReport allowed = new RunReport(42, Instant.parse("2026-01-01T00:00:00Z"), 0, Map.of(), "loopback", List.of(),
+                List.of(), clean, List.of(), 0, new AuthProbe(false, "check-bank writing x: ALLOWED"));
+        assertThat(allowed.valid()).isFalse();
+        assertThat(allowed.text()).contains("verdict: INVALID", "refused outside their keys NO");
+        RunReport off = new RunReport(42, Instant.parse("2026-01-01T00:00:00Z"), 0, Map.of(), "loopback", List.of(),
+                List.of(), clean, List.of(), 0);
+        assertThat(off.text()).doesNotContain("authorization", "refused outside");
+        assertThat(JsonParser.parseString(off.json()).getAsJsonObject().has("authorization")).isFalse();
+    }
+
+    @Test
     void percentilesAreNearestRank() {
         List<Long> values = List.of(300L, 100L, 200L, 400L);
         assertThat(RunReport.percentile(values, 50)).isEqualTo(200);

@@ -475,6 +475,12 @@ public final class RemoteBackend implements Backend {
         call.future.whenComplete((response, error) -> {
             if (error == null) {
                 routing.learn(response.getStatus(), asked);
+            } else if (GrpcErrors.map(error, GrpcErrors.Call.STATUS, e.address(), false).error().getError()
+                    == ErrorCode.PERMISSION_DENIED) {
+                // A user without the status right (docs/security.md): nothing to learn, so do not ask again.
+                LOG.info("The user lacks the status right, so the client cannot learn the shards' leaders: calls go to"
+                        + " the preferred server, which forwards them (grant the role 'monitor' to route)");
+                routing.stopAsking();
             } else {
                 LOG.debug("asking {} for the shards' leaders failed; calls go to the preferred server", e.address(), error);
             }

@@ -63,6 +63,12 @@ final class ShardRouting {
         return !unsharded && (v == null || nowNanos - v.atNanos() > REFRESH_NANOS);
     }
 
+    /** Routes nothing and asks no more: the client may not read the status it would learn from. */
+    void stopAsking() {
+        unsharded = true;
+        view = null;
+    }
+
     /** Learns the view from a server's status (taken at {@code nowNanos}). */
     void learn(Status status, long nowNanos) {
         List<Status.Shard> shards = status.getCluster().getShardsList();
