@@ -24,8 +24,9 @@ def charge(tr, keys, event):
         tr.add(keys.account(MERCHANT), amount)
     tr.set(keys.payment(order_id), json.dumps({"order": order_id, "customer": customer,
                                                "amount": amount, "outcome": outcome}))
-    emit(tr, keys, {"order": order_id, "seq": event["seq"] + 1, "type": outcome,
-                    "sku": event["sku"], "quantity": event["quantity"], "amount": amount})
+    emit(tr, keys, CONSUMER, {"order": order_id, "seq": event["seq"] + 1, "type": outcome,
+                              "sku": event["sku"], "quantity": event["quantity"],
+                              "amount": amount})
     return True
 
 

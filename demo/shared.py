@@ -1,15 +1,17 @@
-"""What the demo's services share: the keyspace, the outbox and the consumer loop.
+"""What the demo's services share: the keyspace, the outboxes and the consumer loop.
 
-Keyspace (under PREFIX = demo/<run id>/; integers are 8-byte little-endian, for ADD):
+Keyspace (under PREFIX = demo/<run id>/; integers are 8-byte little-endian, for ADD), with the
+service that owns each part (run_demo.py grants each service's user only what it uses):
 
     config                      JSON: skus {sku: {stock, price}}, accounts {name: balance}
-    stock/<sku>                 units on the shelf            (inventory)
-    reserved/<sku>              units held by unpaid orders   (inventory)
+    stock/<sku>                 units on the shelf            (inventory; order reserves)
+    reserved/<sku>              units held by unpaid orders   (inventory; order reserves)
     sold/<sku>                  units of paid orders          (inventory)
     account/<name>              money, in cents               (payment)
     order/<id>                  JSON order: status, history   (order)
     payment/<id>                JSON payment record           (payment)
-    outbox/<versionstamp><n>    JSON event; n: 2-byte index within its transaction
+    outbox/<producer>/<versionstamp><n>  JSON event of the producing service (order or
+                                payment); n: 2-byte index within its transaction
     cursor/<consumer>           the last outbox key the consumer applied
     effects/<consumer>/<id>/<type>  how many times the consumer applied that event (must be 1)
 """
@@ -29,6 +31,8 @@ from txkv import KeyValueStore, TxkvError, encode_int  # noqa: E402
 CONSUMER_BATCH_EVENTS = 16
 CONSUMER_IDLE_SLEEP_S = 0.05
 CONSUMER_ERROR_SLEEP_S = 0.2
+# The outbox each consumer reads: the service whose events it applies.
+SOURCES = {"payment": "order", "order": "payment", "inventory": "payment"}
 
 
 class Keys:
@@ -67,8 +71,9 @@ class Keys:
     def effects(self, consumer, order_id, event_type):
         return self.key("effects", consumer, order_id, event_type)
 
-    def outbox(self):
-        return self.key("outbox") + b"/"
+    def outbox(self, producer):
+        """The prefix of ``producer``'s outbox (its events, in commit order)."""
+        return self.key("outbox", producer) + b"/"
 
     def range_of(self, *parts):
         """The [begin, end) of every key under PREFIX/parts/."""
@@ -76,11 +81,12 @@ class Keys:
         return begin, begin[:-1] + b"0"
 
 
-def emit(tr, keys, event):
-    """Appends an event to the outbox in the caller's transaction (the outbox pattern)."""
+def emit(tr, keys, producer, event):
+    """Appends an event to ``producer``'s outbox in the caller's transaction (the outbox
+    pattern)."""
     index = getattr(tr, "demo_events_emitted", 0)
     tr.demo_events_emitted = index + 1
-    tr.set_versionstamped_key(keys.outbox(), json.dumps(event, sort_keys=True),
+    tr.set_versionstamped_key(keys.outbox(producer), json.dumps(event, sort_keys=True),
                               suffix=struct.pack(">H", index))
 
 
@@ -89,14 +95,15 @@ def set_int(tr, key, number):
 
 
 def consume_once(kv, keys, consumer, handler):
-    """Applies the next batch of outbox events; returns how many it consumed.
+    """Applies the next batch of events of the consumer's source outbox; returns how many it
+    consumed.
 
     The cursor advance, the handler's effects and the effect counters commit in one
     transaction, so an event's effect happens exactly once even if the process dies at any
     point: a retry or a restarted consumer starts again from the committed cursor.
     """
     def step(tr):
-        begin, end = keys.outbox(), keys.outbox()[:-1] + b"0"
+        begin, end = keys.range_of("outbox", SOURCES[consumer])
         cursor = tr.get(keys.cursor(consumer))
         rows = tr.get_range(cursor + b"\x00" if cursor else begin, end,
                             limit=CONSUMER_BATCH_EVENTS)
@@ -138,6 +145,9 @@ def service_arguments(description):
     parser.add_argument("--prefix", required=True, help="key prefix of this demo run")
     parser.add_argument("--port", type=int, required=True, help="this service's HTTP port")
     parser.add_argument("--parent-pid", type=int, default=0)
+    parser.add_argument("--ca-file", help="the CA of the server's certificate (https)")
+    parser.add_argument("--user", help="sign in as this user")
+    parser.add_argument("--password-file", help="the file whose first line is the password")
     return parser.parse_args()
 
 
@@ -169,7 +179,12 @@ def serve_consuming(app, state, description, name, consumer, handle):
 
 
 def open_store(args):
-    return KeyValueStore(args.txkv, text=False)
+    """The service's client: TLS with the given CA for an https URL, signed in as its own user
+    when given one (the password comes from a file, never from the command line). A restarted
+    service signs in again on its first call. Without --user the client's environment
+    (TXKV_USER, TXKV_PASSWORD_FILE, TXKV_TOKEN_FILE) decides."""
+    return KeyValueStore(args.txkv, text=False, ca_file=args.ca_file, user=args.user,
+                         password_file=args.password_file)
 
 
 def load_config(kv, keys):

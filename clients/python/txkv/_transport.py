@@ -176,7 +176,7 @@ class Transport:
             return TxkvError(status, "http_error", f"HTTP {status}: {text}", status == 503)
 
     def _network_error(self, failure, may_have_committed):
-        where = f"http://{self.host}:{self.port}"
+        where = f"{'https' if self.https else 'http'}://{self.host}:{self.port}"
         if may_have_committed:
             return TxkvError(COMMIT_UNKNOWN_RESULT, "commit_unknown_result",
                              f"the commit was sent to {where} but its answer was lost "

@@ -94,8 +94,23 @@ class AuthTest {
             tr.set(b("payments/p"), b("100"));
             return null;
         });
+        // A client set up with credentials while authorization is off (its sign-in answers an empty token).
+        early = open("orders", ORDERS_PASSWORD);
+        early.run(tr -> {
+            tr.set(b("orders/early"), b("before"));
+            return null;
+        });
         change(ChangeAuthRequest.newBuilder().setSetEnabled(true));
         enabled = true;
+    }
+
+    private static Database early;
+
+    @Test
+    void aClientThatSignedInWhileAuthorizationWasOffSignsInForRealAfterwards() {
+        byte[] got = early.read(tr -> tr.get(b("orders/early")).join());
+        assertThat(got).isEqualTo(b("before"));
+        assertCode(() -> getOnce(early, "payments/p"), ErrorCode.PERMISSION_DENIED);
     }
 
     @AfterAll
@@ -355,6 +370,9 @@ class AuthTest {
             assertThat(callWith(channel, "Bearer " + good.substring(0, good.length() - 4) + "AAAA", null)).isEqualTo("6003");
             assertThat(callWith(channel, "Bearer " + forged, null)).isEqualTo("6003");
             assertThat(callWith(channel, "Basic cm9vdDpy", null)).isEqualTo("6001");
+            // The empty token of a sign-in made while authorization was off: sign in again.
+            assertThat(callWith(channel, "Bearer ", null)).isEqualTo("6003");
+            assertThat(callWith(channel, "Bearer", null)).isEqualTo("6003");
             // Only the server's own gateway may say which certificate a caller presented.
             assertThat(callWith(channel, null, "root")).isEqualTo("6001");
             assertThat(callWith(channel, "Bearer " + good, "root")).isEqualTo("6001");

@@ -179,9 +179,9 @@ public final class Access {
         return new byte[][] {low, high};
     }
 
-    /** The first key of {@code [begin, end)} outside {@code allowed}, as far as a message needs it. */
+    /** The first key of {@code [begin, end)} outside {@code allowed}, for the message. */
     private static byte[] first(KeyRanges allowed, byte[] begin, byte[] end) {
-        return allowed.contains(begin) ? end : begin;
+        return allowed.firstOutside(begin);
     }
 
     private TxkvException denied(String operation, String needs, byte[] key) {

@@ -121,6 +121,11 @@ public final class AuthStore implements AutoCloseable {
             return Access.member(certificateName);
         }
         if (bearer != null) {
+            if (bearer.trim().equalsIgnoreCase("Bearer")) {
+                // The empty token a sign-in answers while authorization is off: sign in again.
+                throw new TxkvException(ErrorCode.AUTHORIZATION_TOKEN_VERIFY_FAILED,
+                        "Authorization is on now: the empty token of a sign-in made while it was off is refused; sign in again");
+            }
             if (!bearer.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 throw unauthorized("The authorization header must be 'Bearer <token>'");
             }

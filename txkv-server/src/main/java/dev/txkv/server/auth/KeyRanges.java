@@ -63,6 +63,12 @@ final class KeyRanges {
         return i >= 0 && ByteArrays.compareUnsigned(key, ends[i]) < 0;
     }
 
+    /** The first key at or after {@code key} that is not in the set. */
+    byte[] firstOutside(byte[] key) {
+        int i = floor(key);
+        return i >= 0 && ByteArrays.compareUnsigned(key, ends[i]) < 0 ? ends[i] : key;
+    }
+
     boolean isEmpty() {
         return begins.length == 0;
     }

@@ -240,6 +240,10 @@ public final class HttpGateway implements AutoCloseable {
             }
         } catch (HttpError e) {
             respondError(call, e);
+        } catch (IOException e) {
+            // The client went away mid-answer (a broken pipe, a reset): nobody is left to answer.
+            LOG.debug("HTTP gateway could not answer {} {}: {}", call.method, call.rawPath, e.toString());
+            respondError(call, HttpError.of(500, ErrorCode.INTERNAL_ERROR, "I/O error: " + e.getClass().getSimpleName()));
         } catch (Throwable e) {
             // A bug, not the client's fault: log it and answer without leaking a stack.
             LOG.warn("HTTP gateway failed on {} {}", call.method, call.rawPath, e);

@@ -53,8 +53,22 @@ class KeyRangesTest {
             grants.add(new byte[][] {bounds.get(i), bounds.get(i + 1)});
         }
         KeyRanges set = KeyRanges.of(grants);
+        List<byte[]> sorted = new ArrayList<>(UNIVERSE);
+        sorted.sort(ByteArrays::compareUnsigned);
         for (byte[] k : UNIVERSE) {
             assertThat(set.contains(k)).as(ByteArrays.printable(k) + " in " + set).isEqualTo(inModel(grants, k));
+            // The first key at or after k outside the set: a bound, so a key of the universe.
+            byte[] expected = null;
+            for (byte[] x : sorted) {
+                if (ByteArrays.compareUnsigned(x, k) >= 0 && !inModel(grants, x)) {
+                    expected = x;
+                    break;
+                }
+            }
+            if (expected != null) {
+                assertThat(set.firstOutside(k)).as("first outside from " + ByteArrays.printable(k) + " in " + set)
+                        .isEqualTo(expected);
+            }
         }
         boolean expected = true;
         for (byte[] k : UNIVERSE) {
