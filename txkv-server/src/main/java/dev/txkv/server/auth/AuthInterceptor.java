@@ -35,9 +35,12 @@ public final class AuthInterceptor implements ServerInterceptor {
     /** Set by the HTTP gateway (in-process only): the HTTP client's address, for throttling and the audit log. */
     public static final Metadata.Key<String> INTERNAL_ADDRESS = Metadata.Key.of("txkv-internal-address",
             Metadata.ASCII_STRING_MARSHALLER);
-    private static final Context.Key<Access> ACCESS = Context.key("txkv-access");
+    /** What the call's caller may do, and its hold on the caller's limits: one context value per call. */
+    private record Caller(Access access, PrincipalLimits.Call limits) {
+    }
+
+    private static final Context.Key<Caller> CALLER = Context.key("txkv-caller");
     private static final Context.Key<String> ADDRESS = Context.key("txkv-peer-address");
-    private static final Context.Key<PrincipalLimits.Call> LIMITS = Context.key("txkv-principal-limits");
     private static final String WATCH = "txkv.v1.Txkv/Watch";
     private static final String AUTHENTICATE = "txkv.v1.Auth/Authenticate";
 
@@ -56,8 +59,8 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     /** The current call's hold on its user's limits ({@link PrincipalLimits}); nothing is limited outside a call. */
     public static PrincipalLimits.Call limits() {
-        PrincipalLimits.Call c = LIMITS.get();
-        return c == null ? PrincipalLimits.Call.NONE : c;
+        Caller c = CALLER.get();
+        return c == null ? PrincipalLimits.Call.NONE : c.limits();
     }
 
     /**
@@ -65,8 +68,8 @@ public final class AuthInterceptor implements ServerInterceptor {
      * through an interceptor (in-process tests of a service alone).
      */
     public static Access current() {
-        Access a = ACCESS.get();
-        return a == null ? Access.OPEN : a;
+        Caller c = CALLER.get();
+        return c == null ? Access.OPEN : c.access();
     }
 
     /** The current call's remote address, for the audit log ("" when unknown). */
@@ -111,7 +114,7 @@ public final class AuthInterceptor implements ServerInterceptor {
             // Authorization off: what current() answers without a context, at no cost per call.
             return next.startCall(call, headers);
         }
-        Context context = Context.current().withValue(ACCESS, access).withValue(LIMITS, held);
+        Context context = Context.current().withValue(CALLER, new Caller(access, held));
         if (method.equals(AUTHENTICATE)) {
             context = context.withValue(ADDRESS, address(call, headers));
         }

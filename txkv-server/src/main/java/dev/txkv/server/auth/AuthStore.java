@@ -51,6 +51,8 @@ public final class AuthStore implements AutoCloseable {
     private final List<Consumer<AuthState>> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService refresher;
     private volatile AuthState state = AuthState.EMPTY;
+    /** The stored record last read by {@link #refresh}, so that an unchanged one is not decoded again. */
+    private byte[] lastRead;
 
     /**
      * @param engine this member's replica of the group that keeps users and roles
@@ -78,9 +80,14 @@ public final class AuthStore implements AutoCloseable {
         listeners.add(listener);
     }
 
-    private void refresh() {
+    private synchronized void refresh() {
         try {
-            adopt(AuthState.decode(engine.latestValue(AuthState.KEY)));
+            byte[] stored = engine.latestValue(AuthState.KEY);
+            if (stored == null || java.util.Arrays.equals(stored, lastRead)) {
+                return;
+            }
+            lastRead = stored;
+            adopt(AuthState.decode(stored));
         } catch (RuntimeException e) {
             log.debug("Cannot read users and roles now: {}", e.toString());
         }
