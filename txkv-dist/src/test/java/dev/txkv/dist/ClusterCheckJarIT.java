@@ -16,14 +16,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short robustness run: {@code txkv check} from the packaged jar starts a 3-node cluster of
- * real server processes, runs list-append and bank traffic for 45 s under kills, pauses,
+ * real server processes, runs list-append and bank traffic for 35 s under kills, pauses,
  * restarts and (as root with iproute2) partitions, and must find no anomaly and no lost write.
  * Fails if the jar's server has no cluster flags. {@code -Dtxkv.seed=N}
  * replays a run's fault schedule.
  */
 class ClusterCheckJarIT {
     private static final Path JAR = Path.of("target", "txkv.jar");
-    /** 45 s of traffic, up to 60 s to start, up to 120 s of final reads, checking: well within this. */
+    /** 35 s of traffic, up to 60 s to start, up to 120 s of final reads, checking: well within this. */
     private static final long RUN_TIMEOUT_SECONDS = 600;
 
     @Test
@@ -31,7 +31,7 @@ class ClusterCheckJarIT {
         assertThat(serverHelp()).as("'txkv server --help' names the cluster flags").contains("--peers");
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "45s", "--nodes", "3", "--seed=" + seed, "--dir",
+        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--seed=" + seed, "--dir",
                 runDir.toString());
         String report = run.report(runDir);
         assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
@@ -85,8 +85,9 @@ class ClusterCheckJarIT {
 
     /**
      * A secure run: TLS on every port with a CA and node certificate made for the run, mutual
-     * TLS between the members, the workloads over TLS, under kills and strangers (who now fail
-     * at the TLS handshake). The history must be valid and no stranger get through.
+     * TLS between the members, the workloads over TLS with a user each (authorization on), under
+     * kills and strangers (who now fail at the TLS handshake). The history must be valid, no
+     * stranger get through, and each workload's user be refused outside its keys.
      */
     @Test
     void aSecureClusterUnderFaultsKeepsAValidHistory(@TempDir Path dir) throws Exception {
@@ -100,6 +101,8 @@ class ClusterCheckJarIT {
         assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
         assertThat(number(report, "lostWrites")).as("lost writes (seed %d)", seed).isZero();
         assertThat(number(report, "raftPortBreaches")).as("Raft port breaches (seed %d)", seed).isZero();
+        // Authorization was on: each workload's user was refused outside its keys.
+        assertThat(report).contains("\"refusedOutsideGrants\": true");
         assertThat(run.exitCode()).as("exit code (0 = valid history, seed %d)", seed).isZero();
     }
 
