@@ -1,6 +1,7 @@
 package dev.txkv.remote;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static dev.txkv.remote.AuthClients.assertCode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,9 +9,6 @@ import com.google.protobuf.ByteString;
 import dev.txkv.Database;
 import dev.txkv.ErrorCode;
 import dev.txkv.MutationType;
-import dev.txkv.Txkv;
-import dev.txkv.TxkvConfig;
-import dev.txkv.TxkvException;
 import dev.txkv.idempotency.IdempotencyKeys;
 import dev.txkv.directory.DirectoryLayer;
 import dev.txkv.directory.DirectorySubspace;
@@ -43,7 +41,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -134,8 +131,7 @@ class ToolkitAuthTest {
     static Path dir;
     private static TxkvServer server;
     private static String address;
-    private static volatile boolean enabled;
-    private static final List<Database> databases = new ArrayList<>();
+    private static AuthClients clients;
 
     private static Database orders;
     private static Database payments;
@@ -159,6 +155,7 @@ class ToolkitAuthTest {
         server = TxkvServer.start(new ServerConfig().dataDir(dir.resolve("d")).grpcAddress("127.0.0.1", 0)
                 .httpAddress("127.0.0.1", 0));
         address = "127.0.0.1:" + server.grpcPort();
+        clients = new AuthClients(address, ROOT_PASSWORD);
         change(ChangeAuthRequest.newBuilder().setUserAdd(UserAdd.newBuilder().setName("root")
                 .setPassword(ROOT_PASSWORD).addRoles("root")));
 
@@ -192,7 +189,7 @@ class ToolkitAuthTest {
             return null;
         });
         change(ChangeAuthRequest.newBuilder().setSetEnabled(true));
-        enabled = true;
+        clients.enabled();
         orders = open("orders", ORDERS_PASSWORD);
         payments = open("payments", PAYMENTS_PASSWORD);
         inventory = open("inventory", INVENTORY_PASSWORD);
@@ -200,7 +197,9 @@ class ToolkitAuthTest {
 
     @AfterAll
     static void stop() {
-        databases.forEach(Database::close);
+        if (clients != null) {
+            clients.close();
+        }
         if (server != null) {
             server.close();
         }
@@ -561,46 +560,11 @@ class ToolkitAuthTest {
     }
 
     private static void change(ChangeAuthRequest.Builder change) {
-        RemoteSettings s = quick();
-        if (enabled) {
-            s.credentials("root", ROOT_PASSWORD);
-        }
-        try (RemoteBackend backend = RemoteBackend.connect(address, s)) {
-            backend.changeAuth(change.setProtocolVersion(1).build(), Duration.ofSeconds(10)).join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw (RuntimeException) GrpcErrors.unwrap(e);
-        }
-    }
-
-    // --- helpers ------------------------------------------------------------------------------------
-
-    private static RemoteSettings quick() {
-        return new RemoteSettings().warmUpCalls(0).requestTimeout(Duration.ofSeconds(5))
-                .commitTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(2));
+        clients.change(change);
     }
 
     private static Database open(String user, String password) {
-        RemoteSettings s = quick();
-        if (user != null) {
-            s.credentials(user, password);
-        }
-        Database db = Txkv.open(RemoteBackend.connect(address, s), new TxkvConfig());
-        databases.add(db);
-        return db;
-    }
-
-    /** Runs {@code r} and expects a {@link TxkvException} with {@code code}, however wrapped. */
-    private static void assertCode(ThrowingRunnable r, ErrorCode code) {
-        assertThatThrownBy(r::run).satisfies(t -> {
-            Throwable c = GrpcErrors.unwrap(t);
-            assertThat(c).isInstanceOf(TxkvException.class);
-            assertThat(((TxkvException) c).getError()).as(String.valueOf(c.getMessage())).isEqualTo(code);
-        });
-    }
-
-    @FunctionalInterface
-    private interface ThrowingRunnable {
-        void run() throws Exception;
+        return clients.open(user, password);
     }
 
     private static byte[] b(String s) {
