@@ -83,11 +83,24 @@ final class SimProcess implements Backend {
         dying.close();
     }
 
-    /** Stops cleanly at the end of a run: what is queued is answered first. */
+    /** Most pipeline steps, and events between two of them, that stopping takes before giving up. */
+    private static final int STOP_STEPS_MAX = 100_000;
+    private static final int STOP_EVENTS_MAX = 100_000;
+
+    /**
+     * Stops cleanly at the end of a run: what is queued is answered first. The repeating step
+     * is ended first (it reschedules itself, so draining the events while it lives never
+     * ends), and stopping is bounded: a pipeline that does not empty is reported, not waited on.
+     */
     void stop() {
         if (engine != null) {
-            while (engine.stepPipeline()) {
-                while (env.runNext()) {
+            incarnation++;
+            for (int steps = 0; engine.stepPipeline(); steps++) {
+                if (steps >= STOP_STEPS_MAX) {
+                    throw new IllegalStateException("the pipeline still had work after " + STOP_STEPS_MAX
+                            + " steps at the end of the run");
+                }
+                for (int events = 0; events < STOP_EVENTS_MAX && env.runNext(); events++) {
                     // drain syncs and completions
                 }
             }
