@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Authorization end to end on one server, as docs/security.md's attack catalogue lists it:
+ * Authorization end to end on one server, the attacks docs/security.md's "Proof" lists:
  * user {@code orders} may read and write {@code orders/} and read {@code catalog/}; user
  * {@code payments} has {@code payments/}. Every side path is tried: reads, range reads,
  * clear ranges, conflict ranges, versionstamped keys, idempotency ids, watches, status,
