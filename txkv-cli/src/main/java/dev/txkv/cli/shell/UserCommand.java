@@ -129,35 +129,51 @@ public final class UserCommand extends AuthCommands.Group {
         }
     }
 
-    @Command(name = "grant", description = "Give a user a role. It applies to the user's next call.")
-    static final class Grant extends AuthCommands.Leaf {
+    /** A user and one of its roles, given or taken. */
+    abstract static class RoleOfUser extends AuthCommands.Leaf {
         @Parameters(index = "0", paramLabel = "NAME", description = "The user.")
         String name;
 
         @Parameters(index = "1", paramLabel = "ROLE", description = "The role.")
         String role;
 
+        /** The change of the user's role. */
+        abstract ChangeAuthRequest.Builder request(UserRole userRole);
+
+        /** What the change did, for the output. */
+        abstract String done();
+
         @Override
         void run(PrintWriter out) {
-            AuthDescription after = change(ChangeAuthRequest.newBuilder().setUserGrant(
-                    UserRole.newBuilder().setUser(name).setRole(role)), servers.timeout());
-            out.println("User " + name + " granted role " + role + "; roles now: " + rolesOf(after, name) + ".");
+            AuthDescription after = change(request(UserRole.newBuilder().setUser(name).setRole(role).build()),
+                    servers.timeout());
+            out.println("User " + name + " " + done() + " " + role + "; roles now: " + rolesOf(after, name) + ".");
+        }
+    }
+
+    @Command(name = "grant", description = "Give a user a role. It applies to the user's next call.")
+    static final class Grant extends RoleOfUser {
+        @Override
+        ChangeAuthRequest.Builder request(UserRole userRole) {
+            return ChangeAuthRequest.newBuilder().setUserGrant(userRole);
+        }
+
+        @Override
+        String done() {
+            return "granted role";
         }
     }
 
     @Command(name = "revoke", description = "Take a role from a user. It applies to the user's next call.")
-    static final class Revoke extends AuthCommands.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME", description = "The user.")
-        String name;
-
-        @Parameters(index = "1", paramLabel = "ROLE", description = "The role.")
-        String role;
+    static final class Revoke extends RoleOfUser {
+        @Override
+        ChangeAuthRequest.Builder request(UserRole userRole) {
+            return ChangeAuthRequest.newBuilder().setUserRevoke(userRole);
+        }
 
         @Override
-        void run(PrintWriter out) {
-            AuthDescription after = change(ChangeAuthRequest.newBuilder().setUserRevoke(
-                    UserRole.newBuilder().setUser(name).setRole(role)), servers.timeout());
-            out.println("User " + name + " no longer has role " + role + "; roles now: " + rolesOf(after, name) + ".");
+        String done() {
+            return "no longer has role";
         }
     }
 
