@@ -54,12 +54,8 @@ public interface RemoteAdminProvider {
      *         made (the message says why), permission_denied (6000) without the admin right, or
      *         the server's error
      */
-    default byte[] changeAuth(String connection, byte[] request, Duration timeout) {
-        throw new UnsupportedOperationException("This remote client cannot change users and roles");
-    }
+    byte[] changeAuth(String connection, byte[] request, Duration timeout);
 
     /** The users and roles of the cluster behind {@code connection}: {@code AuthDescription}, serialized. */
-    default byte[] describeAuth(String connection, Duration timeout) {
-        throw new UnsupportedOperationException("This remote client cannot list users and roles");
-    }
+    byte[] describeAuth(String connection, Duration timeout);
 }

@@ -90,11 +90,10 @@ public final class RemoteSettings {
 
     /** The first line of a secret's file, without its line end. */
     private static String firstLine(String file, String what) {
-        try {
-            String text = java.nio.file.Files.readString(java.nio.file.Path.of(file), java.nio.charset.StandardCharsets.UTF_8);
-            int end = text.indexOf('\n');
-            String line = end < 0 ? text : text.substring(0, end);
-            return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
+        try (java.io.BufferedReader reader = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file),
+                java.nio.charset.StandardCharsets.UTF_8)) {
+            String line = reader.readLine();
+            return line == null ? "" : line;
         } catch (java.io.IOException | RuntimeException e) {
             throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Cannot read the " + what + " file " + file + ": " + e, e);
         }

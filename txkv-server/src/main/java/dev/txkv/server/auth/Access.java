@@ -102,14 +102,15 @@ public final class Access {
     }
 
     public void checkRead(byte[] begin, byte[] end, String operation) {
-        if (!everything && !readable.covers(begin, end)) {
-            throw denied(operation, "read", first(readable, begin, end));
+        if (!everything) {
+            require(readable, begin, end, operation, "read");
         }
     }
 
-    private void checkWrite(byte[] begin, byte[] end, String operation) {
-        if (!everything && !writable.covers(begin, end)) {
-            throw denied(operation, "write", first(writable, begin, end));
+    /** Refuses unless {@code allowed} holds every key of {@code [begin, end)}, naming the first it lacks. */
+    private void require(KeyRanges allowed, byte[] begin, byte[] end, String operation, String needs) {
+        if (!allowed.covers(begin, end)) {
+            throw denied(operation, needs, allowed.firstOutside(begin));
         }
     }
 
@@ -130,23 +131,19 @@ public final class Access {
         }
         for (Mutation m : commit.mutations()) {
             if (m.type() == Mutation.CLEAR_RANGE) {
-                checkWrite(m.key(), m.param(), operation);
+                require(writable, m.key(), m.param(), operation, "write");
             } else if (m.type() == MutationType.SET_VERSIONSTAMPED_KEY.code()) {
                 byte[][] span = stampedKeys(m.key());
-                checkWrite(span[0], ByteArrays.keyAfter(span[1]), operation);
+                require(writable, span[0], ByteArrays.keyAfter(span[1]), operation, "write");
             } else {
                 checkWriteKey(m.key(), operation);
             }
         }
         for (Range r : commit.readConflicts()) {
-            if (!readable.covers(r.begin, r.end)) {
-                throw denied(operation, "read (a read conflict range)", first(readable, r.begin, r.end));
-            }
+            require(readable, r.begin, r.end, operation, "read (a read conflict range)");
         }
         for (Range r : commit.writeConflicts()) {
-            if (!writable.covers(r.begin, r.end)) {
-                throw denied(operation, "write (a write conflict range)", first(writable, r.begin, r.end));
-            }
+            require(writable, r.begin, r.end, operation, "write (a write conflict range)");
         }
     }
 
@@ -177,11 +174,6 @@ public final class Access {
         Arrays.fill(low, offset, offset + AtomicOps.VERSIONSTAMP_BYTES, (byte) 0);
         Arrays.fill(high, offset, offset + AtomicOps.VERSIONSTAMP_BYTES, (byte) 0xFF);
         return new byte[][] {low, high};
-    }
-
-    /** The first key of {@code [begin, end)} outside {@code allowed}, for the message. */
-    private static byte[] first(KeyRanges allowed, byte[] begin, byte[] end) {
-        return allowed.firstOutside(begin);
     }
 
     private TxkvException denied(String operation, String needs, byte[] key) {

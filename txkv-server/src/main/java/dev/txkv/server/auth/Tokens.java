@@ -70,7 +70,7 @@ final class Tokens {
         ECKey key = state.signingKey();
         Verified v = cache.get(token);
         if (v == null || key == null || !v.keyId().equals(key.getKeyID())) {
-            v = verifySignature(token, key);
+            v = verifySignature(token, key, nowMs);
             if (cache.size() >= CACHE_MAX) {
                 cache.clear();
             }
@@ -87,7 +87,7 @@ final class Tokens {
         return v.user();
     }
 
-    private static Verified verifySignature(String token, ECKey key) {
+    private static Verified verifySignature(String token, ECKey key, long nowMs) {
         if (token.length() > MAX_CHARS) {
             throw bad("it is longer than " + MAX_CHARS + " characters");
         }
@@ -122,7 +122,7 @@ final class Tokens {
             if (exp == null || claims.getSubject() == null || !(epoch instanceof Number)) {
                 throw bad("it lacks exp, sub or epoch");
             }
-            if (nbf != null && nbf.getTime() > System.currentTimeMillis() + SKEW_MS) {
+            if (nbf != null && nbf.getTime() > nowMs + SKEW_MS) {
                 throw bad("it is not valid yet");
             }
             return new Verified(claims.getSubject(), ((Number) epoch).longValue(), exp.getTime(), key.getKeyID());
