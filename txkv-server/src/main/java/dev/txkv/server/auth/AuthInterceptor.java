@@ -22,7 +22,7 @@ import javax.net.ssl.SSLSession;
  * header's token, else the client certificate's common name. A call with bad credentials is
  * closed here (6001, 6003). Sign-in ({@code Auth/Authenticate}) and health checks need no
  * credentials. The calls between the members of a sharded cluster (service ShardPeer) need a
- * member's certificate, except an operator's Split, which needs the admin right.
+ * member's certificate, except an operator's Split and Move, which need the admin right.
  *
  * <p>On the network port, metadata {@value #INTERNAL_PRINCIPAL} is refused outright: only the
  * HTTP gateway, on the in-process port, may say which certificate a caller presented.
@@ -96,8 +96,8 @@ public final class AuthInterceptor implements ServerInterceptor {
             } else {
                 String name = internal != null ? internal : certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
                 access = store.access(headers.get(AUTHORIZATION), name);
-                if (method.equals("txkv.v1.ShardPeer/Split")) {
-                    access.checkRight(Access.Right.ADMIN, "Split");
+                if (method.equals("txkv.v1.ShardPeer/Split") || method.equals("txkv.v1.ShardPeer/Move")) {
+                    access.checkRight(Access.Right.ADMIN, method.substring(method.indexOf('/') + 1));
                 } else if (method.startsWith("txkv.v1.ShardPeer/")) {
                     // The calls between the members of a sharded cluster.
                     access.checkMember(method);
@@ -157,20 +157,38 @@ public final class AuthInterceptor implements ServerInterceptor {
                 ? i.getAddress().getHostAddress() : String.valueOf(remote);
     }
 
-    /** The common name of the peer's certificate, or null without one. */
+    /**
+     * The common name of the peer's certificate, or null without one. It is worked out once per
+     * TLS session and kept with the session (every call of a connection shares it): asking a
+     * session without a peer certificate throws, and parsing a name is not free either.
+     */
     public static String certificateName(SSLSession session) {
         if (session == null) {
             return null;
         }
-        Certificate[] chain;
+        if (session.getValue(SESSION_NAME) instanceof PeerName known) {
+            return known.name();
+        }
+        String name = null;
         try {
-            chain = session.getPeerCertificates();
+            Certificate[] chain = session.getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate c) {
+                name = dev.txkv.server.tls.NameCheckingTrustManager.commonName(c);
+            }
         } catch (SSLPeerUnverifiedException e) {
-            return null;
+            name = null;
         }
-        if (chain.length == 0 || !(chain[0] instanceof X509Certificate c)) {
-            return null;
+        try {
+            session.putValue(SESSION_NAME, new PeerName(name));
+        } catch (RuntimeException e) {
+            // A session that keeps no values: worked out again next time.
         }
-        return dev.txkv.server.tls.NameCheckingTrustManager.commonName(c);
+        return name;
     }
+
+    /** The value kept with a TLS session: its peer certificate's common name, null without one. */
+    private record PeerName(String name) {
+    }
+
+    private static final String SESSION_NAME = "txkv.peer-certificate-name";
 }
