@@ -41,9 +41,20 @@ public interface RemoteAdminProvider {
      * @throws dev.txkv.TxkvException invalid_option_value (2006) when {@code key} already begins a
      *         shard, operation_failed (1000) while another split is under way, or the server's error
      */
-    default byte[] split(String connection, byte[] key, Duration timeout) {
-        throw new UnsupportedOperationException("This remote client cannot split shards");
-    }
+    byte[] split(String connection, byte[] key, Duration timeout);
+
+    /**
+     * Moves the replicas of shard {@code shard} of the sharded cluster behind {@code connection}
+     * to exactly the members {@code members}, online, and waits within {@code timeout} until the
+     * shard is on them alone. {@code reason} says why, for status and logs (empty: an operator
+     * asked).
+     *
+     * @return the message {@code MoveResponse} of shard.proto (the shard map afterwards), serialized
+     * @throws dev.txkv.TxkvException invalid_option_value (2006) for an unknown shard or member, a
+     *         repeated member or more than 5, operation_failed (1000) for a shard being split or
+     *         already on those members, or the server's error
+     */
+    byte[] move(String connection, int shard, java.util.List<String> members, String reason, Duration timeout);
 
     /**
      * Makes one change to the users and roles of the cluster behind {@code connection}: the

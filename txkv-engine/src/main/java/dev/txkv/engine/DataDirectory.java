@@ -78,6 +78,15 @@ public final class DataDirectory implements AutoCloseable {
         return new DataDirectory(dir, channel, lock);
     }
 
+    /**
+     * Makes {@code dir} a new, empty data directory (its FORMAT file and an empty rocksdb/
+     * folder), into whose rocksdb/ folder a storage copy can then be placed before an engine
+     * opens it.
+     */
+    public static void initialize(Path dir) {
+        open(dir).close();
+    }
+
     private static void checkOrWriteFormat(Path dir) {
         Path format = dir.resolve("FORMAT");
         try {

@@ -514,6 +514,30 @@ public final class Engine implements Backend {
         return r.get().setMembers(members);
     }
 
+    /** Hands this group's leadership to member {@code to} ({@link Replication#transferLeadership}); only the leader can. */
+    public CompletableFuture<Void> transferLeadership(String to) {
+        Optional<Replication> r = log.replication();
+        if (r.isEmpty()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.CLIENT_INVALID_OPERATION,
+                    "This database is not replicated"));
+        }
+        return r.get().transferLeadership(to);
+    }
+
+    /**
+     * Writes a consistent copy of storage into the new directory {@code target} (a RocksDB
+     * checkpoint: hard links where possible), from which another member's replica of this group
+     * can start (it then catches up from the log past the copy's applied log index).
+     */
+    public void writeCheckpoint(Path target) {
+        synchronized (snapshotLock) {
+            if (closed) {
+                throw new TxkvException(ErrorCode.OPERATION_FAILED, "This replica is closed");
+            }
+            host.writeCheckpoint(target);
+        }
+    }
+
     /**
      * This member's view of its replication group for status and metrics: role, term, leader,
      * log positions, members, followers' progress, the newest applied version and whether it

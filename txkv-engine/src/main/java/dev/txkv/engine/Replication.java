@@ -21,6 +21,12 @@ public interface Replication {
     CompletableFuture<Void> setMembers(Map<String, String> members);
 
     /**
+     * Hands leadership to member {@code to} (only the leader can) and completes once it has taken
+     * over, or fails when it did not within a couple of seconds.
+     */
+    CompletableFuture<Void> transferLeadership(String to);
+
+    /**
      * Role, term, leader, log positions, members and (on the leader) followers' progress, as
      * the log knows them; the engine adds its applied version and whether it takes commits.
      */

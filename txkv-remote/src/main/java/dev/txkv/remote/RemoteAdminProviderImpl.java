@@ -39,4 +39,9 @@ public final class RemoteAdminProviderImpl implements RemoteAdminProvider {
     public byte[] split(String connection, byte[] key, Duration timeout) {
         return RemoteStatus.split(connection, key, timeout).toByteArray();
     }
+
+    @Override
+    public byte[] move(String connection, int shard, java.util.List<String> members, String reason, Duration timeout) {
+        return RemoteStatus.move(connection, shard, members, reason, timeout).toByteArray();
+    }
 }

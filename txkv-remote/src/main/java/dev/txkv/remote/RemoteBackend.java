@@ -390,6 +390,23 @@ public final class RemoteBackend implements Backend {
     }
 
     /**
+     * Moves shard {@code shard}'s replicas to exactly {@code members}: the server asked takes the
+     * request to the control group's leader; not_leader on the way is tried again on the next server.
+     */
+    CompletableFuture<dev.txkv.proto.MoveResponse> move(int shard, java.util.List<String> members, String reason,
+            Duration timeout) {
+        dev.txkv.proto.MoveRequest message = dev.txkv.proto.MoveRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).setShard(shard).addAllMembers(members).setReason(reason)
+                .build();
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
+            Unary<dev.txkv.proto.MoveResponse> call = new Unary<>();
+            dev.txkv.proto.ShardPeerGrpc.newStub(e.channel()).withDeadline(deadline).move(message, call);
+            return call.future;
+        });
+    }
+
+    /**
      * Makes one change to users and roles through the server that leads the group keeping
      * them (not_leader answers are tried on the next server).
      */

@@ -66,6 +66,22 @@ public final class RemoteStatus {
     }
 
     /**
+     * Moves the replicas of shard {@code shard} of the sharded cluster behind {@code connection}
+     * to exactly the members {@code members} (any server takes the request to the control
+     * group's leader) and waits within {@code timeout} until the shard is on them alone; the
+     * answer holds the shard map afterwards. {@code reason} says why, for status and logs
+     * (empty: an operator asked).
+     *
+     * @throws TxkvException invalid_option_value (2006) for an unknown shard or member, a
+     *         repeated member or more than 5; operation_failed (1000) for a shard being split or
+     *         already on those members, or the server's error
+     */
+    public static dev.txkv.proto.MoveResponse move(String connection, int shard, java.util.List<String> members,
+            String reason, Duration timeout) {
+        return admin(connection, timeout, backend -> backend.move(shard, members, reason, timeout));
+    }
+
+    /**
      * Makes one change to the users and roles of the cluster behind {@code connection} (a
      * serialized {@code ChangeAuthRequest}) and returns them afterwards (a serialized
      * {@code AuthDescription}).

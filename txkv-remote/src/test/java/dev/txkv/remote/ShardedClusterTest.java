@@ -311,6 +311,137 @@ class ShardedClusterTest {
         }
     }
 
+    /**
+     * Shard replicas move between servers online while transfers run: a new replica is copied
+     * from a current one and caught up by Raft, a leader that leaves hands over first, a shard
+     * made by a split moves (its new replicas never needed the parent), and a shard shrinks to one
+     * replica. Clients meet only retryable errors, the total never changes, the servers that lost
+     * a replica delete it, and a restarted server keeps exactly what the map gives it.
+     */
+    @Test
+    void replicasMoveOnlineUnderTransfers() throws Exception {
+        // Shard 0 on a and b, shard 1 on b and c.
+        List<String> addresses = startCluster(2, 2);
+        String all = String.join(",", addresses);
+        Database db = Txkv.open(all);
+        databases.add(db);
+        db.run(tr -> {
+            for (int i = 0; i < ACCOUNTS; i++) {
+                tr.set(account(i), ShardedAccounts.amount(INITIAL));
+            }
+            return null;
+        });
+        long seed = Seeds.seed();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong transfers = new AtomicLong();
+        AtomicLong wrongTotals = new AtomicLong();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        pools.add(pool);
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            Random random = new Random(seed + w);
+            workers.add(CompletableFuture.runAsync(() -> {
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!stop.get() && System.nanoTime() < until) {
+                    int from = random.nextInt(ACCOUNTS);
+                    int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+                    long moved = 1 + random.nextInt(10);
+                    try {
+                        db.run(tr -> {
+                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
+                            long c = ShardedAccounts.balance(tr.get(account(to)).join());
+                            tr.set(account(from), ShardedAccounts.amount(a - moved));
+                            tr.set(account(to), ShardedAccounts.amount(c + moved));
+                            return null;
+                        });
+                        transfers.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                        return;
+                    }
+                }
+            }, pool));
+        }
+        workers.add(CompletableFuture.runAsync(() -> {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!stop.get() && System.nanoTime() < until) {
+                try {
+                    if (ShardedAccounts.total(db) != ACCOUNTS * INITIAL) {
+                        wrongTotals.incrementAndGet();
+                    }
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                    return;
+                }
+            }
+        }, pool));
+        Thread.sleep(1_500);
+        // A split first: shard 2 (accounts 1 to 3) is born on a and b from shard 0's replicas there.
+        assertThat(RemoteStatus.split(all, account(1), Duration.ofSeconds(60)).getNewShard()).isEqualTo(2);
+        long beforeMoves = transfers.get();
+        // Shard 2 to b and c: c copies it (it never had shard 0), a drops it.
+        RemoteStatus.move(all, 2, List.of("b", "c"), "", Duration.ofSeconds(120));
+        // Shard 0 to c alone: both replicas leave, so its leader hands over to c first.
+        RemoteStatus.move(addresses.get(1), 0, List.of("c"), "", Duration.ofSeconds(120));
+        // Shard 1 to a and c: a copies it, b drops it.
+        dev.txkv.proto.MoveResponse last = RemoteStatus.move(all, 1, List.of("a", "c"), "", Duration.ofSeconds(120));
+        assertThat(last.getMap().getShardsList()).extracting(r -> r.getId() + "@" + String.join(",", r.getMembersList()))
+                .containsExactly("0@c", "2@b,c", "1@a,c");
+        assertThat(last.getMap().getShardsList()).allSatisfy(r -> assertThat(r.getMovingToList()).isEmpty());
+        assertThatThrownBy(() -> RemoteStatus.move(all, 1, List.of("c", "a"), "", Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("nothing to move");
+        assertThatThrownBy(() -> RemoteStatus.move(all, 1, List.of("a", "x"), "", Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("No member 'x'");
+        assertThatThrownBy(() -> RemoteStatus.move(all, 9, List.of("a"), "", Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("No shard 9");
+        Thread.sleep(2_000);
+        stop.set(true);
+        CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+        System.out.println("online moves: " + transfers.get() + " transfers (" + beforeMoves + " before the moves), seed "
+                + seed);
+        assertThat(failures).as("transactions that gave up").extracting(Throwable::toString).isEmpty();
+        assertThat(wrongTotals.get()).as("totals that were not " + ACCOUNTS * INITIAL).isZero();
+        assertThat(transfers.get()).as("transfers during and after the moves").isGreaterThan(beforeMoves);
+        assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
+
+        Map<String, List<Integer>> expected = Map.of("a", List.of(1), "b", List.of(2), "c", List.of(0, 1, 2));
+        String[] ids = {"a", "b", "c"};
+        for (int i = 0; i < ids.length; i++) {
+            TxkvServer s = servers.get(i);
+            String id = ids[i];
+            Poll.until("member " + id + " keeps exactly its replicas", Duration.ofSeconds(30),
+                    () -> new java.util.TreeSet<>(s.shardReplicas().keySet()).equals(new java.util.TreeSet<>(expected.get(id))));
+            for (int shard = 0; shard < 3; shard++) {
+                Path data = dir.resolve(id).resolve("shard-" + shard);
+                boolean keeps = expected.get(id).contains(shard);
+                Poll.until("member " + id + (keeps ? " keeps " : " deleted ") + data, Duration.ofSeconds(30),
+                        () -> java.nio.file.Files.isDirectory(data) == keeps);
+            }
+        }
+        // A restarted server serves again, with exactly the replicas the map gives it.
+        servers.get(1).close();
+        servers.set(1, TxkvServer.start(configs.get(1)));
+        try (Database viaRestarted = Txkv.open(addresses.get(1))) {
+            Poll.until("the restarted server serves the total", Duration.ofSeconds(60), () -> {
+                try {
+                    return ShardedAccounts.total(viaRestarted) == ACCOUNTS * INITIAL;
+                } catch (TxkvException e) {
+                    return false;
+                }
+            });
+        }
+        assertThat(servers.get(1).shardReplicas().keySet()).containsExactly(2);
+        for (TxkvServer s : servers) {
+            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
+                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
+                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
+                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
+                });
+            }
+        }
+    }
+
     @Test
     void aShardPastTheSplitSizeSplitsByItself() throws Exception {
         long splitBytes = 96 << 10;

@@ -161,6 +161,14 @@ public final class RaftHost implements AutoCloseable {
         return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("txkv-cluster:" + name).getBytes(StandardCharsets.UTF_8)));
     }
 
+    /**
+     * Where this host keeps the Raft storage of the group named {@code name} (the group's name as
+     * given to {@link ReplicationConfig#forGroup}); it exists only while, or after, it served it.
+     */
+    public Path groupDirectory(String name) {
+        return storageDir.resolve(groupIdOf(name).getUuid().toString());
+    }
+
     /** Whether this member's storage holds group {@code id} (it was a member before a restart). */
     static boolean stores(Path storageDir, RaftGroupId id) {
         return storageDir.resolve(id.getUuid().toString()).toFile().isDirectory();

@@ -394,17 +394,30 @@ final class RaftReplica implements CommitLog, Replication {
             if (target == null) {
                 return;
             }
-            org.apache.ratis.protocol.TransferLeadershipRequest request = new org.apache.ratis.protocol.TransferLeadershipRequest(
-                    clientId, self, group.getGroupId(), callId.incrementAndGet(), target, HANDOVER_TIMEOUT_MS);
-            RaftClientReply reply = raftHost.server().transferLeadershipAsync(request)
-                    .get(HANDOVER_TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
-            LOG.info("Leadership handed over to {} before shutdown: {}", target,
-                    reply.isSuccess() ? "done" : describe(reply));
+            transferLeadership(target.toString()).get(HANDOVER_TIMEOUT_MS + 500, TimeUnit.MILLISECONDS);
+            LOG.info("Leadership handed over to {} before shutdown", target);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
                 | RuntimeException e) {
             LOG.info("No leadership handover before shutdown: {}", e.toString());
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> transferLeadership(String to) {
+        org.apache.ratis.protocol.TransferLeadershipRequest request = new org.apache.ratis.protocol.TransferLeadershipRequest(
+                clientId, self, group.getGroupId(), callId.incrementAndGet(), RaftPeerId.valueOf(to), HANDOVER_TIMEOUT_MS);
+        try {
+            return raftHost.server().transferLeadershipAsync(request).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new CompletionException(new TxkvException(ErrorCode.NOT_LEADER,
+                            "Leadership did not pass to " + to + ": " + describe(reply)));
+                }
+                return (Void) null;
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, e.getMessage(), e));
         }
     }
 

@@ -36,18 +36,52 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
      *
      * @param splittingFrom the parent while a split makes this shard, else -1
      * @param splitReason while a split makes this shard: why it was split; else empty
+     * @param movingTo while the shard's replicas move: the members they move to, else empty
+     * @param moveReason while the shard's replicas move: why; else empty
      */
-    record Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason) {
+    record Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason,
+            List<String> movingTo, String moveReason) {
         Entry {
             members = List.copyOf(members);
+            movingTo = List.copyOf(movingTo);
         }
 
         Entry(int id, byte[] begin, byte[] end, List<String> members) {
-            this(id, begin, end, members, -1, "");
+            this(id, begin, end, members, -1, "", List.of(), "");
+        }
+
+        Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason) {
+            this(id, begin, end, members, splittingFrom, splitReason, List.of(), "");
         }
 
         boolean splitting() {
             return splittingFrom >= 0;
+        }
+
+        boolean moving() {
+            return !movingTo.isEmpty();
+        }
+
+        /**
+         * Every member that keeps (or is taking) a replica: the members, then those a move adds.
+         * During a move the Raft group grows to all of them before it shrinks to {@link #movingTo}.
+         */
+        List<String> replicas() {
+            if (movingTo.isEmpty()) {
+                return members;
+            }
+            List<String> out = new ArrayList<>(members);
+            for (String m : movingTo) {
+                if (!out.contains(m)) {
+                    out.add(m);
+                }
+            }
+            return out;
+        }
+
+        /** The members a move adds (on none of them yet). */
+        List<String> adding() {
+            return movingTo.stream().filter(m -> !members.contains(m)).toList();
         }
 
         ShardMap.Shard shard() {
@@ -133,6 +167,10 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
                     throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The key " + ByteArrays.printable(key)
                             + " already begins shard " + e.id() + "; nothing to split");
                 }
+                if (e.moving()) {
+                    throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + e.id() + " is moving to "
+                            + String.join(",", e.movingTo()) + "; split it once the move is done");
+                }
                 parent = e.id();
                 out.add(new Entry(e.id(), e.begin(), key, e.members()));
                 out.add(new Entry(nextId, key, e.end(), e.members(), e.id(), reason));
@@ -144,6 +182,71 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
             throw new IllegalStateException("no shard holds " + ByteArrays.printable(key));
         }
         return new ClusterMap(epoch + 1, out, nextId + 1);
+    }
+
+    /** Most replicas of a shard. */
+    static final int REPLICAS_MAX = 5;
+
+    /**
+     * This map with shard {@code id} moving to {@code target} (its replicas end up on exactly
+     * those members); {@code reason} says why, for status. A shard already moving takes the new
+     * target instead (a target equal to its members cancels the move: the replicas being added
+     * are dropped).
+     *
+     * @param known every member of the cluster
+     * @throws TxkvException invalid_option_value for an unknown shard or member, a repeated
+     *     member or a count outside 1 to {@value #REPLICAS_MAX}; operation_failed for a shard being
+     *     made by a split, or nothing to move
+     */
+    ClusterMap move(int id, List<String> target, String reason, List<String> known) {
+        Entry e = byId(id);
+        if (e == null) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "No shard " + id + "; txkv shards lists them");
+        }
+        if (target.isEmpty() || target.size() > REPLICAS_MAX) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A shard has 1 to " + REPLICAS_MAX
+                    + " replicas; " + target.size() + " members given");
+        }
+        if (new java.util.HashSet<>(target).size() != target.size()) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A member is named twice in " + target);
+        }
+        for (String m : target) {
+            if (!known.contains(m)) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "No member '" + m + "' in the cluster (members: "
+                        + String.join(", ", known) + ")");
+            }
+        }
+        if (e.splitting()) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is still being made by a split from shard "
+                    + e.splittingFrom() + "; move it once the split is done");
+        }
+        if (shards.stream().anyMatch(x -> x.splittingFrom() == id)) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is being split; move it once the split is done");
+        }
+        boolean same = new java.util.HashSet<>(target).equals(new java.util.HashSet<>(e.members()));
+        if (same && !e.moving()) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is already on " + String.join(",", target)
+                    + "; nothing to move");
+        }
+        List<Entry> out = new ArrayList<>(shards.size());
+        for (Entry x : shards) {
+            out.add(x.id() == id ? new Entry(x.id(), x.begin(), x.end(), x.members(), -1, "", target, reason) : x);
+        }
+        return new ClusterMap(epoch + 1, out, nextId);
+    }
+
+    /** This map with the move of shard {@code id} done: its replicas are on the members it moved to. */
+    ClusterMap moved(int id) {
+        List<Entry> out = new ArrayList<>(shards.size());
+        for (Entry e : shards) {
+            out.add(e.id() == id && e.moving() ? new Entry(e.id(), e.begin(), e.end(), e.movingTo()) : e);
+        }
+        return new ClusterMap(epoch + 1, out, nextId);
+    }
+
+    /** The first shard whose replicas are moving, or null. */
+    Entry moving() {
+        return shards.stream().filter(Entry::moving).findFirst().orElse(null);
     }
 
     /** This map with shard {@code id} made: it serves its keys from now on. */
@@ -166,6 +269,9 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
             if (e.splitting()) {
                 r.setSplittingFrom(e.splittingFrom()).setSplitReason(e.splitReason());
             }
+            if (e.moving()) {
+                r.addAllMovingTo(e.movingTo()).setMoveReason(e.moveReason());
+            }
             b.addShards(r);
         }
         return b.build();
@@ -176,7 +282,8 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         for (ShardRecord r : record.getShardsList()) {
             entries.add(new Entry(r.getId(), r.getBegin().toByteArray(), r.hasEnd() ? r.getEnd().toByteArray() : null,
                     r.getMembersList(), r.hasSplittingFrom() ? r.getSplittingFrom() : -1,
-                    r.hasSplittingFrom() ? r.getSplitReason() : ""));
+                    r.hasSplittingFrom() ? r.getSplitReason() : "", r.getMovingToList(),
+                    r.getMovingToCount() > 0 ? r.getMoveReason() : ""));
         }
         try {
             return new ClusterMap(record.getEpoch(), entries, record.getNextId());

@@ -77,9 +77,11 @@ record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, H
      * @param leaderAddress the leader's client address, or empty
      */
     record Shard(int id, byte[] begin, byte[] end, List<String> replicas, String leader, OptionalLong appliedVersion,
-            OptionalLong kvBytesEstimate, String twoPhase, OptionalLong undecided, String leaderAddress) {
+            OptionalLong kvBytesEstimate, String twoPhase, OptionalLong undecided, String leaderAddress,
+            List<String> movingTo, String moveReason) {
         Shard {
             replicas = List.copyOf(replicas);
+            movingTo = List.copyOf(movingTo);
         }
     }
 

@@ -176,7 +176,12 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
 
     /** A split's reason as asked, cut to a status line's length, printable characters only. */
     private static String reason(dev.txkv.proto.SplitRequest request) {
-        String r = request.getReason().replaceAll("\\p{Cntrl}", " ").strip();
+        return reason(request.getReason());
+    }
+
+    /** A split's or move's reason as asked, cut to a status line's length, printable characters only. */
+    private static String reason(String asked) {
+        String r = asked.replaceAll("\\p{Cntrl}", " ").strip();
         return r.length() > 200 ? r.substring(0, 200) : r;
     }
 
@@ -224,6 +229,84 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
             return e.born(shard(request.getParent()), request.getVersion(), begin, end)
                     .thenApply(x -> dev.txkv.proto.BornResponse.getDefaultInstance());
         });
+    }
+
+    @Override
+    public void move(dev.txkv.proto.MoveRequest request, StreamObserver<dev.txkv.proto.MoveResponse> observer) {
+        String why = reason(request.getReason());
+        if (request.getForwarded()) {
+            answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                    e -> node.move(request.getShard(), members(request.getMembersList()), why));
+            return;
+        }
+        CompletableFuture<dev.txkv.proto.MoveResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.moveOnLeader(request.getShard(), members(request.getMembersList()), why);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
+    }
+
+    /** Member ids as asked: at most {@value ClusterMap#REPLICAS_MAX}, each non-empty and short. */
+    private static java.util.List<String> members(java.util.List<String> ids) {
+        if (ids.size() > ClusterMap.REPLICAS_MAX) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A shard has at most " + ClusterMap.REPLICAS_MAX
+                    + " replicas; " + ids.size() + " members given");
+        }
+        for (String id : ids) {
+            if (id.isEmpty() || id.length() > 64) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A member id is 1 to 64 characters, got '"
+                        + (id.length() > 64 ? id.substring(0, 64) + "..." : id) + "'");
+            }
+        }
+        return java.util.List.copyOf(ids);
+    }
+
+    @Override
+    public void startCopy(dev.txkv.proto.StartCopyRequest request, StreamObserver<dev.txkv.proto.StartCopyResponse> observer) {
+        CompletableFuture<dev.txkv.proto.StartCopyResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.startCopy(nonNegative(request.getShard()));
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> null);
+    }
+
+    @Override
+    public void copyChunk(dev.txkv.proto.CopyChunkRequest request, StreamObserver<dev.txkv.proto.CopyChunkResponse> observer) {
+        CompletableFuture<dev.txkv.proto.CopyChunkResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.copyChunk(request);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> null);
+    }
+
+    @Override
+    public void replicaState(dev.txkv.proto.ReplicaStateRequest request,
+            StreamObserver<dev.txkv.proto.ReplicaStateResponse> observer) {
+        CompletableFuture<dev.txkv.proto.ReplicaStateResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = CompletableFuture.completedFuture(node.replicaState(request.getShard()));
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> null);
+    }
+
+    @Override
+    public void setShardMembers(dev.txkv.proto.SetShardMembersRequest request,
+            StreamObserver<dev.txkv.proto.SetShardMembersResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> node
+                .setShardMembers(e, request.getShard(), members(request.getMembersList()))
+                .thenApply(x -> dev.txkv.proto.SetShardMembersResponse.getDefaultInstance()));
     }
 
     /** The id of a shard a split makes: the control group's leader chose it, this member may not know it yet. */

@@ -209,8 +209,10 @@ final class ShardedNode implements AutoCloseable {
             clusterMap = stored;
             routingMap = stored.routing();
         }
+        copies = new ReplicaCopies(dataDir);
+        removeLeftovers();
         for (ClusterMap.Entry s : clusterMap.shards()) {
-            if (s.members().contains(self)) {
+            if (s.replicas().contains(self) && !awaitsCopy(s)) {
                 openShard(s);
             }
         }
@@ -232,7 +234,7 @@ final class ShardedNode implements AutoCloseable {
         // A shard made by a split holds no keys until its born record (its id is above the initial ones).
         boolean child = s.id() >= layout.shards();
         ReplicationConfig group = replication.forGroup(ShardLayout.groupName(replication.clusterName(), s.id()),
-                s.members());
+                s.replicas());
         ShardConfig shardConfig = new ShardConfig(s.id(), clusterMap.full(), network)
                 .withSplits(new ShardConfig.Splits(() -> routingMap, engines::get, child));
         Engine engine = Engine.builder(dataDir.resolve("shard-" + s.id()), config).shard(shardConfig)
@@ -254,6 +256,14 @@ final class ShardedNode implements AutoCloseable {
             ClusterMap.Entry splitting = clusterMap.splitting();
             if (splitting != null && control.isLeading()) {
                 drive(splitting.id(), splitting.splittingFrom());
+            }
+            ClusterMap.Entry moving = clusterMap.moving();
+            if (moving != null && control.isLeading()) {
+                driveMove(moving.id());
+            }
+            ReplicaCopies c = copies;
+            if (c != null) {
+                c.expire();
             }
             if (autoSplit.on() && System.nanoTime() - nextSplitCheckNanos >= 0 && splitCheckRunning.compareAndSet(false, true)) {
                 nextSplitCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(autoSplit.checkMs());
@@ -284,8 +294,18 @@ final class ShardedNode implements AutoCloseable {
             log.info("member {}: shard map epoch {}: {}", self, newer.epoch(), newer.full().shards());
         }
         for (ClusterMap.Entry s : clusterMap.shards()) {
-            if (s.members().contains(self) && !engines.containsKey(s.id())) {
-                openShard(s);
+            if (s.replicas().contains(self) && !engines.containsKey(s.id())) {
+                if (awaitsCopy(s)) {
+                    copyIn(s);
+                } else {
+                    openShard(s);
+                }
+            }
+        }
+        for (Integer id : List.copyOf(engines.keySet())) {
+            ClusterMap.Entry s = clusterMap.byId(id);
+            if (id != ShardLayout.CONTROL && s != null && !s.replicas().contains(self)) {
+                retire(id);
             }
         }
     }
@@ -306,7 +326,7 @@ final class ShardedNode implements AutoCloseable {
             return layout.membersOf(group);
         }
         ClusterMap.Entry e = clusterMap.byId(group);
-        return e == null ? List.of() : e.members();
+        return e == null ? List.of() : e.replicas();
     }
 
     // ---- Automatic splits (each shard's leader) ----------------------------------------------
@@ -733,10 +753,14 @@ final class ShardedNode implements AutoCloseable {
                     twoPhase = "unavailable: " + closing.getMessage();
                 }
             }
+            if (s.moving()) {
+                twoPhase = "moving to " + String.join(",", s.movingTo()) + " (" + s.moveReason() + ")"
+                        + (twoPhase.isEmpty() ? "" : ", " + twoPhase);
+            }
             byte[] end = s.end() == null ? new byte[0] : s.end();
             out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, s.members(),
                     leaderOf(s.id()).orElse(""), applied, bytes, twoPhase, undecided,
-                    leaderOf(s.id()).map(this::clientAddress).orElse("")));
+                    leaderOf(s.id()).map(this::clientAddress).orElse(""), s.movingTo(), s.moveReason()));
         }
         return out;
     }
@@ -780,6 +804,373 @@ final class ShardedNode implements AutoCloseable {
     /** What this server's client service routes through: the whole keyspace, any shard's leader. */
     ShardRouter.Shards gateway() {
         return new Gateway();
+    }
+
+    // ---- Moves (run by the control group's leader) --------------------------------------------
+
+    /** How long a move request waits for the move to complete before it answers with the error it met. */
+    static final long MOVE_WAIT_MS = 300_000;
+    /** Deadline of a membership change of a shard's Raft group (new members catch up meanwhile). */
+    static final long SET_MEMBERS_CALL_MS = 60_000;
+
+    /** Moves being driven to completion on this member (it leads the control group), by shard id. */
+    private final Map<Integer, CompletableFuture<Void>> moveDrives = new ConcurrentHashMap<>();
+    /** Why each move under way is not done yet, as last logged (each reason is logged once). */
+    private final Map<Integer, String> moveNotes = new ConcurrentHashMap<>();
+    /** Replicas this member is copying in from another member, by shard id. */
+    private final Map<Integer, Boolean> copyingIn = new ConcurrentHashMap<>();
+    /** Copies and retirements of replicas: blocking work off the map upkeep's thread. */
+    private final java.util.concurrent.ExecutorService replicaWork =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "txkv-replica-move");
+                t.setDaemon(true);
+                return t;
+            });
+    /** The copies of this member's replicas that other members fetch; created at start. */
+    private volatile ReplicaCopies copies;
+
+    /**
+     * Moves shard {@code shard}'s replicas to exactly the members {@code target}, on this member,
+     * which must lead the control group: records the move in the map, then drives it until the
+     * shard's Raft group is those members. {@code reason} says why (empty: an operator asked).
+     */
+    CompletableFuture<dev.txkv.proto.MoveResponse> move(int shard, List<String> target, String reason) {
+        String why = reason.isEmpty() ? OPERATOR : reason;
+        log.info("member {}: asked to move shard {} to {} ({})", self, shard, target, why);
+        return changeMap(m -> m.move(shard, target, why, layout.members())).whenComplete((m, e) -> {
+            if (e != null) {
+                log.info("member {}: move of shard {} to {} refused: {}", self, shard, target, e.toString());
+            }
+        }).thenCompose(next -> driveMoveUntil(shard, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MOVE_WAIT_MS)))
+                .thenApply(x -> dev.txkv.proto.MoveResponse.newBuilder().setMap(clusterMap.toProto()).build());
+    }
+
+    /** {@link #move} on the control group's leader, wherever it runs. */
+    CompletableFuture<dev.txkv.proto.MoveResponse> moveOnLeader(int shard, List<String> target, String reason) {
+        return onLeader(ShardLayout.CONTROL, "move", e -> move(shard, target, reason), MOVE_WAIT_MS + CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.move(dev.txkv.proto.MoveRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(shard).addAllMembers(target)
+                        .setForwarded(true).setReason(reason).build(), answer),
+                (dev.txkv.proto.MoveResponse r) -> r);
+    }
+
+    /** Drives the move of {@code shard} again after each failure until it completes or {@code deadlineNanos} passes. */
+    private CompletableFuture<Void> driveMoveUntil(int shard, long deadlineNanos) {
+        return driveMove(shard).handle((x, error) -> {
+            if (error == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
+                return CompletableFuture.<Void>failedFuture(error);
+            }
+            CompletableFuture<Void> again = new CompletableFuture<>();
+            maintenance.schedule(() -> driveMoveUntil(shard, deadlineNanos).whenComplete((v, e) -> {
+                if (e != null) {
+                    again.completeExceptionally(e);
+                } else {
+                    again.complete(null);
+                }
+            }), 500, TimeUnit.MILLISECONDS);
+            return again;
+        }).thenCompose(Function.identity());
+    }
+
+    /**
+     * Completes the move of {@code shard} as the map records it, once (a drive already under way
+     * is joined): waits until every member it adds has its replica open (copied from a current
+     * member), makes the shard's Raft group the old and new members together (Raft's joint
+     * consensus; the new ones catch up from the log), then exactly the new ones (a leader that
+     * leaves hands leadership on first), and records the move as done, after which members no
+     * longer listed drop their replicas. Every step may run again after a failure.
+     */
+    private CompletableFuture<Void> driveMove(int shard) {
+        CompletableFuture<Void> running = moveDrives.get(shard);
+        if (running != null) {
+            return running;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (moveDrives.putIfAbsent(shard, done) != null) {
+            return moveDrives.get(shard);
+        }
+        done.whenComplete((v, e) -> moveDrives.remove(shard, done));
+        ClusterMap.Entry entry = clusterMap.byId(shard);
+        if (entry == null || !entry.moving()) {
+            done.complete(null);
+            return done;
+        }
+        List<String> target = entry.movingTo();
+        List<CompletableFuture<Void>> ready = new ArrayList<>();
+        for (String m : entry.adding()) {
+            ready.add(replicaOpen(m, shard));
+        }
+        CompletableFuture.allOf(ready.toArray(new CompletableFuture<?>[0]))
+                .thenCompose(x -> setShardMembersOnLeader(shard, entry.replicas()))
+                .thenCompose(x -> setShardMembersOnLeader(shard, target))
+                .thenCompose(x -> changeMap(m -> {
+                    ClusterMap.Entry now = m.byId(shard);
+                    return now != null && now.moving() && now.movingTo().equals(target) ? m.moved(shard) : m;
+                }))
+                .whenComplete((m, error) -> {
+                    if (error != null) {
+                        String why = unwrap(error).getMessage();
+                        if (!why.equals(moveNotes.put(shard, why))) {
+                            log.info("member {}: the move of shard {} to {} is not done yet ({}); trying again", self,
+                                    shard, target, why);
+                        }
+                        done.completeExceptionally(unwrap(error));
+                    } else {
+                        moveNotes.remove(shard);
+                        log.info("member {}: shard {} moved to {}", self, shard, target);
+                        countMove();
+                        done.complete(null);
+                    }
+                });
+        return done;
+    }
+
+    private void countMove() {
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (r != null) {
+            io.micrometer.core.instrument.Counter.builder("txkv.shard.moves")
+                    .description("Moves of shard replicas this member completed as the control group's leader")
+                    .register(r).increment();
+        }
+    }
+
+    /** Completes once {@code member} has its replica of {@code shard} open; fails (to be asked again) before. */
+    private CompletableFuture<Void> replicaOpen(String member, int shard) {
+        if (member.equals(self)) {
+            return engines.containsKey(shard) ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.failedFuture(notReady(member, shard));
+        }
+        CompletableFuture<dev.txkv.proto.ReplicaStateResponse> answer = new CompletableFuture<>();
+        try {
+            ShardPeerGrpc.ShardPeerStub stub = ShardPeerGrpc.newStub(channels.channel(clientAddresses.get(member)))
+                    .withDeadlineAfter(CONTROL_CALL_MS, TimeUnit.MILLISECONDS);
+            Context.ROOT.run(() -> stub.replicaState(dev.txkv.proto.ReplicaStateRequest.newBuilder()
+                    .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(shard).build(), observer(answer)));
+        } catch (RuntimeException e) {
+            answer.completeExceptionally(e);
+        }
+        return answer.thenCompose(r -> r.getOpen() ? CompletableFuture.<Void>completedFuture(null)
+                : CompletableFuture.<Void>failedFuture(notReady(member, shard)));
+    }
+
+    private static TxkvException notReady(String member, int shard) {
+        return new TxkvException(ErrorCode.OPERATION_FAILED, "Member " + member + " is still copying its replica of shard "
+                + shard);
+    }
+
+    /** Whether this member has its replica of {@code shard} open (ShardPeer.ReplicaState). */
+    dev.txkv.proto.ReplicaStateResponse replicaState(int shard) {
+        return dev.txkv.proto.ReplicaStateResponse.newBuilder().setOpen(shard != ShardLayout.CONTROL
+                && engines.containsKey(shard)).build();
+    }
+
+    /** {@link #setShardMembers} on {@code shard}'s leader, wherever it runs. */
+    private CompletableFuture<Void> setShardMembersOnLeader(int shard, List<String> members) {
+        return onLeader(shard, "setShardMembers", e -> setShardMembers(e, shard, members), SET_MEMBERS_CALL_MS, null,
+                (stub, answer) -> stub.setShardMembers(dev.txkv.proto.SetShardMembersRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(shard)
+                        .addAllMembers(members).build(), answer),
+                (dev.txkv.proto.SetShardMembersResponse r) -> (Void) null);
+    }
+
+    /**
+     * Makes the Raft group of {@code shard}, which this member's replica {@code engine} leads,
+     * exactly {@code members}. A leader not among them hands leadership to one of them and fails
+     * with not_leader, so that the caller asks the new leader.
+     */
+    CompletableFuture<Void> setShardMembers(Engine engine, int shard, List<String> members) {
+        if (!engine.isLeading()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, "Member " + self
+                    + " does not lead shard " + shard));
+        }
+        Map<String, String> addresses = new java.util.LinkedHashMap<>();
+        for (String m : members) {
+            String raft = replication.members().get(m);
+            if (raft == null) {
+                return CompletableFuture.failedFuture(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
+                        "No member '" + m + "' in the cluster"));
+            }
+            addresses.put(m, raft);
+        }
+        if (!members.contains(self)) {
+            String to = members.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(members.size()));
+            log.info("member {}: leaves shard {}; hands its leadership to {} first", self, shard, to);
+            return engine.transferLeadership(to).handle((x, error) -> CompletableFuture.<Void>failedFuture(
+                    new TxkvException(ErrorCode.NOT_LEADER, "Member " + self + " leaves shard " + shard
+                            + (error == null ? "; member " + to + " leads it now" : "; handing leadership to " + to
+                            + " failed: " + unwrap(error).getMessage()))))
+                    .thenCompose(Function.identity());
+        }
+        return engine.setMembers(addresses);
+    }
+
+    /** Whether this member must copy its replica of {@code s} in before opening it (a move adds it here). */
+    private boolean awaitsCopy(ClusterMap.Entry s) {
+        return s.adding().contains(self) && !Files.isDirectory(shardDirectory(s.id()));
+    }
+
+    private Path shardDirectory(int shard) {
+        return dataDir.resolve("shard-" + shard);
+    }
+
+    private Path groupDirectory(int shard) {
+        return host.groupDirectory(ShardLayout.groupName(replication.clusterName(), shard));
+    }
+
+    /**
+     * Copies this member's new replica of {@code s} from a member that keeps one (in the
+     * background; once), then opens it: the shard's Raft group then catches it up from the log.
+     */
+    private void copyIn(ClusterMap.Entry s) {
+        int id = s.id();
+        if (copyingIn.putIfAbsent(id, Boolean.TRUE) != null) {
+            return;
+        }
+        replicaWork.execute(() -> {
+            try {
+                Path tmp = dataDir.resolve("shard-" + id + ".copy");
+                ReplicaCopies.deleteQuietly(tmp);
+                RuntimeException last = null;
+                long started = System.nanoTime();
+                for (String source : s.members()) {
+                    if (source.equals(self)) {
+                        continue;
+                    }
+                    try {
+                        log.info("member {}: copying its new replica of shard {} from member {}", self, id, source);
+                        long bytes = ReplicaCopies.fetch(ShardPeerGrpc.newBlockingStub(channels.channel(
+                                clientAddresses.get(source))), id, tmp);
+                        log.info("member {}: copied shard {} from member {}: {} in {} ms", self, id, source,
+                                bytesText(bytes), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                        countMovedBytes(bytes);
+                        last = null;
+                        break;
+                    } catch (RuntimeException e) {
+                        last = e;
+                        ReplicaCopies.deleteQuietly(tmp);
+                        log.info("member {}: copying shard {} from member {} failed: {}", self, id, source, e.toString());
+                    }
+                }
+                if (last != null) {
+                    return; // tried again at the next map upkeep
+                }
+                // Raft storage of an earlier replica here must not be recovered with the copy.
+                ReplicaCopies.deleteQuietly(groupDirectory(id));
+                Files.move(tmp, shardDirectory(id), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                synchronized (this) {
+                    ClusterMap.Entry now = clusterMap.byId(id);
+                    if (now != null && now.replicas().contains(self)) {
+                        openShard(now);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("member {}: cannot take its replica of shard {} (tried again shortly): {}", self, id, e.toString());
+            } finally {
+                copyingIn.remove(id);
+            }
+        });
+    }
+
+    private void countMovedBytes(long bytes) {
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (r != null) {
+            io.micrometer.core.instrument.Counter.builder("txkv.shard.moved.bytes")
+                    .description("Bytes of shard replicas this member copied in from other members (moves)")
+                    .baseUnit("bytes").register(r).increment(bytes);
+        }
+    }
+
+    /**
+     * Drops this member's replica of {@code shard}, which the map no longer gives it (a move
+     * took it elsewhere): closes it, leaves its Raft group and deletes its storage (in the background).
+     */
+    private void retire(int shard) {
+        Engine engine = engines.remove(shard);
+        if (engine == null) {
+            return;
+        }
+        replicaWork.execute(() -> {
+            try {
+                engine.close();
+            } catch (RuntimeException e) {
+                log.warn("member {}: closing its replica of shard {} failed: {}", self, shard, e.toString());
+            }
+            deleteReplicaFiles(shard);
+            log.info("member {}: dropped its replica of shard {} (moved to {})", self, shard,
+                    clusterMap.byId(shard) == null ? "elsewhere" : String.join(",", clusterMap.byId(shard).replicas()));
+        });
+    }
+
+    /** Deletes a replica's engine and Raft storage, renaming each first so that a crash never leaves half of one. */
+    private void deleteReplicaFiles(int shard) {
+        for (Path p : List.of(shardDirectory(shard), groupDirectory(shard))) {
+            if (Files.exists(p)) {
+                Path gone = p.resolveSibling(p.getFileName() + ".retired");
+                try {
+                    ReplicaCopies.deleteQuietly(gone);
+                    Files.move(p, gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    log.warn("member {}: cannot set aside {}: {}", self, p, e.toString());
+                    continue;
+                }
+                ReplicaCopies.deleteQuietly(gone);
+            }
+        }
+    }
+
+    /**
+     * At start, before the Raft host: deletes what a crash left of copies and retirements, and
+     * the replicas of shards the map no longer gives this member (dropped after a move, the
+     * process stopped before it deleted them).
+     */
+    private void removeLeftovers() {
+        for (Path dir : List.of(dataDir, dataDir.resolve("raft"))) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) list::iterator) {
+                    String name = p.getFileName().toString();
+                    if (name.endsWith(".retired") || (name.startsWith("shard-") && name.endsWith(".copy"))) {
+                        ReplicaCopies.deleteQuietly(p);
+                    }
+                }
+            } catch (IOException e) {
+                log.warn("member {}: cannot list {}: {}", self, dir, e.toString());
+            }
+        }
+        for (ClusterMap.Entry s : clusterMap.shards()) {
+            if (!s.replicas().contains(self)) {
+                deleteReplicaFiles(s.id());
+            }
+        }
+    }
+
+    /** Serves copies to other members (file reads and checkpoints block): off the transport's threads. */
+    private final java.util.concurrent.ExecutorService copyServing =
+            java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+                Thread t = new Thread(r, "txkv-replica-copy");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /** Makes a copy of this member's replica of {@code shard} for another member (ShardPeer.StartCopy). */
+    CompletableFuture<dev.txkv.proto.StartCopyResponse> startCopy(int shard) {
+        Engine e = shard == ShardLayout.CONTROL ? null : engines.get(shard);
+        if (e == null) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED, "Member " + self
+                    + " keeps no replica of shard " + shard));
+        }
+        return CompletableFuture.supplyAsync(() -> copies.start(shard, e), copyServing);
+    }
+
+    /** A piece of a copy made by {@link #startCopy} (ShardPeer.CopyChunk). */
+    CompletableFuture<dev.txkv.proto.CopyChunkResponse> copyChunk(dev.txkv.proto.CopyChunkRequest r) {
+        return CompletableFuture.supplyAsync(() -> copies.chunk(r.getCopyId(), r.getName(), r.getOffset(), r.getRelease()),
+                copyServing);
     }
 
     // ---- Routing ----------------------------------------------------------------------------
@@ -1047,6 +1438,11 @@ final class ShardedNode implements AutoCloseable {
     public void close() {
         maintenance.shutdownNow();
         splitChecks.shutdownNow();
+        replicaWork.shutdownNow();
+        copyServing.shutdownNow();
+        if (copies != null) {
+            copies.close();
+        }
         channels.close();
         for (Map.Entry<Integer, Engine> e : engines.entrySet()) {
             if (e.getKey() != ShardLayout.CONTROL) {

@@ -35,7 +35,8 @@ final class StatusProtos {
                         .setBegin(com.google.protobuf.ByteString.copyFrom(shard.begin()))
                         .setEnd(com.google.protobuf.ByteString.copyFrom(shard.end())).addAllReplicas(shard.replicas())
                         .setLeader(shard.leader()).setTwoPhase(shard.twoPhase())
-                        .setLeaderAddress(shard.leaderAddress());
+                        .setLeaderAddress(shard.leaderAddress()).addAllMovingTo(shard.movingTo())
+                        .setMoveReason(shard.moveReason());
                 shard.appliedVersion().ifPresent(v -> sb.setAppliedVersion(Int64Value.of(v)));
                 shard.kvBytesEstimate().ifPresent(v -> sb.setKvSizeBytesEstimate(Int64Value.of(v)));
                 shard.undecided().ifPresent(v -> sb.setUndecided(Int64Value.of(v)));

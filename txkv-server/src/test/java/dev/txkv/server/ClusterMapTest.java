@@ -1,0 +1,97 @@
+package dev.txkv.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.txkv.ErrorCode;
+import dev.txkv.TxkvException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The shard map's moves: what they record, what they refuse, and how they interact with splits. */
+class ClusterMapTest {
+    private static final List<String> MEMBERS = List.of("a", "b", "c", "d");
+
+    /** Two shards, 0 on a,b and 1 on b,c. */
+    private static ClusterMap twoShards() {
+        return ClusterMap.initial(new ShardLayout(List.of("a", "b", "c"), 2, 2));
+    }
+
+    private static void assertRefused(Runnable r, ErrorCode code, String text) {
+        assertThatThrownBy(r::run).isInstanceOf(TxkvException.class).hasMessageContaining(text)
+                .satisfies(e -> assertThat(((TxkvException) e).getError()).isEqualTo(code));
+    }
+
+    @Test
+    void aMoveKeepsTheMembersUntilItIsDoneAndAddsTheNewOnesMeanwhile() {
+        ClusterMap start = twoShards();
+        ClusterMap moving = start.move(0, List.of("b", "d"), "asked by an operator", MEMBERS);
+        assertThat(moving.epoch()).isEqualTo(start.epoch() + 1);
+        ClusterMap.Entry e = moving.byId(0);
+        assertThat(e.members()).containsExactly("a", "b");
+        assertThat(e.movingTo()).containsExactly("b", "d");
+        assertThat(e.replicas()).containsExactly("a", "b", "d");
+        assertThat(e.adding()).containsExactly("d");
+        assertThat(moving.moving()).isSameAs(e);
+        assertThat(moving.byId(1).moving()).isFalse();
+        // The map's keys and routing do not change.
+        assertThat(moving.routing().shards()).isEqualTo(start.routing().shards());
+
+        ClusterMap done = moving.moved(0);
+        assertThat(done.byId(0).members()).containsExactly("b", "d");
+        assertThat(done.byId(0).moving()).isFalse();
+        assertThat(done.byId(0).replicas()).containsExactly("b", "d");
+        assertThat(done.moving()).isNull();
+        // Done twice changes nothing more than the epoch.
+        assertThat(done.moved(0).byId(0)).usingRecursiveComparison().isEqualTo(done.byId(0));
+    }
+
+    @Test
+    void aMovingShardTakesANewTargetAndItsOwnMembersCancelIt() {
+        ClusterMap moving = twoShards().move(1, List.of("a"), "first", MEMBERS);
+        ClusterMap retargeted = moving.move(1, List.of("d", "b"), "second", MEMBERS);
+        assertThat(retargeted.byId(1).movingTo()).containsExactly("d", "b");
+        assertThat(retargeted.byId(1).moveReason()).isEqualTo("second");
+        ClusterMap cancelled = retargeted.move(1, List.of("c", "b"), "cancel", MEMBERS);
+        assertThat(cancelled.byId(1).adding()).isEmpty();
+        assertThat(cancelled.moved(1).byId(1).members()).containsExactly("c", "b");
+    }
+
+    @Test
+    void badMovesAreRefused() {
+        ClusterMap m = twoShards();
+        assertRefused(() -> m.move(7, List.of("a"), "", MEMBERS), ErrorCode.INVALID_OPTION_VALUE, "No shard 7");
+        assertRefused(() -> m.move(0, List.of("a", "x"), "", MEMBERS), ErrorCode.INVALID_OPTION_VALUE, "No member 'x'");
+        assertRefused(() -> m.move(0, List.of("a", "a"), "", MEMBERS), ErrorCode.INVALID_OPTION_VALUE, "named twice");
+        assertRefused(() -> m.move(0, List.of(), "", MEMBERS), ErrorCode.INVALID_OPTION_VALUE, "1 to 5 replicas");
+        assertRefused(() -> m.move(0, List.of("a", "b", "c", "d", "e", "f"), "", List.of("a", "b", "c", "d", "e", "f")),
+                ErrorCode.INVALID_OPTION_VALUE, "1 to 5 replicas");
+        assertRefused(() -> m.move(0, List.of("b", "a"), "", MEMBERS), ErrorCode.OPERATION_FAILED, "nothing to move");
+    }
+
+    @Test
+    void splitsAndMovesOfOneShardExcludeEachOther() {
+        byte[] key = "\u0040k".getBytes(StandardCharsets.ISO_8859_1);
+        ClusterMap splitting = twoShards().split(key, "asked by an operator");
+        int child = splitting.nextId() - 1;
+        assertRefused(() -> splitting.move(child, List.of("c"), "", MEMBERS), ErrorCode.OPERATION_FAILED,
+                "still being made by a split");
+        assertRefused(() -> splitting.move(0, List.of("c"), "", MEMBERS), ErrorCode.OPERATION_FAILED, "is being split");
+        // The other shard moves meanwhile.
+        assertThat(splitting.move(1, List.of("a"), "", MEMBERS).byId(1).moving()).isTrue();
+
+        ClusterMap moving = twoShards().move(0, List.of("c"), "", MEMBERS);
+        assertRefused(() -> moving.split(key, "asked by an operator"), ErrorCode.OPERATION_FAILED, "is moving to c");
+    }
+
+    @Test
+    void aMoveSurvivesTheRecord() {
+        ClusterMap moving = twoShards().move(0, List.of("b", "d"), "exclude a", MEMBERS);
+        ClusterMap decoded = ClusterMap.decode(moving.encode());
+        assertThat(decoded.byId(0).movingTo()).containsExactly("b", "d");
+        assertThat(decoded.byId(0).moveReason()).isEqualTo("exclude a");
+        assertThat(decoded.byId(1).movingTo()).isEmpty();
+        assertThat(ClusterMap.decode(moving.moved(0).encode()).byId(0).moving()).isFalse();
+    }
+}
