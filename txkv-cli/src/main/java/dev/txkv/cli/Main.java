@@ -52,8 +52,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     /** The launcher's own subcommands, which contributed ones may not replace. */
-    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "user", "role", "auth",
-            "version", "help");
+    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "move", "exclude",
+            "user", "role", "auth", "version", "help");
 
     private Main() {
     }
@@ -128,6 +128,8 @@ public final class Main {
         cli.addSubcommand(new dev.txkv.cli.shell.StatusCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.ShardsCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.SplitCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.MoveCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.ExcludeCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.UserCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.RoleCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.AuthCommand());

@@ -8,15 +8,16 @@ import dev.txkv.proto.Status;
 import dev.txkv.spi.RemoteAdminProvider;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
 
 /**
  * Asks the servers of a connection string for the cluster's status (message {@code Status} of txkv.proto), changes their
- * membership, and changes and lists their users and roles (service {@code Auth} of auth.proto),
- * through the {@link RemoteAdminProvider} on the class path (the remote client, txkv-remote). The provider is looked up at first use; without one the call fails with the
- * same error as {@code Txkv.open} gives.
+ * membership, splits and moves their shards, and changes and lists their users and roles (service {@code Auth} of
+ * auth.proto), through the {@link RemoteAdminProvider} on the class path (the remote client, txkv-remote). The provider
+ * is looked up at first use; without one the call fails with the same error as {@code Txkv.open} gives.
  */
 public final class RemoteStatusSource implements StatusSource {
     static final String NO_PROVIDER = "No remote client on the class path: add the dev.txkv:txkv-remote artifact";
@@ -57,6 +58,16 @@ public final class RemoteStatusSource implements StatusSource {
      */
     byte[] split(byte[] key, Duration timeout) {
         return provider().split(connection, key, timeout);
+    }
+
+    /**
+     * Moves the replicas of shard {@code shard} (sharded clusters) to exactly {@code members} and
+     * waits within {@code timeout} until the shard is on them alone; returns the message
+     * {@code MoveResponse} of shard.proto (the shard map afterwards), serialized. {@code reason}
+     * says why, for status and logs (empty: an operator asked).
+     */
+    byte[] move(int shard, List<String> members, String reason, Duration timeout) {
+        return provider().move(connection, shard, members, reason, timeout);
     }
 
     @Override

@@ -63,6 +63,16 @@ class AuthCommandsTest {
         }
 
         @Override
+        public byte[] split(String connection, byte[] key, Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public byte[] move(String connection, int shard, List<String> members, String reason, Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public byte[] changeAuth(String connection, byte[] request, Duration timeout) {
             connections.add(connection);
             timeouts.add(timeout);

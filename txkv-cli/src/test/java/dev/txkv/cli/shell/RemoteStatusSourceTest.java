@@ -45,6 +45,18 @@ class RemoteStatusSourceTest {
             return timeout.toMillis() == 1 ? new byte[] {(byte) 0xFF}
                     : AuthDescription.newBuilder().setEnabled(true).build().toByteArray();
         }
+
+        @Override
+        public byte[] split(String connection, byte[] key, Duration timeout) {
+            return dev.txkv.proto.SplitResponse.newBuilder().setShard(key.length).build().toByteArray();
+        }
+
+        @Override
+        public byte[] move(String connection, int shard, java.util.List<String> members, String reason,
+                Duration timeout) {
+            return dev.txkv.proto.MoveResponse.newBuilder().setMap(dev.txkv.proto.ShardMapRecord.newBuilder()
+                    .setNextId(shard).setEpoch(members.size())).build().toByteArray();
+        }
     }
 
     @Test
