@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
             "Robustness test on real server processes started from txkv.jar:",
             "list-append and bank traffic while faults are injected (kill, pause,",
             "restart, partition, a stranger on the Raft ports, two-phase crash points, online splits",
-            "when sharded); the recorded history is checked (G0, G1a/b/c,",
+            "and replica moves when sharded); the recorded history is checked (G0, G1a/b/c,",
             "G-single, G2, real-time order, lost writes, sharded: nothing left in",
             "doubt) and a report printed.",
             "Exit 0 when the history is valid, 1 otherwise. Partitions need root and",
@@ -43,11 +43,12 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Replays a run's fault schedule and workloads (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split", split = ",",
+    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split,move", split = ",",
             description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the"
                     + " Raft ports), two-phase (with --shards: a member halted at a two-phase crash point: a"
                     + " coordinator before or after its decision, a participant after its vote), split (with --shards:"
-                    + " a shard split online at a workload key) (default"
+                    + " a shard split online at a workload key), move (with --shards: a shard's replicas moved online"
+                    + " to another 2 or 3 nodes) (default"
                     + " ${DEFAULT-VALUE}); none for a run without faults.")
     List<String> faults;
 

@@ -112,9 +112,12 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
         return shards > 0;
     }
 
-    /** Whether split faults can be drawn: a split is an admin call, so a secure run's status calls sign in as root. */
+    /**
+     * Whether split or move faults can be drawn: both are admin calls, so a secure run's status
+     * calls sign in as root.
+     */
     boolean splitFaults() {
-        return sharded() && faults.contains(FaultKind.Category.SPLIT);
+        return sharded() && (faults.contains(FaultKind.Category.SPLIT) || faults.contains(FaultKind.Category.MOVE));
     }
 
     /**
@@ -157,8 +160,8 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
             boolean isPartition = kind.category() == FaultKind.Category.PARTITION;
             if (faults.contains(kind.category()) && !(needsFollower && nodes < 2)
                     && !(kind == FaultKind.STRANGER && plainServer)
-                    && !((kind.category() == FaultKind.Category.TWO_PHASE || kind.category() == FaultKind.Category.SPLIT)
-                            && !sharded())
+                    && !((kind.category() == FaultKind.Category.TWO_PHASE || kind.category() == FaultKind.Category.SPLIT
+                            || kind.category() == FaultKind.Category.MOVE) && !sharded())
                     && !(isPartition && (nodes < 2 || !partitionsAvailable))) {
                 kinds.add(kind);
             }

@@ -383,10 +383,25 @@ final class Cluster implements AutoCloseable {
         if (status == null) {
             return "";
         }
-        StringBuilder sb = new StringBuilder();
+        // A member knows the leader of the shards it keeps a replica of: with fewer replicas per
+        // shard than nodes, ask the others for the shards the control group's leader does not keep.
+        Map<Integer, String> leaders = new java.util.LinkedHashMap<>();
         for (Status.Shard shard : status.getCluster().getShardsList()) {
-            sb.append(sb.length() == 0 ? "" : " ").append(shard.getId()).append('=')
-                    .append(shard.getLeader().isEmpty() ? "?" : shard.getLeader());
+            leaders.put(shard.getId(), shard.getLeader());
+        }
+        if (leaders.containsValue("")) {
+            for (Status other : statuses(running()).values()) {
+                for (Status.Shard shard : other.getCluster().getShardsList()) {
+                    if (leaders.getOrDefault(shard.getId(), "x").isEmpty() && !shard.getLeader().isEmpty()) {
+                        leaders.put(shard.getId(), shard.getLeader());
+                    }
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<Integer, String> e : leaders.entrySet()) {
+            sb.append(sb.length() == 0 ? "" : " ").append(e.getKey()).append('=')
+                    .append(e.getValue().isEmpty() ? "?" : e.getValue());
         }
         return sb.toString();
     }

@@ -45,11 +45,17 @@ enum FaultKind {
      * split, through a random node), while the traffic runs; the split must complete and the
      * histories stay valid. Healing needs nothing.
      */
-    SPLIT_SHARD(Category.SPLIT, false);
+    SPLIT_SHARD(Category.SPLIT, false),
+    /**
+     * Sharded clusters only: a shard's replicas moved online to another set of 2 or 3 nodes (txkv
+     * move, through a random node), while the traffic runs and other faults come and go; the move
+     * must complete and the histories stay valid. Healing needs nothing.
+     */
+    MOVE_SHARD(Category.MOVE, false);
 
     /** What {@code --faults} names. */
     enum Category {
-        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT;
+        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT, MOVE;
 
         String token() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -61,7 +67,7 @@ enum FaultKind {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase, split)");
+            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase, split, move)");
         }
     }
 
@@ -86,7 +92,8 @@ enum FaultKind {
 
     /** Whether any running node may be the target (else a follower unless {@link #targetsLeader()}). */
     boolean anyNode() {
-        return this == RESTART || this == STRANGER || category == Category.TWO_PHASE || this == SPLIT_SHARD;
+        return this == RESTART || this == STRANGER || category == Category.TWO_PHASE || this == SPLIT_SHARD
+                || this == MOVE_SHARD;
     }
 
     Category category() {

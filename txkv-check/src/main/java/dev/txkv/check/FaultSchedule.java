@@ -74,21 +74,21 @@ final class FaultSchedule {
         return switch (kind.category()) {
             case PAUSE, KILL, RESTART, TWO_PHASE -> 1_000;
             case PARTITION -> 3_000;
-            case STRANGER, SPLIT -> 500;
+            case STRANGER, SPLIT, MOVE -> 500;
         };
     }
 
     /**
      * Longest hold: pauses 1 to 5 s, kills, restarts and two-phase crashes down up to 4 s (a
      * crash point first waits until it is reached), partitions up to 8 s; a stranger's attempts
-     * take what they take, then 0.5 to 1 s, and so does a split.
+     * take what they take, then 0.5 to 1 s, and so does a split or a move.
      */
     static long holdMaxMs(FaultKind kind) {
         return switch (kind.category()) {
             case PAUSE -> 5_000;
             case KILL, RESTART, TWO_PHASE -> 4_000;
             case PARTITION -> 8_000;
-            case STRANGER, SPLIT -> 1_000;
+            case STRANGER, SPLIT, MOVE -> 1_000;
         };
     }
 

@@ -86,6 +86,7 @@ final class Nemesis {
                 case PARTITION -> network.isolate(target);
                 case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
                 case SPLIT -> note = splitShard(target, fault.targetChoice());
+                case MOVE -> note = moveShard(target, fault.targetChoice());
                 case TWO_PHASE -> {
                     CrashOutcome crash = crashAnywhere(kind);
                     note = crash.note();
@@ -143,9 +144,9 @@ final class Nemesis {
             case KILL, RESTART -> cluster.start(target);
             case PAUSE -> cluster.resume(target);
             case PARTITION -> network.heal();
-            case STRANGER, SPLIT -> {
+            case STRANGER, SPLIT, MOVE -> {
                 // Nothing to heal: every attempt was refused (or the run is invalid anyway), or
-                // the split is done.
+                // the split or move is done.
             }
             case TWO_PHASE -> {
                 // The node that halted, and any other that reached its point as it was disarmed.
@@ -185,6 +186,47 @@ final class Nemesis {
 
     /** How long a split fault waits for its split to complete. */
     private static final long SPLIT_WAIT_MS = 60_000;
+
+    /**
+     * Moves a shard ({@code choice} picks it, and its new members: 2 or 3 nodes, another set
+     * than today's) through node {@code index}. A move refused (the shard is being split, or
+     * another node is down and the move cannot finish in time) counts as not injected.
+     */
+    private String moveShard(int index, int choice) {
+        String address = cluster.node(index).clientAddress();
+        java.time.Duration wait = java.time.Duration.ofMillis(MOVE_WAIT_MS);
+        List<dev.txkv.proto.Status.Shard> shards = dev.txkv.remote.RemoteStatus.fetch(address, java.time.Duration.ofSeconds(10))
+                .getCluster().getShardsList();
+        if (shards.isEmpty()) {
+            return FaultEvent.NOT_INJECTED + ": not a sharded cluster";
+        }
+        dev.txkv.proto.Status.Shard shard = shards.get(Math.floorMod(choice, shards.size()));
+        java.util.Random random = new java.util.Random(choice);
+        List<String> ids = new ArrayList<>();
+        for (LocalCluster.Member node : cluster.nodes()) {
+            ids.add(node.id());
+        }
+        List<String> target;
+        do {
+            java.util.Collections.shuffle(ids, random);
+            target = List.copyOf(ids.subList(0, Math.min(ids.size(), 2 + random.nextInt(2))));
+        } while (ids.size() > 1 && new java.util.HashSet<>(target).equals(new java.util.HashSet<>(shard.getReplicasList())));
+        long started = System.nanoTime();
+        try {
+            dev.txkv.remote.RemoteStatus.move(address, shard.getId(), target, "txkv check", wait);
+            return "shard " + shard.getId() + " moved from " + String.join(",", shard.getReplicasList()) + " to "
+                    + String.join(",", target) + " in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms";
+        } catch (dev.txkv.TxkvException e) {
+            if (e.getError() == dev.txkv.ErrorCode.INVALID_OPTION_VALUE || e.getError() == dev.txkv.ErrorCode.OPERATION_FAILED) {
+                return FaultEvent.NOT_INJECTED + ": move of shard " + shard.getId() + " to " + String.join(",", target)
+                        + " refused: " + e.getMessage();
+            }
+            throw e;
+        }
+    }
+
+    /** How long a move fault waits for its move to complete. */
+    private static final long MOVE_WAIT_MS = 60_000;
 
     /** Which node halted at a crash point (-1: none) and the fault's note. */
     private record CrashOutcome(int node, String note) {

@@ -29,10 +29,11 @@ class CheckSettingsTest {
     @Test
     void partitionsAndFollowerFaultsNeedWhatTheyNeed() {
         Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
-        // Two-phase crash points and splits exist only in a sharded cluster.
+        // Two-phase crash points, splits and moves exist only in a sharded cluster.
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(
                 java.util.Arrays.stream(FaultKind.values()).filter(k -> k.category() != FaultKind.Category.TWO_PHASE
-                        && k.category() != FaultKind.Category.SPLIT).toArray(FaultKind[]::new));
+                        && k.category() != FaultKind.Category.SPLIT && k.category() != FaultKind.Category.MOVE)
+                        .toArray(FaultKind[]::new));
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
                 .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
         assertThat(settings(Duration.ofSeconds(60), 1, all).faultKinds(true))
@@ -140,6 +141,8 @@ class CheckSettingsTest {
         assertThat(FaultKind.Category.ofToken("two-phase")).isEqualTo(FaultKind.Category.TWO_PHASE);
         assertThat(FaultKind.Category.ofToken("split")).isEqualTo(FaultKind.Category.SPLIT);
         assertThat(FaultKind.SPLIT_SHARD.anyNode()).isTrue();
+        assertThat(FaultKind.Category.ofToken("move")).isEqualTo(FaultKind.Category.MOVE);
+        assertThat(FaultKind.MOVE_SHARD.anyNode()).isTrue();
         assertThat(FaultKind.CRASH_COORDINATOR.crashPoint()).isEqualTo("coordinator-before-decision");
         assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'");
     }

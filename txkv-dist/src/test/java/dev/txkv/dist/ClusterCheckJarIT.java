@@ -53,7 +53,7 @@ class ClusterCheckJarIT {
     void fourShardsUnderFaultsKeepAValidHistory(@TempDir Path dir) throws Exception {
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--faults", "kill,pause,restart,two-phase,split",
+        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--faults", "kill,pause,restart,two-phase,split,move",
                 "--seed=" + seed, "--dir", runDir.toString());
         String report = run.report(runDir);
         assertThat(report).contains("\"shards\": \"4 (--shards 4 --shard-replicas 3");
