@@ -180,6 +180,12 @@ public final class ClusterCommand implements Callable<Integer> {
                 description = "Nodes that keep a replica of each shard (default: 3, or every node when fewer). Needs --shards.")
         private Integer shardReplicas;
 
+        @Option(names = "--split-size", paramLabel = "SIZE",
+                description = "Passed to every server (txkv server --split-size): the size past which a shard splits by"
+                        + " itself (e.g. 256MiB; 0 turns automatic splits off; default 64MiB). Needs --shards; give it"
+                        + " again at every start.")
+        private String splitSize;
+
         @Option(names = "--secure",
                 description = "TLS on every port: a CA and a node certificate are made in DIR/certs (txkv certs), every"
                         + " node serves TLS with it and members speak mutual TLS; clients need TXKV_TLS_CA_FILE"
@@ -223,8 +229,12 @@ public final class ClusterCommand implements Callable<Integer> {
                             + " nodes, got " + replicas);
                 }
                 serverArgs.addAll(List.of("--shards", String.valueOf(shards), "--shard-replicas", String.valueOf(replicas)));
-            } else if (shardReplicas != null) {
-                throw new ParameterException(spec.commandLine(), "--shard-replicas needs --shards");
+                if (splitSize != null) {
+                    serverArgs.addAll(List.of("--split-size", splitSize));
+                }
+            } else if (shardReplicas != null || splitSize != null) {
+                throw new ParameterException(spec.commandLine(), (shardReplicas != null ? "--shard-replicas" : "--split-size")
+                        + " needs --shards");
             }
             Path ca = caFile(dir);
             if (secure || ca != null) {

@@ -517,7 +517,8 @@ final class ShardedNode implements AutoCloseable {
 
     /**
      * Completes the split that makes shard {@code child}, once (a drive already under way is
-     * joined): its parent's leader splits at the new shard's first key, the new shard's leader
+     * joined): once the new shard has a leader, its parent's leader splits at the new shard's
+     * first key, the new shard's leader
      * takes its keys at the split's version, and the map records the new shard as made. Every
      * step may be asked again after a failure: it answers what it did the first time. For a
      * shard already made, answers the version of its split by asking {@code parent} again.
@@ -552,7 +553,7 @@ final class ShardedNode implements AutoCloseable {
         }
         byte[] begin = entry.begin();
         byte[] end = entry.end();
-        splitOffOnLeader(parent, begin, child)
+        childLeader(child).thenCompose(x -> splitOffOnLeader(parent, begin, child))
                 .thenCompose(version -> onLeader(child, "born", e -> e.born(parent, version, begin, end).thenApply(x -> version), CONTROL_CALL_MS,
                         null, (stub, answer) -> stub.born(ShardProtos.bornRequest(child, parent, version, begin, end), answer),
                         (dev.txkv.proto.BornResponse r) -> version))
@@ -939,9 +940,26 @@ final class ShardedNode implements AutoCloseable {
 
     /** Completes once {@code member} has its replica of {@code shard} open; fails (to be asked again) before. */
     private CompletableFuture<Void> replicaOpen(String member, int shard) {
+        return replicaStateOf(member, shard).thenCompose(r -> r.getOpen() ? CompletableFuture.<Void>completedFuture(null)
+                : CompletableFuture.<Void>failedFuture(notReady(member, shard)));
+    }
+
+    private static TxkvException notReady(String member, int shard) {
+        return new TxkvException(ErrorCode.OPERATION_FAILED, "Member " + member + " is still copying its replica of shard "
+                + shard);
+    }
+
+    /** Whether this member has its replica of {@code shard} open, and the leader it knows (ShardPeer.ReplicaState). */
+    dev.txkv.proto.ReplicaStateResponse replicaState(int shard) {
+        boolean open = shard != ShardLayout.CONTROL && engines.containsKey(shard);
+        return dev.txkv.proto.ReplicaStateResponse.newBuilder().setOpen(open)
+                .setLeader(open ? leaderOf(shard).orElse("") : "").build();
+    }
+
+    /** Member {@code member}'s ReplicaState of {@code shard}. */
+    private CompletableFuture<dev.txkv.proto.ReplicaStateResponse> replicaStateOf(String member, int shard) {
         if (member.equals(self)) {
-            return engines.containsKey(shard) ? CompletableFuture.completedFuture(null)
-                    : CompletableFuture.failedFuture(notReady(member, shard));
+            return CompletableFuture.completedFuture(replicaState(shard));
         }
         CompletableFuture<dev.txkv.proto.ReplicaStateResponse> answer = new CompletableFuture<>();
         try {
@@ -952,19 +970,32 @@ final class ShardedNode implements AutoCloseable {
         } catch (RuntimeException e) {
             answer.completeExceptionally(e);
         }
-        return answer.thenCompose(r -> r.getOpen() ? CompletableFuture.<Void>completedFuture(null)
-                : CompletableFuture.<Void>failedFuture(notReady(member, shard)));
+        return answer;
     }
 
-    private static TxkvException notReady(String member, int shard) {
-        return new TxkvException(ErrorCode.OPERATION_FAILED, "Member " + member + " is still copying its replica of shard "
-                + shard);
-    }
-
-    /** Whether this member has its replica of {@code shard} open (ShardPeer.ReplicaState). */
-    dev.txkv.proto.ReplicaStateResponse replicaState(int shard) {
-        return dev.txkv.proto.ReplicaStateResponse.newBuilder().setOpen(shard != ShardLayout.CONTROL
-                && engines.containsKey(shard)).build();
+    /**
+     * Completes once some replica of the new shard {@code child} knows a leader, so that the
+     * parent is fenced (its moved keys refused) only once the child can be born at once: the
+     * new Raft group's first election no longer counts in the time clients meet wrong_shard_server.
+     */
+    private CompletableFuture<Void> childLeader(int child) {
+        ClusterMap.Entry e = clusterMap.byId(child);
+        if (e == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<Boolean>> asks = new ArrayList<>();
+        for (String m : e.replicas()) {
+            asks.add(replicaStateOf(m, child).handle((r, error) -> error == null && !r.getLeader().isEmpty()));
+        }
+        return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0])).thenCompose(x -> {
+            for (CompletableFuture<Boolean> a : asks) {
+                if (a.join()) {
+                    return CompletableFuture.<Void>completedFuture(null);
+                }
+            }
+            return CompletableFuture.<Void>failedFuture(new TxkvException(ErrorCode.NOT_LEADER, "New shard " + child
+                    + " has no leader yet"));
+        });
     }
 
     /** {@link #setShardMembers} on {@code shard}'s leader, wherever it runs. */
