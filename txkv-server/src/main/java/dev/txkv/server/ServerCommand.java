@@ -141,6 +141,11 @@ public final class ServerCommand implements Callable<Integer> {
                     + " --split-load, in ms (default 10000). Needs --shards.")
     private Long splitCheckMs;
 
+    @Option(names = "--replace-lost-after", paramLabel = "MS",
+            description = "A member the control group's leader has not heard from for MS ms is lost: its shard replicas"
+                    + " move to the other members, one shard at a time (0 turns it off; default 300000). Needs --shards.")
+    private Long replaceLostAfterMs;
+
     @Option(names = "--connections-per-address", paramLabel = "N",
             description = "Client connections served from one address (default 256); calls on more fail with 1213.")
     private Integer connectionsPerAddress;
@@ -278,6 +283,15 @@ public final class ServerCommand implements Callable<Integer> {
                 throw usage("--split-check-interval must be 10 to 86400000 ms, got " + every);
             }
             config.autoSplit(bytes, keysPerSecond, every);
+        }
+        if (replaceLostAfterMs != null) {
+            if (shards == null) {
+                throw usage("--replace-lost-after needs --shards");
+            }
+            if (replaceLostAfterMs != 0 && (replaceLostAfterMs < 1_000 || replaceLostAfterMs > 86_400_000L)) {
+                throw usage("--replace-lost-after must be 0 (off) or 1000 to 86400000 ms, got " + replaceLostAfterMs);
+            }
+            config.replaceLostAfter(replaceLostAfterMs);
         }
         tls(config);
         if (connectionsPerAddress != null) {

@@ -202,6 +202,29 @@ public final class ServerConfig {
         return this;
     }
 
+    /** The default {@link #replaceLostAfter}: 5 minutes. */
+    public static final long REPLACE_LOST_AFTER_MS_DEFAULT = 300_000;
+
+    private long replaceLostAfterMs = REPLACE_LOST_AFTER_MS_DEFAULT;
+
+    /**
+     * A member of a sharded cluster that the control group's leader has not heard from for
+     * {@code ms} is lost: its shard replicas move, one shard at a time, to the members that keep
+     * the fewest (docs/sharding.md, "Replacing a lost server"). 0 turns it off; default 5 minutes.
+     */
+    public ServerConfig replaceLostAfter(long ms) {
+        if (ms != 0 && ms < 1_000) {
+            throw new IllegalArgumentException("replace-lost-after must be 0 (off) or at least 1000 ms, got " + ms);
+        }
+        this.replaceLostAfterMs = ms;
+        return this;
+    }
+
+    /** How long a member may be unreachable before its shard replicas move elsewhere, in ms; 0: never. */
+    public long replaceLostAfterMs() {
+        return replaceLostAfterMs;
+    }
+
     /** The size past which a shard splits by itself; 0 when automatic splits are off. */
     public long splitBytes() {
         return splitBytes;

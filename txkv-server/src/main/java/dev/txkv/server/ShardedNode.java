@@ -112,8 +112,9 @@ final class ShardedNode implements AutoCloseable {
     private final AutoSplit autoSplit;
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints,
-            AutoSplit autoSplit, io.grpc.ChannelCredentials peerCredentials) {
+            AutoSplit autoSplit, long replaceLostAfterMs, io.grpc.ChannelCredentials peerCredentials) {
         this.channels = new PeerChannels(peerCredentials);
+        this.replaceLostAfterMs = replaceLostAfterMs;
         this.crashPoints = crashPoints;
         this.autoSplit = autoSplit;
         this.layout = layout;
@@ -136,6 +137,8 @@ final class ShardedNode implements AutoCloseable {
      * @param crashPoints the two-phase crash points of this member's shards ({@link CrashPoints#NONE}
      *     unless fault tests may arm them)
      * @param autoSplit when the shards this member leads split by themselves
+     * @param replaceLostAfterMs how long a member may be unreachable (as the control group's
+     *     leader sees it) before its replicas move to other members; 0: never
      * @param peerCredentials the credentials of calls to other members (TLS with this member's
      *     certificate, or plaintext)
      * @throws TxkvException when the data directory holds another layout or an unsharded database,
@@ -143,7 +146,7 @@ final class ShardedNode implements AutoCloseable {
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
             Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit,
-            io.grpc.ChannelCredentials peerCredentials) {
+            long replaceLostAfterMs, io.grpc.ChannelCredentials peerCredentials) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -155,7 +158,7 @@ final class ShardedNode implements AutoCloseable {
         }
         checkLayout(dataDir, layout);
         ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints, autoSplit,
-                peerCredentials);
+                replaceLostAfterMs, peerCredentials);
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {
@@ -260,6 +263,10 @@ final class ShardedNode implements AutoCloseable {
             ClusterMap.Entry moving = clusterMap.moving();
             if (moving != null && control.isLeading()) {
                 driveMove(moving.id());
+            }
+            if (replaceLostAfterMs > 0 && control.isLeading() && System.nanoTime() - nextLostCheckNanos >= 0) {
+                nextLostCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LOST_CHECK_MS);
+                replaceLost(control);
             }
             ReplicaCopies c = copies;
             if (c != null) {
@@ -816,6 +823,111 @@ final class ShardedNode implements AutoCloseable {
 
     /** Moves being driven to completion on this member (it leads the control group), by shard id. */
     private final Map<Integer, CompletableFuture<Void>> moveDrives = new ConcurrentHashMap<>();
+    /** How often the control group's leader looks for lost members. */
+    static final long LOST_CHECK_MS = 1_000;
+    private final long replaceLostAfterMs;
+    private volatile long nextLostCheckNanos = System.nanoTime();
+    /** A replacement move being recorded in the map (one at a time). */
+    private final java.util.concurrent.atomic.AtomicBoolean replacing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Shards whose replica on a lost member has no member to move to, as logged (once each). */
+    private final java.util.Set<String> irreplaceable = ConcurrentHashMap.newKeySet();
+
+    /**
+     * On the control group's leader: the members it has not heard from for
+     * {@code replaceLostAfterMs} are lost, and the first shard with a replica on one (or a move
+     * under way that adds one) moves that replica to the member with the fewest replicas that
+     * keeps none of that shard. One move at a time; the map's move drive does the rest. A shard
+     * whose replicas lost their majority cannot change its members until they are back.
+     */
+    private void replaceLost(Engine control) {
+        if (clusterMap.splitting() != null || replacing.get()) {
+            return;
+        }
+        ReplicationStateView view = ReplicationStateView.of(control);
+        java.util.Set<String> lost = new java.util.TreeSet<>();
+        for (String m : layout.members()) {
+            if (!m.equals(self) && view.silentMs(m) > replaceLostAfterMs) {
+                lost.add(m);
+            }
+        }
+        if (lost.isEmpty()) {
+            irreplaceable.clear();
+            return;
+        }
+        ClusterMap.Entry moving = clusterMap.moving();
+        for (ClusterMap.Entry e : clusterMap.shards()) {
+            List<String> placement = e.moving() ? e.movingTo() : e.members();
+            if (moving != null && moving.id() != e.id()) {
+                continue; // one move at a time: only a move under way that needs a lost member is changed
+            }
+            for (String m : placement) {
+                if (!lost.contains(m)) {
+                    continue;
+                }
+                String replacement = replacementFor(e, lost);
+                if (replacement == null) {
+                    if (irreplaceable.add(e.id() + "/" + m)) {
+                        log.warn("member {}: member {} is lost (unreachable for over {} ms), but no other member can take"
+                                + " its replica of shard {}", self, m, replaceLostAfterMs, e.id());
+                    }
+                    continue;
+                }
+                List<String> target = new ArrayList<>(placement);
+                target.set(target.indexOf(m), replacement);
+                String reason = "member " + m + " lost";
+                log.warn("member {}: member {} is lost (unreachable for over {} ms): its replica of shard {} moves to {}",
+                        self, m, replaceLostAfterMs, e.id(), replacement);
+                replacing.set(true);
+                changeMap(x -> x.move(e.id(), target, reason, layout.members())).whenComplete((x, error) -> {
+                    replacing.set(false);
+                    if (error != null) {
+                        log.info("member {}: replacing {}'s replica of shard {} did not start: {}", self, m, e.id(),
+                                unwrap(error).getMessage());
+                    }
+                });
+                return;
+            }
+        }
+    }
+
+    /**
+     * The member to take a replica of {@code e} from a lost one: not lost, keeping no replica of
+     * {@code e}, with the fewest replicas over all shards (then the smallest id); null when none.
+     */
+    private String replacementFor(ClusterMap.Entry e, java.util.Set<String> lost) {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (String m : layout.members()) {
+            if (!lost.contains(m) && !e.replicas().contains(m)) {
+                counts.put(m, 0);
+            }
+        }
+        for (ClusterMap.Entry s : clusterMap.shards()) {
+            for (String m : s.replicas()) {
+                counts.computeIfPresent(m, (k, n) -> n + 1);
+            }
+        }
+        return counts.entrySet().stream().min(Map.Entry.<String, Integer>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(null);
+    }
+
+    /** How long since each member answered this member's replica of the control group, which leads it. */
+    private record ReplicationStateView(Map<String, Long> silent) {
+        static ReplicationStateView of(Engine control) {
+            Map<String, Long> silent = new java.util.HashMap<>();
+            control.replicationState().ifPresent(s -> {
+                for (dev.txkv.engine.ReplicationState.FollowerProgress f : s.followers()) {
+                    silent.put(f.id(), f.lastContactMs());
+                }
+            });
+            return new ReplicationStateView(silent);
+        }
+
+        /** Ms since {@code member} last answered; 0 when not known (not a follower seen by a leader). */
+        long silentMs(String member) {
+            return silent.getOrDefault(member, 0L);
+        }
+    }
+
     /** Why each move under way is not done yet, as last logged (each reason is logged once). */
     private final Map<Integer, String> moveNotes = new ConcurrentHashMap<>();
     /** Replicas this member is copying in from another member, by shard id. */

@@ -28,9 +28,9 @@ import picocli.CommandLine.Spec;
         description = "Drain MEMBER of a sharded txkv cluster: every shard with a replica on MEMBER moves, one at a"
                 + " time, to its other members plus a replacement, the member with the fewest replicas that keeps"
                 + " none of that shard. Afterwards MEMBER keeps no shard's replica (it still keeps its replica of the"
-                + " control group, as every server does). The cluster does not remember the exclusion: nothing moves"
-                + " replicas back by itself, and shards split off later stay on their parent's members, so MEMBER"
-                + " gets none; a txkv move to MEMBER puts one there again.",
+                + " control group, as every server does). The cluster does not remember the exclusion: shards split"
+                + " off later stay on their parent's members, so MEMBER gets none, but a txkv move to MEMBER, or the"
+                + " replacement of a lost server, may put one there again.",
         footer = {
             "",
             "Examples:",
