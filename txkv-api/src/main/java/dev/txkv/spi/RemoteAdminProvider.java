@@ -57,6 +57,17 @@ public interface RemoteAdminProvider {
     byte[] move(String connection, int shard, java.util.List<String> members, String reason, Duration timeout);
 
     /**
+     * Excludes {@code member} of the sharded cluster behind {@code connection} (its replicas move
+     * to the other members, and none is placed there), or includes it again; answers once the
+     * control group recorded it, without waiting for the moves.
+     *
+     * @return the message {@code ExcludeResponse} of shard.proto (the shard map afterwards), serialized
+     * @throws dev.txkv.TxkvException invalid_option_value (2006) for an unknown member, or the
+     *         server's error
+     */
+    byte[] exclude(String connection, String member, boolean include, Duration timeout);
+
+    /**
      * Makes one change to the users and roles of the cluster behind {@code connection}: the
      * message {@code ChangeAuthRequest} of auth.proto, serialized.
      *

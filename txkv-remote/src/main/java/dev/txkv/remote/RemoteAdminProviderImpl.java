@@ -41,6 +41,11 @@ public final class RemoteAdminProviderImpl implements RemoteAdminProvider {
     }
 
     @Override
+    public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
+        return RemoteStatus.exclude(connection, member, include, timeout).toByteArray();
+    }
+
+    @Override
     public byte[] move(String connection, int shard, java.util.List<String> members, String reason, Duration timeout) {
         return RemoteStatus.move(connection, shard, members, reason, timeout).toByteArray();
     }

@@ -406,6 +406,18 @@ public final class RemoteBackend implements Backend {
         });
     }
 
+    /** Excludes or includes a member of a sharded cluster, through the control group's leader. */
+    CompletableFuture<dev.txkv.proto.ExcludeResponse> exclude(String member, boolean include, Duration timeout) {
+        dev.txkv.proto.ExcludeRequest message = dev.txkv.proto.ExcludeRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).setMember(member).setInclude(include).build();
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
+            Unary<dev.txkv.proto.ExcludeResponse> call = new Unary<>();
+            dev.txkv.proto.ShardPeerGrpc.newStub(e.channel()).withDeadline(deadline).exclude(message, call);
+            return call.future;
+        });
+    }
+
     /**
      * Makes one change to users and roles through the server that leads the group keeping
      * them (not_leader answers are tried on the next server).

@@ -82,6 +82,18 @@ public final class RemoteStatus {
     }
 
     /**
+     * Excludes {@code member} of the sharded cluster behind {@code connection}, or includes it
+     * again ({@code include}): the control group records it in the shard map and answers the map;
+     * the replicas on an excluded member then move off it, one shard at a time, by themselves.
+     *
+     * @throws TxkvException invalid_option_value (2006) for an unknown member, or the server's error
+     */
+    public static dev.txkv.proto.ExcludeResponse exclude(String connection, String member, boolean include,
+            Duration timeout) {
+        return admin(connection, timeout, backend -> backend.exclude(member, include, timeout));
+    }
+
+    /**
      * Makes one change to the users and roles of the cluster behind {@code connection} (a
      * serialized {@code ChangeAuthRequest}) and returns them afterwards (a serialized
      * {@code AuthDescription}).

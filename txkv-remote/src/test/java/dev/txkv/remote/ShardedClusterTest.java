@@ -328,7 +328,8 @@ class ShardedClusterTest {
     @Test
     void replicasMoveOnlineAndALostServerIsReplaced() throws Exception {
         // Shard 0 on a, b, c; shard 1 on b, c, d. A member unheard of for 2 s is lost.
-        List<String> addresses = startCluster(2, 3, c -> c.replaceLostAfter(2_000), "a", "b", "c", "d");
+        // Rebalancing off: the test places every replica itself (until the exclusion at the end).
+        List<String> addresses = startCluster(2, 3, c -> c.replaceLostAfter(2_000).rebalance(false), "a", "b", "c", "d");
         String all = String.join(",", addresses);
         Database db = Txkv.open(all);
         databases.add(db);
@@ -469,6 +470,27 @@ class ShardedClusterTest {
         for (int shard = 0; shard < 3; shard++) {
             Path data = dir.resolve("c").resolve("shard-" + shard);
             Poll.until("c deleted " + data, Duration.ofSeconds(30), () -> !java.nio.file.Files.exists(data));
+        }
+        // d is excluded: the cluster remembers it and moves every replica off d by itself, to c
+        // (the member with the fewest), and refuses a move onto d until d is included again.
+        assertThat(RemoteStatus.exclude(all, "d", false, Duration.ofSeconds(10)).getMap().getExcludedList())
+                .containsExactly("d");
+        Poll.until("no replica on d", Duration.ofSeconds(90), () -> {
+            try {
+                dev.txkv.proto.Status s = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(5));
+                return s.getCluster().getExcludedList().contains("d") && s.getCluster().getShardsList().stream()
+                        .allMatch(r -> !r.getReplicasList().contains("d") && r.getMovingToList().isEmpty());
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+        assertThatThrownBy(() -> RemoteStatus.move(all, 0, List.of("d"), "", Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("Member d is excluded");
+        assertThatThrownBy(() -> RemoteStatus.exclude(all, "x", false, Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("No member 'x'");
+        assertThat(RemoteStatus.exclude(all, "d", true, Duration.ofSeconds(10)).getMap().getExcludedList()).isEmpty();
+        try (Database viaA = Txkv.open(addresses.get(0))) {
+            assertThat(ShardedAccounts.total(viaA)).isEqualTo(ACCOUNTS * INITIAL);
         }
         for (TxkvServer s : servers) {
             for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {

@@ -26,8 +26,9 @@ import java.util.List;
  * @param epoch grows with every change
  * @param shards in key order
  * @param nextId the id the next new shard takes
+ * @param excluded the members an operator excluded: no replica is placed there, those there move off
  */
-record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
+record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded) {
     /** The control group's key of the map. */
     static final byte[] KEY = "\u00ff\u0002/shards/map".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -91,6 +92,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
 
     ClusterMap {
         shards = List.copyOf(shards);
+        excluded = List.copyOf(excluded);
         full(shards, epoch); // checks that the shards cover the keyspace
     }
 
@@ -108,7 +110,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         for (ShardMap.Shard s : layout.map().shards()) {
             entries.add(new Entry(s.id(), s.begin(), s.end(), layout.membersOf(s.id())));
         }
-        return new ClusterMap(1, entries, layout.shards());
+        return new ClusterMap(1, entries, layout.shards(), List.of());
     }
 
     /** Every shard, those being made included. */
@@ -181,7 +183,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         if (parent < 0) {
             throw new IllegalStateException("no shard holds " + ByteArrays.printable(key));
         }
-        return new ClusterMap(epoch + 1, out, nextId + 1);
+        return new ClusterMap(epoch + 1, out, nextId + 1, excluded);
     }
 
     /** Most replicas of a shard. */
@@ -216,6 +218,12 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
                         + String.join(", ", known) + ")");
             }
         }
+        for (String m : target) {
+            if (excluded.contains(m) && !e.replicas().contains(m)) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Member " + m + " is excluded; txkv include " + m
+                        + " first");
+            }
+        }
         if (e.splitting()) {
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is still being made by a split from shard "
                     + e.splittingFrom() + "; move it once the split is done");
@@ -232,7 +240,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         for (Entry x : shards) {
             out.add(x.id() == id ? new Entry(x.id(), x.begin(), x.end(), x.members(), -1, "", target, reason) : x);
         }
-        return new ClusterMap(epoch + 1, out, nextId);
+        return new ClusterMap(epoch + 1, out, nextId, excluded);
     }
 
     /** This map with the move of shard {@code id} done: its replicas are on the members it moved to. */
@@ -241,7 +249,31 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         for (Entry e : shards) {
             out.add(e.id() == id && e.moving() ? new Entry(e.id(), e.begin(), e.end(), e.movingTo()) : e);
         }
-        return new ClusterMap(epoch + 1, out, nextId);
+        return new ClusterMap(epoch + 1, out, nextId, excluded);
+    }
+
+    /**
+     * This map with {@code member} excluded ({@code exclude}) or included again; the same map
+     * when it already is.
+     *
+     * @param known every member of the cluster
+     * @throws TxkvException invalid_option_value for an unknown member
+     */
+    ClusterMap exclude(String member, boolean exclude, List<String> known) {
+        if (!known.contains(member)) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "No member '" + member + "' in the cluster (members: "
+                    + String.join(", ", known) + ")");
+        }
+        if (excluded.contains(member) == exclude) {
+            return this;
+        }
+        List<String> next = new ArrayList<>(excluded);
+        if (exclude) {
+            next.add(member);
+        } else {
+            next.remove(member);
+        }
+        return new ClusterMap(epoch + 1, shards, nextId, next);
     }
 
     /** The first shard whose replicas are moving, or null. */
@@ -255,11 +287,11 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
         for (Entry e : shards) {
             out.add(e.id() == id ? new Entry(e.id(), e.begin(), e.end(), e.members()) : e);
         }
-        return new ClusterMap(epoch + 1, out, nextId);
+        return new ClusterMap(epoch + 1, out, nextId, excluded);
     }
 
     ShardMapRecord toProto() {
-        ShardMapRecord.Builder b = ShardMapRecord.newBuilder().setEpoch(epoch).setNextId(nextId);
+        ShardMapRecord.Builder b = ShardMapRecord.newBuilder().setEpoch(epoch).setNextId(nextId).addAllExcluded(excluded);
         for (Entry e : shards) {
             ShardRecord.Builder r = ShardRecord.newBuilder().setId(e.id()).setBegin(ByteString.copyFrom(e.begin()))
                     .addAllMembers(e.members());
@@ -286,7 +318,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId) {
                     r.getMovingToCount() > 0 ? r.getMoveReason() : ""));
         }
         try {
-            return new ClusterMap(record.getEpoch(), entries, record.getNextId());
+            return new ClusterMap(record.getEpoch(), entries, record.getNextId(), record.getExcludedList());
         } catch (IllegalArgumentException e) {
             throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID, "A corrupt shard map: " + e.getMessage(), e);
         }

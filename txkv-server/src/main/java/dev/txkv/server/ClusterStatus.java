@@ -55,13 +55,14 @@ record ClusterStatus(long timestampMs, int protocolVersion, String answeredBy, H
      * @param shards a sharded cluster's shards in key order; empty when not sharded
      * @param sequencer a sharded cluster's sequencer; null when not sharded
      */
-    record Cluster(String name, String leader, long term, List<Shard> shards, Sequencer sequencer) {
+    record Cluster(String name, String leader, long term, List<Shard> shards, Sequencer sequencer, List<String> excluded) {
         Cluster {
             shards = List.copyOf(shards);
+            excluded = List.copyOf(excluded);
         }
 
         Cluster(String name, String leader, long term) {
-            this(name, leader, term, List.of(), null);
+            this(name, leader, term, List.of(), null, List.of());
         }
     }
 

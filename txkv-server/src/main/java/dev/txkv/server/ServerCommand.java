@@ -146,6 +146,11 @@ public final class ServerCommand implements Callable<Integer> {
                     + " move to the other members, one shard at a time (0 turns it off; default 300000). Needs --shards.")
     private Long replaceLostAfterMs;
 
+    @Option(names = "--rebalance", paramLabel = "on|off",
+            description = "Whether the control group's leader evens out the members' shard replica counts by itself,"
+                    + " one move at a time (default on). Needs --shards.")
+    private String rebalance;
+
     @Option(names = "--connections-per-address", paramLabel = "N",
             description = "Client connections served from one address (default 256); calls on more fail with 1213.")
     private Integer connectionsPerAddress;
@@ -292,6 +297,16 @@ public final class ServerCommand implements Callable<Integer> {
                 throw usage("--replace-lost-after must be 0 (off) or 1000 to 86400000 ms, got " + replaceLostAfterMs);
             }
             config.replaceLostAfter(replaceLostAfterMs);
+        }
+        if (rebalance != null) {
+            if (shards == null) {
+                throw usage("--rebalance needs --shards");
+            }
+            switch (rebalance.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "on" -> config.rebalance(true);
+                case "off" -> config.rebalance(false);
+                default -> throw usage("--rebalance must be on or off, got '" + rebalance + "'");
+            }
         }
         tls(config);
         if (connectionsPerAddress != null) {

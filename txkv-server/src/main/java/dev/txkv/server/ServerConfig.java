@@ -220,6 +220,23 @@ public final class ServerConfig {
         return this;
     }
 
+    private boolean rebalance = true;
+
+    /**
+     * Whether the control group's leader of a sharded cluster evens out the members' shard
+     * replica counts by itself, one move at a time, once two members differ by two or more
+     * (docs/sharding.md, "Rebalancing"). On by default.
+     */
+    public ServerConfig rebalance(boolean on) {
+        this.rebalance = on;
+        return this;
+    }
+
+    /** Whether replica counts are evened out by themselves. */
+    public boolean rebalance() {
+        return rebalance;
+    }
+
     /** How long a member may be unreachable before its shard replicas move elsewhere, in ms; 0: never. */
     public long replaceLostAfterMs() {
         return replaceLostAfterMs;

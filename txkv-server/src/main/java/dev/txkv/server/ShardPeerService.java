@@ -249,6 +249,23 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
         reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
     }
 
+    @Override
+    public void exclude(dev.txkv.proto.ExcludeRequest request, StreamObserver<dev.txkv.proto.ExcludeResponse> observer) {
+        if (request.getForwarded()) {
+            answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                    e -> node.exclude(members(java.util.List.of(request.getMember())).get(0), !request.getInclude()));
+            return;
+        }
+        CompletableFuture<dev.txkv.proto.ExcludeResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.excludeOnLeader(members(java.util.List.of(request.getMember())).get(0), !request.getInclude());
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
+    }
+
     /** Member ids as asked: at most {@value ClusterMap#REPLICAS_MAX}, each non-empty and short. */
     private static java.util.List<String> members(java.util.List<String> ids) {
         if (ids.size() > ClusterMap.REPLICAS_MAX) {

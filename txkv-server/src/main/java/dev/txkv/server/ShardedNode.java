@@ -112,9 +112,10 @@ final class ShardedNode implements AutoCloseable {
     private final AutoSplit autoSplit;
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints,
-            AutoSplit autoSplit, long replaceLostAfterMs, io.grpc.ChannelCredentials peerCredentials) {
+            AutoSplit autoSplit, long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials) {
         this.channels = new PeerChannels(peerCredentials);
         this.replaceLostAfterMs = replaceLostAfterMs;
+        this.rebalance = rebalance;
         this.crashPoints = crashPoints;
         this.autoSplit = autoSplit;
         this.layout = layout;
@@ -139,6 +140,7 @@ final class ShardedNode implements AutoCloseable {
      * @param autoSplit when the shards this member leads split by themselves
      * @param replaceLostAfterMs how long a member may be unreachable (as the control group's
      *     leader sees it) before its replicas move to other members; 0: never
+     * @param rebalance whether the control group's leader evens out the members' replica counts
      * @param peerCredentials the credentials of calls to other members (TLS with this member's
      *     certificate, or plaintext)
      * @throws TxkvException when the data directory holds another layout or an unsharded database,
@@ -146,7 +148,7 @@ final class ShardedNode implements AutoCloseable {
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
             Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit,
-            long replaceLostAfterMs, io.grpc.ChannelCredentials peerCredentials) {
+            long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -158,7 +160,7 @@ final class ShardedNode implements AutoCloseable {
         }
         checkLayout(dataDir, layout);
         ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints, autoSplit,
-                replaceLostAfterMs, peerCredentials);
+                replaceLostAfterMs, rebalance, peerCredentials);
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {
@@ -264,9 +266,9 @@ final class ShardedNode implements AutoCloseable {
             if (moving != null && control.isLeading()) {
                 driveMove(moving.id());
             }
-            if (replaceLostAfterMs > 0 && control.isLeading() && System.nanoTime() - nextLostCheckNanos >= 0) {
+            if (control.isLeading() && System.nanoTime() - nextLostCheckNanos >= 0) {
                 nextLostCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LOST_CHECK_MS);
-                replaceLost(control);
+                distribute(control);
             }
             ReplicaCopies c = copies;
             if (c != null) {
@@ -823,91 +825,76 @@ final class ShardedNode implements AutoCloseable {
 
     /** Moves being driven to completion on this member (it leads the control group), by shard id. */
     private final Map<Integer, CompletableFuture<Void>> moveDrives = new ConcurrentHashMap<>();
-    /** How often the control group's leader looks for lost members. */
+    /** How often the control group's leader looks for lost members and moves to make. */
     static final long LOST_CHECK_MS = 1_000;
     private final long replaceLostAfterMs;
+    private final boolean rebalance;
     private volatile long nextLostCheckNanos = System.nanoTime();
     /** A replacement move being recorded in the map (one at a time). */
     private final java.util.concurrent.atomic.AtomicBoolean replacing = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Shards whose replica on a lost member has no member to move to, as logged (once each). */
+    /** Replicas on lost or excluded members that no member can take, as logged (once each while it lasts). */
     private final java.util.Set<String> irreplaceable = ConcurrentHashMap.newKeySet();
 
     /**
      * On the control group's leader: the members it has not heard from for
-     * {@code replaceLostAfterMs} are lost, and the first shard with a replica on one (or a move
-     * under way that adds one) moves that replica to the member with the fewest replicas that
-     * keeps none of that shard. One move at a time; the map's move drive does the rest. A shard
-     * whose replicas lost their majority cannot change its members until they are back.
+     * {@code replaceLostAfterMs} are lost; asks for the next move {@link Placement} gives (off lost
+     * and excluded members, then an even replica count when rebalancing is on). One move at a
+     * time; the map's move drive does the rest. A shard whose replicas lost their majority
+     * cannot change its members until they are back.
      */
-    private void replaceLost(Engine control) {
+    private void distribute(Engine control) {
         if (clusterMap.splitting() != null || replacing.get()) {
             return;
         }
         ReplicationStateView view = ReplicationStateView.of(control);
         java.util.Set<String> lost = new java.util.TreeSet<>();
-        for (String m : layout.members()) {
-            if (!m.equals(self) && view.silentMs(m) > replaceLostAfterMs) {
-                lost.add(m);
+        if (replaceLostAfterMs > 0) {
+            for (String m : layout.members()) {
+                if (!m.equals(self) && view.silentMs(m) > replaceLostAfterMs) {
+                    lost.add(m);
+                }
             }
         }
-        if (lost.isEmpty()) {
-            irreplaceable.clear();
+        java.util.Set<String> stuckNow = new java.util.HashSet<>();
+        java.util.Optional<Placement.Move> move = Placement.next(clusterMap, layout.members(), lost, rebalance, note -> {
+            stuckNow.add(note);
+            if (irreplaceable.add(note)) {
+                log.warn("member {}: {}", self, note);
+            }
+        });
+        irreplaceable.retainAll(stuckNow);
+        if (move.isEmpty()) {
             return;
         }
-        ClusterMap.Entry moving = clusterMap.moving();
-        for (ClusterMap.Entry e : clusterMap.shards()) {
-            List<String> placement = e.moving() ? e.movingTo() : e.members();
-            if (moving != null && moving.id() != e.id()) {
-                continue; // one move at a time: only a move under way that needs a lost member is changed
+        Placement.Move m = move.get();
+        log.info("member {}: moves shard {} to {} ({})", self, m.shard(), m.target(), m.reason());
+        replacing.set(true);
+        changeMap(x -> x.move(m.shard(), m.target(), m.reason(), layout.members())).whenComplete((x, error) -> {
+            replacing.set(false);
+            if (error != null) {
+                log.info("member {}: the move of shard {} to {} did not start: {}", self, m.shard(), m.target(),
+                        unwrap(error).getMessage());
             }
-            for (String m : placement) {
-                if (!lost.contains(m)) {
-                    continue;
-                }
-                String replacement = replacementFor(e, lost);
-                if (replacement == null) {
-                    if (irreplaceable.add(e.id() + "/" + m)) {
-                        log.warn("member {}: member {} is lost (unreachable for over {} ms), but no other member can take"
-                                + " its replica of shard {}", self, m, replaceLostAfterMs, e.id());
-                    }
-                    continue;
-                }
-                List<String> target = new ArrayList<>(placement);
-                target.set(target.indexOf(m), replacement);
-                String reason = "member " + m + " lost";
-                log.warn("member {}: member {} is lost (unreachable for over {} ms): its replica of shard {} moves to {}",
-                        self, m, replaceLostAfterMs, e.id(), replacement);
-                replacing.set(true);
-                changeMap(x -> x.move(e.id(), target, reason, layout.members())).whenComplete((x, error) -> {
-                    replacing.set(false);
-                    if (error != null) {
-                        log.info("member {}: replacing {}'s replica of shard {} did not start: {}", self, m, e.id(),
-                                unwrap(error).getMessage());
-                    }
-                });
-                return;
-            }
-        }
+        });
     }
 
     /**
-     * The member to take a replica of {@code e} from a lost one: not lost, keeping no replica of
-     * {@code e}, with the fewest replicas over all shards (then the smallest id); null when none.
+     * Excludes {@code member} ({@code exclude}) or includes it again, on this member, which must
+     * lead the control group; answers the map once it is recorded. The moves off it follow.
      */
-    private String replacementFor(ClusterMap.Entry e, java.util.Set<String> lost) {
-        Map<String, Integer> counts = new java.util.TreeMap<>();
-        for (String m : layout.members()) {
-            if (!lost.contains(m) && !e.replicas().contains(m)) {
-                counts.put(m, 0);
-            }
-        }
-        for (ClusterMap.Entry s : clusterMap.shards()) {
-            for (String m : s.replicas()) {
-                counts.computeIfPresent(m, (k, n) -> n + 1);
-            }
-        }
-        return counts.entrySet().stream().min(Map.Entry.<String, Integer>comparingByValue()
-                .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(null);
+    CompletableFuture<dev.txkv.proto.ExcludeResponse> exclude(String member, boolean exclude) {
+        log.info("member {}: asked to {} member {}", self, exclude ? "exclude" : "include", member);
+        return changeMap(m -> m.exclude(member, exclude, layout.members()))
+                .thenApply(m -> dev.txkv.proto.ExcludeResponse.newBuilder().setMap(m.toProto()).build());
+    }
+
+    /** {@link #exclude} on the control group's leader, wherever it runs. */
+    CompletableFuture<dev.txkv.proto.ExcludeResponse> excludeOnLeader(String member, boolean exclude) {
+        return onLeader(ShardLayout.CONTROL, "exclude", e -> exclude(member, exclude), CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.exclude(dev.txkv.proto.ExcludeRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setMember(member)
+                        .setInclude(!exclude).setForwarded(true).build(), answer),
+                (dev.txkv.proto.ExcludeResponse r) -> r);
     }
 
     /** How long since each member answered this member's replica of the control group, which leads it. */

@@ -236,7 +236,7 @@ final class StatusDocument {
             cluster = node == null
                     ? new ClusterStatus.Cluster(config.replication().clusterName(), replica.leader(), replica.term())
                     : new ClusterStatus.Cluster(config.replication().clusterName(), replica.leader(), replica.term(),
-                            node.shardStatus(), node.sequencerStatus());
+                            node.shardStatus(), node.sequencerStatus(), node.clusterMap().excluded());
         }
         TxkvConfig limits = config.txkvConfig();
         return new ClusterStatus(System.currentTimeMillis(), ProtocolVersion.CURRENT, self.id(), health, cluster,

@@ -42,6 +42,7 @@ final class StatusProtos {
                 shard.undecided().ifPresent(v -> sb.setUndecided(Int64Value.of(v)));
                 c.addShards(sb);
             }
+            c.addAllExcluded(s.cluster().excluded());
             if (s.cluster().sequencer() != null) {
                 Status.Sequencer.Builder q = Status.Sequencer.newBuilder().setLeader(s.cluster().sequencer().leader())
                         .setLeaderAddress(s.cluster().sequencer().leaderAddress());

@@ -22,7 +22,7 @@ import javax.net.ssl.SSLSession;
  * header's token, else the client certificate's common name. A call with bad credentials is
  * closed here (6001, 6003). Sign-in ({@code Auth/Authenticate}) and health checks need no
  * credentials. The calls between the members of a sharded cluster (service ShardPeer) need a
- * member's certificate, except an operator's Split and Move, which need the admin right.
+ * member's certificate, except an operator's Split, Move and Exclude, which need the admin right.
  *
  * <p>On the network port, metadata {@value #INTERNAL_PRINCIPAL} is refused outright: only the
  * HTTP gateway, on the in-process port, may say which certificate a caller presented.
@@ -96,7 +96,8 @@ public final class AuthInterceptor implements ServerInterceptor {
             } else {
                 String name = internal != null ? internal : certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
                 access = store.access(headers.get(AUTHORIZATION), name);
-                if (method.equals("txkv.v1.ShardPeer/Split") || method.equals("txkv.v1.ShardPeer/Move")) {
+                if (method.equals("txkv.v1.ShardPeer/Split") || method.equals("txkv.v1.ShardPeer/Move")
+                        || method.equals("txkv.v1.ShardPeer/Exclude")) {
                     access.checkRight(Access.Right.ADMIN, method.substring(method.indexOf('/') + 1));
                 } else if (method.startsWith("txkv.v1.ShardPeer/")) {
                     // The calls between the members of a sharded cluster.

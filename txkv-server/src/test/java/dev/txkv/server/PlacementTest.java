@@ -1,0 +1,93 @@
+package dev.txkv.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The moves the control group's leader makes by itself: off lost and excluded members, then even counts. */
+class PlacementTest {
+    private static final List<String> FOUR = List.of("a", "b", "c", "d");
+
+    /** Shards 0..n-1 laid out on {@code members} with {@code replicas} each, as a new cluster is. */
+    private static ClusterMap layout(List<String> members, int shards, int replicas) {
+        return ClusterMap.initial(new ShardLayout(members, shards, replicas));
+    }
+
+    private static Optional<Placement.Move> next(ClusterMap map, List<String> members, Set<String> lost, boolean rebalance,
+            List<String> stuck) {
+        return Placement.next(map, members, lost, rebalance, stuck::add);
+    }
+
+    @Test
+    void aBalancedClusterMakesNoMove() {
+        List<String> stuck = new ArrayList<>();
+        assertThat(next(layout(FOUR, 4, 3), FOUR, Set.of(), true, stuck)).isEmpty();
+        assertThat(next(layout(List.of("a", "b", "c"), 2, 2), List.of("a", "b", "c"), Set.of(), true, stuck)).isEmpty();
+        assertThat(stuck).isEmpty();
+    }
+
+    @Test
+    void aLostMembersReplicaGoesToTheMemberWithTheFewest() {
+        // Shard 0 on a,b,c; shard 1 on b,c,d. Counts: a 1, b 2, c 2, d 1.
+        ClusterMap map = layout(FOUR, 2, 3);
+        Placement.Move m = next(map, FOUR, Set.of("c"), true, new ArrayList<>()).orElseThrow();
+        // Shard 0 first (key order): c's place goes to d (a keeps shard 0 already).
+        assertThat(m).isEqualTo(new Placement.Move(0, List.of("a", "b", "d"), "member c lost"));
+        // Once it moves, the next move waits for it, except a change of its own target.
+        ClusterMap moving = map.move(m.shard(), m.target(), m.reason(), FOUR);
+        assertThat(next(moving, FOUR, Set.of("c"), true, new ArrayList<>())).isEmpty();
+        // Should the member it moves to be lost too, the move itself is what changes; here no
+        // member is left to take that place (a and b keep the shard), which is reported.
+        List<String> stuck = new ArrayList<>();
+        assertThat(next(moving, FOUR, Set.of("c", "d"), true, stuck)).isEmpty();
+        assertThat(stuck).singleElement().asString().contains("shard 0 on d (lost)");
+        List<String> five = List.of("a", "b", "c", "d", "e");
+        Placement.Move retarget = next(moving, five, Set.of("c", "d"), true, new ArrayList<>()).orElseThrow();
+        assertThat(retarget).isEqualTo(new Placement.Move(0, List.of("a", "b", "e"), "member d lost"));
+    }
+
+    @Test
+    void excludedMembersAreDrainedAndNeverChosen() {
+        ClusterMap map = layout(FOUR, 2, 3).exclude("a", true, FOUR);
+        Placement.Move m = next(map, FOUR, Set.of(), true, new ArrayList<>()).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(0, List.of("d", "b", "c"), "exclude a"));
+        // Done: nothing on a, and the rebalancer does not put anything back there.
+        ClusterMap drained = map.move(m.shard(), m.target(), m.reason(), FOUR).moved(m.shard());
+        assertThat(next(drained, FOUR, Set.of(), true, new ArrayList<>())).isEmpty();
+        // Included again: a has 0 replicas, c and d have 2 and b 2: one moves to a.
+        ClusterMap included = drained.exclude("a", false, FOUR);
+        Placement.Move back = next(included, FOUR, Set.of(), true, new ArrayList<>()).orElseThrow();
+        assertThat(back.target()).contains("a");
+        assertThat(back.reason()).startsWith("rebalance: b keeps 2 replicas, a 0");
+    }
+
+    @Test
+    void aReplicaNoMemberCanTakeIsReportedAndLeft() {
+        List<String> three = List.of("a", "b", "c");
+        List<String> stuck = new ArrayList<>();
+        // Every shard on all three: a lost member's replicas have nowhere to go.
+        assertThat(next(layout(three, 2, 3), three, Set.of("b"), true, stuck)).isEmpty();
+        assertThat(stuck).hasSize(2).allSatisfy(s -> assertThat(s).contains("on b (lost)"));
+    }
+
+    @Test
+    void countsDifferingByTwoMoveOneReplicaFromTheMostToTheFewest() {
+        // Three members, shards of two replicas: a split of shard 0 (on a,b) puts shard 2 on a,b too.
+        List<String> three = List.of("a", "b", "c");
+        ClusterMap map = layout(three, 2, 2).split("\u0040k".getBytes(StandardCharsets.ISO_8859_1), "test");
+        // While the split is being made nothing moves.
+        assertThat(next(map, three, Set.of(), true, new ArrayList<>())).isEmpty();
+        ClusterMap made = map.born(2);
+        // Counts: a 2, b 3, c 1.
+        Placement.Move m = next(made, three, Set.of(), true, new ArrayList<>()).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(0, List.of("a", "c"), "rebalance: b keeps 3 replicas, c 1"));
+        assertThat(next(made, three, Set.of(), false, new ArrayList<>())).as("rebalancing off").isEmpty();
+        ClusterMap after = made.move(m.shard(), m.target(), m.reason(), three).moved(m.shard());
+        assertThat(next(after, three, Set.of(), true, new ArrayList<>())).isEmpty();
+    }
+}
