@@ -53,7 +53,7 @@ public final class Main {
 
     /** The launcher's own subcommands, which contributed ones may not replace. */
     private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "move", "exclude",
-            "user", "role", "auth", "version", "help");
+            "include", "user", "role", "auth", "version", "help");
 
     private Main() {
     }
@@ -130,6 +130,7 @@ public final class Main {
         cli.addSubcommand(new dev.txkv.cli.shell.SplitCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.MoveCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.ExcludeCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.IncludeCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.UserCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.RoleCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.AuthCommand());

@@ -1,12 +1,19 @@
 package dev.txkv.cli.shell;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.txkv.TxkvException;
 import dev.txkv.cli.Main;
+import dev.txkv.proto.ExcludeResponse;
+import dev.txkv.proto.ShardRecord;
 import dev.txkv.proto.Status;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -19,67 +26,74 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code txkv exclude MEMBER}: drains a member of a sharded cluster, as fdbcli's exclude does: the
- * replicas it keeps move to other members ({@link ExcludePlan}), one shard at a time, with
- * {@code txkv move}'s call (ShardPeer.Move of shard.proto). The cluster does not remember the
- * exclusion.
+ * {@code txkv exclude MEMBER}: excludes a member of a sharded cluster, as fdbcli's exclude does
+ * (ShardPeer.Exclude of shard.proto). The cluster records the exclusion in its shard map and
+ * drains the member by itself: its replicas move off it, one shard at a time, and none is placed
+ * there until {@code txkv include} ({@link IncludeCommand}). The command then waits, reading the
+ * status, until no shard lists the member, and prints a line whenever what is left on it changes.
  */
 @Command(name = "exclude",
-        description = "Drain MEMBER of a sharded txkv cluster: every shard with a replica on MEMBER moves, one at a"
-                + " time, to its other members plus a replacement, the member with the fewest replicas that keeps"
-                + " none of that shard. Afterwards MEMBER keeps no shard's replica (it still keeps its replica of the"
-                + " control group, as every server does). The cluster does not remember the exclusion: shards split"
-                + " off later stay on their parent's members, so MEMBER gets none, but a txkv move to MEMBER, or the"
-                + " replacement of a lost server, may put one there again.",
+        description = "Exclude MEMBER of a sharded txkv cluster: the cluster records the exclusion and moves the"
+                + " replicas on MEMBER off it by itself, one shard at a time, each to the member with the fewest"
+                + " replicas that keeps none of that shard; nothing places a replica on MEMBER until txkv include."
+                + " The command waits until no shard is on MEMBER, printing what is left whenever it changes."
+                + " MEMBER still keeps its replica of the control group, as every server does.",
         footer = {
             "",
             "Examples:",
             "  txkv exclude node-2 --dry-run",
-            "  txkv exclude node-2 --cluster 127.0.0.1:4500,127.0.0.1:4510"})
+            "  txkv exclude node-2 --cluster 127.0.0.1:4500,127.0.0.1:4510",
+            "  txkv include node-2"})
 public final class ExcludeCommand implements Callable<Integer> {
-    /** How long the status after the moves may take to stop listing the member (the answering member's map may lag). */
-    static final long CONFIRM_MS_DEFAULT = 10_000;
-    /** The pause between two looks at the status while it still lists the member. */
-    private static final long CONFIRM_PAUSE_MS = 250;
+    /** How long the drain may take by default: each move copies a shard's data. */
+    static final long TIMEOUT_MS_DEFAULT = 300_000;
+    /** How long the exclude call itself may take: the control group records it and answers. */
+    static final long CALL_TIMEOUT_MS = 10_000;
+    /** The pause between two reads of the status while shards are still on the member. */
+    static final long POLL_MS_DEFAULT = 500;
 
     private final Function<String, RemoteStatusSource> sources;
-    private final long confirmMs;
+    private final long pollMs;
 
     @Spec
     private CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "MEMBER",
-            description = "The id of the member to drain (txkv status lists them).")
+            description = "The id of the member to exclude (txkv status lists them).")
     private String member;
 
     @Option(names = {"-C", "--cluster"}, paramLabel = "CONN", defaultValue = ShellCommand.CLUSTER_DEFAULT,
             description = "Servers to ask, in order: host:port[,host:port...] (default: ${DEFAULT-VALUE}).")
     private String cluster;
 
-    @Option(names = "--timeout", paramLabel = "MS", defaultValue = "" + MoveCommand.TIMEOUT_MS_DEFAULT,
-            description = "Give up waiting for one shard's move after this many milliseconds (default:"
-                    + " ${DEFAULT-VALUE}); that move goes on in the cluster, the following ones are not made.")
+    @Option(names = "--timeout", paramLabel = "MS", defaultValue = "" + TIMEOUT_MS_DEFAULT,
+            description = "Give up waiting for the shards to leave MEMBER after this many milliseconds (default:"
+                    + " ${DEFAULT-VALUE}); the cluster goes on moving them, and MEMBER stays excluded.")
     private long timeoutMs;
 
-    @Option(names = "--dry-run", description = "Print the moves that would be made, and make none.")
+    @Option(names = "--dry-run", description = "Print the shards on MEMBER that the cluster would move, and exclude"
+            + " nothing.")
     private boolean dryRun;
+
+    @Option(names = "--no-wait", description = "Exclude MEMBER and return at once, without waiting for the moves.")
+    private boolean noWait;
 
     /** As {@code txkv exclude}: the remote client. */
     public ExcludeCommand() {
-        this(RemoteStatusSource::new, CONFIRM_MS_DEFAULT);
+        this(RemoteStatusSource::new, POLL_MS_DEFAULT);
     }
 
     /**
-     * With the source of each connection string, as in tests, and how long to wait for the status
-     * to stop listing the member after the moves.
+     * With the source of each connection string, as in tests, and the pause between two reads of
+     * the status while waiting.
      */
-    ExcludeCommand(Function<String, RemoteStatusSource> sources, long confirmMs) {
+    ExcludeCommand(Function<String, RemoteStatusSource> sources, long pollMs) {
         this.sources = Objects.requireNonNull(sources, "sources");
-        this.confirmMs = confirmMs;
+        this.pollMs = pollMs;
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, InvalidProtocolBufferException {
         if (timeoutMs <= 0) {
             throw new ParameterException(spec.commandLine(), "--timeout must be positive, got " + timeoutMs);
         }
@@ -87,74 +101,229 @@ public final class ExcludeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "MEMBER must be a member id, got '" + member + "'");
         }
         RemoteStatusSource source = sources.apply(cluster);
-        Status status = fetch(source);
+        Status status = source.fetch(Duration.ofMillis(Math.min(timeoutMs, StatusCommand.TIMEOUT_MS_DEFAULT)));
         if (status.getCluster().getShardsCount() == 0) {
             throw new ShellUsageException("The cluster is not sharded: its members keep the whole keyspace, and"
                     + " txkv exclude only moves shards' replicas (the shell's members remove takes a member out of"
                     + " the membership)");
         }
-        ExcludePlan plan = ExcludePlan.of(member, status);
         PrintWriter out = spec.commandLine().getOut();
-        if (plan.moves().isEmpty()) {
-            out.println("No shard is on " + member + "; nothing to move.");
-            out.flush();
-            return Main.EXIT_OK;
-        }
         if (dryRun) {
-            out.println("Would move " + count(plan.moves().size()) + " off " + member + ", one at a time:");
-            for (ExcludePlan.Move move : plan.moves()) {
-                out.println(move);
-            }
-            out.println("Dry run: nothing was moved.");
+            dryRun(status, out);
             out.flush();
             return Main.EXIT_OK;
         }
-        out.println("Moving " + count(plan.moves().size()) + " off " + member + ", one at a time:");
-        for (ExcludePlan.Move move : plan.moves()) {
-            out.print(move + " ... ");
+        long start = System.nanoTime();
+        ExcludeResponse answer = ExcludeResponse.parseFrom(
+                source.exclude(member, false, Duration.ofMillis(Math.min(timeoutMs, CALL_TIMEOUT_MS))));
+        if (noWait) {
+            List<Integer> on = shardsOn(member, answer.getMap().getShardsList());
+            out.println(on.isEmpty() ? member + " is excluded; no shard is on it."
+                    : member + " is excluded: the cluster moves " + count(on.size()) + " off it by itself, one at a"
+                            + " time (" + ids(on) + "; txkv shards shows the moves).");
+            out.println(member + " stays excluded until txkv include " + member + ".");
             out.flush();
-            long start = System.nanoTime();
-            try {
-                source.move(move.shard(), move.to(), "exclude " + member, Duration.ofMillis(timeoutMs));
-            } catch (RuntimeException e) {
-                out.println("failed");
-                out.flush();
-                throw e;
-            }
-            out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - start) / 1e9);
-            out.flush();
+            return Main.EXIT_OK;
         }
-        List<Integer> left = confirm(source);
-        if (!left.isEmpty()) {
-            String shards = left.stream().map(String::valueOf).collect(Collectors.joining(", "));
-            throw new ShellUsageException("After the moves the cluster still lists " + member + " for shard"
-                    + (left.size() == 1 ? " " : "s ") + shards
-                    + " (another move or split meanwhile?); txkv shards shows them, txkv exclude " + member
-                    + " again moves them");
-        }
-        out.println("No shard is on " + member + " any more. The cluster does not remember the exclusion: a later"
-                + " txkv move may put replicas on " + member + " again.");
-        out.flush();
+        waitForDrain(source, start, !shardsOn(member, status).isEmpty(), out);
         return Main.EXIT_OK;
     }
 
-    private Status fetch(RemoteStatusSource source) {
-        return source.fetch(Duration.ofMillis(Math.min(timeoutMs, StatusCommand.TIMEOUT_MS_DEFAULT)));
+    /** The shards on the member, as the status lists them, with what the cluster would do; nothing changes. */
+    private void dryRun(Status status, PrintWriter out) {
+        List<String> known = members(status);
+        if (!known.contains(member)) {
+            throw new ShellUsageException("No member '" + member + "' in the cluster (members: "
+                    + String.join(", ", known) + ")");
+        }
+        if (status.getCluster().getExcludedList().contains(member)) {
+            out.println(member + " is excluded already.");
+        }
+        List<Status.Shard> on = shardsOn(member, status);
+        if (on.isEmpty()) {
+            out.println("No shard is on " + member + ": excluding it would move nothing.");
+        } else {
+            out.println("Would exclude " + member + ": the cluster would move " + count(on.size()) + " off it by"
+                    + " itself, one at a time, each to the member with the fewest replicas that keeps none of the"
+                    + " shard:");
+            for (Status.Shard s : on) {
+                out.println("shard " + s.getId() + ": " + String.join(",", s.getReplicasList())
+                        + (s.getMovingToCount() > 0 ? " (" + moving(s) + ")" : "")
+                        + (cannotMove(member, s, status) ? " (cannot move: " + shrink(member, s) + ")" : ""));
+            }
+        }
+        out.println("Dry run: nothing was excluded.");
     }
 
     /**
-     * The shards the status still lists on the member after the moves: none, once the answering
-     * member knows the map the moves left; waits up to {@link #confirmMs} for that.
+     * Reads the status every {@link #pollMs} until no shard lists the member, printing a line
+     * whenever what is left on it changes; fails once {@link #timeoutMs} has passed since
+     * {@code start}. {@code hadShards}: whether the status before the exclusion listed shards on
+     * the member (the last line then says they left it). A status read that fails is tried again at the next poll (a server may
+     * restart meanwhile); the last failure is reported on timeout.
      */
-    private List<Integer> confirm(RemoteStatusSource source) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(confirmMs);
+    private void waitForDrain(RemoteStatusSource source, long start, boolean hadShards, PrintWriter out)
+            throws InterruptedException {
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        String printed = null;
+        Status last = null;
+        TxkvException failure = null;
         while (true) {
-            List<Integer> left = ExcludePlan.shardsOn(member, fetch(source));
-            if (left.isEmpty() || System.nanoTime() >= deadline) {
-                return left;
+            long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            try {
+                last = source.fetch(Duration.ofMillis(Math.min(leftMs, StatusCommand.TIMEOUT_MS_DEFAULT)));
+                failure = null;
+            } catch (TxkvException e) {
+                failure = e;
             }
-            Thread.sleep(CONFIRM_PAUSE_MS);
+            if (failure == null) {
+                List<Status.Shard> on = shardsOn(member, last);
+                if (on.isEmpty()) {
+                    out.println((printed == null && !hadShards ? "No shard is on " + member + "; nothing to move."
+                            : String.format(Locale.ROOT, "No shard is on %s any more (%.1f s).", member,
+                                    (System.nanoTime() - start) / 1e9))
+                            + " " + member + " stays excluded until txkv include " + member + ".");
+                    out.flush();
+                    return;
+                }
+                String line = progress(member, on, last);
+                if (!line.equals(printed)) {
+                    out.println(line);
+                    out.flush();
+                    printed = line;
+                }
+            }
+            long now = System.nanoTime();
+            if (now - deadline >= 0) {
+                throw new ShellUsageException(timedOut(last, failure, (now - start) / 1e9));
+            }
+            Thread.sleep(Math.min(pollMs, Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - now))));
         }
+    }
+
+    /** Why the wait failed: what is still on the member, which the cluster goes on moving and which it cannot. */
+    private String timedOut(Status last, TxkvException failure, double seconds) {
+        String after = String.format(Locale.ROOT, "after %.1f s", seconds);
+        String stays = member + " stays excluded until txkv include " + member + ".";
+        if (last == null) {
+            return "Could not read the status since excluding " + member + " (" + after + "): " + failure.getMessage()
+                    + ". The cluster moves the replicas on " + member + " off it by itself (txkv shards shows the"
+                    + " moves). " + stays;
+        }
+        List<Status.Shard> on = shardsOn(member, last);
+        List<Integer> moving = new ArrayList<>();
+        List<String> stuck = new ArrayList<>();
+        for (Status.Shard s : on) {
+            if (cannotMove(member, s, last)) {
+                stuck.add(shrink(member, s));
+            } else {
+                moving.add(s.getId());
+            }
+        }
+        StringBuilder text = new StringBuilder(on.size() == 1 ? "Shard " : "Shards ")
+                .append(ids(on.stream().map(Status.Shard::getId).toList())).append(on.size() == 1 ? " is" : " are")
+                .append(" still on ").append(member).append(' ').append(after).append('.');
+        if (!moving.isEmpty()) {
+            text.append(" The cluster goes on moving ").append(moving.size() == 1 ? "shard " : "shards ")
+                    .append(ids(moving)).append(" off it (txkv shards shows the moves).");
+        }
+        if (!stuck.isEmpty()) {
+            text.append(" The cluster cannot drain ").append(member).append(": ").append(String.join("; ", stuck))
+                    .append('.');
+        }
+        text.append(' ').append(stays);
+        if (failure != null) {
+            text.append(" The last status read failed: ").append(failure.getMessage());
+        }
+        return text.toString();
+    }
+
+    /**
+     * The progress line of the shards {@code on} the member: their count and ids, then the moves
+     * under way among them and those the cluster cannot move, e.g. {@code 2 shards on node-2: 2, 5
+     * (shard 2 moving to node-0,node-3: exclude node-2)}.
+     */
+    static String progress(String member, List<Status.Shard> on, Status status) {
+        List<String> notes = new ArrayList<>();
+        for (Status.Shard s : on) {
+            if (s.getMovingToCount() > 0) {
+                notes.add("shard " + s.getId() + " " + moving(s));
+            } else if (cannotMove(member, s, status)) {
+                notes.add("shard " + s.getId() + ": no other member can take it");
+            }
+        }
+        return count(on.size()) + " on " + member + ": " + ids(on.stream().map(Status.Shard::getId).toList())
+                + (notes.isEmpty() ? "" : " (" + String.join("; ", notes) + ")");
+    }
+
+    /** {@code moving to b,c: reason} for a shard whose replicas move. */
+    private static String moving(Status.Shard s) {
+        return "moving to " + String.join(",", s.getMovingToList())
+                + (s.getMoveReason().isEmpty() ? "" : ": " + s.getMoveReason());
+    }
+
+    /**
+     * Whether the cluster cannot move the replica of {@code shard} off {@code member}: every
+     * member that is not excluded keeps the shard already, so none can take it. False for a shard
+     * that is moving (the cluster decides then).
+     */
+    static boolean cannotMove(String member, Status.Shard shard, Status status) {
+        if (shard.getMovingToCount() > 0) {
+            return false;
+        }
+        for (String m : members(status)) {
+            if (!m.equals(member) && !shard.getReplicasList().contains(m)
+                    && !status.getCluster().getExcludedList().contains(m)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What to do about a shard the cluster cannot move off {@code member}: the {@code txkv move} that shrinks it. */
+    static String shrink(String member, Status.Shard shard) {
+        List<String> others = new ArrayList<>(shard.getReplicasList());
+        others.remove(member);
+        return others.isEmpty()
+                ? "no member that is not excluded can take the replica of shard " + shard.getId()
+                : "every other member keeps shard " + shard.getId() + " or is excluded, so none can take its replica;"
+                        + " txkv move " + shard.getId() + " " + String.join(",", others)
+                        + " shrinks the shard to fewer replicas";
+    }
+
+    /**
+     * The cluster's members: the processes the status lists (those that report themselves removed
+     * from the membership left out), then any other that a shard lists, in that order.
+     */
+    static List<String> members(Status status) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Status.Process p : status.getProcessesList()) {
+            if (!p.getRole().equals("removed")) {
+                out.add(p.getId());
+            }
+        }
+        for (Status.Shard s : status.getCluster().getShardsList()) {
+            out.addAll(s.getReplicasList());
+            out.addAll(s.getMovingToList());
+        }
+        return List.copyOf(out);
+    }
+
+    /** The shards of {@code status} that keep a replica on {@code member} or are moving to it, in key order. */
+    static List<Status.Shard> shardsOn(String member, Status status) {
+        return status.getCluster().getShardsList().stream()
+                .filter(s -> s.getReplicasList().contains(member) || s.getMovingToList().contains(member))
+                .toList();
+    }
+
+    /** The ids of the shards of a shard map that keep a replica on {@code member} or are moving to it. */
+    static List<Integer> shardsOn(String member, List<ShardRecord> shards) {
+        return shards.stream().filter(s -> s.getMembersList().contains(member) || s.getMovingToList().contains(member))
+                .map(ShardRecord::getId).toList();
+    }
+
+    private static String ids(List<Integer> ids) {
+        return ids.stream().map(String::valueOf).collect(Collectors.joining(", "));
     }
 
     private static String count(int shards) {

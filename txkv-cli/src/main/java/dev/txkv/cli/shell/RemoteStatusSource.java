@@ -15,8 +15,8 @@ import java.util.ServiceLoader;
 
 /**
  * Asks the servers of a connection string for the cluster's status (message {@code Status} of txkv.proto), changes their
- * membership, splits and moves their shards, and changes and lists their users and roles (service {@code Auth} of
- * auth.proto), through the {@link RemoteAdminProvider} on the class path (the remote client, txkv-remote). The provider
+ * membership, splits and moves their shards, excludes and includes their members, and changes and lists their users
+ * and roles (service {@code Auth} of auth.proto), through the {@link RemoteAdminProvider} on the class path (the remote client, txkv-remote). The provider
  * is looked up at first use; without one the call fails with the same error as {@code Txkv.open} gives.
  */
 public final class RemoteStatusSource implements StatusSource {
@@ -68,6 +68,17 @@ public final class RemoteStatusSource implements StatusSource {
      */
     byte[] move(int shard, List<String> members, String reason, Duration timeout) {
         return provider().move(connection, shard, members, reason, timeout);
+    }
+
+    /**
+     * Excludes {@code member} of the sharded cluster (the cluster then moves its replicas off it,
+     * one shard at a time, and places none there), or includes it again ({@code include}).
+     * Answers within {@code timeout} once the control group recorded it, without waiting for the
+     * moves; returns the message {@code ExcludeResponse} of shard.proto (the shard map
+     * afterwards), serialized.
+     */
+    byte[] exclude(String member, boolean include, Duration timeout) {
+        return provider().exclude(connection, member, include, timeout);
     }
 
     @Override

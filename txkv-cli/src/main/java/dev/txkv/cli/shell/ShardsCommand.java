@@ -16,8 +16,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "shards",
         description = "List the shards of a sharded txkv cluster: id, key range, replicas, leader, and the applied"
-                + " version, size and two-phase state of the asked member's replica; or with --json the"
-                + " status's cluster section as JSON.",
+                + " version, size and two-phase state of the asked member's replica, then the members excluded"
+                + " with txkv exclude, if any; or with --json the status's cluster section as JSON.",
         footer = {
             "",
             "Examples:",
@@ -30,7 +30,8 @@ public final class ShardsCommand implements Callable<Integer> {
     @Mixin
     private StatusFetch servers;
 
-    @Option(names = "--json", description = "Print the cluster section of the status (shards, sequencer) as JSON.")
+    @Option(names = "--json", description = "Print the cluster section of the status (shards, sequencer, excluded"
+            + " members) as JSON.")
     private boolean json;
 
     @Override

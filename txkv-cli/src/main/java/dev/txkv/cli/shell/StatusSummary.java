@@ -31,11 +31,10 @@ public final class StatusSummary {
         return new StatusSummary(status).render();
     }
 
-    /** {@code status} as JSON, as the server's HTTP {@code /status} prints it. */
     /**
      * A sharded cluster's shards as a table: id, key range, replicas, leader, and the answering
-     * member's replica's applied version, size and two-phase state; a line saying so when the
-     * cluster is not sharded.
+     * member's replica's applied version, size and two-phase state, then a line naming the
+     * excluded members when there are any; a line saying so when the cluster is not sharded.
      */
     public static String shards(Status status) {
         if (!status.hasCluster() || status.getCluster().getShardsCount() == 0) {
@@ -53,9 +52,14 @@ public final class StatusSummary {
                     shard.hasKvSizeBytesEstimate() ? formatBytes(shard.getKvSizeBytesEstimate().getValue()) : "-",
                     shard.getTwoPhase().isEmpty() ? "-" : shard.getTwoPhase()));
         }
+        if (status.getCluster().getExcludedCount() > 0) {
+            text.append("excluded: ").append(String.join(", ", status.getCluster().getExcludedList()))
+                    .append(System.lineSeparator());
+        }
         return text.toString();
     }
 
+    /** {@code status} as JSON, as the server's HTTP {@code /status} prints it. */
     public static String json(Status status) {
         try {
             return JSON.print(status);
@@ -79,6 +83,9 @@ public final class StatusSummary {
         if (status.hasCluster() && status.getCluster().getShardsCount() > 0) {
             Status.Sequencer sequencer = status.getCluster().getSequencer();
             line("Shards", Integer.toString(status.getCluster().getShardsCount()));
+            if (status.getCluster().getExcludedCount() > 0) {
+                line("Excluded members", String.join(", ", status.getCluster().getExcludedList()));
+            }
             line("Sequencer", (sequencer.getLeader().isEmpty() ? "no leader known" : "run by " + sequencer.getLeader())
                     + (sequencer.hasEpoch() ? ", epoch " + sequencer.getEpoch().getValue() : ""));
         }

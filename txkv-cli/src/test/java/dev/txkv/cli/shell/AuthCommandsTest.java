@@ -73,6 +73,11 @@ class AuthCommandsTest {
         }
 
         @Override
+        public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public byte[] changeAuth(String connection, byte[] request, Duration timeout) {
             connections.add(connection);
             timeouts.add(timeout);

@@ -52,6 +52,12 @@ class RemoteStatusSourceTest {
         }
 
         @Override
+        public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
+            return dev.txkv.proto.ExcludeResponse.newBuilder().setMap(dev.txkv.proto.ShardMapRecord.newBuilder()
+                    .addExcluded(include ? "" : member)).build().toByteArray();
+        }
+
+        @Override
         public byte[] move(String connection, int shard, java.util.List<String> members, String reason,
                 Duration timeout) {
             return dev.txkv.proto.MoveResponse.newBuilder().setMap(dev.txkv.proto.ShardMapRecord.newBuilder()
@@ -73,6 +79,15 @@ class RemoteStatusSourceTest {
         assertThat(status.getTimestampMs()).isEqualTo(1500);
         assertThat(source.setMembers(Map.of("a", "127.0.0.1:4502"), Duration.ofSeconds(1)))
                 .containsEntry("connection", "127.0.0.1:4500").containsEntry("members", "1");
+    }
+
+    @Test
+    void exclusionsGoToTheProvider() throws com.google.protobuf.InvalidProtocolBufferException {
+        RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of(new FakeProvider()));
+        assertThat(dev.txkv.proto.ExcludeResponse.parseFrom(source.exclude("b", false, Duration.ofSeconds(1)))
+                .getMap().getExcludedList()).containsExactly("b");
+        assertThat(dev.txkv.proto.ExcludeResponse.parseFrom(source.exclude("b", true, Duration.ofSeconds(1)))
+                .getMap().getExcludedList()).containsExactly("");
     }
 
     @Test
@@ -98,6 +113,8 @@ class RemoteStatusSourceTest {
         assertThatThrownBy(() -> source.setMembers(Map.of("a", "127.0.0.1:4502"), Duration.ofSeconds(1)))
                 .hasMessageContaining("No remote client on the class path");
         assertThatThrownBy(() -> source.describeAuth(Duration.ofSeconds(1)))
+                .hasMessageContaining("No remote client on the class path");
+        assertThatThrownBy(() -> source.exclude("b", false, Duration.ofSeconds(1)))
                 .hasMessageContaining("No remote client on the class path");
     }
 }

@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import dev.txkv.cli.Main;
+import dev.txkv.proto.ExcludeResponse;
 import dev.txkv.proto.MoveResponse;
 import dev.txkv.proto.ShardMapRecord;
 import dev.txkv.proto.ShardRecord;
@@ -25,7 +26,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
 
-/** {@code txkv move} and {@code txkv exclude} against a fake remote client that keeps a shard map. */
+/**
+ * {@code txkv move}, {@code txkv exclude} and {@code txkv include} against a fake remote client
+ * that keeps a shard map and, as the cluster does, drains excluded members by itself.
+ */
 class ShardMoveCommandsTest {
     private static final String CLUSTER = "10.0.0.1:4500";
 
@@ -33,18 +37,33 @@ class ShardMoveCommandsTest {
     record MoveCall(String connection, int shard, List<String> members, Duration timeout) {
     }
 
+    /** One call of {@link RemoteAdminProvider#exclude}. */
+    record ExcludeCall(String connection, String member, boolean include, Duration timeout) {
+    }
+
     /**
      * A sharded cluster in memory: answers status from its members and shard map, and moves
      * shards in it; {@link #failures} fail the next moves, {@link #stale} keeps the map as is.
+     * Once a member is excluded, each status read first takes one step of the drain, as the
+     * control group's leader would between two reads: it completes the move under way, or starts
+     * moving the first replica on an excluded member to the member with the fewest replicas that
+     * keeps none of that shard ({@link #drains} off: nothing moves); {@link #statusFailures} fail
+     * the next status reads after an exclusion.
      */
     private static final class FakeProvider implements RemoteAdminProvider {
         final List<String> members = new ArrayList<>();
         final Map<Integer, List<String>> shards = new LinkedHashMap<>();
+        final Map<Integer, List<String>> movingTo = new LinkedHashMap<>();
+        final Map<Integer, String> moveReasons = new LinkedHashMap<>();
+        final List<String> excluded = new ArrayList<>();
         final List<MoveCall> moves = new ArrayList<>();
+        final List<ExcludeCall> excludes = new ArrayList<>();
         final List<String> reasons = new ArrayList<>();
         final List<String> statusConnections = new ArrayList<>();
         final Deque<TxkvException> failures = new ArrayDeque<>();
+        final Deque<TxkvException> statusFailures = new ArrayDeque<>();
         boolean stale;
+        boolean drains = true;
 
         FakeProvider(String... members) {
             this.members.addAll(List.of(members));
@@ -58,14 +77,64 @@ class ShardMoveCommandsTest {
         @Override
         public byte[] status(String connection, Duration timeout) {
             statusConnections.add(connection);
+            if (!excludes.isEmpty() && !statusFailures.isEmpty()) {
+                throw statusFailures.poll();
+            }
+            if (drains && !excluded.isEmpty()) {
+                drainStep();
+            }
             Status.Builder b = Status.newBuilder().setAnsweredBy(members.get(0));
             for (String m : members) {
                 b.addProcesses(Status.Process.newBuilder().setId(m).setRole("follower"));
             }
-            Status.Cluster.Builder cluster = Status.Cluster.newBuilder().setName("test");
+            Status.Cluster.Builder cluster = Status.Cluster.newBuilder().setName("test").addAllExcluded(excluded);
             shards.forEach((id, replicas) -> cluster.addShards(Status.Shard.newBuilder().setId(id)
-                    .addAllReplicas(replicas).setTwoPhase("epoch 1, chain head 5, 0 undecided")));
+                    .addAllReplicas(replicas).addAllMovingTo(movingTo.getOrDefault(id, List.of()))
+                    .setMoveReason(moveReasons.getOrDefault(id, "")).setTwoPhase("epoch 1, chain head 5, 0 undecided")));
             return b.setCluster(cluster).build().toByteArray();
+        }
+
+        /** One step of the drain: the move under way completes, or the next one starts. */
+        private void drainStep() {
+            if (!movingTo.isEmpty()) {
+                int id = movingTo.keySet().iterator().next();
+                shards.put(id, movingTo.remove(id));
+                moveReasons.remove(id);
+                return;
+            }
+            for (Map.Entry<Integer, List<String>> e : shards.entrySet()) {
+                for (String m : e.getValue()) {
+                    if (!excluded.contains(m)) {
+                        continue;
+                    }
+                    String replacement = null;
+                    for (String candidate : members) {
+                        if (!excluded.contains(candidate) && !e.getValue().contains(candidate)
+                                && (replacement == null || replicas(candidate) < replicas(replacement))) {
+                            replacement = candidate;
+                        }
+                    }
+                    if (replacement != null) {
+                        List<String> target = new ArrayList<>(e.getValue());
+                        target.set(target.indexOf(m), replacement);
+                        movingTo.put(e.getKey(), target);
+                        moveReasons.put(e.getKey(), "exclude " + m);
+                        return;
+                    }
+                }
+            }
+        }
+
+        private long replicas(String member) {
+            return shards.values().stream().filter(r -> r.contains(member)).count();
+        }
+
+        private ShardMapRecord.Builder map() {
+            ShardMapRecord.Builder map = ShardMapRecord.newBuilder().setEpoch(moves.size() + excludes.size())
+                    .setNextId(shards.size()).addAllExcluded(excluded);
+            shards.forEach((id, replicas) -> map.addShards(ShardRecord.newBuilder().setId(id).addAllMembers(replicas)
+                    .addAllMovingTo(movingTo.getOrDefault(id, List.of()))));
+            return map;
         }
 
         @Override
@@ -88,9 +157,21 @@ class ShardMoveCommandsTest {
             if (!stale) {
                 shards.put(shard, List.copyOf(members));
             }
-            ShardMapRecord.Builder map = ShardMapRecord.newBuilder().setEpoch(moves.size()).setNextId(shards.size());
-            shards.forEach((id, replicas) -> map.addShards(ShardRecord.newBuilder().setId(id).addAllMembers(replicas)));
-            return MoveResponse.newBuilder().setMap(map).build().toByteArray();
+            return MoveResponse.newBuilder().setMap(map()).build().toByteArray();
+        }
+
+        @Override
+        public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
+            excludes.add(new ExcludeCall(connection, member, include, timeout));
+            if (!members.contains(member)) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "No member '" + member
+                        + "' in the cluster (members: " + String.join(", ", members) + ")");
+            }
+            excluded.remove(member);
+            if (!include) {
+                excluded.add(member);
+            }
+            return ExcludeResponse.newBuilder().setMap(map()).build().toByteArray();
         }
 
         @Override
@@ -118,7 +199,8 @@ class ShardMoveCommandsTest {
     private Run txkv(String... args) {
         CommandLine cli = new CommandLine(new Root());
         cli.addSubcommand(new MoveCommand(this::source));
-        cli.addSubcommand(new ExcludeCommand(this::source, 0));
+        cli.addSubcommand(new ExcludeCommand(this::source, 1));
+        cli.addSubcommand(new IncludeCommand(this::source));
         Main.withLauncherErrorHandling(cli);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -145,6 +227,7 @@ class ShardMoveCommandsTest {
         assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(exitCode);
         assertThat(run.err()).contains(messages);
         assertThat(provider.moves).as("nothing is moved").isEmpty();
+        assertThat(provider.excludes).as("nothing is excluded").isEmpty();
     }
 
     // ---------------------------------------------------------------- move
@@ -213,75 +296,158 @@ class ShardMoveCommandsTest {
 
     // ---------------------------------------------------------------- exclude
 
+    /** The calls excluding {@code member} (or including it, with {@code include}) with the default call timeout. */
+    private static ExcludeCall excludeCall(String connection, String member, boolean include) {
+        return new ExcludeCall(connection, member, include, Duration.ofMillis(ExcludeCommand.CALL_TIMEOUT_MS));
+    }
+
     @Test
-    void excludeMakesThePlannedMovesInOrderAndChecksTheStatus() {
+    void remoteStatusSourcePassesExclusionsToTheProvider() throws InvalidProtocolBufferException {
+        ExcludeResponse r = ExcludeResponse.parseFrom(source(CLUSTER).exclude("b", false, Duration.ofSeconds(2)));
+        assertThat(provider.excludes).containsExactly(new ExcludeCall(CLUSTER, "b", false, Duration.ofSeconds(2)));
+        assertThat(r.getMap().getExcludedList()).containsExactly("b");
+        source(CLUSTER).exclude("b", true, Duration.ofSeconds(2));
+        assertThat(provider.excluded).isEmpty();
+    }
+
+    @Test
+    void excludeSendsTheMemberAndPrintsWhatIsLeftOnItAsTheClusterDrainsIt() {
         Run run = txkv("exclude", "c", "-C", CLUSTER, "--timeout", "60000");
         assertOk(run);
-        // Replicas: a 3, b 3, c 3, d 2.
-        assertThat(provider.moves).containsExactly(
-                new MoveCall(CLUSTER, 0, List.of("a", "b", "d"), Duration.ofMillis(60000)),
-                new MoveCall(CLUSTER, 1, List.of("b", "d", "a"), Duration.ofMillis(60000)),
-                new MoveCall(CLUSTER, 2, List.of("a", "b"), Duration.ofMillis(60000)));
-        assertThat(provider.reasons).containsOnly("exclude c");
-        assertThat(provider.statusConnections).containsExactly(CLUSTER, CLUSTER);
-        assertThat(run.out()).matches("(?s)Moving 3 shards off c, one at a time:\n"
-                + "shard 0: a,b,c -> a,b,d \\.\\.\\. done in \\d+\\.\\d s\n"
-                + "shard 1: b,c,d -> b,d,a \\.\\.\\. done in \\d+\\.\\d s\n"
-                + "shard 2: a,c -> a,b \\.\\.\\. done in \\d+\\.\\d s\n"
-                + "No shard is on c any more\\. The cluster does not remember the exclusion.*\n");
+        assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", false));
+        assertThat(provider.moves).as("the cluster moves the replicas, not the command").isEmpty();
+        assertThat(provider.statusConnections).containsOnly(CLUSTER).hasSize(7);
+        // One line per change: a move starts (the cluster picks the member with the fewest replicas), or ends.
+        assertThat(run.out()).matches("(?s)"
+                + "3 shards on c: 0, 1, 2 \\(shard 0 moving to a,b,d: exclude c\\)\n"
+                + "2 shards on c: 1, 2\n"
+                + "2 shards on c: 1, 2 \\(shard 1 moving to b,a,d: exclude c\\)\n"
+                + "1 shard on c: 2\n"
+                + "1 shard on c: 2 \\(shard 2 moving to a,b: exclude c\\)\n"
+                + "No shard is on c any more \\(\\d+\\.\\d s\\)\\. c stays excluded until txkv include c\\.\n");
         assertThat(provider.shards.values()).noneMatch(replicas -> replicas.contains("c"));
+        assertThat(provider.excluded).containsExactly("c");
     }
 
     @Test
-    void aDryRunPrintsThePlanAndMovesNothing() {
+    void aStatusThatDoesNotChangePrintsOneLine() {
+        provider.drains = false;
+        Run run = txkv("exclude", "d", "--timeout", "150");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(run.out()).isEqualTo("2 shards on d: 1, 3\n");
+        assertThat(provider.statusConnections.size()).as("the status is read again and again").isGreaterThan(3);
+    }
+
+    @Test
+    void aTimeoutSaysWhatIsLeftAndThatTheClusterGoesOn() {
+        provider.drains = false;
+        Run run = txkv("exclude", "c", "--timeout", "50");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(provider.excludes).as("the call, too, ends within the timeout")
+                .containsExactly(new ExcludeCall(ShellCommand.CLUSTER_DEFAULT, "c", false, Duration.ofMillis(50)));
+        assertThat(run.err()).contains("txkv exclude: Shards 0, 1, 2 are still on c after ",
+                "The cluster goes on moving shards 0, 1, 2 off it (txkv shards shows the moves).",
+                "c stays excluded until txkv include c.");
+        assertThat(run.err()).doesNotContain("cannot drain");
+        assertThat(provider.excluded).as("the exclusion stays recorded").containsExactly("c");
+    }
+
+    @Test
+    void aShardOnEveryOtherMemberCannotBeDrainedAndTheTimeoutSaysHowToShrinkIt() {
+        provider.shard(4, "d", "c", "b", "a");
+        Run run = txkv("exclude", "b", "--timeout", "300");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(run.out())
+                .startsWith("4 shards on b: 0, 1, 3, 4 (shard 0 moving to a,d,c: exclude b; shard 4: no other member can"
+                        + " take it)\n")
+                .endsWith("1 shard on b: 4 (shard 4: no other member can take it)\n");
+        assertThat(run.err()).contains("txkv exclude: Shard 4 is still on b after ",
+                "The cluster cannot drain b: every other member keeps shard 4 or is excluded, so none can take its"
+                        + " replica; txkv move 4 d,c,a shrinks the shard to fewer replicas.",
+                "b stays excluded until txkv include b.");
+        assertThat(run.err()).doesNotContain("goes on moving");
+    }
+
+    @Test
+    void aFailedStatusReadWhileWaitingIsReadAgain() {
+        provider.statusFailures.add(new TxkvException(ErrorCode.CONNECTION_FAILED, "no server answered"));
+        Run run = txkv("exclude", "a");
+        assertOk(run);
+        assertThat(run.out()).contains("No shard is on a any more (", "a stays excluded until txkv include a.");
+    }
+
+    @Test
+    void noWaitExcludesAndReturnsAtOnce() {
+        Run run = txkv("exclude", "c", "--no-wait", "-C", CLUSTER);
+        assertOk(run);
+        assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", false));
+        assertThat(provider.statusConnections).as("only the check that the cluster is sharded").hasSize(1);
+        assertThat(run.out()).isEqualTo(""
+                + "c is excluded: the cluster moves 3 shards off it by itself, one at a time (0, 1, 2; txkv shards"
+                + " shows the moves).\n"
+                + "c stays excluded until txkv include c.\n");
+    }
+
+    @Test
+    void aDryRunListsTheShardsOnTheMemberAndCallsNothing() {
+        provider.movingTo.put(3, List.of("a", "b", "c"));
+        provider.moveReasons.put(3, "asked by an operator");
+        provider.shard(4, "d", "c", "b", "a");
+        provider.drains = false;
         Run run = txkv("exclude", "a", "--dry-run");
         assertOk(run);
+        assertThat(provider.excludes).isEmpty();
         assertThat(provider.moves).isEmpty();
         assertThat(run.out()).isEqualTo(""
-                + "Would move 3 shards off a, one at a time:\n"
-                + "shard 0: a,b,c -> b,c,d\n"
-                + "shard 2: a,c -> c,b\n"
-                + "shard 3: a,b,d -> b,d,c\n"
-                + "Dry run: nothing was moved.\n");
+                + "Would exclude a: the cluster would move 4 shards off it by itself, one at a time, each to the member"
+                + " with the fewest replicas that keeps none of the shard:\n"
+                + "shard 0: a,b,c\n"
+                + "shard 2: a,c\n"
+                + "shard 3: a,b,d (moving to a,b,c: asked by an operator)\n"
+                + "shard 4: d,c,b,a (cannot move: every other member keeps shard 4 or is excluded, so none can take its"
+                + " replica; txkv move 4 d,c,b shrinks the shard to fewer replicas)\n"
+                + "Dry run: nothing was excluded.\n");
     }
 
     @Test
-    void aMemberWithoutReplicasIsLeftAsItIs() {
+    void aDryRunOfAMemberWithoutReplicasOrAnUnknownOne() {
+        provider.members.add("e");
+        provider.excluded.add("e");
+        provider.drains = false;
+        Run run = txkv("exclude", "e", "--dry-run");
+        assertOk(run);
+        assertThat(run.out()).isEqualTo("e is excluded already.\n"
+                + "No shard is on e: excluding it would move nothing.\n"
+                + "Dry run: nothing was excluded.\n");
+        assertRefused(txkv("exclude", "x", "--dry-run"), Main.EXIT_FAILURE,
+                "txkv exclude: No member 'x' in the cluster (members: a, b, c, d, e)");
+    }
+
+    @Test
+    void aMemberWithoutReplicasIsExcludedWithNothingToMove() {
         provider.members.add("e");
         Run run = txkv("exclude", "e");
         assertOk(run);
-        assertThat(run.out()).isEqualTo("No shard is on e; nothing to move.\n");
-        assertThat(provider.moves).isEmpty();
+        assertThat(provider.excludes).containsExactly(excludeCall(ShellCommand.CLUSTER_DEFAULT, "e", false));
+        assertThat(run.out()).isEqualTo("No shard is on e; nothing to move. e stays excluded until txkv include e.\n");
     }
 
     @Test
-    void anUnknownMemberOrAShardWithoutReplacementMovesNothing() {
-        assertRefused(txkv("exclude", "x"), Main.EXIT_FAILURE,
-                "txkv exclude: No member 'x' in the cluster (members: a, b, c, d)");
-        provider.shard(4, "d", "c", "b", "a");
-        Run run = txkv("exclude", "b");
-        assertRefused(run, Main.EXIT_FAILURE, "Shard 4 has a replica on every member (d,c,b,a)", "txkv move 4 d,c,a");
+    void theServersRefusalOfAnUnknownMemberIsPassedOn() {
+        Run run = txkv("exclude", "x");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(provider.excludes).containsExactly(excludeCall(ShellCommand.CLUSTER_DEFAULT, "x", false));
+        assertThat(run.err()).contains(
+                "txkv exclude: invalid_option_value (2006): No member 'x' in the cluster (members: a, b, c, d)");
         assertThat(run.out()).isEmpty();
+        assertThat(provider.excluded).isEmpty();
+    }
+
+    @Test
+    void excludeChecksItsArgumentsBeforeAsking() {
         assertRefused(txkv("exclude", "b", "--timeout", "-5"), Main.EXIT_USAGE, "--timeout must be positive, got -5");
-    }
-
-    @Test
-    void aFailedMoveStopsTheExclusion() {
-        provider.failures.add(new TxkvException(ErrorCode.OPERATION_FAILED, "Shard 0 is being split"));
-        Run run = txkv("exclude", "c");
-        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
-        assertThat(provider.moves).hasSize(1);
-        assertThat(run.out()).isEqualTo("Moving 3 shards off c, one at a time:\nshard 0: a,b,c -> a,b,d ... failed\n");
-        assertThat(run.err()).contains("txkv exclude: ", "Shard 0 is being split");
-    }
-
-    @Test
-    void theMemberStillListedAfterTheMovesIsAnError() {
-        provider.stale = true;
-        Run run = txkv("exclude", "d");
-        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
-        assertThat(provider.moves).extracting(MoveCall::shard).containsExactly(1, 3);
-        assertThat(run.err()).contains("After the moves the cluster still lists d for shards 1, 3");
+        assertRefused(txkv("exclude", " "), Main.EXIT_USAGE, "MEMBER must be a member id, got ' '");
+        assertRefused(txkv("exclude"), Main.EXIT_USAGE, "Missing required parameter", "MEMBER");
     }
 
     @Test
@@ -291,18 +457,45 @@ class ShardMoveCommandsTest {
         assertRefused(run, Main.EXIT_FAILURE, "The cluster is not sharded");
     }
 
+    // ---------------------------------------------------------------- include
+
+    @Test
+    void includeSendsTheMemberWithIncludeAndSaysReplicasMayGoThere() {
+        provider.excluded.add("c");
+        Run run = txkv("include", "c", "-C", CLUSTER);
+        assertOk(run);
+        assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", true));
+        assertThat(provider.excluded).isEmpty();
+        assertThat(run.out()).isEqualTo("c is included again: replicas may be placed there (the rebalancer evens out"
+                + " replica counts by itself).\n");
+        assertThat(provider.statusConnections).isEmpty();
+    }
+
+    @Test
+    void includeTakesATimeoutAndPassesOnRefusals() {
+        assertOk(txkv("include", "c", "--timeout", "2500"));
+        assertThat(provider.excludes).containsExactly(
+                new ExcludeCall(ShellCommand.CLUSTER_DEFAULT, "c", true, Duration.ofMillis(2500)));
+        Run run = txkv("include", "x");
+        assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(run.err()).contains("txkv include: invalid_option_value (2006): No member 'x' in the cluster");
+        provider.excludes.clear();
+        assertRefused(txkv("include", "c", "--timeout", "0"), Main.EXIT_USAGE, "--timeout must be positive, got 0");
+    }
+
     // ---------------------------------------------------------------- the launcher
 
     @Test
     void theLauncherHasTheCommands() {
         CommandLine launcher = Main.commandLine();
-        assertThat(launcher.getSubcommands()).containsKeys("split", "move", "exclude");
+        assertThat(launcher.getSubcommands()).containsKeys("split", "move", "exclude", "include");
         StringWriter help = new StringWriter();
         launcher.setOut(new PrintWriter(help));
         assertThat(launcher.execute("move", "--help")).isEqualTo(Main.EXIT_OK);
         assertThat(launcher.execute("exclude", "--help")).isEqualTo(Main.EXIT_OK);
+        assertThat(launcher.execute("include", "--help")).isEqualTo(Main.EXIT_OK);
         assertThat(help.toString().replaceAll("\\s+", " ")).contains("Usage: txkv move", "SHARD", "MEMBER[,MEMBER...]",
                 "--cluster", "--timeout", "(default: 300000)", "--json", "Usage: txkv exclude", "--dry-run",
-                "does not remember the exclusion");
+                "--no-wait", "until txkv include", "Usage: txkv include", "(default: 10000)");
     }
 }

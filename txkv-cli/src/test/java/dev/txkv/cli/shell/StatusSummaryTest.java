@@ -71,6 +71,37 @@ class StatusSummaryTest {
         assertThat(StatusSummary.render(Status.getDefaultInstance())).doesNotContainIgnoringCase("unknown");
     }
 
+    /** {@link #threeMembers()} sharded: two shards, the second moving off b, which is excluded. */
+    static Status sharded(String... excluded) {
+        Status status = threeMembers();
+        return status.toBuilder().setCluster(status.getCluster().toBuilder()
+                .addShards(Status.Shard.newBuilder().setId(0).setEnd(com.google.protobuf.ByteString.copyFromUtf8("m"))
+                        .addReplicas("a").addReplicas("c").setLeader("a").setTwoPhase("epoch 1, 0 undecided"))
+                .addShards(Status.Shard.newBuilder().setId(1).setBegin(com.google.protobuf.ByteString.copyFromUtf8("m"))
+                        .addReplicas("b").addReplicas("c").addMovingTo("a").addMovingTo("c").setMoveReason("exclude b")
+                        .setTwoPhase("moving to a,c (exclude b)"))
+                .addAllExcluded(java.util.List.of(excluded))).build();
+    }
+
+    @Test
+    void shardsListTheShardsThenTheExcludedMembers() {
+        String table = StatusSummary.shards(sharded("b", "c")).replace(System.lineSeparator(), "\n");
+        String[] lines = table.split("\n");
+        assertThat(lines).hasSize(4);
+        assertThat(lines[0]).startsWith("id    range").contains("replicas", "two-phase state (on b)");
+        assertThat(lines[1]).startsWith("0     [, m)").contains("a,c", "epoch 1, 0 undecided");
+        assertThat(lines[2]).startsWith("1     [m, \\xff)").contains("b,c", "moving to a,c (exclude b)");
+        assertThat(lines[3]).isEqualTo("excluded: b, c");
+        assertThat(StatusSummary.shards(sharded())).doesNotContain("excluded");
+        assertThat(StatusSummary.shards(threeMembers())).startsWith("The cluster is not sharded");
+    }
+
+    @Test
+    void summaryNamesTheExcludedMembersOfAShardedCluster() {
+        assertThat(StatusSummary.render(sharded("b"))).contains("Shards", " - 2\n", "Excluded members", " - b\n");
+        assertThat(StatusSummary.render(sharded())).doesNotContain("Excluded");
+    }
+
     @Test
     void jsonHasTheProtoFieldNamesAndReadsBackStrictly() throws Exception {
         Status status = threeMembers();
