@@ -40,9 +40,10 @@ import picocli.CommandLine.Unmatched;
             "compare: txkv beside etcd and PostgreSQL (the same as txkv bench-compare; options after it go there);",
             "one-client: one thread, one transaction at a time, txkv beside PostgreSQL (txkv bench-one-client);",
             "distribution: a shard of a sharded cluster moved or split under writes (options after it go there);",
+            "tls-auth: a plaintext server beside one with TLS and authorization, from one warm client (options after it go there);",
             "scale-model: a discrete-event model of a sharded cluster at 1 to 200+ processes (txkv bench-scale-model)."})
 public final class EmbeddedBench implements Callable<Integer> {
-    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | shards | resolver | memory | all | compare | one-client | distribution | scale-model")
+    @Parameters(index = "0", description = "reads | writes | latency | grv | rmw | matrix | shards | resolver | memory | all | compare | one-client | distribution | tls-auth | scale-model")
     String workload;
 
     /** Arguments after {@code compare}, passed on to {@link dev.txkv.bench.compare.CompareBench}. */
@@ -126,6 +127,15 @@ public final class EmbeddedBench implements Callable<Integer> {
             }
             args.addAll(List.of("--warmup", Integer.toString(warmupSeconds)));
             return new CommandLine(new DistributionBench()).execute(args.toArray(new String[0]));
+        }
+        if (workload.equals("tls-auth")) {
+            // --threads, --warmup and --keys are this command's options too: pass them on.
+            List<String> args = new ArrayList<>(unmatched);
+            if (threads != null) {
+                args.addAll(List.of("--threads", threads.toString()));
+            }
+            args.addAll(List.of("--warmup", Integer.toString(warmupSeconds), "--keys", Integer.toString(keys)));
+            return new CommandLine(new SecureBesidePlainBench()).execute(args.toArray(new String[0]));
         }
         if (workload.equals("one-client")) {
             return new CommandLine(new dev.txkv.bench.compare.OneClientBench()).execute(unmatched.toArray(new String[0]));
