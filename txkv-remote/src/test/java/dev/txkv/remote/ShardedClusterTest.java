@@ -196,6 +196,80 @@ class ShardedClusterTest {
     }
 
     /**
+     * Bank transfers between the accounts from {@code writers} threads, and one reader that checks
+     * in one transaction that the total never changes, until {@link #stop} or {@code maxSeconds}.
+     * A transaction that gives up is a failure, except an unknown outcome (1021) when
+     * {@code unknownOutcomeOk} (a server stopped mid-commit: the total holds either way).
+     */
+    private final class Transfers {
+        final long seed = Seeds.seed();
+        final AtomicLong done = new AtomicLong();
+        final AtomicLong wrongTotals = new AtomicLong();
+        final List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final AtomicBoolean stopped = new AtomicBoolean();
+        private final List<CompletableFuture<Void>> workers = new ArrayList<>();
+
+        Transfers(Database db, int writers, int maxSeconds, boolean unknownOutcomeOk) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers + 1);
+            pools.add(pool);
+            for (int w = 0; w < writers; w++) {
+                Random random = new Random(seed + w);
+                workers.add(CompletableFuture.runAsync(() -> {
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
+                    while (!stopped.get() && System.nanoTime() < until) {
+                        int from = random.nextInt(ACCOUNTS);
+                        int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+                        long moved = 1 + random.nextInt(10);
+                        try {
+                            db.run(tr -> {
+                                long a = ShardedAccounts.balance(tr.get(account(from)).join());
+                                long c = ShardedAccounts.balance(tr.get(account(to)).join());
+                                tr.set(account(from), ShardedAccounts.amount(a - moved));
+                                tr.set(account(to), ShardedAccounts.amount(c + moved));
+                                return null;
+                            });
+                            done.incrementAndGet();
+                        } catch (TxkvException e) {
+                            if (!unknownOutcomeOk || e.getError() != dev.txkv.ErrorCode.COMMIT_UNKNOWN_RESULT) {
+                                failures.add(e);
+                                return;
+                            }
+                        } catch (RuntimeException e) {
+                            failures.add(e);
+                            return;
+                        }
+                    }
+                }, pool));
+            }
+            workers.add(CompletableFuture.runAsync(() -> {
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
+                while (!stopped.get() && System.nanoTime() < until) {
+                    try {
+                        if (ShardedAccounts.total(db) != ACCOUNTS * INITIAL) {
+                            wrongTotals.incrementAndGet();
+                        }
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                        return;
+                    }
+                }
+            }, pool));
+        }
+
+        /** Stops the transfers and the reader and waits for them. */
+        void stop() throws Exception {
+            stopped.set(true);
+            CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+        }
+
+        /** No transaction gave up and every total read was right. */
+        void assertClean() {
+            assertThat(failures).as("transactions that gave up (seed %d)", seed).extracting(Throwable::toString).isEmpty();
+            assertThat(wrongTotals.get()).as("totals that were not %d (seed %d)", ACCOUNTS * INITIAL, seed).isZero();
+        }
+    }
+
+    /**
      * Shards split online while transfers run: every transfer and read meets only retryable
      * errors, the total never changes, the new shards serve their keys (also after a server
      * restarts from its data directory), and nothing stays in doubt.
@@ -212,57 +286,13 @@ class ShardedClusterTest {
             }
             return null;
         });
-        long seed = Seeds.seed();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong transfers = new AtomicLong();
-        AtomicLong wrongTotals = new AtomicLong();
-        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<Void>> workers = new ArrayList<>();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
-        pools.add(pool);
-        for (int w = 0; w < 3; w++) {
-            Random random = new Random(seed + w);
-            workers.add(CompletableFuture.runAsync(() -> {
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-                while (!stop.get() && System.nanoTime() < until) {
-                    int from = random.nextInt(ACCOUNTS);
-                    int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
-                    long moved = 1 + random.nextInt(10);
-                    try {
-                        db.run(tr -> {
-                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
-                            long c = ShardedAccounts.balance(tr.get(account(to)).join());
-                            tr.set(account(from), ShardedAccounts.amount(a - moved));
-                            tr.set(account(to), ShardedAccounts.amount(c + moved));
-                            return null;
-                        });
-                        transfers.incrementAndGet();
-                    } catch (RuntimeException e) {
-                        failures.add(e);
-                        return;
-                    }
-                }
-            }, pool));
-        }
-        workers.add(CompletableFuture.runAsync(() -> {
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-            while (!stop.get() && System.nanoTime() < until) {
-                try {
-                    if (ShardedAccounts.total(db) != ACCOUNTS * INITIAL) {
-                        wrongTotals.incrementAndGet();
-                    }
-                } catch (RuntimeException e) {
-                    failures.add(e);
-                    return;
-                }
-            }
-        }, pool));
+        Transfers transfers = new Transfers(db, 3, 40, false);
         Thread.sleep(2_000);
         // Shard 0 holds accounts 0 and 1, shard 1 accounts 2 and 3: split each between them.
         dev.txkv.proto.SplitResponse first = RemoteStatus.split(all, account(1), Duration.ofSeconds(60));
         assertThat(first.getShard()).isZero();
         assertThat(first.getNewShard()).isEqualTo(4);
-        long afterFirst = transfers.get();
+        long afterFirst = transfers.done.get();
         dev.txkv.proto.SplitResponse second = RemoteStatus.split(addresses.get(2), account(3), Duration.ofSeconds(60));
         assertThat(second.getShard()).isEqualTo(1);
         assertThat(second.getNewShard()).isEqualTo(5);
@@ -272,13 +302,11 @@ class ShardedClusterTest {
         assertThatThrownBy(() -> RemoteStatus.split(all, account(1), Duration.ofSeconds(10)))
                 .isInstanceOf(TxkvException.class).hasMessageContaining("already begins shard 4");
         Thread.sleep(3_000);
-        stop.set(true);
-        CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
-        System.out.println("online splits: " + transfers.get() + " transfers (" + afterFirst + " by the first split), "
-                + failures.size() + " gave up, seed " + seed);
-        assertThat(failures).as("transactions that gave up").extracting(Throwable::toString).isEmpty();
-        assertThat(wrongTotals.get()).as("totals that were not " + ACCOUNTS * INITIAL).isZero();
-        assertThat(transfers.get()).as("transfers after the splits").isGreaterThan(afterFirst);
+        transfers.stop();
+        System.out.println("online splits: " + transfers.done.get() + " transfers (" + afterFirst + " by the first split), "
+                + transfers.failures.size() + " gave up, seed " + transfers.seed);
+        transfers.assertClean();
+        assertThat(transfers.done.get()).as("transfers after the splits").isGreaterThan(afterFirst);
         assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
 
         dev.txkv.proto.Status status = RemoteStatus.fetch(addresses.get(1), Duration.ofSeconds(10));
@@ -339,62 +367,13 @@ class ShardedClusterTest {
             }
             return null;
         });
-        long seed = Seeds.seed();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong transfers = new AtomicLong();
-        AtomicLong wrongTotals = new AtomicLong();
-        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
-        pools.add(pool);
-        List<CompletableFuture<Void>> workers = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            Random random = new Random(seed + w);
-            workers.add(CompletableFuture.runAsync(() -> {
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-                while (!stop.get() && System.nanoTime() < until) {
-                    int from = random.nextInt(ACCOUNTS);
-                    int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
-                    long moved = 1 + random.nextInt(10);
-                    try {
-                        db.run(tr -> {
-                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
-                            long c = ShardedAccounts.balance(tr.get(account(to)).join());
-                            tr.set(account(from), ShardedAccounts.amount(a - moved));
-                            tr.set(account(to), ShardedAccounts.amount(c + moved));
-                            return null;
-                        });
-                        transfers.incrementAndGet();
-                    } catch (TxkvException e) {
-                        // An unknown outcome (1021) when server c stops mid-commit: the total still
-                        // holds either way, which the reader checks.
-                        if (e.getError() != dev.txkv.ErrorCode.COMMIT_UNKNOWN_RESULT) {
-                            failures.add(e);
-                            return;
-                        }
-                    } catch (RuntimeException e) {
-                        failures.add(e);
-                        return;
-                    }
-                }
-            }, pool));
-        }
-        workers.add(CompletableFuture.runAsync(() -> {
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!stop.get() && System.nanoTime() < until) {
-                try {
-                    if (ShardedAccounts.total(db) != ACCOUNTS * INITIAL) {
-                        wrongTotals.incrementAndGet();
-                    }
-                } catch (RuntimeException e) {
-                    failures.add(e);
-                    return;
-                }
-            }
-        }, pool));
+        // An unknown outcome (1021) when server c stops mid-commit is no failure: the total still
+        // holds either way, which the reader checks.
+        Transfers transfers = new Transfers(db, 2, 90, true);
         Thread.sleep(1_500);
         // A split first: shard 2 (accounts 1 to 3) is born on a, b and c from shard 0's replicas there.
         assertThat(RemoteStatus.split(all, account(1), Duration.ofSeconds(60)).getNewShard()).isEqualTo(2);
-        long beforeMoves = transfers.get();
+        long beforeMoves = transfers.done.get();
         // Shard 2 to b, c, d: d copies it (it never had shard 0), a drops it.
         RemoteStatus.move(all, 2, List.of("b", "c", "d"), "", Duration.ofSeconds(120));
         // Shard 0 to d alone: every replica leaves, so its leader hands over to d first.
@@ -410,7 +389,7 @@ class ShardedClusterTest {
                 .isInstanceOf(TxkvException.class).hasMessageContaining("No member 'x'");
         assertThatThrownBy(() -> RemoteStatus.move(all, 9, List.of("a"), "", Duration.ofSeconds(10)))
                 .isInstanceOf(TxkvException.class).hasMessageContaining("No shard 9");
-        long beforeLoss = transfers.get();
+        long beforeLoss = transfers.done.get();
         // Server c stops for good: its replicas of shards 1 and 2 move to the member with the
         // fewest replicas that keeps none of the shard (b for shard 1, a for shard 2).
         servers.get(2).close();
@@ -424,13 +403,11 @@ class ShardedClusterTest {
             }
         });
         Thread.sleep(2_000);
-        stop.set(true);
-        CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
-        System.out.println("online moves: " + transfers.get() + " transfers (" + beforeMoves + " before the moves, "
-                + beforeLoss + " before c was lost), seed " + seed);
-        assertThat(failures).as("transactions that gave up").extracting(Throwable::toString).isEmpty();
-        assertThat(wrongTotals.get()).as("totals that were not " + ACCOUNTS * INITIAL).isZero();
-        assertThat(transfers.get()).as("transfers after c was lost").isGreaterThan(beforeLoss);
+        transfers.stop();
+        System.out.println("online moves: " + transfers.done.get() + " transfers (" + beforeMoves + " before the moves, "
+                + beforeLoss + " before c was lost), seed " + transfers.seed);
+        transfers.assertClean();
+        assertThat(transfers.done.get()).as("transfers after c was lost").isGreaterThan(beforeLoss);
         try (Database viaD = Txkv.open(addresses.get(3))) {
             assertThat(ShardedAccounts.total(viaD)).isEqualTo(ACCOUNTS * INITIAL);
         }
