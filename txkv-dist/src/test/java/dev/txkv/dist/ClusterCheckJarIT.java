@@ -16,14 +16,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short robustness run: {@code txkv check} from the packaged jar starts a 3-node cluster of
- * real server processes, runs list-append and bank traffic for 35 s under kills, pauses,
+ * real server processes, runs list-append and bank traffic for 30 s under kills, pauses,
  * restarts and (as root with iproute2) partitions, and must find no anomaly and no lost write.
  * Fails if the jar's server has no cluster flags. {@code -Dtxkv.seed=N}
  * replays a run's fault schedule.
  */
 class ClusterCheckJarIT {
     private static final Path JAR = Path.of("target", "txkv.jar");
-    /** 35 s of traffic, up to 60 s to start, up to 120 s of final reads, checking: well within this. */
+    /** 30 s of traffic, up to 60 s to start, up to 120 s of final reads, checking: well within this. */
     private static final long RUN_TIMEOUT_SECONDS = 600;
 
     @Test
@@ -31,7 +31,7 @@ class ClusterCheckJarIT {
         assertThat(serverHelp()).as("'txkv server --help' names the cluster flags").contains("--peers");
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "35s", "--nodes", "3", "--seed=" + seed, "--dir",
+        Run run = check(dir, "--duration", "30s", "--nodes", "3", "--seed=" + seed, "--dir",
                 runDir.toString());
         String report = run.report(runDir);
         assertThat(number(report, "anomalies")).as("anomalies (seed %d)", seed).isZero();
@@ -74,7 +74,7 @@ class ClusterCheckJarIT {
     void strangersOnTheRaftPortsChangeNothing(@TempDir Path dir) throws Exception {
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
-        Run run = check(dir, "--duration", "25s", "--nodes", "3", "--faults", "stranger", "--seed=" + seed,
+        Run run = check(dir, "--duration", "20s", "--nodes", "3", "--faults", "stranger", "--seed=" + seed,
                 "--dir", runDir.toString());
         String report = run.report(runDir);
         assertThat(number(report, "faultsInjected")).as("stranger faults injected").isPositive();

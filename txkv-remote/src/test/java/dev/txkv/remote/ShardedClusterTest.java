@@ -165,10 +165,10 @@ class ShardedClusterTest {
                 }
             }
         }));
-        Thread.sleep(6_000);
+        Thread.sleep(4_000);
         long before = transfers.get();
         servers.get(0).close();
-        Thread.sleep(8_000);
+        Thread.sleep(6_000);
         stop.set(true);
         CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
         System.out.println("sharded cluster: " + transfers.get() + " transfers (" + before
