@@ -510,8 +510,10 @@ final class ShardedNode implements AutoCloseable {
             if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
                 return CompletableFuture.<Long>failedFuture(error);
             }
-            log.info("member {}: the split making shard {} is not done yet ({}); trying again", self, child,
-                    unwrap(error).getMessage());
+            String why = unwrap(error).getMessage();
+            if (!why.equals(splitNotes.put(child, why))) {
+                log.info("member {}: the split making shard {} is not done yet ({}); trying again", self, child, why);
+            }
             CompletableFuture<Long> again = new CompletableFuture<>();
             maintenance.schedule(() -> driveUntil(child, parent, deadlineNanos).whenComplete((v, e) -> {
                 if (e != null) {
@@ -572,6 +574,7 @@ final class ShardedNode implements AutoCloseable {
                     if (error != null) {
                         done.completeExceptionally(unwrap(error));
                     } else {
+                        splitNotes.remove(child);
                         log.info("member {}: shard {} is made (split from shard {} at version {})", self, child, parent,
                                 version);
                         done.complete(version);
@@ -915,6 +918,8 @@ final class ShardedNode implements AutoCloseable {
         }
     }
 
+    /** Why each split being made is not done yet, as last logged (each reason is logged once in a row). */
+    private final Map<Integer, String> splitNotes = new ConcurrentHashMap<>();
     /** Why each move under way is not done yet, as last logged (each reason is logged once). */
     private final Map<Integer, String> moveNotes = new ConcurrentHashMap<>();
     /** Replicas this member is copying in from another member, by shard id. */
