@@ -43,12 +43,13 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Replays a run's fault schedule and workloads (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split,move", split = ",",
+    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split,move,exclude", split = ",",
             description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the"
                     + " Raft ports), two-phase (with --shards: a member halted at a two-phase crash point: a"
                     + " coordinator before or after its decision, a participant after its vote), split (with --shards:"
                     + " a shard split online at a workload key), move (with --shards: a shard's replicas moved online"
-                    + " to another 2 or 3 nodes) (default"
+                    + " to another 2 or 3 nodes), exclude (with --shards and more nodes than --shard-replicas: a node"
+                    + " excluded until it is drained, then included again) (default"
                     + " ${DEFAULT-VALUE}); none for a run without faults.")
     List<String> faults;
 

@@ -117,7 +117,8 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
      * calls sign in as root.
      */
     boolean splitFaults() {
-        return sharded() && (faults.contains(FaultKind.Category.SPLIT) || faults.contains(FaultKind.Category.MOVE));
+        return sharded() && (faults.contains(FaultKind.Category.SPLIT) || faults.contains(FaultKind.Category.MOVE)
+                || faults.contains(FaultKind.Category.EXCLUDE));
     }
 
     /**
@@ -162,7 +163,8 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
                     && !(kind == FaultKind.STRANGER && plainServer)
                     && !((kind.category() == FaultKind.Category.TWO_PHASE || kind.category() == FaultKind.Category.SPLIT
                             || kind.category() == FaultKind.Category.MOVE) && !sharded())
-                    && !(isPartition && (nodes < 2 || !partitionsAvailable))) {
+                    && !(isPartition && (nodes < 2 || !partitionsAvailable))
+                    && !(kind.category() == FaultKind.Category.EXCLUDE && !(sharded() && nodes > shardReplicas))) {
                 kinds.add(kind);
             }
         }

@@ -51,11 +51,18 @@ enum FaultKind {
      * move, through a random node), while the traffic runs and other faults come and go; the move
      * must complete and the histories stay valid. Healing needs nothing.
      */
-    MOVE_SHARD(Category.MOVE, false);
+    MOVE_SHARD(Category.MOVE, false),
+    /**
+     * Sharded clusters with more nodes than replicas per shard only: a node excluded (txkv
+     * exclude) while the traffic runs; the fault waits until no shard has a replica left on it,
+     * holds, then includes it again, and the rebalancer may move replicas back. The moves must
+     * complete and the histories stay valid.
+     */
+    EXCLUDE_MEMBER(Category.EXCLUDE, false);
 
     /** What {@code --faults} names. */
     enum Category {
-        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT, MOVE;
+        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT, MOVE, EXCLUDE;
 
         String token() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -67,7 +74,7 @@ enum FaultKind {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase, split, move)");
+            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase, split, move, exclude)");
         }
     }
 
@@ -93,7 +100,7 @@ enum FaultKind {
     /** Whether any running node may be the target (else a follower unless {@link #targetsLeader()}). */
     boolean anyNode() {
         return this == RESTART || this == STRANGER || category == Category.TWO_PHASE || this == SPLIT_SHARD
-                || this == MOVE_SHARD;
+                || this == MOVE_SHARD || this == EXCLUDE_MEMBER;
     }
 
     Category category() {

@@ -32,6 +32,8 @@ final class Nemesis {
     private final long windowEndNanos;
     private final Consumer<String> log;
     private final List<FaultEvent> events = new ArrayList<>();
+    /** The node an exclusion fault excluded and has not included again yet; -1: none. */
+    private int excluded = -1;
 
     Nemesis(Cluster cluster, NodeNetwork network, FaultSchedule schedule, CommitProbe probe, long runStartNanos,
             long windowEndNanos, Consumer<String> log) {
@@ -87,6 +89,7 @@ final class Nemesis {
                 case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
                 case SPLIT -> note = splitShard(target, fault.targetChoice());
                 case MOVE -> note = moveShard(target, fault.targetChoice());
+                case EXCLUDE -> note = excludeMember(target);
                 case TWO_PHASE -> {
                     CrashOutcome crash = crashAnywhere(kind);
                     note = crash.note();
@@ -144,6 +147,7 @@ final class Nemesis {
             case KILL, RESTART -> cluster.start(target);
             case PAUSE -> cluster.resume(target);
             case PARTITION -> network.heal();
+            case EXCLUDE -> includeMember(target);
             case STRANGER, SPLIT, MOVE -> {
                 // Nothing to heal: every attempt was refused (or the run is invalid anyway), or
                 // the split or move is done.
@@ -224,6 +228,75 @@ final class Nemesis {
             throw e;
         }
     }
+
+    /**
+     * Excludes node {@code index} through another running node, and waits until no shard has a
+     * replica on it (or is moving to it). An exclusion refused counts as not injected; one whose
+     * drain does not finish within {@link #EXCLUDE_WAIT_MS} is noted so (and included again at
+     * the heal all the same).
+     */
+    private String excludeMember(int index) {
+        String member = cluster.node(index).id();
+        String through = throughOther(index);
+        long started = System.nanoTime();
+        try {
+            excluded = index;
+            dev.txkv.remote.RemoteStatus.exclude(through, member, false, java.time.Duration.ofSeconds(30));
+        } catch (dev.txkv.TxkvException e) {
+            if (e.getError() == dev.txkv.ErrorCode.INVALID_OPTION_VALUE || e.getError() == dev.txkv.ErrorCode.OPERATION_FAILED) {
+                return FaultEvent.NOT_INJECTED + ": exclusion of " + member + " refused: " + e.getMessage();
+            }
+            throw e;
+        }
+        long deadline = started + TimeUnit.MILLISECONDS.toNanos(EXCLUDE_WAIT_MS);
+        while (System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
+            try {
+                List<dev.txkv.proto.Status.Shard> shards = dev.txkv.remote.RemoteStatus
+                        .fetch(throughOther(index), java.time.Duration.ofSeconds(10)).getCluster().getShardsList();
+                boolean drained = shards.stream().noneMatch(
+                        s -> s.getReplicasList().contains(member) || s.getMovingToList().contains(member));
+                if (drained) {
+                    return member + " excluded and drained in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)
+                            + " ms";
+                }
+            } catch (dev.txkv.TxkvException e) {
+                // A node down or busy with another fault's aftermath: ask again.
+            }
+            Cluster.sleep(500);
+        }
+        return member + " excluded; not drained within " + EXCLUDE_WAIT_MS + " ms";
+    }
+
+    /** Includes node {@code index} again (after {@link #excludeMember}); retried until it is recorded. */
+    private void includeMember(int index) {
+        String member = cluster.node(index).id();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EXCLUDE_WAIT_MS);
+        while (true) {
+            try {
+                dev.txkv.remote.RemoteStatus.exclude(throughOther(index), member, true, java.time.Duration.ofSeconds(30));
+                excluded = -1;
+                return;
+            } catch (dev.txkv.TxkvException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Cluster.sleep(500);
+            }
+        }
+    }
+
+    /** The client address of a running node other than {@code index} (itself if none). */
+    private String throughOther(int index) {
+        for (LocalCluster.Member n : cluster.nodes()) {
+            if (n.index() != index && n.state() == LocalCluster.State.RUNNING) {
+                return n.clientAddress();
+            }
+        }
+        return cluster.node(index).clientAddress();
+    }
+
+    /** How long an exclusion waits for its node to be drained. */
+    private static final long EXCLUDE_WAIT_MS = 120_000;
 
     /** How long a move fault waits for its move to complete. */
     private static final long MOVE_WAIT_MS = 60_000;
@@ -344,6 +417,13 @@ final class Nemesis {
                 }
             } catch (RuntimeException e) {
                 log.accept("warning: cannot heal " + node.id() + ": " + e.getMessage());
+            }
+        }
+        if (excluded >= 0) {
+            try {
+                includeMember(excluded);
+            } catch (RuntimeException e) {
+                log.accept("warning: cannot include " + cluster.node(excluded).id() + " again: " + e.getMessage());
             }
         }
     }
