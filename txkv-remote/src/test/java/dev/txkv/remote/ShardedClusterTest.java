@@ -353,6 +353,77 @@ class ShardedClusterTest {
      * meet only retryable errors, the total never changes, the servers that lost a replica delete
      * it, and a restarted server keeps exactly what the map gives it.
      */
+    /**
+     * Two servers join a running cluster of three (--join): each asks to be added, the control
+     * group takes it in, and the rebalancer moves shard replicas onto it while transfers run;
+     * the joined servers serve clients, and one restarts from its data directory.
+     */
+    @Test
+    void newServersJoinARunningClusterAndReceiveShards() throws Exception {
+        // 4 shards of 2 replicas on a, b, c: 3, 3 and 2 replicas.
+        List<String> addresses = startCluster(4, 2);
+        String all = String.join(",", addresses);
+        Database db = Txkv.open(all);
+        databases.add(db);
+        db.run(tr -> {
+            for (int i = 0; i < ACCOUNTS; i++) {
+                tr.set(account(i), ShardedAccounts.amount(INITIAL));
+            }
+            return null;
+        });
+        Transfers transfers = new Transfers(db, 2, 120, true);
+        Thread.sleep(1_000);
+        ReplicationConfig founders = configs.get(0).replication();
+        Map<String, String> raft = new LinkedHashMap<>(founders.members());
+        Map<String, String> clients = new LinkedHashMap<>(configs.get(0).peerClientAddresses());
+        int[] ports = Ports.freePorts(4);
+        for (String id : List.of("d", "e")) {
+            int k = id.equals("d") ? 0 : 1;
+            raft.put(id, "127.0.0.1:" + ports[k]);
+            clients.put(id, "127.0.0.1:" + ports[2 + k]);
+            ServerConfig config = new ServerConfig().dataDir(dir.resolve(id))
+                    .grpcAddress("127.0.0.1", ports[2 + k]).httpAddress("127.0.0.1", 0)
+                    .replication(new ReplicationConfig(id, new LinkedHashMap<>(raft)).clusterName("sharded-test")
+                            .electionTimeoutMs(500, 1000))
+                    .peerClientAddresses(new LinkedHashMap<>(clients)).shards(4, 2).join(true);
+            configs.add(config);
+            servers.add(TxkvServer.start(config));
+        }
+        // The rebalancer evens 3, 3, 2, 0, 0 out: one replica each moves to d and to e.
+        Poll.until("d and e keep a replica each, every shard at 2 replicas", Duration.ofSeconds(120), () -> {
+            try {
+                dev.txkv.proto.Status s = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(5));
+                List<dev.txkv.proto.Status.Shard> shards = s.getCluster().getShardsList();
+                return shards.stream().allMatch(r -> r.getReplicasCount() == 2 && r.getMovingToList().isEmpty())
+                        && shards.stream().anyMatch(r -> r.getReplicasList().contains("d"))
+                        && shards.stream().anyMatch(r -> r.getReplicasList().contains("e"));
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+        // A joined member can be excluded like any other, and restarts from its directory.
+        TxkvServer d = servers.get(3);
+        Poll.until("d opened its replica", Duration.ofSeconds(30), () -> !d.shardReplicas().isEmpty());
+        d.close();
+        servers.set(3, TxkvServer.start(configs.get(3).join(false)));
+        try (Database viaD = Txkv.open(clients.get("d")); Database viaE = Txkv.open(clients.get("e"))) {
+            for (Database via : List.of(viaD, viaE)) {
+                Poll.until("a joined server serves the total", Duration.ofSeconds(60), () -> {
+                    try {
+                        return ShardedAccounts.total(via) == ACCOUNTS * INITIAL;
+                    } catch (TxkvException e) {
+                        return false;
+                    }
+                });
+            }
+        }
+        Thread.sleep(1_000);
+        transfers.stop();
+        System.out.println("joins: " + transfers.done.get() + " transfers, seed " + transfers.seed);
+        transfers.assertClean();
+        assertThat(transfers.done.get()).isPositive();
+    }
+
     @Test
     void replicasMoveOnlineAndALostServerIsReplaced() throws Exception {
         // Shard 0 on a, b, c; shard 1 on b, c, d. A member unheard of for 2 s is lost.

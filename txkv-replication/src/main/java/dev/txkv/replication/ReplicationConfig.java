@@ -30,7 +30,11 @@ public final class ReplicationConfig {
      * @param members id -> "host:port" of each member's Raft endpoint, in a stable order
      */
     public ReplicationConfig(String selfId, Map<String, String> members) {
-        if (members == null || members.isEmpty()) {
+        this(selfId, members, false);
+    }
+
+    private ReplicationConfig(String selfId, Map<String, String> members, boolean selfOutside) {
+        if (members == null || (members.isEmpty() && !selfOutside)) {
             throw invalid("a cluster needs at least one member");
         }
         for (Map.Entry<String, String> m : members.entrySet()) {
@@ -52,7 +56,7 @@ public final class ReplicationConfig {
                 throw invalid("member " + m.getKey() + " has port " + port + ", outside 1..65535");
             }
         }
-        if (!members.containsKey(selfId)) {
+        if (!selfOutside && !members.containsKey(selfId)) {
             throw invalid("this server's id '" + selfId + "' is not among the members " + members.keySet());
         }
         this.selfId = selfId;
@@ -71,15 +75,37 @@ public final class ReplicationConfig {
      * one shard, or the control group, of a sharded cluster.
      */
     public ReplicationConfig forGroup(String name, java.util.List<String> memberIds) {
+        return forGroup(name, memberIds, Map.of());
+    }
+
+    /**
+     * {@link #forGroup(String, java.util.List)} where members this configuration does not list
+     * take their Raft address from {@code moreAddresses} (members that joined a running cluster).
+     */
+    public ReplicationConfig forGroup(String name, java.util.List<String> memberIds, Map<String, String> moreAddresses) {
+        return forGroup(name, memberIds, moreAddresses, false);
+    }
+
+    /**
+     * The group {@code name} with no members, for a member that is not in it yet: a server
+     * joining a running cluster formats its replica so, and it never stands for election before
+     * the group's leader adds it (the membership change reaches it through the log).
+     */
+    public ReplicationConfig forGroupToJoin(String name) {
+        return forGroup(name, java.util.List.of(), Map.of(), true);
+    }
+
+    private ReplicationConfig forGroup(String name, java.util.List<String> memberIds, Map<String, String> moreAddresses,
+            boolean selfOutside) {
         Map<String, String> subset = new java.util.LinkedHashMap<>();
         for (String id : memberIds) {
-            String address = members().get(id);
+            String address = members().getOrDefault(id, moreAddresses.get(id));
             if (address == null) {
                 throw invalid("member '" + id + "' of group " + name + " is not a member of the cluster");
             }
             subset.put(id, address);
         }
-        return new ReplicationConfig(selfId(), subset).clusterName(name).leaderLease(leaderLease())
+        return new ReplicationConfig(selfId(), subset, selfOutside).clusterName(name).leaderLease(leaderLease())
                 .electionTimeoutMs(electionTimeoutMinMs(), electionTimeoutMaxMs())
                 .snapshotEveryEntries(snapshotEveryEntries()).logSegmentBytes(logSegmentBytes())
                 .peerTls(peerKeyManager, peerTrustManager);

@@ -27,8 +27,12 @@ import java.util.List;
  * @param shards in key order
  * @param nextId the id the next new shard takes
  * @param excluded the members an operator excluded: no replica is placed there, those there move off
+ * @param joined the members that joined after the cluster was created, with their addresses
+ * @param founders the members the cluster was created with (empty in a map recorded before
+ *     members could join: the layout's then)
  */
-record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded) {
+record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded,
+        List<ClusterMap.Joined> joined, List<String> founders) {
     /** The control group's key of the map. */
     static final byte[] KEY = "\u00ff\u0002/shards/map".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -90,9 +94,24 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         }
     }
 
+    /**
+     * A member that joined a running cluster ({@code txkv server --join}).
+     *
+     * @param raftAddress host:port of its Raft server
+     * @param clientAddress host:port of its client service
+     */
+    record Joined(String id, String raftAddress, String clientAddress) {
+    }
+
+    ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded) {
+        this(epoch, shards, nextId, excluded, List.of(), List.of());
+    }
+
     ClusterMap {
         shards = List.copyOf(shards);
         excluded = List.copyOf(excluded);
+        joined = List.copyOf(joined);
+        founders = List.copyOf(founders);
         full(shards, epoch); // checks that the shards cover the keyspace
     }
 
@@ -110,7 +129,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (ShardMap.Shard s : layout.map().shards()) {
             entries.add(new Entry(s.id(), s.begin(), s.end(), layout.membersOf(s.id())));
         }
-        return new ClusterMap(1, entries, layout.shards(), List.of());
+        return new ClusterMap(1, entries, layout.shards(), List.of(), List.of(), layout.members());
     }
 
     /** Every shard, those being made included. */
@@ -183,7 +202,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         if (parent < 0) {
             throw new IllegalStateException("no shard holds " + ByteArrays.printable(key));
         }
-        return new ClusterMap(epoch + 1, out, nextId + 1, excluded);
+        return new ClusterMap(epoch + 1, out, nextId + 1, excluded, joined, founders);
     }
 
     /** Most replicas of a shard. */
@@ -240,7 +259,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (Entry x : shards) {
             out.add(x.id() == id ? new Entry(x.id(), x.begin(), x.end(), x.members(), -1, "", target, reason) : x);
         }
-        return new ClusterMap(epoch + 1, out, nextId, excluded);
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders);
     }
 
     /** This map with the move of shard {@code id} done: its replicas are on the members it moved to. */
@@ -249,7 +268,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (Entry e : shards) {
             out.add(e.id() == id && e.moving() ? new Entry(e.id(), e.begin(), e.end(), e.movingTo()) : e);
         }
-        return new ClusterMap(epoch + 1, out, nextId, excluded);
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders);
     }
 
     /**
@@ -273,7 +292,54 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         } else {
             next.remove(member);
         }
-        return new ClusterMap(epoch + 1, shards, nextId, next);
+        return new ClusterMap(epoch + 1, shards, nextId, next, joined, founders);
+    }
+
+    /**
+     * Every member: the founding ones (the map's, or {@code layout}'s in a map recorded before
+     * members could join), then those that joined.
+     */
+    List<String> members(List<String> layout) {
+        List<String> out = new ArrayList<>(founders.isEmpty() ? layout : founders);
+        for (Joined j : joined) {
+            if (!out.contains(j.id())) {
+                out.add(j.id());
+            }
+        }
+        return out;
+    }
+
+    /** The joined member {@code id}, or null. */
+    Joined joinedMember(String id) {
+        return joined.stream().filter(j -> j.id().equals(id)).findFirst().orElse(null);
+    }
+
+    /**
+     * This map with {@code member} joined; the same map when it already has, with the same
+     * addresses.
+     *
+     * @param layout the founding members as the layout has them (for a map without them)
+     * @throws TxkvException invalid_option_value when a member of that id is already in the
+     *     cluster with other addresses, or is a founding one
+     */
+    ClusterMap join(Joined member, List<String> layout) {
+        List<String> first = founders.isEmpty() ? layout : founders;
+        if (first.contains(member.id())) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Member " + member.id()
+                    + " is a founding member of the cluster; start it without --join");
+        }
+        Joined known = joinedMember(member.id());
+        if (known != null) {
+            if (known.equals(member)) {
+                return this;
+            }
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Member " + member.id() + " already joined with Raft"
+                    + " address " + known.raftAddress() + " and client address " + known.clientAddress()
+                    + "; a member keeps its addresses");
+        }
+        List<Joined> next = new ArrayList<>(joined);
+        next.add(member);
+        return new ClusterMap(epoch + 1, shards, nextId, excluded, next, first);
     }
 
     /** The first shard whose replicas are moving, or null. */
@@ -287,11 +353,16 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (Entry e : shards) {
             out.add(e.id() == id ? new Entry(e.id(), e.begin(), e.end(), e.members()) : e);
         }
-        return new ClusterMap(epoch + 1, out, nextId, excluded);
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders);
     }
 
     ShardMapRecord toProto() {
-        ShardMapRecord.Builder b = ShardMapRecord.newBuilder().setEpoch(epoch).setNextId(nextId).addAllExcluded(excluded);
+        ShardMapRecord.Builder b = ShardMapRecord.newBuilder().setEpoch(epoch).setNextId(nextId).addAllExcluded(excluded)
+                .addAllFounders(founders);
+        for (Joined j : joined) {
+            b.addJoined(dev.txkv.proto.JoinedMember.newBuilder().setId(j.id()).setRaftAddress(j.raftAddress())
+                    .setClientAddress(j.clientAddress()));
+        }
         for (Entry e : shards) {
             ShardRecord.Builder r = ShardRecord.newBuilder().setId(e.id()).setBegin(ByteString.copyFrom(e.begin()))
                     .addAllMembers(e.members());
@@ -318,7 +389,12 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
                     r.getMovingToCount() > 0 ? r.getMoveReason() : ""));
         }
         try {
-            return new ClusterMap(record.getEpoch(), entries, record.getNextId(), record.getExcludedList());
+            List<Joined> joined = new ArrayList<>(record.getJoinedCount());
+            for (dev.txkv.proto.JoinedMember j : record.getJoinedList()) {
+                joined.add(new Joined(j.getId(), j.getRaftAddress(), j.getClientAddress()));
+            }
+            return new ClusterMap(record.getEpoch(), entries, record.getNextId(), record.getExcludedList(), joined,
+                    record.getFoundersList());
         } catch (IllegalArgumentException e) {
             throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID, "A corrupt shard map: " + e.getMessage(), e);
         }

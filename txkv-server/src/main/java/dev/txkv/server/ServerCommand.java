@@ -151,6 +151,12 @@ public final class ServerCommand implements Callable<Integer> {
                     + " one move at a time (default on). Needs --shards.")
     private String rebalance;
 
+    @Option(names = "--join",
+            description = "Join a running sharded cluster as a new member: start with the cluster's --shards and"
+                    + " --shard-replicas, --peers and --peer-clients naming its members and this server, and a new"
+                    + " --data directory; this server asks to be added, then receives shard replicas. Needs --shards.")
+    private boolean join;
+
     @Option(names = "--connections-per-address", paramLabel = "N",
             description = "Client connections served from one address (default 256); calls on more fail with 1213.")
     private Integer connectionsPerAddress;
@@ -307,6 +313,13 @@ public final class ServerCommand implements Callable<Integer> {
                 case "off" -> config.rebalance(false);
                 default -> throw usage("--rebalance must be on or off, got '" + rebalance + "'");
             }
+        }
+        if (join) {
+            if (shards == null) {
+                throw usage("--join needs --shards (members join sharded clusters; an unsharded cluster takes new"
+                        + " members with members add)");
+            }
+            config.join(true);
         }
         tls(config);
         if (connectionsPerAddress != null) {

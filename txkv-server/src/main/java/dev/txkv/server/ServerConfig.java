@@ -221,6 +221,22 @@ public final class ServerConfig {
     }
 
     private boolean rebalance = true;
+    private boolean join;
+
+    /**
+     * Whether this server joins a running sharded cluster as a new member (docs/sharding.md,
+     * "Adding a server"): it opens no replica until the cluster's map reaches it, and asks the
+     * control group's leader to add it.
+     */
+    public ServerConfig join(boolean on) {
+        this.join = on;
+        return this;
+    }
+
+    /** Whether this server joins a running sharded cluster. */
+    public boolean join() {
+        return join;
+    }
 
     /**
      * Whether the control group's leader of a sharded cluster evens out the members' shard

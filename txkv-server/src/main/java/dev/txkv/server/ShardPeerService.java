@@ -266,6 +266,34 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
         reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
     }
 
+    @Override
+    public void join(dev.txkv.proto.JoinRequest request, StreamObserver<dev.txkv.proto.JoinResponse> observer) {
+        dev.txkv.proto.JoinedMember m = request.getMember();
+        if (request.getForwarded()) {
+            answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                    e -> node.join(joined(m)));
+            return;
+        }
+        CompletableFuture<dev.txkv.proto.JoinResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.joinOnLeader(joined(m));
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
+    }
+
+    private static ClusterMap.Joined joined(dev.txkv.proto.JoinedMember m) {
+        String id = members(java.util.List.of(m.getId())).get(0);
+        for (String address : java.util.List.of(m.getRaftAddress(), m.getClientAddress())) {
+            if (address.length() > 300) {
+                throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A member address is at most 300 characters");
+            }
+        }
+        return new ClusterMap.Joined(id, m.getRaftAddress(), m.getClientAddress());
+    }
+
     /** Member ids as asked: at most {@value ClusterMap#REPLICAS_MAX}, each non-empty and short. */
     private static java.util.List<String> members(java.util.List<String> ids) {
         if (ids.size() > ClusterMap.REPLICAS_MAX) {

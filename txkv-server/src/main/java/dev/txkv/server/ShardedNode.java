@@ -85,7 +85,21 @@ final class ShardedNode implements AutoCloseable {
     /** {@link ClusterMap#routing()} of {@link #clusterMap}. */
     private volatile ShardMap routingMap;
     private final String self;
-    private final Map<String, String> clientAddresses;
+    /** The client addresses of the other members from this server's flags. */
+    private final Map<String, String> flagClientAddresses;
+    /** Those, and the client addresses of the members that joined later (from the map). */
+    private volatile Map<String, String> clientAddresses;
+    /**
+     * The Raft addresses of the members from this server's flags, and those of the members that
+     * joined later (from the map); null until {@link #start}.
+     */
+    private volatile Map<String, String> raftAddresses;
+    /**
+     * Whether this server joins a running cluster (--join, or recorded so in its data directory):
+     * it opens no replica until its control replica holds the cluster's map, and asks to join
+     * until the map lists it.
+     */
+    private final boolean joining;
     private final Map<Integer, Engine> engines = new ConcurrentHashMap<>();
     private final Map<Integer, String> leaderGuess = new ConcurrentHashMap<>();
     private final PeerChannels channels;
@@ -112,7 +126,9 @@ final class ShardedNode implements AutoCloseable {
     private final AutoSplit autoSplit;
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints,
-            AutoSplit autoSplit, long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials) {
+            AutoSplit autoSplit, long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials,
+            boolean joining) {
+        this.joining = joining;
         this.channels = new PeerChannels(peerCredentials);
         this.replaceLostAfterMs = replaceLostAfterMs;
         this.rebalance = rebalance;
@@ -122,7 +138,8 @@ final class ShardedNode implements AutoCloseable {
         this.clusterMap = ClusterMap.initial(layout);
         this.routingMap = clusterMap.routing();
         this.self = self;
-        this.clientAddresses = Map.copyOf(clientAddresses);
+        this.flagClientAddresses = Map.copyOf(clientAddresses);
+        this.clientAddresses = flagClientAddresses;
     }
 
     /** This member's crash points ({@link CrashPoints#NONE} unless the server was started with --crash-points). */
@@ -143,12 +160,14 @@ final class ShardedNode implements AutoCloseable {
      * @param rebalance whether the control group's leader evens out the members' replica counts
      * @param peerCredentials the credentials of calls to other members (TLS with this member's
      *     certificate, or plaintext)
+     * @param join whether this server joins a running cluster as a new member (its data directory
+     *     must be new, or recorded so)
      * @throws TxkvException when the data directory holds another layout or an unsharded database,
      *     a member's client address is missing, or an engine or the Raft host cannot start
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
             Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit,
-            long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials) {
+            long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials, boolean join) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -158,9 +177,9 @@ final class ShardedNode implements AutoCloseable {
                         + " every other member (--peer-clients); member " + m + " has none");
             }
         }
-        checkLayout(dataDir, layout);
-        ShardedNode node = new ShardedNode(layout, replication.selfId(), clientAddresses, crashPoints, autoSplit,
-                replaceLostAfterMs, rebalance, peerCredentials);
+        Recorded recorded = checkLayout(dataDir, layout, join);
+        ShardedNode node = new ShardedNode(recorded.layout(), replication.selfId(), clientAddresses, crashPoints,
+                autoSplit, replaceLostAfterMs, rebalance, peerCredentials, recorded.joined());
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {
@@ -198,12 +217,18 @@ final class ShardedNode implements AutoCloseable {
         this.dataDir = dataDir;
         this.config = config;
         this.replication = replication;
+        this.raftAddresses = Map.copyOf(replication.members());
         long entryMax = Math.max(8 << 20, config.batchBytesMax() * 2L);
         host = new RaftHost(replication, dataDir.resolve("raft"), entryMax);
         String cluster = replication.clusterName();
         network = new Network();
-        ReplicationConfig control = replication.forGroup(ShardLayout.groupName(cluster, ShardLayout.CONTROL),
-                layout.membersOf(ShardLayout.CONTROL));
+        // A joining member's control replica starts with no members (its storage is new, so this
+        // is the configuration it is formatted with): not in it, it never stands for election,
+        // which the members would answer by telling it to shut down; the leader's membership
+        // change that adds it reaches it through the log.
+        String controlName = ShardLayout.groupName(cluster, ShardLayout.CONTROL);
+        ReplicationConfig control = joining ? replication.forGroupToJoin(controlName)
+                : replication.forGroup(controlName, layout.membersOf(ShardLayout.CONTROL));
         Engine controlEngine = Engine.builder(dataDir.resolve("control"), config)
                 .log(RaftReplication.log(control, host)).open();
         engines.put(ShardLayout.CONTROL, controlEngine);
@@ -213,13 +238,19 @@ final class ShardedNode implements AutoCloseable {
         if (stored != null) {
             clusterMap = stored;
             routingMap = stored.routing();
+            refreshAddresses(stored);
         }
         copies = new ReplicaCopies(dataDir);
-        removeLeftovers();
-        for (ClusterMap.Entry s : clusterMap.shards()) {
-            if (s.replicas().contains(self) && !awaitsCopy(s)) {
-                openShard(s);
+        if (stored != null || !joining) {
+            removeLeftovers();
+            for (ClusterMap.Entry s : clusterMap.shards()) {
+                if (s.replicas().contains(self) && !awaitsCopy(s)) {
+                    openShard(s);
+                }
             }
+        } else {
+            log.info("member {} joins a running cluster: it asks the control group's leader to add it, then"
+                    + " receives the cluster's map and the replicas placed on it", self);
         }
         sequencer = new ControlSequencer(controlEngine, Environment.SYSTEM, SEQUENCER_LEASE_MS);
         host.start();
@@ -239,7 +270,7 @@ final class ShardedNode implements AutoCloseable {
         // A shard made by a split holds no keys until its born record (its id is above the initial ones).
         boolean child = s.id() >= layout.shards();
         ReplicationConfig group = replication.forGroup(ShardLayout.groupName(replication.clusterName(), s.id()),
-                s.replicas());
+                s.replicas(), raftAddresses);
         ShardConfig shardConfig = new ShardConfig(s.id(), clusterMap.full(), network)
                 .withSplits(new ShardConfig.Splits(() -> routingMap, engines::get, child));
         Engine engine = Engine.builder(dataDir.resolve("shard-" + s.id()), config).shard(shardConfig)
@@ -257,6 +288,10 @@ final class ShardedNode implements AutoCloseable {
             ClusterMap stored = ClusterMap.decode(control.latestValue(ClusterMap.KEY));
             if (stored != null) {
                 adopt(stored);
+            }
+            if (awaitsJoin()) {
+                askToJoin();
+                return;
             }
             ClusterMap.Entry splitting = clusterMap.splitting();
             if (splitting != null && control.isLeading()) {
@@ -297,9 +332,10 @@ final class ShardedNode implements AutoCloseable {
      * the next call).
      */
     private synchronized void adopt(ClusterMap newer) {
-        if (newer.epoch() > clusterMap.epoch()) {
+        if (newer.epoch() > clusterMap.epoch() || (joining && !hasMap)) {
             clusterMap = newer;
             routingMap = newer.routing();
+            refreshAddresses(newer);
             log.info("member {}: shard map epoch {}: {}", self, newer.epoch(), newer.full().shards());
         }
         for (ClusterMap.Entry s : clusterMap.shards()) {
@@ -319,6 +355,32 @@ final class ShardedNode implements AutoCloseable {
         }
     }
 
+    /** Whether this member has had a map from its control replica (a joining member has none at first). */
+    private volatile boolean hasMap;
+
+    /** Takes the addresses of the members that joined from {@code map}: this server's flags keep theirs. */
+    private void refreshAddresses(ClusterMap map) {
+        hasMap = true;
+        if (map.joined().isEmpty()) {
+            return;
+        }
+        Map<String, String> clients = new java.util.HashMap<>(flagClientAddresses);
+        Map<String, String> rafts = new java.util.HashMap<>(replication.members());
+        for (ClusterMap.Joined j : map.joined()) {
+            if (!j.id().equals(self)) {
+                clients.putIfAbsent(j.id(), j.clientAddress());
+            }
+            rafts.putIfAbsent(j.id(), j.raftAddress());
+        }
+        clientAddresses = Map.copyOf(clients);
+        raftAddresses = Map.copyOf(rafts);
+    }
+
+    /** Every member of the cluster: the founding ones, then those that joined. */
+    List<String> members() {
+        return clusterMap.members(layout.members());
+    }
+
     /** The shard map this member knows. */
     ClusterMap clusterMap() {
         return clusterMap;
@@ -332,7 +394,8 @@ final class ShardedNode implements AutoCloseable {
     /** The members of {@code group} ({@link ShardLayout#CONTROL} or a shard) as the map this member knows says. */
     List<String> membersOf(int group) {
         if (group == ShardLayout.CONTROL) {
-            return layout.membersOf(group);
+            // Before a joining member has the map, its flags name the members it asks.
+            return hasMap ? members() : layout.membersOf(group);
         }
         ClusterMap.Entry e = clusterMap.byId(group);
         return e == null ? List.of() : e.replicas();
@@ -617,23 +680,45 @@ final class ShardedNode implements AutoCloseable {
     }
 
     /**
-     * Records the layout in a new data directory, or checks it against the one recorded; an
-     * unsharded database in the directory is refused.
+     * The layout a data directory records: the shard count, the replicas per shard, the members
+     * the server was first started with, and whether it joined a running cluster.
      */
-    static void checkLayout(Path dataDir, ShardLayout layout) {
+    record Recorded(ShardLayout layout, boolean joined) {
+    }
+
+    /**
+     * Records the layout in a new data directory, or checks it against the one recorded, and
+     * returns the recorded one; an unsharded database in the directory is refused. The shard
+     * count and replicas must be the recorded ones; the members the flags name may grow (members
+     * that joined later), but must include every recorded one. A directory recorded as joined
+     * stays so; one of a founding member refuses {@code --join}.
+     */
+    static Recorded checkLayout(Path dataDir, ShardLayout layout, boolean join) {
         Path file = dataDir.resolve(LAYOUT_FILE);
         String wanted = "shards=" + layout.shards() + "\nreplicas=" + layout.replicas() + "\nmembers="
-                + String.join(",", layout.members()) + "\n";
+                + String.join(",", layout.members()) + "\n" + (join ? "joined=true\n" : "");
         try {
             if (Files.exists(file)) {
                 String recorded = Files.readString(file, StandardCharsets.UTF_8);
-                if (!recorded.equals(wanted)) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(new java.io.StringReader(recorded));
+                List<String> members = List.of(p.getProperty("members", "").split(","));
+                boolean joined = Boolean.parseBoolean(p.getProperty("joined", "false"));
+                boolean same = String.valueOf(layout.shards()).equals(p.getProperty("shards"))
+                        && String.valueOf(layout.replicas()).equals(p.getProperty("replicas"))
+                        && layout.members().containsAll(members);
+                if (!same) {
                     throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The data directory " + dataDir
                             + " holds a sharded cluster laid out as [" + recorded.trim().replace('\n', ' ')
                             + "], but this server was started as [" + wanted.trim().replace('\n', ' ')
-                            + "]; a cluster's shard count, replicas and members are fixed when it is created");
+                            + "]; a cluster's shard count and replicas are fixed when it is created, and --peers"
+                            + " must name at least the members recorded");
                 }
-                return;
+                if (join && !joined) {
+                    throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The data directory " + dataDir
+                            + " belongs to a founding member of its cluster; start it without --join");
+                }
+                return new Recorded(new ShardLayout(members, layout.shards(), layout.replicas()), joined);
             }
             if (Files.exists(dataDir.resolve("CURRENT")) || Files.isDirectory(dataDir.resolve("raft"))) {
                 throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "The data directory " + dataDir
@@ -643,6 +728,7 @@ final class ShardedNode implements AutoCloseable {
             Path tmp = dataDir.resolve(LAYOUT_FILE + ".tmp");
             Files.writeString(tmp, wanted, StandardCharsets.UTF_8);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return new Recorded(layout, join);
         } catch (IOException e) {
             throw new TxkvException(ErrorCode.IO_ERROR, "Cannot record the shard layout in " + file + ": " + e, e);
         }
@@ -852,14 +938,14 @@ final class ShardedNode implements AutoCloseable {
         ReplicationStateView view = ReplicationStateView.of(control);
         java.util.Set<String> lost = new java.util.TreeSet<>();
         if (replaceLostAfterMs > 0) {
-            for (String m : layout.members()) {
+            for (String m : members()) {
                 if (!m.equals(self) && view.silentMs(m) > replaceLostAfterMs) {
                     lost.add(m);
                 }
             }
         }
         java.util.Set<String> stuckNow = new java.util.HashSet<>();
-        java.util.Optional<Placement.Move> move = Placement.next(clusterMap, layout.members(), lost, rebalance, note -> {
+        java.util.Optional<Placement.Move> move = Placement.next(clusterMap, members(), lost, rebalance, note -> {
             stuckNow.add(note);
             if (irreplaceable.add(note)) {
                 log.warn("member {}: {}", self, note);
@@ -872,7 +958,7 @@ final class ShardedNode implements AutoCloseable {
         Placement.Move m = move.get();
         log.info("member {}: moves shard {} to {} ({})", self, m.shard(), m.target(), m.reason());
         replacing.set(true);
-        changeMap(x -> x.move(m.shard(), m.target(), m.reason(), layout.members())).whenComplete((x, error) -> {
+        changeMap(x -> x.move(m.shard(), m.target(), m.reason(), x.members(layout.members()))).whenComplete((x, error) -> {
             replacing.set(false);
             if (error != null) {
                 log.info("member {}: the move of shard {} to {} did not start: {}", self, m.shard(), m.target(),
@@ -887,7 +973,7 @@ final class ShardedNode implements AutoCloseable {
      */
     CompletableFuture<dev.txkv.proto.ExcludeResponse> exclude(String member, boolean exclude) {
         log.info("member {}: asked to {} member {}", self, exclude ? "exclude" : "include", member);
-        return changeMap(m -> m.exclude(member, exclude, layout.members()))
+        return changeMap(m -> m.exclude(member, exclude, m.members(layout.members())))
                 .thenApply(m -> dev.txkv.proto.ExcludeResponse.newBuilder().setMap(m.toProto()).build());
     }
 
@@ -898,6 +984,99 @@ final class ShardedNode implements AutoCloseable {
                         .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setMember(member)
                         .setInclude(!exclude).setForwarded(true).build(), answer),
                 (dev.txkv.proto.ExcludeResponse r) -> r);
+    }
+
+    // ---- Joining a running cluster ------------------------------------------------------------
+
+    /** How often a joining member asks to join until the map it receives lists it. */
+    static final long JOIN_ASK_MS = 2_000;
+    private final java.util.concurrent.atomic.AtomicBoolean joinAsked = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long nextJoinNanos = System.nanoTime();
+    /** The last answer to this member's request to join, as logged (each is logged once in a row). */
+    private volatile String joinNote = "";
+
+    /** Whether this joining member has not yet seen itself in the map its control replica holds. */
+    boolean awaitsJoin() {
+        return joining && (!hasMap || clusterMap.joinedMember(self) == null);
+    }
+
+    /** On a joining member that the map does not list yet: asks the control group's leader to add it. */
+    private void askToJoin() {
+        if (System.nanoTime() - nextJoinNanos < 0 || !joinAsked.compareAndSet(false, true)) {
+            return;
+        }
+        nextJoinNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_ASK_MS);
+        String client = flagClientAddresses.getOrDefault(self, selfAddress.get());
+        ClusterMap.Joined me = new ClusterMap.Joined(self, replication.members().get(self), client);
+        CompletableFuture<dev.txkv.proto.JoinResponse> asked;
+        try {
+            asked = joinOnLeader(me);
+        } catch (RuntimeException e) {
+            asked = CompletableFuture.failedFuture(e);
+        }
+        asked.whenComplete((r, error) -> {
+            joinAsked.set(false);
+            String note = error == null ? "the control group's leader added it; its control replica catches up"
+                    : "its request to join failed (asked again every " + JOIN_ASK_MS + " ms): " + unwrap(error).getMessage();
+            if (!note.equals(joinNote)) {
+                joinNote = note;
+                log.info("member {}: {}", self, note);
+            }
+        });
+    }
+
+    /**
+     * Adds member {@code m} to the cluster, on this member, which must lead the control group:
+     * records it with its addresses in the map, then makes the control group's Raft membership
+     * every member of the map (joint consensus; the new member catches up from the log or a
+     * snapshot). Asking again for a member already added redoes only what is missing.
+     */
+    CompletableFuture<dev.txkv.proto.JoinResponse> join(ClusterMap.Joined m) {
+        checkJoinAddress(m.raftAddress(), "Raft");
+        checkJoinAddress(m.clientAddress(), "client");
+        if (!joinsLogged.contains(m)) {
+            joinsLogged.add(m);
+            log.info("member {}: member {} asks to join (Raft {}, client {})", self, m.id(), m.raftAddress(), m.clientAddress());
+        }
+        return changeMap(x -> x.join(m, layout.members())).thenCompose(map -> {
+            Map<String, String> rafts = new java.util.LinkedHashMap<>();
+            for (String id : map.members(layout.members())) {
+                ClusterMap.Joined j = map.joinedMember(id);
+                String raft = j != null ? j.raftAddress() : replication.members().get(id);
+                if (raft == null) {
+                    return CompletableFuture.failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED, "Member " + self
+                            + " does not know the Raft address of member " + id + "; give it in --peers"));
+                }
+                rafts.put(id, raft);
+            }
+            return control().setMembers(rafts).thenApply(x -> {
+                log.info("member {}: the control group is now {}", self, rafts.keySet());
+                return dev.txkv.proto.JoinResponse.newBuilder().setMap(map.toProto()).build();
+            });
+        });
+    }
+
+    /** Members whose request to join was logged (each once). */
+    private final java.util.Set<ClusterMap.Joined> joinsLogged = ConcurrentHashMap.newKeySet();
+
+    private static void checkJoinAddress(String address, String what) {
+        int colon = address == null ? -1 : address.lastIndexOf(':');
+        if (colon <= 0 || colon == address.length() - 1 || address.startsWith("0.0.0.0:") || address.startsWith("[::]:")) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "A joining member needs its " + what
+                    + " address as host:port that other members can reach, got '" + address + "'"
+                    + ("client".equals(what) ? " (give it in its own --peer-clients entry)" : ""));
+        }
+    }
+
+    /** {@link #join} on the control group's leader, wherever it runs. */
+    CompletableFuture<dev.txkv.proto.JoinResponse> joinOnLeader(ClusterMap.Joined m) {
+        return onLeader(ShardLayout.CONTROL, "join", e -> join(m), SET_MEMBERS_CALL_MS, null,
+                (stub, answer) -> stub.join(dev.txkv.proto.JoinRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION)
+                        .setMember(dev.txkv.proto.JoinedMember.newBuilder().setId(m.id()).setRaftAddress(m.raftAddress())
+                                .setClientAddress(m.clientAddress()))
+                        .setForwarded(true).build(), answer),
+                (dev.txkv.proto.JoinResponse r) -> r);
     }
 
     /** How long since each member answered this member's replica of the control group, which leads it. */
@@ -942,7 +1121,7 @@ final class ShardedNode implements AutoCloseable {
     CompletableFuture<dev.txkv.proto.MoveResponse> move(int shard, List<String> target, String reason) {
         String why = reason.isEmpty() ? OPERATOR : reason;
         log.info("member {}: asked to move shard {} to {} ({})", self, shard, target, why);
-        return changeMap(m -> m.move(shard, target, why, layout.members())).whenComplete((m, e) -> {
+        return changeMap(m -> m.move(shard, target, why, m.members(layout.members()))).whenComplete((m, e) -> {
             if (e != null) {
                 log.info("member {}: move of shard {} to {} refused: {}", self, shard, target, e.toString());
             }
@@ -1123,7 +1302,7 @@ final class ShardedNode implements AutoCloseable {
         }
         Map<String, String> addresses = new java.util.LinkedHashMap<>();
         for (String m : members) {
-            String raft = replication.members().get(m);
+            String raft = raftAddresses.get(m);
             if (raft == null) {
                 return CompletableFuture.failedFuture(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
                         "No member '" + m + "' in the cluster"));

@@ -223,7 +223,7 @@ public final class TxkvServer implements AutoCloseable {
                     config.peerClientAddresses(), config.shards(), config.shardReplicas(),
                     config.crashPoints() ? CrashPoints.haltingProcess() : CrashPoints.NONE,
                     new ShardedNode.AutoSplit(config.splitBytes(), config.splitKeysPerSecond(), config.splitCheckMs()),
-                    config.replaceLostAfterMs(), config.rebalance(), peerCredentials);
+                    config.replaceLostAfterMs(), config.rebalance(), peerCredentials, config.join());
             engine = sharded.control();
         } else if (ShardedNode.isSharded(config.dataDir())) {
             throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "The data directory "

@@ -94,4 +94,28 @@ class ClusterMapTest {
         assertThat(decoded.byId(1).movingTo()).isEmpty();
         assertThat(ClusterMap.decode(moving.moved(0).encode()).byId(0).moving()).isFalse();
     }
+
+    @Test
+    void aJoinedMemberIsRecordedWithItsAddressesOnceAndSurvivesTheRecord() {
+        List<String> founders = List.of("a", "b", "c");
+        ClusterMap start = twoShards();
+        assertThat(start.members(List.of("x"))).as("the initial map names its founders").containsExactly("a", "b", "c");
+        ClusterMap.Joined d = new ClusterMap.Joined("d", "10.0.0.4:4502", "10.0.0.4:4500");
+        ClusterMap joined = start.join(d, founders);
+        assertThat(joined.epoch()).isEqualTo(start.epoch() + 1);
+        assertThat(joined.members(founders)).containsExactly("a", "b", "c", "d");
+        assertThat(joined.join(d, founders)).as("asked again").isSameAs(joined);
+        assertRefused(() -> joined.join(new ClusterMap.Joined("d", "10.0.0.5:4502", "10.0.0.5:4500"), founders),
+                ErrorCode.INVALID_OPTION_VALUE, "already joined");
+        assertRefused(() -> joined.join(new ClusterMap.Joined("b", "10.0.0.5:4502", "10.0.0.5:4500"), founders),
+                ErrorCode.INVALID_OPTION_VALUE, "founding member");
+        ClusterMap decoded = ClusterMap.decode(joined.move(0, List.of("c", "d"), "", joined.members(founders)).encode());
+        assertThat(decoded.joinedMember("d")).isEqualTo(d);
+        assertThat(decoded.founders()).containsExactly("a", "b", "c");
+        assertThat(decoded.byId(0).movingTo()).containsExactly("c", "d");
+        // A map recorded before members could join names no founders: the layout's are taken.
+        ClusterMap old = new ClusterMap(3, start.shards(), start.nextId(), List.of());
+        assertThat(old.members(founders)).containsExactly("a", "b", "c");
+        assertThat(old.join(d, founders).founders()).containsExactly("a", "b", "c");
+    }
 }

@@ -54,26 +54,44 @@ class ShardLayoutTest {
     @Test
     void aDataDirectoryKeepsItsLayoutAndRefusesAnother() throws Exception {
         ShardLayout four = new ShardLayout(List.of("a", "b", "c"), 4, 3);
-        ShardedNode.checkLayout(dir, four);
+        ShardedNode.checkLayout(dir, four, false);
         assertThat(Files.readString(dir.resolve(ShardedNode.LAYOUT_FILE), StandardCharsets.UTF_8))
                 .isEqualTo("shards=4\nreplicas=3\nmembers=a,b,c\n");
         assertThat(ShardedNode.isSharded(dir)).isTrue();
-        ShardedNode.checkLayout(dir, four);
-        assertThatThrownBy(() -> ShardedNode.checkLayout(dir, new ShardLayout(List.of("a", "b", "c"), 2, 3)))
+        ShardedNode.checkLayout(dir, four, false);
+        assertThatThrownBy(() -> ShardedNode.checkLayout(dir, new ShardLayout(List.of("a", "b", "c"), 2, 3), false))
                 .isInstanceOf(TxkvException.class)
                 .hasMessageContaining("holds a sharded cluster laid out as [shards=4 replicas=3 members=a,b,c]")
                 .hasMessageContaining("started as [shards=2");
+        // Members that joined later may be named in the flags; the recorded ones stay the layout's.
+        ShardedNode.Recorded grown = ShardedNode.checkLayout(dir, new ShardLayout(List.of("a", "b", "c", "d"), 4, 3), false);
+        assertThat(grown.layout().members()).containsExactly("a", "b", "c");
+        assertThat(grown.joined()).isFalse();
+        assertThatThrownBy(() -> ShardedNode.checkLayout(dir, new ShardLayout(List.of("a", "b", "d"), 4, 3), false))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("must name at least the members recorded");
+        assertThatThrownBy(() -> ShardedNode.checkLayout(dir, four, true))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("founding member");
+    }
+
+    @Test
+    void aJoiningMembersDirectoryStaysJoined() throws Exception {
+        Path joiner = dir.resolve("joiner");
+        ShardLayout five = new ShardLayout(List.of("a", "b", "c", "d"), 4, 2);
+        assertThat(ShardedNode.checkLayout(joiner, five, true).joined()).isTrue();
+        assertThat(Files.readString(joiner.resolve(ShardedNode.LAYOUT_FILE), StandardCharsets.UTF_8))
+                .isEqualTo("shards=4\nreplicas=2\nmembers=a,b,c,d\njoined=true\n");
+        assertThat(ShardedNode.checkLayout(joiner, five, false).joined()).isTrue();
     }
 
     @Test
     void anUnshardedDatabaseIsNotOpenedAsShardsNorAShardedOneAsUnsharded() throws Exception {
         Path unsharded = dir.resolve("plain");
         Files.createDirectories(unsharded.resolve("raft"));
-        assertThatThrownBy(() -> ShardedNode.checkLayout(unsharded, new ShardLayout(List.of("a"), 2, 1)))
+        assertThatThrownBy(() -> ShardedNode.checkLayout(unsharded, new ShardLayout(List.of("a"), 2, 1), false))
                 .isInstanceOf(TxkvException.class).hasMessageContaining("holds an unsharded database");
 
         Path sharded = dir.resolve("sharded");
-        ShardedNode.checkLayout(sharded, new ShardLayout(List.of("a"), 2, 1));
+        ShardedNode.checkLayout(sharded, new ShardLayout(List.of("a"), 2, 1), false);
         assertThatThrownBy(() -> TxkvServer.start(new ServerConfig().dataDir(sharded).grpcAddress("127.0.0.1", 0)))
                 .isInstanceOf(TxkvException.class)
                 .satisfies(e -> assertThat(((TxkvException) e).getError()).isEqualTo(ErrorCode.INVALID_OPTION_VALUE))
