@@ -77,6 +77,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Mode mode;
     private final boolean replicated;
     private final String clusterName;
+    private final java.util.Map<String, List<String>> memberArgs;
     private final List<String> serverArgs;
     private final long readyTimeoutMs;
     private final long stopGraceMs;
@@ -90,6 +91,7 @@ public final class LocalCluster implements AutoCloseable {
         this.replicated = b.replicated;
         this.clusterName = b.clusterName;
         this.serverArgs = b.serverArgs;
+        this.memberArgs = java.util.Map.copyOf(b.memberArgs);
         this.readyTimeoutMs = b.readyTimeoutMs;
         this.stopGraceMs = b.stopGraceMs;
         this.log = b.log;
@@ -143,6 +145,7 @@ public final class LocalCluster implements AutoCloseable {
             }
         }
         command.addAll(serverArgs);
+        command.addAll(memberArgs.getOrDefault(m.id, List.of()));
         return command;
     }
 
@@ -638,6 +641,7 @@ public final class LocalCluster implements AutoCloseable {
         private boolean replicated = true;
         private String clusterName;
         private List<String> serverArgs = List.of();
+        private final java.util.Map<String, List<String>> memberArgs = new java.util.HashMap<>();
         private long readyTimeoutMs = READY_TIMEOUT_MS_DEFAULT;
         private long stopGraceMs = STOP_GRACE_MS_DEFAULT;
         private Consumer<String> log = line -> { };
@@ -690,6 +694,12 @@ public final class LocalCluster implements AutoCloseable {
         /** More arguments for every member's {@code txkv server} command, after those above (e.g. --shards 4). */
         public Builder serverArgs(List<String> args) {
             this.serverArgs = List.copyOf(args);
+            return this;
+        }
+
+        /** More arguments for member {@code id}'s {@code txkv server} command alone, after every member's (e.g. --join). */
+        public Builder memberArgs(String id, List<String> args) {
+            memberArgs.put(Objects.requireNonNull(id, "id"), List.copyOf(args));
             return this;
         }
 

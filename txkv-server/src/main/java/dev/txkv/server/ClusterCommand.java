@@ -158,7 +158,9 @@ public final class ClusterCommand implements Callable<Integer> {
     @Command(name = "start", description = {
         "Starts a replicated cluster of NODES server processes on 127.0.0.1 and waits until its leader takes commits.",
         "Node i: client port BASE+10*i, HTTP BASE+10*i+1, Raft BASE+10*i+2; data DIR/node-i/data, log DIR/node-i/log.",
-        "Writes the connection string to DIR/cluster. Starting again on the same DIR keeps the data."})
+        "Writes the connection string to DIR/cluster. Starting again on the same DIR keeps the data.",
+        "A sharded cluster grows: start it again with more --nodes (and the same --shards), running or not; the new",
+        "nodes join it (txkv server --join) and receive shard replicas."})
     static final class Start implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
@@ -207,14 +209,26 @@ public final class ClusterCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--base-port " + basePort + " leaves no room for "
                         + nodes + " nodes below port 65535");
             }
-            if (!nodeDirs(dir).isEmpty()) {
-                for (LocalCluster.Member node : existing(dir).members()) {
+            // A sharded cluster grows: nodes beyond those already in DIR join it (txkv server
+            // --join), whether the others run or are started now.
+            int before = nodeDirs(dir).size();
+            boolean sharded = before > 0 && Files.exists(nodeDir(dir, 0).resolve("data").resolve(ShardedNode.LAYOUT_FILE));
+            boolean grows = shards != null && sharded && nodes > before;
+            java.util.Set<Integer> running = new java.util.TreeSet<>();
+            if (before > 0) {
+                LocalCluster present = existing(dir);
+                for (LocalCluster.Member node : present.members()) {
                     if (node.isAlive()) {
-                        err.println("txkv cluster: " + node.dir() + " already runs (pid " + node.pid()
-                                + "); run 'txkv cluster stop --dir " + dir + "' first");
-                        err.flush();
-                        return 1;
+                        running.add(node.index());
                     }
+                }
+                if (!running.isEmpty() && (!grows || running.size() < before)) {
+                    LocalCluster.Member node = present.member(running.iterator().next());
+                    err.println("txkv cluster: " + node.dir() + " already runs (pid " + node.pid() + "); run 'txkv cluster"
+                            + " stop --dir " + dir + "' first" + (sharded ? ", or start it with more --nodes (and the same"
+                            + " --shards) to add nodes to the running cluster" : ""));
+                    err.flush();
+                    return 1;
                 }
             }
             List<String> serverArgs = new ArrayList<>();
@@ -270,8 +284,17 @@ public final class ClusterCommand implements Callable<Integer> {
                 builder.member(nodeId(i), "127.0.0.1", basePort + 10 * i, basePort + 10 * i + 1, basePort + 10 * i + 2,
                         nodeDir(dir, i));
             }
+            for (int i = before; grows && i < nodes; i++) {
+                if (!Files.exists(nodeDir(dir, i).resolve("data").resolve(ShardedNode.LAYOUT_FILE))) {
+                    builder.memberArgs(nodeId(i), List.of("--join"));
+                }
+            }
             LocalCluster cluster = builder.build();
             for (int i = 0; i < nodes; i++) {
+                if (running.contains(i)) {
+                    out.println(nodeId(i) + " runs already (pid " + cluster.member(i).pid() + ")");
+                    continue;
+                }
                 cluster.launch(i);
                 out.println("started " + nodeId(i) + " (pid " + cluster.member(i).pid() + "): client " + clients.get(i)
                         + ", http 127.0.0.1:" + (basePort + 10 * i + 1) + ", raft 127.0.0.1:" + (basePort + 10 * i + 2));
@@ -286,6 +309,10 @@ public final class ClusterCommand implements Callable<Integer> {
                         + " 'txkv cluster stop --dir " + dir + "'.");
                 err.flush();
                 return 1;
+            }
+            if (grows) {
+                out.println("nodes " + nodeId(before) + (nodes - 1 > before ? " to " + nodeId(nodes - 1) : "")
+                        + " join the cluster; its rebalancer moves shard replicas onto them (txkv shards)");
             }
             out.println("cluster of " + nodes + " running; leader " + leader
                     + (shards == null ? "" : " (of the control group); " + shards + " shards"));
