@@ -401,7 +401,13 @@ class ShardedClusterTest {
                 return false;
             }
         });
-        // A joined member can be excluded like any other, and restarts from its directory.
+        // A founding member's status asks the joined members too (their addresses from the map).
+        Poll.until("a's status lists all five members answering", Duration.ofSeconds(30), () -> {
+            dev.txkv.proto.Status s = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(5));
+            return s.getProcessesCount() == 5
+                    && s.getProcessesList().stream().noneMatch(p -> p.getRole().equals("unreachable"));
+        });
+        // A joined member restarts from its directory (which records that it joined).
         TxkvServer d = servers.get(3);
         Poll.until("d opened its replica", Duration.ofSeconds(30), () -> !d.shardReplicas().isEmpty());
         d.close();

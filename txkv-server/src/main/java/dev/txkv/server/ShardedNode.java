@@ -376,6 +376,11 @@ final class ShardedNode implements AutoCloseable {
         raftAddresses = Map.copyOf(rafts);
     }
 
+    /** The other members' client addresses: from the flags, and from the map for members that joined. */
+    Map<String, String> clientAddresses() {
+        return clientAddresses;
+    }
+
     /** Every member of the cluster: the founding ones, then those that joined. */
     List<String> members() {
         return clusterMap.members(layout.members());

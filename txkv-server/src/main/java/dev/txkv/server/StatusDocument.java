@@ -183,7 +183,9 @@ final class StatusDocument {
             return CompletableFuture.completedFuture(local);
         }
         ProcessStatus self = local.processes().get(0);
-        Map<String, String> clientAddresses = config.peerClientAddresses();
+        ShardedNode node = sharded;
+        // A sharded member also knows the members that joined later, from the map.
+        Map<String, String> clientAddresses = node != null ? node.clientAddresses() : config.peerClientAddresses();
         List<CompletableFuture<ProcessStatus>> asked = new ArrayList<>();
         for (Map.Entry<String, String> member : replica.members().entrySet()) {
             String id = member.getKey();
