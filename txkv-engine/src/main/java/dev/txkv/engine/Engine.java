@@ -221,6 +221,9 @@ public final class Engine implements Backend {
             this.ledger = new ShardLedger(storage, applier, idempotency, env, this::recheckReads,
                     b.fault == ShardFault.APPLY_BEFORE_DECISION, shard.shardId(),
                     shard.splits().child() ? null : shard.shard(), this::copyFromParent, watches::fireRange);
+            if (b.fault == ShardFault.DROP_FAILED_APPEND) {
+                ledger.plantDropFailedAppends();
+            }
             this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads, b.crashPoints,
                     b.fault == ShardFault.STALE_MAP_ACCEPTED);
             pipeline.useShard(slots);

@@ -14,5 +14,10 @@ enum ShardFault {
     /** A shard serves a read without waiting for every slot at or below its version to resolve. */
     READ_BEFORE_RESOLVED,
     /** A shard takes commits and reads for keys it gave away by a split, as a stale shard map asks. */
-    STALE_MAP_ACCEPTED
+    STALE_MAP_ACCEPTED,
+    /**
+     * A slot whose append failed counts as rolled back at once, although its record may still
+     * land in the log (reads above it are then served without it, and see it later).
+     */
+    DROP_FAILED_APPEND
 }

@@ -67,12 +67,22 @@ final class ShardLedger {
     private final TreeMap<Long, CommittedBatch> decisions = new TreeMap<>();
     /** Slots taken here and not yet applied or rolled back: reads at or above the first wait. */
     private final TreeSet<Long> unresolved = new TreeSet<>();
+    /**
+     * Slots taken here whose append failed (their outcome unknown): each stays unresolved until
+     * this log applies a record of a newer version (the leader appends in version order, so the
+     * failed record, if it is in the log at all, was applied first) or a new term begins.
+     */
+    private final TreeSet<Long> doubtful = new TreeSet<>();
+    /** The newest version of a record applied here (-1: none yet). */
+    private long newestApplied = -1;
     /** When this member first saw each undecided slice (environment nanos), for in-doubt queries. */
     private final Map<Long, Long> preparedSince = new HashMap<>();
     private final dev.txkv.spi.Environment env;
 
     /** A planted bug (tests only): prepared slices apply at once, as if committed. */
     private final boolean applyBeforeDecision;
+    /** A planted bug (tests only): a slot whose append failed counts as rolled back at once. */
+    private boolean dropFailedAppends;
     private final int shardId;
     /** The keys this shard was made with; null for a shard made by a split (none until born). */
     private final dev.txkv.spi.ShardMap.Shard initial;
@@ -109,6 +119,7 @@ final class ShardLedger {
         deferred.clear();
         decisions.clear();
         unresolved.clear();
+        doubtful.clear();
         preparedSince.clear();
         load(PREPARED, prepared);
         load(DEFERRED, deferred);
@@ -258,6 +269,7 @@ final class ShardLedger {
                 }
                 default -> throw new IllegalStateException("unknown record kind " + record.kind());
             }
+            settleDoubtful(v);
             drain(logIndex, now);
         }
         if (moved != null) {
@@ -388,10 +400,20 @@ final class ShardLedger {
         unresolved.add(v);
     }
 
-    /** Slot {@code v} was taken but will not be applied (nothing committed in it, or its append failed). */
+    /**
+     * The append of slot {@code v}'s record failed. Its outcome is unknown: a leader that lost
+     * its majority fails the appends it has pending, yet those records may still commit under
+     * the next leader, even on this member. So the slot stays unresolved (reads at or above it
+     * wait) until this log applies a record of a newer version, which it does only after the
+     * failed record if that record is in the log, or until a new term begins.
+     */
     void dropped(long v) {
         synchronized (this) {
-            if (prepared.containsKey(v) || deferred.containsKey(v)) {
+            if (prepared.containsKey(v) || deferred.containsKey(v) || !unresolved.contains(v)) {
+                return;
+            }
+            if (newestApplied <= v && !dropFailedAppends) {
+                doubtful.add(v);
                 return;
             }
             unresolved.remove(v);
@@ -399,10 +421,28 @@ final class ShardLedger {
         changed.run();
     }
 
+    /** Plants {@link ShardFault#DROP_FAILED_APPEND} (tests only). */
+    synchronized void plantDropFailedAppends() {
+        dropFailedAppends = true;
+    }
+
+    /** A record of version {@code v} was applied (under the lock): the failed slots below it are settled. */
+    private void settleDoubtful(long v) {
+        newestApplied = Math.max(newestApplied, v);
+        doubtful.remove(v);
+        while (!doubtful.isEmpty() && doubtful.first() < v) {
+            long d = doubtful.pollFirst();
+            if (!prepared.containsKey(d) && !deferred.containsKey(d)) {
+                unresolved.remove(d);
+            }
+        }
+    }
+
     /** Forgets the slots a leader took and never saw applied (its term ended): only the log's own remain. */
     void forgetTaken() {
         synchronized (this) {
             unresolved.clear();
+            doubtful.clear();
             unresolved.addAll(prepared.keySet());
             unresolved.addAll(deferred.keySet());
         }

@@ -14,6 +14,10 @@ import java.util.concurrent.TimeUnit;
  * killed before its fsync loses them, and answers their appends with commit_unknown_result
  * (the connection to the process is gone).
  *
+ * <p>A sharded process's log may also answer an append of a batch with commit_unknown_result
+ * at once and still make it durable and apply it in its turn ({@code ambiguousP} of them), as a
+ * Raft leader that lost its majority fails its pending appends that the next leader may commit.
+ *
  * <p>Planted bugs, to show that the simulation catches them: {@link Bug#ACK_BEFORE_DURABLE}
  * answers an append before the batch is durable; {@link Bug#APPLY_OUT_OF_ORDER} sometimes
  * applies a later batch before an earlier one.
@@ -21,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 final class SimLog implements CommitLog {
     enum Bug { NONE, ACK_BEFORE_DURABLE, APPLY_OUT_OF_ORDER }
 
-    private record Entry(CommittedBatch batch, CompletableFuture<Void> done) {
+    /** A batch and when it may become durable at the earliest (simulated nanos). */
+    private record Entry(CommittedBatch batch, CompletableFuture<Void> done, long readyAt) {
     }
 
     private final LogHost host;
@@ -29,11 +34,17 @@ final class SimLog implements CommitLog {
     private final Bug bug;
     private final List<Entry> pending = new ArrayList<>();
     private boolean crashed;
+    private final double ambiguousP;
 
     SimLog(LogHost host, SimEnvironment env, Bug bug) {
+        this(host, env, bug, 0);
+    }
+
+    SimLog(LogHost host, SimEnvironment env, Bug bug, double ambiguousP) {
         this.host = host;
         this.env = env;
         this.bug = bug;
+        this.ambiguousP = ambiguousP;
         host.beginTerm(0);
     }
 
@@ -42,10 +53,17 @@ final class SimLog implements CommitLog {
         if (crashed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "process crashed"));
         }
-        Entry e = new Entry(batch, new CompletableFuture<>());
+        boolean ambiguous = bug == Bug.NONE && batch.kind() == CommittedBatch.Kind.BATCH && ambiguousP > 0
+                && env.rng().nextDouble() < ambiguousP;
+        // An ambiguous batch commits only later (a new majority), and everything after it waits.
+        Entry e = new Entry(batch, new CompletableFuture<>(),
+                ambiguous ? env.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5 + env.rng().nextInt(30)) : 0);
         pending.add(e);
         if (bug == Bug.ACK_BEFORE_DURABLE) {
             e.done().complete(null);
+        } else if (ambiguous) {
+            e.done().completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                    "lost the majority (the batch may still commit)"));
         }
         env.schedule(this::syncOne, env.delayNanos(50, 2_000), TimeUnit.NANOSECONDS);
         return e.done();
@@ -57,6 +75,11 @@ final class SimLog implements CommitLog {
             return;
         }
         int i = bug == Bug.APPLY_OUT_OF_ORDER && pending.size() > 1 && env.rng().nextBoolean() ? pending.size() - 1 : 0;
+        long wait = pending.get(i).readyAt() - env.nanoTime();
+        if (wait > 0) {
+            env.schedule(this::syncOne, wait, TimeUnit.NANOSECONDS);
+            return;
+        }
         Entry e = pending.remove(i);
         host.apply(e.batch(), -1);
         if (!e.done().isDone()) {

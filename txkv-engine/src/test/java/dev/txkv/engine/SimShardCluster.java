@@ -37,6 +37,9 @@ final class SimShardCluster implements ShardRouter.Shards {
     record Faults(double lostMessageP, double duplicateCommitP, ShardFault planted) {
     }
 
+    /** The share of batch appends a shard's log answers commit_unknown_result and still applies (SimLog). */
+    static final double AMBIGUOUS_APPENDS = 0.05;
+
     /** The sequencer process: down for a while after a crash, then back in a new epoch. */
     final class Sequencer {
         private VersionSequencer current;
@@ -99,7 +102,7 @@ final class SimShardCluster implements ShardRouter.Shards {
                     .withSplits(new ShardConfig.Splits(() -> known, i -> shards.get(i).engine, parent >= 0));
             engine = Engine.builder(dir, config).environment(env).completions(env.executor()).manualSteps()
                     .shard(shardConfig).plant(faults.planted()).log(host -> {
-                        log = new SimLog(host, env, SimLog.Bug.NONE);
+                        log = new SimLog(host, env, SimLog.Bug.NONE, AMBIGUOUS_APPENDS);
                         return log;
                     }).open();
             env.repeat(() -> engine != null && incarnation == current, () -> engine.stepPipeline(), 50, 400);

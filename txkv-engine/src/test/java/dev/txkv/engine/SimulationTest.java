@@ -160,6 +160,12 @@ class SimulationTest {
     }
 
     @Test
+    void aFailedAppendCountedAsRolledBackIsCaught() throws IOException {
+        assertCaught("failed append counted as rolled back",
+                new Simulation.Options().sharded(4).planted(ShardFault.DROP_FAILED_APPEND));
+    }
+
+    @Test
     void batchesAppliedOutOfOrderAreCaught() throws IOException {
         assertCaught("apply out of order", new Simulation.Options().bug(SimLog.Bug.APPLY_OUT_OF_ORDER));
     }

@@ -226,6 +226,16 @@ final class TxkvStateMachine extends BaseStateMachine {
         host.endTerm();
     }
 
+    /**
+     * This member stopped leading without a new leader known yet (it lost its majority): Ratis
+     * fails its pending appends, and no leaderChanged comes until another member wins an
+     * election. The term ends here, so that it stops taking commits and serving reads as leader.
+     */
+    @Override
+    public void notifyNotLeader(java.util.Collection<org.apache.ratis.statemachine.TransactionContext> pendingEntries) {
+        host.endTerm();
+    }
+
     @Override
     public void notifyLeaderReady() {
         replica.onLeaderReady();
