@@ -2,6 +2,7 @@ package dev.txkv.cli.shell;
 
 import dev.txkv.proto.Status;
 import java.time.Duration;
+import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -22,9 +23,17 @@ final class StatusFetch {
 
     /** The status of the first server of {@link #cluster} that answers within the timeout. */
     Status fetch() {
+        return fetch(RemoteStatusSource::new, cluster);
+    }
+
+    /**
+     * The status of the first server of {@code connection} that answers within the timeout, asked
+     * through the source that {@code sources} gives for it.
+     */
+    Status fetch(Function<String, RemoteStatusSource> sources, String connection) {
         if (timeoutMs <= 0) {
             throw new ParameterException(spec.commandLine(), "--timeout must be positive, got " + timeoutMs);
         }
-        return new RemoteStatusSource(cluster).fetch(Duration.ofMillis(timeoutMs));
+        return sources.apply(connection).fetch(Duration.ofMillis(timeoutMs));
     }
 }

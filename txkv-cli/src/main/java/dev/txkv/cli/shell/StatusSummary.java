@@ -37,12 +37,21 @@ public final class StatusSummary {
      * excluded members when there are any; a line saying so when the cluster is not sharded.
      */
     public static String shards(Status status) {
+        return shards(status, status.getAnsweredBy());
+    }
+
+    /**
+     * As {@link #shards(Status)}, the header naming {@code on} as where the applied versions,
+     * sizes and two-phase states are from: a member's id, or "a replica" when each row's values
+     * come from a member that keeps that shard.
+     */
+    static String shards(Status status, String on) {
         if (!status.hasCluster() || status.getCluster().getShardsCount() == 0) {
             return "The cluster is not sharded: one Raft group holds the whole keyspace.\n";
         }
         StringBuilder text = new StringBuilder();
         text.append(String.format("%-5s %-24s %-22s %-10s %-18s %-10s %s%n", "id", "range", "replicas", "leader",
-                "applied version", "size", "two-phase state (on " + status.getAnsweredBy() + ")"));
+                "applied version", "size", "two-phase state (on " + on + ")"));
         for (Status.Shard shard : status.getCluster().getShardsList()) {
             String range = "[" + ShellSyntax.printable(shard.getBegin().toByteArray()) + ", "
                     + (shard.getEnd().isEmpty() ? "\\xff" : ShellSyntax.printable(shard.getEnd().toByteArray())) + ")";
