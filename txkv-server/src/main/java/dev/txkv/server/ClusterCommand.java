@@ -311,8 +311,9 @@ public final class ClusterCommand implements Callable<Integer> {
                 return 1;
             }
             if (grows) {
-                out.println("nodes " + nodeId(before) + (nodes - 1 > before ? " to " + nodeId(nodes - 1) : "")
-                        + " join the cluster; its rebalancer moves shard replicas onto them (txkv shards)");
+                out.println((nodes - 1 > before ? "nodes " + nodeId(before) + " to " + nodeId(nodes - 1) + " join"
+                        : "node " + nodeId(before) + " joins") + " the cluster; its rebalancer moves shard replicas"
+                        + " onto members with few (txkv shards)");
             }
             out.println("cluster of " + nodes + " running; leader " + leader
                     + (shards == null ? "" : " (of the control group); " + shards + " shards"));
