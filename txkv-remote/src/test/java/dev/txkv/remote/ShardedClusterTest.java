@@ -72,6 +72,19 @@ class ShardedClusterTest {
         return ShardedAccounts.key(i, ACCOUNTS);
     }
 
+    /** A database over {@code connection} (closed after the test) with every account at its initial balance. */
+    private Database openBank(String connection) {
+        Database db = Txkv.open(connection);
+        databases.add(db);
+        db.run(tr -> {
+            for (int i = 0; i < ACCOUNTS; i++) {
+                tr.set(account(i), ShardedAccounts.amount(INITIAL));
+            }
+            return null;
+        });
+        return db;
+    }
+
     private final List<ServerConfig> configs = new ArrayList<>();
 
     /** Starts members a, b, c with {@code shards} shards of {@code replicas} replicas; their client addresses. */
@@ -111,14 +124,7 @@ class ShardedClusterTest {
     @Test
     void transfersAcrossShardsKeepTheTotalWhileAServerStops() throws Exception {
         List<String> addresses = startCluster(4, 3);
-        Database db = Txkv.open(String.join(",", addresses));
-        databases.add(db);
-        db.run(tr -> {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                tr.set(account(i), ShardedAccounts.amount(INITIAL));
-            }
-            return null;
-        });
+        Database db = openBank(String.join(",", addresses));
         assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
 
         long seed = Seeds.seed();
@@ -278,14 +284,7 @@ class ShardedClusterTest {
     void shardsSplitOnlineUnderTransfers() throws Exception {
         List<String> addresses = startCluster(4, 3);
         String all = String.join(",", addresses);
-        Database db = Txkv.open(all);
-        databases.add(db);
-        db.run(tr -> {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                tr.set(account(i), ShardedAccounts.amount(INITIAL));
-            }
-            return null;
-        });
+        Database db = openBank(all);
         Transfers transfers = new Transfers(db, 3, 40, false);
         Thread.sleep(2_000);
         // Shard 0 holds accounts 0 and 1, shard 1 accounts 2 and 3: split each between them.
@@ -346,14 +345,6 @@ class ShardedClusterTest {
     }
 
     /**
-     * Shard replicas move between servers online while transfers run, and a server lost for good
-     * is replaced: a new replica is copied from a current one and caught up by Raft, a leader
-     * that leaves hands over first, a shard made by a split moves (its new replicas never needed
-     * the parent), and the replicas of a stopped server move to the others by themselves. Clients
-     * meet only retryable errors, the total never changes, the servers that lost a replica delete
-     * it, and a restarted server keeps exactly what the map gives it.
-     */
-    /**
      * Two servers join a running cluster of three (--join): each asks to be added, the control
      * group takes it in, and the rebalancer moves shard replicas onto it while transfers run;
      * the joined servers serve clients, and one restarts from its data directory.
@@ -363,14 +354,7 @@ class ShardedClusterTest {
         // 4 shards of 2 replicas on a, b, c: 3, 3 and 2 replicas.
         List<String> addresses = startCluster(4, 2);
         String all = String.join(",", addresses);
-        Database db = Txkv.open(all);
-        databases.add(db);
-        db.run(tr -> {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                tr.set(account(i), ShardedAccounts.amount(INITIAL));
-            }
-            return null;
-        });
+        Database db = openBank(all);
         Transfers transfers = new Transfers(db, 2, 120, true);
         Thread.sleep(1_000);
         ReplicationConfig founders = configs.get(0).replication();
@@ -430,20 +414,21 @@ class ShardedClusterTest {
         assertThat(transfers.done.get()).isPositive();
     }
 
+    /**
+     * Shard replicas move between servers online while transfers run, and a server lost for good
+     * is replaced: a new replica is copied from a current one and caught up by Raft, a leader
+     * that leaves hands over first, a shard made by a split moves (its new replicas never needed
+     * the parent), and the replicas of a stopped server move to the others by themselves. Clients
+     * meet only retryable errors, the total never changes, the servers that lost a replica delete
+     * it, and a restarted server keeps exactly what the map gives it.
+     */
     @Test
     void replicasMoveOnlineAndALostServerIsReplaced() throws Exception {
         // Shard 0 on a, b, c; shard 1 on b, c, d. A member unheard of for 2 s is lost.
         // Rebalancing off: the test places every replica itself (until the exclusion at the end).
         List<String> addresses = startCluster(2, 3, c -> c.replaceLostAfter(2_000).rebalance(false), "a", "b", "c", "d");
         String all = String.join(",", addresses);
-        Database db = Txkv.open(all);
-        databases.add(db);
-        db.run(tr -> {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                tr.set(account(i), ShardedAccounts.amount(INITIAL));
-            }
-            return null;
-        });
+        Database db = openBank(all);
         // An unknown outcome (1021) when server c stops mid-commit is no failure: the total still
         // holds either way, which the reader checks.
         Transfers transfers = new Transfers(db, 2, 90, true);

@@ -15,7 +15,6 @@ import dev.txkv.proto.Permission;
 import dev.txkv.proto.RoleChange;
 import dev.txkv.proto.RoleDescription;
 import dev.txkv.proto.UserDescription;
-import dev.txkv.spi.RemoteAdminProvider;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -45,37 +44,17 @@ class AuthCommandsTest {
     Path dir;
 
     /** Records the changes it is sent and answers with {@link #description}, or fails with {@link #failure}. */
-    private static final class FakeProvider implements RemoteAdminProvider {
+    private static final class FakeProvider extends AdminProviderStub {
         final List<ChangeAuthRequest> changes = new ArrayList<>();
         final List<String> connections = new ArrayList<>();
         final List<Duration> timeouts = new ArrayList<>();
         AuthDescription description = AuthDescription.getDefaultInstance();
         TxkvException failure;
 
-        @Override
-        public byte[] status(String connection, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] split(String connection, byte[] key, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] move(String connection, int shard, List<String> members, String reason, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
         @Override
         public byte[] changeAuth(String connection, byte[] request, Duration timeout) {

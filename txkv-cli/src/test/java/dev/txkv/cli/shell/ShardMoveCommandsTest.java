@@ -50,7 +50,7 @@ class ShardMoveCommandsTest {
      * keeps none of that shard ({@link #drains} off: nothing moves); {@link #statusFailures} fail
      * the next status reads after an exclusion.
      */
-    private static final class FakeProvider implements RemoteAdminProvider {
+    private static final class FakeProvider extends AdminProviderStub {
         final List<String> members = new ArrayList<>();
         final Map<Integer, List<String>> shards = new LinkedHashMap<>();
         final Map<Integer, List<String>> movingTo = new LinkedHashMap<>();
@@ -137,15 +137,7 @@ class ShardMoveCommandsTest {
             return map;
         }
 
-        @Override
-        public Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] split(String connection, byte[] key, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
         @Override
         public byte[] move(String connection, int shard, List<String> members, String reason, Duration timeout) {
@@ -174,15 +166,7 @@ class ShardMoveCommandsTest {
             return ExcludeResponse.newBuilder().setMap(map()).build().toByteArray();
         }
 
-        @Override
-        public byte[] changeAuth(String connection, byte[] request, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] describeAuth(String connection, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
     }
 
     @Command(name = "txkv", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT)

@@ -8,7 +8,6 @@ import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import dev.txkv.cli.Main;
 import dev.txkv.proto.Status;
-import dev.txkv.spi.RemoteAdminProvider;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -157,7 +156,7 @@ class ShardsCommandTest {
      * {@link #down} do not answer. Like the remote client, asks the servers of a connection string
      * in order and returns the first answer.
      */
-    private static final class FakeProvider implements RemoteAdminProvider {
+    private static final class FakeProvider extends AdminProviderStub {
         final Set<String> down = new HashSet<>();
         final List<String> statusConnections = new CopyOnWriteArrayList<>();
         final List<Duration> timeouts = new CopyOnWriteArrayList<>();
@@ -181,35 +180,11 @@ class ShardsCommandTest {
             throw new TxkvException(ErrorCode.CONNECTION_FAILED, "No server of " + connection + " answered");
         }
 
-        @Override
-        public Map<String, String> setMembers(String connection, Map<String, String> members, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] split(String connection, byte[] key, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] move(String connection, int shard, List<String> members, String reason, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] changeAuth(String connection, byte[] request, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
 
-        @Override
-        public byte[] describeAuth(String connection, Duration timeout) {
-            throw new UnsupportedOperationException();
-        }
     }
 
     @Command(name = "txkv", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT)
