@@ -29,10 +29,11 @@ class CheckSettingsTest {
     @Test
     void partitionsAndFollowerFaultsNeedWhatTheyNeed() {
         Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
-        // Two-phase crash points, splits and moves exist only in a sharded cluster.
+        // Two-phase crash points, splits, moves and exclusions exist only in a sharded cluster.
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(
                 java.util.Arrays.stream(FaultKind.values()).filter(k -> k.category() != FaultKind.Category.TWO_PHASE
-                        && k.category() != FaultKind.Category.SPLIT && k.category() != FaultKind.Category.MOVE)
+                        && k.category() != FaultKind.Category.SPLIT && k.category() != FaultKind.Category.MOVE
+                        && k.category() != FaultKind.Category.EXCLUDE)
                         .toArray(FaultKind[]::new));
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
                 .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
@@ -71,7 +72,11 @@ class CheckSettingsTest {
                 .hasMessageContaining("--split-size needs --shards");
         assertThat(sharded.describe().get("shards")).startsWith("4 (--shards 4 --shard-replicas 3")
                 .contains("control group's leader");
-        assertThat(sharded.faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
+        // 3 replicas on 3 nodes: an excluded node could not be drained, so no exclusion is drawn.
+        assertThat(sharded.faultKinds(true)).containsExactlyInAnyOrder(java.util.Arrays.stream(FaultKind.values())
+                .filter(k -> k != FaultKind.EXCLUDE_MEMBER).toArray(FaultKind[]::new));
+        assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, all, Path.of("r"), Path.of("j"), List.of(), 4, 2, false,
+                4, 2).faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
         CheckSettings plain = settings(Duration.ofSeconds(60), 3, all);
         assertThat(plain.sharded()).isFalse();
         assertThat(plain.serverArgs()).isEmpty();
@@ -143,6 +148,8 @@ class CheckSettingsTest {
         assertThat(FaultKind.SPLIT_SHARD.anyNode()).isTrue();
         assertThat(FaultKind.Category.ofToken("move")).isEqualTo(FaultKind.Category.MOVE);
         assertThat(FaultKind.MOVE_SHARD.anyNode()).isTrue();
+        assertThat(FaultKind.Category.ofToken("exclude")).isEqualTo(FaultKind.Category.EXCLUDE);
+        assertThat(FaultKind.EXCLUDE_MEMBER.anyNode()).isTrue();
         assertThat(FaultKind.CRASH_COORDINATOR.crashPoint()).isEqualTo("coordinator-before-decision");
         assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'");
     }
