@@ -178,8 +178,9 @@ public final class ClusterCommand implements Callable<Integer> {
                         + " cluster of one shard (default: unsharded, today's single Raft group).")
         private Integer shards;
 
-        @Option(names = "--shard-replicas", paramLabel = "R",
-                description = "Nodes that keep a replica of each shard (default: 3, or every node when fewer). Needs --shards.")
+        @Option(names = {"--shard-replicas", "--replicas"}, paramLabel = "R",
+                description = "Nodes that keep a replica of each shard (default: 3, or every node when fewer; --replicas is the"
+                        + " same). Needs --shards.")
         private Integer shardReplicas;
 
         @Option(names = "--split-size", paramLabel = "SIZE",
