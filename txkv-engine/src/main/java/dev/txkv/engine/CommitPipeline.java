@@ -475,7 +475,7 @@ final class CommitPipeline {
                 } else {
                     sequencer.abandonBatch(version);
                     if (slots != null) {
-                        slots.dropped(version);
+                        slots.appendFailed(version);
                     }
                     TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                             "The commit's outcome is unknown: " + error.getMessage(), error);

@@ -407,7 +407,7 @@ final class ShardLedger {
      * wait) until this log applies a record of a newer version, which it does only after the
      * failed record if that record is in the log, or until a new term begins.
      */
-    void dropped(long v) {
+    void appendFailed(long v) {
         synchronized (this) {
             if (prepared.containsKey(v) || deferred.containsKey(v) || !unresolved.contains(v)) {
                 return;

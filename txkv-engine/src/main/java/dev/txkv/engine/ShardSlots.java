@@ -328,7 +328,7 @@ final class ShardSlots {
                         f.child, v);
                 f.done.complete(v);
             } else {
-                ledger.dropped(v);
+                ledger.appendFailed(v);
                 f.done.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                         "The split's outcome is unknown: " + unwrap(e).getMessage() + "; ask again", e));
             }
@@ -584,7 +584,7 @@ final class ShardSlots {
         durable.whenComplete((x, e) -> {
             pipeline.onResolveThread(() -> preparing.remove(v));
             if (e != null) {
-                ledger.dropped(v);
+                ledger.appendFailed(v);
             }
             complete(p.vote, e);
             if (e == null) {
@@ -817,8 +817,8 @@ final class ShardSlots {
         ledger.taken(version);
     }
 
-    void dropped(long version) {
-        ledger.dropped(version);
+    void appendFailed(long version) {
+        ledger.appendFailed(version);
     }
 
     /** The cause a completion stage wrapped. */

@@ -72,6 +72,20 @@ class ShardedClusterTest {
         return ShardedAccounts.key(i, ACCOUNTS);
     }
 
+    /** Moves 1 to 10 from one random account to another, in one transaction. */
+    private static void transfer(Database db, Random random) {
+        int from = random.nextInt(ACCOUNTS);
+        int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
+        long moved = 1 + random.nextInt(10);
+        db.run(tr -> {
+            long a = ShardedAccounts.balance(tr.get(account(from)).join());
+            long c = ShardedAccounts.balance(tr.get(account(to)).join());
+            tr.set(account(from), ShardedAccounts.amount(a - moved));
+            tr.set(account(to), ShardedAccounts.amount(c + moved));
+            return null;
+        });
+    }
+
     /** A database over {@code connection} (closed after the test) with every account at its initial balance. */
     private Database openBank(String connection) {
         Database db = Txkv.open(connection);
@@ -137,17 +151,8 @@ class ShardedClusterTest {
             workers.add(CompletableFuture.runAsync(() -> {
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 while (!stop.get() && System.nanoTime() < until) {
-                    int from = random.nextInt(ACCOUNTS);
-                    int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
-                    long moved = 1 + random.nextInt(10);
                     try {
-                        db.run(tr -> {
-                            long a = ShardedAccounts.balance(tr.get(account(from)).join());
-                            long c = ShardedAccounts.balance(tr.get(account(to)).join());
-                            tr.set(account(from), ShardedAccounts.amount(a - moved));
-                            tr.set(account(to), ShardedAccounts.amount(c + moved));
-                            return null;
-                        });
+                        transfer(db, random);
                         transfers.incrementAndGet();
                     } catch (TxkvException e) {
                         // An unknown outcome (1021) with the server stopped mid-commit: the total
@@ -223,17 +228,8 @@ class ShardedClusterTest {
                 workers.add(CompletableFuture.runAsync(() -> {
                     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
                     while (!stopped.get() && System.nanoTime() < until) {
-                        int from = random.nextInt(ACCOUNTS);
-                        int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
-                        long moved = 1 + random.nextInt(10);
                         try {
-                            db.run(tr -> {
-                                long a = ShardedAccounts.balance(tr.get(account(from)).join());
-                                long c = ShardedAccounts.balance(tr.get(account(to)).join());
-                                tr.set(account(from), ShardedAccounts.amount(a - moved));
-                                tr.set(account(to), ShardedAccounts.amount(c + moved));
-                                return null;
-                            });
+                            transfer(db, random);
                             done.incrementAndGet();
                         } catch (TxkvException e) {
                             if (!unknownOutcomeOk || e.getError() != dev.txkv.ErrorCode.COMMIT_UNKNOWN_RESULT) {
