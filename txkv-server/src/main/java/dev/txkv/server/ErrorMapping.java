@@ -46,6 +46,20 @@ public final class ErrorMapping {
         return new TxkvException(ErrorCode.INTERNAL_ERROR, String.valueOf(t), t);
     }
 
+    /**
+     * The error to answer a call of {@code method} with. A request that met a closed engine here (the server is stopping, or a move took its
+     * replica of the shard away) did nothing: it may go to another server, so it is answered
+     * not_leader (1060, retryable) rather than database_closed, which would tell the client that
+     * its own database is closed. Only a watch keeps database_closed: the client sets it again.
+     */
+    public static TxkvException answer(String method, TxkvException e) {
+        if (e.getError() != ErrorCode.DATABASE_CLOSED || method.equals("Watch")) {
+            return e;
+        }
+        return new TxkvException(ErrorCode.NOT_LEADER, "This server is stopping or no longer keeps this data"
+                + " (" + e.getMessage() + "); retry on another server", e);
+    }
+
     /** The gRPC status for {@code failure}, without trailers; see {@link #toStatusException}. */
     public static Status toStatus(Throwable failure) {
         return WireErrors.status(toTxkvException(failure));

@@ -269,8 +269,12 @@ final class ShardedNode implements AutoCloseable {
         }
         // A shard made by a split holds no keys until its born record (its id is above the initial ones).
         boolean child = s.id() >= layout.shards();
-        ReplicationConfig group = replication.forGroup(ShardLayout.groupName(replication.clusterName(), s.id()),
-                s.replicas(), raftAddresses);
+        // A replica a move adds here starts outside its group: listed in its own first
+        // configuration, it would stand for election before the leader adds it, and the leader's
+        // vote reply would shut it down for good. Once added, its Raft storage holds the group.
+        String name = ShardLayout.groupName(replication.clusterName(), s.id());
+        ReplicationConfig group = s.adding().contains(self) ? replication.forGroupToJoin(name)
+                : replication.forGroup(name, s.replicas(), raftAddresses);
         ShardConfig shardConfig = new ShardConfig(s.id(), clusterMap.full(), network)
                 .withSplits(new ShardConfig.Splits(() -> routingMap, engines::get, child));
         Engine engine = Engine.builder(dataDir.resolve("shard-" + s.id()), config).shard(shardConfig)

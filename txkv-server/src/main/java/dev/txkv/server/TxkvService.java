@@ -540,7 +540,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
 
     /** What a single call would have put into its status and trailers, as one element's error. */
     private ElementError elementError(String method, Throwable error) {
-        TxkvException e = ErrorMapping.toTxkvException(error);
+        TxkvException e = ErrorMapping.answer(method, ErrorMapping.toTxkvException(error));
         metrics.rpcError(method, e);
         if (e.getError() == ErrorCode.INTERNAL_ERROR) {
             log.error("{} element failed", method, error);
@@ -776,7 +776,7 @@ public class TxkvService extends TxkvGrpc.TxkvImplBase {
     }
 
     private void fail(String method, StreamObserver<?> observer, Throwable error) {
-        TxkvException e = ErrorMapping.toTxkvException(error);
+        TxkvException e = ErrorMapping.answer(method, ErrorMapping.toTxkvException(error));
         metrics.rpcError(method, e);
         if (e.getError() == ErrorCode.INTERNAL_ERROR) {
             log.error("{} failed", method, error);

@@ -39,6 +39,18 @@ class ErrorMappingTest {
     }
 
     @Test
+    void aClosedEngineSendsTheClientToAnotherServerExceptForAWatch() {
+        TxkvException closed = new TxkvException(ErrorCode.DATABASE_CLOSED, "The server is shutting down");
+        TxkvException commit = ErrorMapping.answer("Commit", closed);
+        assertThat(commit.getError()).isEqualTo(ErrorCode.NOT_LEADER);
+        assertThat(commit.isRetryable()).isTrue();
+        assertThat(commit.getMessage()).contains("shutting down", "retry on another server");
+        assertThat(ErrorMapping.answer("Watch", closed)).isSameAs(closed);
+        TxkvException conflict = new TxkvException(ErrorCode.NOT_COMMITTED);
+        assertThat(ErrorMapping.answer("Commit", conflict)).isSameAs(conflict);
+    }
+
+    @Test
     void conflictingRangesTravelInTheDetailsTrailer() {
         Range r = new Range(new byte[] {1}, new byte[] {2});
         TxkvException conflict = new TxkvException(ErrorCode.NOT_COMMITTED, "conflict", null, List.of(r));
