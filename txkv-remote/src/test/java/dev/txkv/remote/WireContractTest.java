@@ -124,10 +124,13 @@ class WireContractTest {
                 List.of(new Mutation(Mutation.SET, new byte[] {3}, new byte[] {9})), null, false);
         for (ErrorTable.Row row : ErrorTable.rows()) {
             failing.error = row.error();
+            // A closed engine on the server did nothing: the client is sent to another server
+            // (ErrorMapping.answer); its own database is not closed.
+            ErrorCode expected = row.error() == ErrorCode.DATABASE_CLOSED ? ErrorCode.NOT_LEADER : row.error();
             for (CompletableFuture<?> call : List.of(client.getReadVersion(), client.commit(commit))) {
                 TxkvException e = RemoteBackendProtocolTest.failure(call);
-                assertThat(e.getError()).as(row.name()).isEqualTo(row.error());
-                assertThat(e.isRetryable()).as(row.name()).isEqualTo(row.retryable());
+                assertThat(e.getError()).as(row.name()).isEqualTo(expected);
+                assertThat(e.isRetryable()).as(row.name()).isEqualTo(new TxkvException(expected).isRetryable());
                 assertThat(e.getMessage()).as(row.name()).contains("scripted " + row.name());
             }
         }
