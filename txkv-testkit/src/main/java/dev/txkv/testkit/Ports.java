@@ -19,6 +19,13 @@ public final class Ports {
     /** Ports are drawn from [20000, 32000): below Linux's default ephemeral range (32768 to 60999). */
     private static final int RANGE_BASE_MIN = 20_000;
     private static final int RANGE_BASE_SPAN = 12_000;
+    /**
+     * The ports handed out lately in this JVM, oldest first: a port a test was given but has
+     * not bound yet is free to the kernel, so without this two calls in a row (a member's Raft
+     * port, then its client port) could return the same one.
+     */
+    private static final java.util.LinkedHashSet<Integer> ISSUED = new java.util.LinkedHashSet<>();
+    private static final int ISSUED_MAX = 2_000;
 
     private Ports() {
     }
@@ -59,6 +66,9 @@ public final class Ports {
         IOException last = null;
         for (int attempt = 0; attempt < RANGE_ATTEMPTS_MAX * 5; attempt++) {
             int port = RANGE_BASE_MIN + ThreadLocalRandom.current().nextInt(RANGE_BASE_SPAN);
+            if (!issue(port, 1)) {
+                continue;
+            }
             try {
                 return new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
             } catch (IOException e) {
@@ -73,7 +83,7 @@ public final class Ports {
     public static int freePortRange(int count) {
         for (int attempt = 0; attempt < RANGE_ATTEMPTS_MAX; attempt++) {
             int base = RANGE_BASE_MIN + ThreadLocalRandom.current().nextInt(RANGE_BASE_SPAN - count);
-            if (allFree(base, count)) {
+            if (allFree(base, count) && issue(base, count)) {
                 return base;
             }
         }
@@ -87,6 +97,24 @@ public final class Ports {
      */
     public static void awaitFree(int port, java.time.Duration timeout) {
         Poll.until("port " + port + " free on 127.0.0.1", timeout, () -> allFree(port, 1));
+    }
+
+    /** Records the {@code count} ports from {@code base} on as handed out, unless one of them was lately. */
+    private static boolean issue(int base, int count) {
+        synchronized (ISSUED) {
+            for (int port = base; port < base + count; port++) {
+                if (ISSUED.contains(port)) {
+                    return false;
+                }
+            }
+            for (int port = base; port < base + count; port++) {
+                ISSUED.add(port);
+            }
+            while (ISSUED.size() > ISSUED_MAX) {
+                ISSUED.remove(ISSUED.iterator().next());
+            }
+            return true;
+        }
     }
 
     private static boolean allFree(int base, int count) {
