@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * The moves the control group's leader asks for by itself (docs/sharding.md, "Moving
  * replicas"): first replicas off members that are lost or excluded, then, when no move is
  * under way, one replica from the member that keeps the most to the one that keeps the fewest,
- * once they differ by two or more. One move at a time. Pure: it reads a map and computes.
+ * once they differ by two or more. One move at a time. Then, likewise, the shard leaders per
+ * member ({@link #nextLeader}). Pure: it reads a map and computes.
  */
 final class Placement {
     private Placement() {
@@ -86,6 +87,54 @@ final class Placement {
                 target.set(target.indexOf(most), fewest);
                 return Optional.of(new Move(e.id(), target, "rebalance: " + most + " keeps " + counts.get(most)
                         + " replicas, " + fewest + " " + counts.get(fewest)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Hand the leadership of shard {@code shard} from member {@code from} to member {@code to}, because of {@code reason}. */
+    record LeaderMove(int shard, String from, String to, String reason) {
+    }
+
+    /**
+     * The next leadership hand-over that evens out the shard leaders per member, if any: from
+     * the member that leads the most shards, a shard of which another usable member keeps a
+     * replica and leads at least two fewer, to the one of those that leads the fewest (then the
+     * smallest id). Members that are lost or excluded never receive a leadership.
+     *
+     * @param leaders the leader of each shard whose leader is known, by shard id
+     */
+    static Optional<LeaderMove> nextLeader(ClusterMap map, List<String> members, Set<String> draining,
+            Map<Integer, String> leaders) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String m : members) {
+            if (!draining.contains(m)) {
+                counts.put(m, 0);
+            }
+        }
+        for (String leader : leaders.values()) {
+            counts.computeIfPresent(leader, (k, n) -> n + 1);
+        }
+        List<String> byMost = new ArrayList<>(counts.keySet());
+        byMost.sort((x, y) -> counts.get(y) - counts.get(x));
+        for (String most : byMost) {
+            int led = counts.get(most);
+            LeaderMove best = null;
+            for (ClusterMap.Entry e : map.shards()) {
+                if (!most.equals(leaders.get(e.id())) || e.moving() || !movable(map, e)) {
+                    continue;
+                }
+                for (String m : e.members()) {
+                    Integer n = counts.get(m);
+                    if (n != null && n <= led - 2 && (best == null || n < counts.get(best.to())
+                            || (n.equals(counts.get(best.to())) && m.compareTo(best.to()) < 0))) {
+                        best = new LeaderMove(e.id(), most, m, "rebalance leaders: " + most + " leads " + led
+                                + " shards, " + m + " " + n);
+                    }
+                }
+            }
+            if (best != null) {
+                return Optional.of(best);
             }
         }
         return Optional.empty();

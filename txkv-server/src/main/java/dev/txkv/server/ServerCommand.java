@@ -148,7 +148,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--rebalance", paramLabel = "on|off",
             description = "Whether the control group's leader evens out the members' shard replica counts by itself,"
-                    + " one move at a time (default on). Needs --shards.")
+                    + " one move at a time, and then their shard leaderships (default on). Needs --shards.")
     private String rebalance;
 
     @Option(names = "--join",

@@ -240,15 +240,15 @@ public final class ServerConfig {
 
     /**
      * Whether the control group's leader of a sharded cluster evens out the members' shard
-     * replica counts by itself, one move at a time, once two members differ by two or more
-     * (docs/sharding.md, "Rebalancing"). On by default.
+     * replica counts by itself, one move at a time, once two members differ by two or more, and
+     * then the shard leaderships likewise (docs/sharding.md, "Rebalancing"). On by default.
      */
     public ServerConfig rebalance(boolean on) {
         this.rebalance = on;
         return this;
     }
 
-    /** Whether replica counts are evened out by themselves. */
+    /** Whether replica counts and leaderships are evened out by themselves. */
     public boolean rebalance() {
         return rebalance;
     }

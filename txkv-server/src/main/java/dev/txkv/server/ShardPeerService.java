@@ -354,6 +354,14 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
                 .thenApply(x -> dev.txkv.proto.SetShardMembersResponse.getDefaultInstance()));
     }
 
+    @Override
+    public void transferLeader(dev.txkv.proto.TransferLeaderRequest request,
+            StreamObserver<dev.txkv.proto.TransferLeaderResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> node
+                .transferShardLeader(e, request.getShard(), request.getTo())
+                .thenApply(x -> dev.txkv.proto.TransferLeaderResponse.getDefaultInstance()));
+    }
+
     /** The id of a shard a split makes: the control group's leader chose it, this member may not know it yet. */
     private static int nonNegative(int id) {
         if (id < 0) {

@@ -962,6 +962,12 @@ final class ShardedNode implements AutoCloseable {
         });
         irreplaceable.retainAll(stuckNow);
         if (move.isEmpty()) {
+            if (rebalance && clusterMap.moving() == null && System.nanoTime() - nextLeaderBalanceNanos >= 0) {
+                nextLeaderBalanceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_BALANCE_MS);
+                java.util.Set<String> draining = new java.util.HashSet<>(lost);
+                draining.addAll(clusterMap.excluded());
+                balanceLeaders(draining);
+            }
             return;
         }
         Placement.Move m = move.get();
@@ -974,6 +980,93 @@ final class ShardedNode implements AutoCloseable {
                         unwrap(error).getMessage());
             }
         });
+    }
+
+    /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */
+    static final long LEADER_BALANCE_MS = 5_000;
+    private volatile long nextLeaderBalanceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_BALANCE_MS);
+    /** A leadership hand-over under way (one at a time). */
+    private final java.util.concurrent.atomic.AtomicBoolean balancingLeaders = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * On the control group's leader: learns each shard's leader (from one of its replicas) and
+     * asks for the hand-over {@link Placement#nextLeader} gives, if any: the leaders' CPU, disk
+     * and network load then spreads over the members as the replicas do.
+     */
+    private void balanceLeaders(java.util.Set<String> draining) {
+        if (!balancingLeaders.compareAndSet(false, true)) {
+            return;
+        }
+        ClusterMap map = clusterMap;
+        Map<Integer, CompletableFuture<String>> asks = new java.util.TreeMap<>();
+        for (ClusterMap.Entry e : map.shards()) {
+            if (!e.moving() && !e.splitting() && !e.members().isEmpty()) {
+                asks.put(e.id(), replicaStateOf(e.members().get(0), e.id())
+                        .handle((r, error) -> error == null ? r.getLeader() : ""));
+            }
+        }
+        CompletableFuture.allOf(asks.values().toArray(new CompletableFuture<?>[0])).thenCompose(x -> {
+            Map<Integer, String> leaders = new java.util.TreeMap<>();
+            asks.forEach((shard, leader) -> {
+                if (!leader.join().isEmpty()) {
+                    leaders.put(shard, leader.join());
+                }
+            });
+            java.util.Optional<Placement.LeaderMove> next = Placement.nextLeader(map, members(), draining, leaders);
+            if (next.isEmpty() || map != clusterMap) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            Placement.LeaderMove m = next.get();
+            log.info("member {}: hands the leadership of shard {} from {} to {} ({})", self, m.shard(), m.from(), m.to(),
+                    m.reason());
+            return transferShardLeaderOnLeader(m.shard(), m.to()).whenComplete((v, error) -> {
+                if (error != null) {
+                    log.info("member {}: handing the leadership of shard {} to {} failed: {}", self, m.shard(), m.to(),
+                            unwrap(error).getMessage());
+                } else {
+                    countLeaderTransfer();
+                }
+            });
+        }).whenComplete((v, error) -> balancingLeaders.set(false));
+    }
+
+    /**
+     * Hands the leadership of {@code shard}, which this member leads through {@code engine}, to
+     * {@code to}, a member that keeps a replica of it (ShardPeer.TransferLeader).
+     */
+    CompletableFuture<Void> transferShardLeader(Engine engine, int shard, String to) {
+        if (!engine.isLeading()) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER, "Member " + self
+                    + " does not lead shard " + shard));
+        }
+        ClusterMap.Entry e = clusterMap.byId(shard);
+        if (e == null || !e.members().contains(to)) {
+            return CompletableFuture.failedFuture(new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Member '" + to
+                    + "' keeps no replica of shard " + shard));
+        }
+        if (to.equals(self)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return engine.transferLeadership(to);
+    }
+
+    /** {@link #transferShardLeader} on {@code shard}'s leader, wherever it runs. */
+    private CompletableFuture<Void> transferShardLeaderOnLeader(int shard, String to) {
+        return onLeader(shard, "transferLeader", e -> transferShardLeader(e, shard, to), 2 * CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.transferLeader(dev.txkv.proto.TransferLeaderRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(shard).setTo(to).build(),
+                        answer),
+                (dev.txkv.proto.TransferLeaderResponse r) -> (Void) null);
+    }
+
+    private void countLeaderTransfer() {
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (r != null) {
+            io.micrometer.core.instrument.Counter.builder("txkv.shard.leader.transfers")
+                    .description("Shard leaderships this member handed from one member to another as the control group's"
+                            + " leader (evening out the leaders per member)")
+                    .register(r).increment();
+        }
     }
 
     /**

@@ -90,4 +90,38 @@ class PlacementTest {
         ClusterMap after = made.move(m.shard(), m.target(), m.reason(), three).moved(m.shard());
         assertThat(next(after, three, Set.of(), true, new ArrayList<>())).isEmpty();
     }
+    @Test
+    void leadersAreEvenedOutOneHandOverAtATime() {
+        // Shards 0..3 of three replicas on a,b,c,d: 0 a,b,c; 1 b,c,d; 2 c,d,a; 3 d,a,b.
+        ClusterMap map = layout(FOUR, 4, 3);
+        java.util.Map<Integer, String> leaders = new java.util.HashMap<>(java.util.Map.of(0, "a", 1, "b", 2, "c", 3, "d"));
+        assertThat(Placement.nextLeader(map, FOUR, Set.of(), leaders)).isEmpty();
+        // a leads three (0, 2, 3), b one, c and d none: a hands one to the member with the
+        // fewest that keeps a replica of it (shard 0 on a,b,c: c, which leads none).
+        leaders = new java.util.HashMap<>(java.util.Map.of(0, "a", 1, "b", 2, "a", 3, "a"));
+        Placement.LeaderMove m = Placement.nextLeader(map, FOUR, Set.of(), leaders).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.LeaderMove(0, "a", "c", "rebalance leaders: a leads 3 shards, c 0"));
+        leaders.put(m.shard(), m.to());
+        m = Placement.nextLeader(map, FOUR, Set.of(), leaders).orElseThrow();
+        assertThat(m.from()).isEqualTo("a");
+        assertThat(m.to()).isEqualTo("d");
+        leaders.put(m.shard(), m.to());
+        // a 1, b 1, c 1, d 1: even.
+        assertThat(Placement.nextLeader(map, FOUR, Set.of(), leaders)).isEmpty();
+        // Counts differing by one are left alone.
+        assertThat(Placement.nextLeader(map, FOUR, Set.of(), java.util.Map.of(0, "a", 1, "b", 2, "c"))).isEmpty();
+    }
+
+    @Test
+    void aDrainingMemberReceivesNoLeadershipAndAMovingShardKeepsItsLeader() {
+        ClusterMap map = layout(FOUR, 4, 3);
+        java.util.Map<Integer, String> leaders = java.util.Map.of(0, "a", 2, "a", 3, "a");
+        // c and d lead none, but c is excluded and d lost: only b may take one (shard 0 or 3).
+        Placement.LeaderMove m = Placement.nextLeader(map, FOUR, Set.of("c", "d"), leaders).orElseThrow();
+        assertThat(m.to()).isEqualTo("b");
+        // With shard 0 moving and shard 3's other replicas draining, nothing is left to hand over.
+        ClusterMap moving = map.move(0, List.of("a", "b", "d"), "test", FOUR);
+        assertThat(Placement.nextLeader(moving, FOUR, Set.of("b", "c", "d"), leaders)).isEmpty();
+        assertThat(Placement.nextLeader(moving, FOUR, Set.of("c", "d"), leaders).orElseThrow().shard()).isEqualTo(3);
+    }
 }
