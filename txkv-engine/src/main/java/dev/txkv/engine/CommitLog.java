@@ -33,9 +33,33 @@ public interface CommitLog extends AutoCloseable {
     /**
      * Appends a batch. Batches arrive in version order; the future completes once the batch is
      * durable and applied to this engine's storage (so its version is readable), and fails if
-     * the outcome is unknown.
+     * the outcome is unknown, or with {@link Refused} if the batch certainly never entered the log.
      */
     CompletableFuture<Void> append(CommittedBatch batch);
+
+    /**
+     * An append's failure when the log refused the batch before taking it (the member is not
+     * ready to lead yet, is handing its leadership over, or has too many appends pending):
+     * nothing of the batch will ever apply, anywhere, so its commits certainly did not happen
+     * and a client may send them again. Any other failure leaves the outcome unknown.
+     */
+    /** The {@link Refused} that {@code failure} is (or wraps in CompletionExceptions); null for any other failure. */
+    static Refused refusal(Throwable failure) {
+        Throwable t = failure;
+        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t instanceof Refused r ? r : null;
+    }
+
+    final class Refused extends TxkvException {
+        private static final long serialVersionUID = 1L;
+
+        /** {@code error}: what the client is told (retryable: not_leader, or proxy_memory_limit_exceeded under load). */
+        public Refused(dev.txkv.ErrorCode error, String message) {
+            super(error, message);
+        }
+    }
 
     /** Non-null once the log can take no more batches (a storage failure): why. */
     default TxkvException failure() {

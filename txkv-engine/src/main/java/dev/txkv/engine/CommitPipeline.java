@@ -46,6 +46,8 @@ final class CommitPipeline {
         final long bytes;
         CommitResult result;
         TxkvException error;
+        /** A retry answered with an earlier commit's outcome (same idempotency id), not committed itself. */
+        boolean repeat;
 
         /** The sentinel that wakes the resolve thread for control work. */
         private Pending() {
@@ -252,6 +254,7 @@ final class CommitPipeline {
                 version = Math.max(version, slots.newTerm());
             }
             resolver = resolvers.apply(version);
+            idempotency.newTerm();
             lastVersion = Math.max(lastVersion, version);
             lastAppend = CompletableFuture.completedFuture(null);
         }
@@ -421,8 +424,10 @@ final class CommitPipeline {
             if (r.idempotencyId() != null) {
                 CommitResult earlier = idempotency.lookup(r.idempotencyId());
                 if (earlier != null) {
-                    // Answered with this batch, so only once the earlier commit is durable.
+                    // Answered with this batch, so only once the earlier commit is durable
+                    // (its batch comes first in the log), and only if it was not refused since.
                     p.result = earlier;
+                    p.repeat = true;
                     continue;
                 }
             }
@@ -455,6 +460,7 @@ final class CommitPipeline {
         complete(rejected);
         batch.removeAll(rejected);
         CompletableFuture<Void> durable;
+        CompletableFuture<Void> lastAppendBefore = lastAppend;
         if (committed.isEmpty()) {
             sequencer.abandonBatch(version);
             // Only earlier outcomes (idempotency ids) to report: once every earlier batch is durable.
@@ -471,15 +477,30 @@ final class CommitPipeline {
             List<Pending> answered = List.copyOf(batch);
             durable.whenComplete((v, error) -> {
                 if (error == null) {
-                    complete(answered);
-                } else {
-                    sequencer.abandonBatch(version);
-                    if (slots != null) {
-                        slots.appendFailed(version);
+                    for (Pending p : answered) {
+                        if (p.repeat && !idempotency.stillKnown(p.request.idempotencyId(), p.result)) {
+                            p.error = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "The earlier attempt of this"
+                                    + " commit (same idempotency id) was refused by the log meanwhile; retry");
+                        }
                     }
-                    TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                            "The commit's outcome is unknown: " + error.getMessage(), error);
-                    failAll(answered, unknown);
+                    complete(answered);
+                    return;
+                }
+                sequencer.abandonBatch(version);
+                // A batch the log refused never applies anywhere: its commits certainly did not
+                // happen (the client may send them again). Any other failure leaves them unknown.
+                CommitLog.Refused refused = CommitLog.refusal(error);
+                if (refused != null && durable != lastAppendBefore) {
+                    idempotency.refused(committed, version);
+                }
+                if (slots != null) {
+                    slots.appendFailed(version, error);
+                }
+                TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                        "The commit's outcome is unknown: " + error.getMessage(), error);
+                for (Pending p : answered) {
+                    p.future.completeExceptionally(refused != null && !p.repeat && durable != lastAppendBefore
+                            ? refused : unknown);
                 }
             });
         }

@@ -224,6 +224,9 @@ public final class Engine implements Backend {
             if (b.fault == ShardFault.DROP_FAILED_APPEND) {
                 ledger.plantDropFailedAppends();
             }
+            if (b.fault == ShardFault.KEEP_REFUSED_OUTCOMES) {
+                idempotency.plantKeepRefused();
+            }
             this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads, b.crashPoints,
                     b.fault == ShardFault.STALE_MAP_ACCEPTED);
             pipeline.useShard(slots);

@@ -3,6 +3,7 @@ package dev.txkv.engine;
 import dev.txkv.spi.CommitResult;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -32,6 +33,8 @@ final class IdempotencyTable {
     private final ArrayDeque<Entry> byAge = new ArrayDeque<>();
     private final java.util.List<byte[]> pendingDeletes = new java.util.ArrayList<>();
     private Storage storage;
+    /** {@link ShardFault#KEEP_REFUSED_OUTCOMES} planted (tests only). */
+    private volatile boolean keepRefused;
 
     IdempotencyTable(Storage storage) {
         load(storage);
@@ -80,6 +83,44 @@ final class IdempotencyTable {
     void entry(byte[] id, CommitResult result, long nowMs) {
         Entry e = new Entry(ByteBuffer.wrap(id.clone()), result, nowMs);
         inFlight.put(e.id(), e);
+    }
+
+    /**
+     * Resolve thread, as this member's term as leader begins: forgets the outcomes resolved in
+     * an earlier term that were never applied. They never will be: the term begins only after
+     * this member applied every entry that any earlier leader committed, and an outcome is
+     * moved to the durable ones as its batch applies. Without this, a commit whose batch an
+     * earlier term lost would be reported committed to a client that retries it with its id.
+     */
+    void newTerm() {
+        inFlight.clear();
+    }
+
+    /** Resolve thread or log callback: the batch of {@code version} never entered the log; forgets its commits' outcomes. */
+    void refused(List<CommittedBatch.Transaction> transactions, long version) {
+        if (keepRefused) {
+            return;
+        }
+        for (CommittedBatch.Transaction t : transactions) {
+            if (t.idempotencyId() != null) {
+                inFlight.computeIfPresent(ByteBuffer.wrap(t.idempotencyId()),
+                        (k, e) -> e.result().version() == version ? null : e);
+            }
+        }
+    }
+
+    /** Whether {@code result} is still the outcome known for {@code id} (not forgotten since it was looked up). */
+    boolean stillKnown(byte[] id, CommitResult result) {
+        if (keepRefused) {
+            return true;
+        }
+        CommitResult now = lookup(id);
+        return now != null && now.version() == result.version() && now.batchOrder() == result.batchOrder();
+    }
+
+    /** Plants {@link ShardFault#KEEP_REFUSED_OUTCOMES} (tests only). */
+    void plantKeepRefused() {
+        keepRefused = true;
     }
 
     /** Log thread: puts an outcome into the commit's write batch. */

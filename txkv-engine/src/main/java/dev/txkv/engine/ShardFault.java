@@ -19,5 +19,10 @@ enum ShardFault {
      * A slot whose append failed counts as rolled back at once, although its record may still
      * land in the log (reads above it are then served without it, and see it later).
      */
-    DROP_FAILED_APPEND
+    DROP_FAILED_APPEND,
+    /**
+     * The outcome of a commit whose batch the log refused stays known: a retry with the same
+     * idempotency id is told it committed, although nothing of it ever applied.
+     */
+    KEEP_REFUSED_OUTCOMES
 }

@@ -421,6 +421,25 @@ final class ShardLedger {
         changed.run();
     }
 
+    /**
+     * The append of slot {@code v}'s record failed with {@code error}: a {@link CommitLog.Refused}
+     * record never entered the log, so its slot resolves at once (nothing of it will apply);
+     * any other failure leaves it {@link #appendFailed(long) unknown}.
+     */
+    void appendFailed(long v, Throwable error) {
+        if (CommitLog.refusal(error) == null) {
+            appendFailed(v);
+            return;
+        }
+        synchronized (this) {
+            if (prepared.containsKey(v) || deferred.containsKey(v) || !unresolved.remove(v)) {
+                return;
+            }
+            doubtful.remove(v);
+        }
+        changed.run();
+    }
+
     /** Plants {@link ShardFault#DROP_FAILED_APPEND} (tests only). */
     synchronized void plantDropFailedAppends() {
         dropFailedAppends = true;

@@ -328,7 +328,7 @@ final class ShardSlots {
                         f.child, v);
                 f.done.complete(v);
             } else {
-                ledger.appendFailed(v);
+                ledger.appendFailed(v, e);
                 f.done.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                         "The split's outcome is unknown: " + unwrap(e).getMessage() + "; ask again", e));
             }
@@ -584,7 +584,7 @@ final class ShardSlots {
         durable.whenComplete((x, e) -> {
             pipeline.onResolveThread(() -> preparing.remove(v));
             if (e != null) {
-                ledger.appendFailed(v);
+                ledger.appendFailed(v, e);
             }
             complete(p.vote, e);
             if (e == null) {
@@ -817,8 +817,9 @@ final class ShardSlots {
         ledger.taken(version);
     }
 
-    void appendFailed(long version) {
-        ledger.appendFailed(version);
+    /** The append of slot {@code version}'s record failed with {@code error}: refused (never in the log) or outcome unknown. */
+    void appendFailed(long version, Throwable error) {
+        ledger.appendFailed(version, error);
     }
 
     /** The cause a completion stage wrapped. */

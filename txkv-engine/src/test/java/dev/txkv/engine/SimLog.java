@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  * <p>A sharded process's log may also answer an append of a batch with commit_unknown_result
  * at once and still make it durable and apply it in its turn ({@code ambiguousP} of them), as a
  * Raft leader that lost its majority fails its pending appends that the next leader may commit.
+ * It may also refuse a batch outright ({@code refusedP} of them, {@link CommitLog.Refused}): that
+ * batch never applies, as a Raft leader refuses requests while it hands over or is overloaded.
  *
  * <p>Planted bugs, to show that the simulation catches them: {@link Bug#ACK_BEFORE_DURABLE}
  * answers an append before the batch is durable; {@link Bug#APPLY_OUT_OF_ORDER} sometimes
@@ -35,16 +37,18 @@ final class SimLog implements CommitLog {
     private final List<Entry> pending = new ArrayList<>();
     private boolean crashed;
     private final double ambiguousP;
+    private final double refusedP;
 
     SimLog(LogHost host, SimEnvironment env, Bug bug) {
-        this(host, env, bug, 0);
+        this(host, env, bug, 0, 0);
     }
 
-    SimLog(LogHost host, SimEnvironment env, Bug bug, double ambiguousP) {
+    SimLog(LogHost host, SimEnvironment env, Bug bug, double ambiguousP, double refusedP) {
         this.host = host;
         this.env = env;
         this.bug = bug;
         this.ambiguousP = ambiguousP;
+        this.refusedP = refusedP;
         host.beginTerm(0);
     }
 
@@ -52,6 +56,11 @@ final class SimLog implements CommitLog {
     public CompletableFuture<Void> append(CommittedBatch batch) {
         if (crashed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "process crashed"));
+        }
+        if (bug == Bug.NONE && batch.kind() == CommittedBatch.Kind.BATCH && refusedP > 0
+                && env.rng().nextDouble() < refusedP) {
+            // Refused before it entered the log (a leader not ready, handing over, or overloaded).
+            return CompletableFuture.failedFuture(new CommitLog.Refused(ErrorCode.NOT_LEADER, "refused by the log"));
         }
         boolean ambiguous = bug == Bug.NONE && batch.kind() == CommittedBatch.Kind.BATCH && ambiguousP > 0
                 && env.rng().nextDouble() < ambiguousP;

@@ -58,7 +58,7 @@ final class SimProcess implements Backend {
     void start() {
         engine = Engine.builder(dir, config).environment(env).completions(env.executor()).manualSteps()
                 .resolvers(resolvers).log(host -> {
-                    log = new SimLog(host, env, bug);
+                    log = new SimLog(host, env, bug, 0, SimShardCluster.REFUSED_APPENDS);
                     return log;
                 }).open();
         int current = ++incarnation;

@@ -39,6 +39,8 @@ final class SimShardCluster implements ShardRouter.Shards {
 
     /** The share of batch appends a shard's log answers commit_unknown_result and still applies (SimLog). */
     static final double AMBIGUOUS_APPENDS = 0.05;
+    /** The share of batch appends the logs refuse outright (never applied). */
+    static final double REFUSED_APPENDS = 0.02;
 
     /** The sequencer process: down for a while after a crash, then back in a new epoch. */
     final class Sequencer {
@@ -102,7 +104,7 @@ final class SimShardCluster implements ShardRouter.Shards {
                     .withSplits(new ShardConfig.Splits(() -> known, i -> shards.get(i).engine, parent >= 0));
             engine = Engine.builder(dir, config).environment(env).completions(env.executor()).manualSteps()
                     .shard(shardConfig).plant(faults.planted()).log(host -> {
-                        log = new SimLog(host, env, SimLog.Bug.NONE, AMBIGUOUS_APPENDS);
+                        log = new SimLog(host, env, SimLog.Bug.NONE, AMBIGUOUS_APPENDS, REFUSED_APPENDS);
                         return log;
                     }).open();
             env.repeat(() -> engine != null && incarnation == current, () -> engine.stepPipeline(), 50, 400);

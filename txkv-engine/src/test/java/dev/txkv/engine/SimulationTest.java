@@ -166,6 +166,12 @@ class SimulationTest {
     }
 
     @Test
+    void aRefusedCommitReportedCommittedToItsRetryIsCaught() throws IOException {
+        assertCaught("refused commit reported committed to a retry with its idempotency id",
+                new Simulation.Options().sharded(4).planted(ShardFault.KEEP_REFUSED_OUTCOMES));
+    }
+
+    @Test
     void batchesAppliedOutOfOrderAreCaught() throws IOException {
         assertCaught("apply out of order", new Simulation.Options().bug(SimLog.Bug.APPLY_OUT_OF_ORDER));
     }
