@@ -30,8 +30,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ScopeType;
 
 /**
  * {@code txkv user}, {@code txkv role} and {@code txkv auth}, and the same commands in the shell,
@@ -105,39 +103,18 @@ class AuthCommandsTest {
         }
     }
 
-    @Command(name = "txkv", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT)
-    static final class Root {
-    }
-
-    record Run(int exitCode, String out, String err) {
-    }
-
     private final FakeProvider provider = new FakeProvider();
 
     /** Runs {@code txkv ARGS} as the launcher would, with the fake remote client and {@code console}. */
-    private Run txkv(FakeConsole console, String... args) {
+    private CliRun txkv(FakeConsole console, String... args) {
         AuthCommands.Context context = new AuthCommands.Context(
                 cluster -> new RemoteStatusSource(cluster == null ? ShellCommand.CLUSTER_DEFAULT : cluster, List.of(provider)),
                 () -> console);
-        CommandLine cli = new CommandLine(new Root());
-        cli.addSubcommand(new UserCommand(context));
-        cli.addSubcommand(new RoleCommand(context));
-        cli.addSubcommand(new AuthCommand(context));
-        Main.withLauncherErrorHandling(cli);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exitCode = cli.execute(args);
-        return new Run(exitCode, lines(out), lines(err));
+        return CliRun.run(List.of(new UserCommand(context), new RoleCommand(context), new AuthCommand(context)), args);
     }
 
-    private Run txkv(String... args) {
+    private CliRun txkv(String... args) {
         return txkv(null, args);
-    }
-
-    private static String lines(StringWriter w) {
-        return w.toString().replace(System.lineSeparator(), "\n");
     }
 
     private Path passwordFile(String content) throws IOException {
@@ -154,12 +131,12 @@ class AuthCommandsTest {
         return Permission.newBuilder().setMode(mode).setBegin(bytes(begin)).setEnd(bytes(end)).build();
     }
 
-    private void assertOk(Run run) {
+    private void assertOk(CliRun run) {
         assertThat(run.exitCode()).as(run.err()).isEqualTo(Main.EXIT_OK);
         assertThat(run.err()).isEmpty();
     }
 
-    private void assertRefused(Run run, int exitCode, String... messages) {
+    private void assertRefused(CliRun run, int exitCode, String... messages) {
         assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(exitCode);
         assertThat(run.err()).contains(messages);
         assertThat(provider.changes).as("nothing is sent").isEmpty();
@@ -170,7 +147,7 @@ class AuthCommandsTest {
     @Test
     void userAddReadsThePasswordFromTheFirstLineOfAFile() throws IOException {
         Path file = passwordFile("correct horse battery\nnot this line\n");
-        Run run = txkv("user", "add", "alice", "--role", "orders", "-r", "monitor", "--password-file", file.toString(),
+        CliRun run = txkv("user", "add", "alice", "--role", "orders", "-r", "monitor", "--password-file", file.toString(),
                 "-C", CLUSTER);
         assertOk(run);
         ChangeAuthRequest change = provider.onlyChange();
@@ -185,7 +162,7 @@ class AuthCommandsTest {
 
     @Test
     void userAddWithoutPasswordMakesACertificateOnlyUser() {
-        Run run = txkv("user", "add", "backup", "--no-password", "--timeout", "2500");
+        CliRun run = txkv("user", "add", "backup", "--no-password", "--timeout", "2500");
         assertOk(run);
         ChangeAuthRequest change = provider.onlyChange();
         assertThat(change.getUserAdd().getName()).isEqualTo("backup");
@@ -199,7 +176,7 @@ class AuthCommandsTest {
     @Test
     void userAddAsksTwiceOnTheConsole() {
         FakeConsole console = new FakeConsole("typed-twice-secret", "typed-twice-secret");
-        Run run = txkv(console, "user", "add", "root", "--role", "root");
+        CliRun run = txkv(console, "user", "add", "root", "--role", "root");
         assertOk(run);
         assertThat(provider.onlyChange().getUserAdd().getPassword()).isEqualTo("typed-twice-secret");
         assertThat(console.prompts).containsExactly("Password for root: ", "Repeat the password: ");
@@ -249,7 +226,7 @@ class AuthCommandsTest {
         assertOk(txkv("user", "delete", "bob"));
         assertOk(txkv("user", "passwd", "alice", "--password-file", passwordFile("a-new-long-password\n").toString()));
         assertOk(txkv(new FakeConsole("typed-new-password", "typed-new-password"), "user", "passwd", "carol"));
-        Run grant = txkv("user", "grant", "alice", "monitor");
+        CliRun grant = txkv("user", "grant", "alice", "monitor");
         assertOk(grant);
         assertOk(txkv("user", "revoke", "alice", "orders"));
         assertThat(provider.changes).extracting(ChangeAuthRequest::getProtocolVersion).containsOnly(1);
@@ -282,7 +259,7 @@ class AuthCommandsTest {
 
     @Test
     void roleGrantWithoutEndIsAPrefix() {
-        Run run = txkv("role", "grant", "orders", "readwrite", "orders/");
+        CliRun run = txkv("role", "grant", "orders", "readwrite", "orders/");
         assertOk(run);
         RoleChange grant = provider.onlyChange().getRoleGrant();
         assertThat(grant.getRole()).isEqualTo("orders");
@@ -293,7 +270,7 @@ class AuthCommandsTest {
 
     @Test
     void roleGrantWithEndIsARangeAndKeysAreWrittenAsTheShellWritesThem() {
-        Run run = txkv("role", "grant", "orders", "READ", "catalog/\\x00", "catalog/\\xff z");
+        CliRun run = txkv("role", "grant", "orders", "READ", "catalog/\\x00", "catalog/\\xff z");
         assertOk(run);
         assertThat(provider.onlyChange().getRoleGrant().getPermission())
                 .isEqualTo(permission(Permission.Mode.READ, "catalog/\u0000", "catalog/\u00ff z"));
@@ -312,7 +289,7 @@ class AuthCommandsTest {
     void roleGrantAndRevokeClusterRights() {
         assertOk(txkv("role", "grant", "ops", "status"));
         assertOk(txkv("role", "grant", "ops", "admin"));
-        Run revoke = txkv("role", "revoke", "ops", "admin");
+        CliRun revoke = txkv("role", "revoke", "ops", "admin");
         assertOk(revoke);
         assertThat(provider.changes.get(0).getRoleGrant().getClusterRight()).isEqualTo("status");
         assertThat(provider.changes.get(0).getRoleGrant().hasPermission()).isFalse();
@@ -350,7 +327,7 @@ class AuthCommandsTest {
 
     @Test
     void authEnableAndDisable() {
-        Run enable = txkv("auth", "enable");
+        CliRun enable = txkv("auth", "enable");
         assertOk(enable);
         assertOk(txkv("auth", "disable"));
         assertThat(provider.changes.get(0).getChangeCase()).isEqualTo(ChangeAuthRequest.ChangeCase.SET_ENABLED);
@@ -370,10 +347,10 @@ class AuthCommandsTest {
     @Test
     void serverErrorsPrintTheirNameAndCode() {
         provider.failure = new TxkvException(ErrorCode.PERMISSION_DENIED, "User 'bob' lacks the admin right");
-        Run change = txkv("role", "add", "orders");
+        CliRun change = txkv("role", "add", "orders");
         assertThat(change.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(change.err()).startsWith("txkv role add: permission_denied (6000): User 'bob' lacks the admin right\n");
-        Run list = txkv("user", "list");
+        CliRun list = txkv("user", "list");
         assertThat(list.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(list.err()).startsWith("txkv user list: permission_denied (6000)");
         assertThat(list.out()).isEmpty();
@@ -401,7 +378,7 @@ class AuthCommandsTest {
     @Test
     void userListIsATable() {
         provider.description = sample();
-        Run run = txkv("user", "list");
+        CliRun run = txkv("user", "list");
         assertOk(run);
         assertThat(run.out()).isEqualTo(""
                 + "NAME     ROLES    PASSWORD\n"
@@ -416,7 +393,7 @@ class AuthCommandsTest {
     @Test
     void roleListShowsPermissionsRightsAndBuiltIns() {
         provider.description = sample();
-        Run run = txkv("role", "list");
+        CliRun run = txkv("role", "list");
         assertOk(run);
         assertThat(run.out()).isEqualTo(""
                 + "empty\n"
@@ -436,7 +413,7 @@ class AuthCommandsTest {
     @Test
     void authStatusCountsUsersAndRoles() {
         provider.description = sample();
-        Run run = txkv("auth", "status");
+        CliRun run = txkv("auth", "status");
         assertOk(run);
         assertThat(run.out()).isEqualTo(""
                 + "Authorization: enabled\n"
@@ -455,7 +432,7 @@ class AuthCommandsTest {
         provider.description = sample();
         for (String[] args : List.of(new String[] {"user", "list", "--json"}, new String[] {"role", "list", "--json"},
                 new String[] {"auth", "status", "--json"})) {
-            Run run = txkv(args);
+            CliRun run = txkv(args);
             assertOk(run);
             assertThat(run.out()).startsWith("{").contains("\"enabled\": true", "\"has_password\": true", "\"built_in\": true");
         }

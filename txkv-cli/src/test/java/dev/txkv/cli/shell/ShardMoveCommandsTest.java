@@ -23,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ScopeType;
 
 /**
  * {@code txkv move}, {@code txkv exclude} and {@code txkv include} against a fake remote client
@@ -169,45 +167,25 @@ class ShardMoveCommandsTest {
 
     }
 
-    @Command(name = "txkv", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT)
-    static final class Root {
-    }
-
-    record Run(int exitCode, String out, String err) {
-    }
-
     private FakeProvider provider = new FakeProvider("a", "b", "c", "d").shard(0, "a", "b", "c").shard(1, "b", "c", "d")
             .shard(2, "a", "c").shard(3, "a", "b", "d");
 
     /** Runs {@code txkv ARGS} as the launcher would, with the fake remote client. */
-    private Run txkv(String... args) {
-        CommandLine cli = new CommandLine(new Root());
-        cli.addSubcommand(new MoveCommand(this::source));
-        cli.addSubcommand(new ExcludeCommand(this::source, 1));
-        cli.addSubcommand(new IncludeCommand(this::source));
-        Main.withLauncherErrorHandling(cli);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exitCode = cli.execute(args);
-        return new Run(exitCode, lines(out), lines(err));
+    private CliRun txkv(String... args) {
+        return CliRun.run(List.of(new MoveCommand(this::source), new ExcludeCommand(this::source, 1),
+                new IncludeCommand(this::source)), args);
     }
 
     private RemoteStatusSource source(String cluster) {
         return new RemoteStatusSource(cluster, List.of(provider));
     }
 
-    private static String lines(StringWriter w) {
-        return w.toString().replace(System.lineSeparator(), "\n");
-    }
-
-    private static void assertOk(Run run) {
+    private static void assertOk(CliRun run) {
         assertThat(run.exitCode()).as(run.err()).isEqualTo(Main.EXIT_OK);
         assertThat(run.err()).isEmpty();
     }
 
-    private void assertRefused(Run run, int exitCode, String... messages) {
+    private void assertRefused(CliRun run, int exitCode, String... messages) {
         assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(exitCode);
         assertThat(run.err()).contains(messages);
         assertThat(provider.moves).as("nothing is moved").isEmpty();
@@ -225,7 +203,7 @@ class ShardMoveCommandsTest {
 
     @Test
     void moveSendsTheShardAndMembersAndPrintsWhereTheShardIs() {
-        Run run = txkv("move", "2", "b,d", "-C", CLUSTER);
+        CliRun run = txkv("move", "2", "b,d", "-C", CLUSTER);
         assertOk(run);
         assertThat(provider.moves).containsExactly(
                 new MoveCall(CLUSTER, 2, List.of("b", "d"), Duration.ofMillis(MoveCommand.TIMEOUT_MS_DEFAULT)));
@@ -234,7 +212,7 @@ class ShardMoveCommandsTest {
 
     @Test
     void moveTakesATimeoutAndPrintsJson() {
-        Run run = txkv("move", "0", "d", "--timeout", "2500", "--json");
+        CliRun run = txkv("move", "0", "d", "--timeout", "2500", "--json");
         assertOk(run);
         assertThat(provider.moves).containsExactly(
                 new MoveCall(ShellCommand.CLUSTER_DEFAULT, 0, List.of("d"), Duration.ofMillis(2500)));
@@ -272,7 +250,7 @@ class ShardMoveCommandsTest {
     void aServerRefusalIsAFailure() {
         provider.failures.add(new TxkvException(ErrorCode.INVALID_OPTION_VALUE,
                 "No member 'x' in the cluster (members: a, b, c, d)"));
-        Run run = txkv("move", "1", "a,x");
+        CliRun run = txkv("move", "1", "a,x");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(run.err()).contains("txkv move: ", "No member 'x' in the cluster (members: a, b, c, d)");
         assertThat(run.out()).isEmpty();
@@ -296,7 +274,7 @@ class ShardMoveCommandsTest {
 
     @Test
     void excludeSendsTheMemberAndPrintsWhatIsLeftOnItAsTheClusterDrainsIt() {
-        Run run = txkv("exclude", "c", "-C", CLUSTER, "--timeout", "60000");
+        CliRun run = txkv("exclude", "c", "-C", CLUSTER, "--timeout", "60000");
         assertOk(run);
         assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", false));
         assertThat(provider.moves).as("the cluster moves the replicas, not the command").isEmpty();
@@ -316,7 +294,7 @@ class ShardMoveCommandsTest {
     @Test
     void aStatusThatDoesNotChangePrintsOneLine() {
         provider.drains = false;
-        Run run = txkv("exclude", "d", "--timeout", "150");
+        CliRun run = txkv("exclude", "d", "--timeout", "150");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(run.out()).isEqualTo("2 shards on d: 1, 3\n");
         assertThat(provider.statusConnections.size()).as("the status is read again and again").isGreaterThan(3);
@@ -325,7 +303,7 @@ class ShardMoveCommandsTest {
     @Test
     void aTimeoutSaysWhatIsLeftAndThatTheClusterGoesOn() {
         provider.drains = false;
-        Run run = txkv("exclude", "c", "--timeout", "50");
+        CliRun run = txkv("exclude", "c", "--timeout", "50");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(provider.excludes).as("the call, too, ends within the timeout")
                 .containsExactly(new ExcludeCall(ShellCommand.CLUSTER_DEFAULT, "c", false, Duration.ofMillis(50)));
@@ -339,7 +317,7 @@ class ShardMoveCommandsTest {
     @Test
     void aShardOnEveryOtherMemberCannotBeDrainedAndTheTimeoutSaysHowToShrinkIt() {
         provider.shard(4, "d", "c", "b", "a");
-        Run run = txkv("exclude", "b", "--timeout", "300");
+        CliRun run = txkv("exclude", "b", "--timeout", "300");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(run.out())
                 .startsWith("4 shards on b: 0, 1, 3, 4 (shard 0 moving to a,d,c: exclude b; shard 4: no other member can"
@@ -355,14 +333,14 @@ class ShardMoveCommandsTest {
     @Test
     void aFailedStatusReadWhileWaitingIsReadAgain() {
         provider.statusFailures.add(new TxkvException(ErrorCode.CONNECTION_FAILED, "no server answered"));
-        Run run = txkv("exclude", "a");
+        CliRun run = txkv("exclude", "a");
         assertOk(run);
         assertThat(run.out()).contains("No shard is on a any more (", "a stays excluded until txkv include a.");
     }
 
     @Test
     void noWaitExcludesAndReturnsAtOnce() {
-        Run run = txkv("exclude", "c", "--no-wait", "-C", CLUSTER);
+        CliRun run = txkv("exclude", "c", "--no-wait", "-C", CLUSTER);
         assertOk(run);
         assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", false));
         assertThat(provider.statusConnections).as("only the check that the cluster is sharded").hasSize(1);
@@ -378,7 +356,7 @@ class ShardMoveCommandsTest {
         provider.moveReasons.put(3, "asked by an operator");
         provider.shard(4, "d", "c", "b", "a");
         provider.drains = false;
-        Run run = txkv("exclude", "a", "--dry-run");
+        CliRun run = txkv("exclude", "a", "--dry-run");
         assertOk(run);
         assertThat(provider.excludes).isEmpty();
         assertThat(provider.moves).isEmpty();
@@ -398,7 +376,7 @@ class ShardMoveCommandsTest {
         provider.members.add("e");
         provider.excluded.add("e");
         provider.drains = false;
-        Run run = txkv("exclude", "e", "--dry-run");
+        CliRun run = txkv("exclude", "e", "--dry-run");
         assertOk(run);
         assertThat(run.out()).isEqualTo("e is excluded already.\n"
                 + "No shard is on e: excluding it would move nothing.\n"
@@ -410,7 +388,7 @@ class ShardMoveCommandsTest {
     @Test
     void aMemberWithoutReplicasIsExcludedWithNothingToMove() {
         provider.members.add("e");
-        Run run = txkv("exclude", "e");
+        CliRun run = txkv("exclude", "e");
         assertOk(run);
         assertThat(provider.excludes).containsExactly(excludeCall(ShellCommand.CLUSTER_DEFAULT, "e", false));
         assertThat(run.out()).isEqualTo("No shard is on e; nothing to move. e stays excluded until txkv include e.\n");
@@ -418,7 +396,7 @@ class ShardMoveCommandsTest {
 
     @Test
     void theServersRefusalOfAnUnknownMemberIsPassedOn() {
-        Run run = txkv("exclude", "x");
+        CliRun run = txkv("exclude", "x");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(provider.excludes).containsExactly(excludeCall(ShellCommand.CLUSTER_DEFAULT, "x", false));
         assertThat(run.err()).contains(
@@ -437,7 +415,7 @@ class ShardMoveCommandsTest {
     @Test
     void anUnshardedClusterHasNothingToExclude() {
         provider = new FakeProvider("a", "b");
-        Run run = txkv("exclude", "a");
+        CliRun run = txkv("exclude", "a");
         assertRefused(run, Main.EXIT_FAILURE, "The cluster is not sharded");
     }
 
@@ -446,7 +424,7 @@ class ShardMoveCommandsTest {
     @Test
     void includeSendsTheMemberWithIncludeAndSaysReplicasMayGoThere() {
         provider.excluded.add("c");
-        Run run = txkv("include", "c", "-C", CLUSTER);
+        CliRun run = txkv("include", "c", "-C", CLUSTER);
         assertOk(run);
         assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", true));
         assertThat(provider.excluded).isEmpty();
@@ -460,7 +438,7 @@ class ShardMoveCommandsTest {
         assertOk(txkv("include", "c", "--timeout", "2500"));
         assertThat(provider.excludes).containsExactly(
                 new ExcludeCall(ShellCommand.CLUSTER_DEFAULT, "c", true, Duration.ofMillis(2500)));
-        Run run = txkv("include", "x");
+        CliRun run = txkv("include", "x");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(run.err()).contains("txkv include: invalid_option_value (2006): No member 'x' in the cluster");
         provider.excludes.clear();

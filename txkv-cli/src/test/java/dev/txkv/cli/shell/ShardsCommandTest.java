@@ -8,8 +8,6 @@ import dev.txkv.ErrorCode;
 import dev.txkv.TxkvException;
 import dev.txkv.cli.Main;
 import dev.txkv.proto.Status;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashSet;
@@ -19,9 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ScopeType;
 
 /**
  * {@code txkv shards}: the merge of several servers' statuses, each of which knows the leader,
@@ -187,33 +182,17 @@ class ShardsCommandTest {
 
     }
 
-    @Command(name = "txkv", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT)
-    static final class Root {
-    }
-
-    record Run(int exitCode, String out, String err) {
-    }
-
     private final FakeProvider provider = new FakeProvider();
 
     /** Runs {@code txkv ARGS} as the launcher would, with the fake remote client. */
-    private Run txkv(String... args) {
-        CommandLine cli = new CommandLine(new Root());
-        cli.addSubcommand(new ShardsCommand(cluster -> new RemoteStatusSource(cluster, List.of(provider))));
-        Main.withLauncherErrorHandling(cli);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exitCode = cli.execute(args);
-        return new Run(exitCode, out.toString().replace(System.lineSeparator(), "\n"),
-                err.toString().replace(System.lineSeparator(), "\n"));
+    private CliRun txkv(String... args) {
+        return CliRun.run(List.of(new ShardsCommand(cluster -> new RemoteStatusSource(cluster, List.of(provider)))), args);
     }
 
     @Test
     void asksEveryServerAndShowsEachShardFromOneThatKeepsIt() {
         provider.down.add("h1:4500");
-        Run run = txkv("shards", "-C", "h1:4500,h0:4500,h2:4500,h3:4500", "--timeout", "1500");
+        CliRun run = txkv("shards", "-C", "h1:4500,h0:4500,h2:4500,h3:4500", "--timeout", "1500");
         assertThat(run.exitCode()).as(run.err()).isEqualTo(Main.EXIT_OK);
         assertThat(run.err()).isEmpty();
         String[] lines = run.out().split("\n");
@@ -231,7 +210,7 @@ class ShardsCommandTest {
 
     @Test
     void jsonHasTheMergedShards() throws Exception {
-        Run run = txkv("shards", "-C", "h0:4500, h1:4500,h2:4500,h3:4500", "--json");
+        CliRun run = txkv("shards", "-C", "h0:4500, h1:4500,h2:4500,h3:4500", "--json");
         assertThat(run.exitCode()).as(run.err()).isEqualTo(Main.EXIT_OK);
         Status.Builder back = Status.newBuilder();
         com.google.protobuf.util.JsonFormat.parser().merge(run.out(), back);
@@ -242,7 +221,7 @@ class ShardsCommandTest {
 
     @Test
     void oneServerOrACompleteFirstAnswerIsAskedOnce() {
-        Run run = txkv("shards", "-C", "h2:4500");
+        CliRun run = txkv("shards", "-C", "h2:4500");
         assertThat(run.exitCode()).as(run.err()).isEqualTo(Main.EXIT_OK);
         assertThat(run.out().split("\n")[0]).endsWith("two-phase state (on node-2)");
         assertThat(run.out().split("\n")[1]).startsWith("0     [, a)").endsWith("-");
@@ -260,7 +239,7 @@ class ShardsCommandTest {
     @Test
     void noServerAnsweringFailsAsBefore() {
         provider.down.addAll(List.of("h0:4500", "h1:4500"));
-        Run run = txkv("shards", "-C", "h0:4500,h1:4500");
+        CliRun run = txkv("shards", "-C", "h0:4500,h1:4500");
         assertThat(run.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(run.err()).contains("txkv shards: ", "connection_failed", "No server of h0:4500,h1:4500 answered");
         assertThat(run.out()).isEmpty();
