@@ -37,12 +37,6 @@ public interface CommitLog extends AutoCloseable {
      */
     CompletableFuture<Void> append(CommittedBatch batch);
 
-    /**
-     * An append's failure when the log refused the batch before taking it (the member is not
-     * ready to lead yet, is handing its leadership over, or has too many appends pending):
-     * nothing of the batch will ever apply, anywhere, so its commits certainly did not happen
-     * and a client may send them again. Any other failure leaves the outcome unknown.
-     */
     /** The {@link Refused} that {@code failure} is (or wraps in CompletionExceptions); null for any other failure. */
     static Refused refusal(Throwable failure) {
         Throwable t = failure;
@@ -52,6 +46,12 @@ public interface CommitLog extends AutoCloseable {
         return t instanceof Refused r ? r : null;
     }
 
+    /**
+     * An append's failure when the log refused the batch before taking it (the member is not
+     * ready to lead yet, is handing its leadership over, or has too many appends pending):
+     * nothing of the batch will ever apply, anywhere, so its commits certainly did not happen
+     * and a client may send them again. Any other failure leaves the outcome unknown.
+     */
     final class Refused extends TxkvException {
         private static final long serialVersionUID = 1L;
 

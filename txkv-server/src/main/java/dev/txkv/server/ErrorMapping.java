@@ -47,10 +47,11 @@ public final class ErrorMapping {
     }
 
     /**
-     * The error to answer a call of {@code method} with. A request that met a closed engine here (the server is stopping, or a move took its
-     * replica of the shard away) did nothing: it may go to another server, so it is answered
-     * not_leader (1060, retryable) rather than database_closed, which would tell the client that
-     * its own database is closed. Only a watch keeps database_closed: the client sets it again.
+     * The error to answer a call of {@code method} with. A request that met a closed engine here
+     * (the server is stopping, or a move took its replica of the shard away) did nothing: it may
+     * go to another server, so it is answered not_leader (1060, retryable) rather than
+     * database_closed, which would tell the client that its own database is closed. Only a
+     * watch keeps database_closed: the client sets it again.
      */
     public static TxkvException answer(String method, TxkvException e) {
         if (e.getError() != ErrorCode.DATABASE_CLOSED || method.equals("Watch")) {

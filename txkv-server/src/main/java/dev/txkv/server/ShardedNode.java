@@ -945,6 +945,11 @@ final class ShardedNode implements AutoCloseable {
             return;
         }
         ReplicationStateView view = ReplicationStateView.of(control);
+        for (String m : members()) {
+            if (!m.equals(self) && view.silentMs(m) > LEADER_TARGET_SILENT_MS) {
+                lastUnheardNanos.put(m, System.nanoTime());
+            }
+        }
         java.util.Set<String> lost = new java.util.TreeSet<>();
         if (replaceLostAfterMs > 0) {
             for (String m : members()) {
@@ -964,8 +969,18 @@ final class ShardedNode implements AutoCloseable {
         if (move.isEmpty()) {
             if (rebalance && clusterMap.moving() == null && System.nanoTime() - nextLeaderBalanceNanos >= 0) {
                 nextLeaderBalanceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_BALANCE_MS);
+                // Never to a member that is down or just came back: a Raft leader refuses writes
+                // while it hands over, and a hand-over to a member that cannot take it lasts
+                // until it times out.
                 java.util.Set<String> draining = new java.util.HashSet<>(lost);
                 draining.addAll(clusterMap.excluded());
+                long now = System.nanoTime();
+                for (String m : members()) {
+                    Long unheard = lastUnheardNanos.get(m);
+                    if (unheard != null && now - unheard < TimeUnit.MILLISECONDS.toNanos(LEADER_TARGET_SETTLE_MS)) {
+                        draining.add(m);
+                    }
+                }
                 balanceLeaders(draining);
             }
             return;
@@ -984,6 +999,15 @@ final class ShardedNode implements AutoCloseable {
 
     /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */
     static final long LEADER_BALANCE_MS = 5_000;
+    /**
+     * A member the control group's leader has not heard from for longer than this, at any moment
+     * of the last {@link #LEADER_TARGET_SETTLE_MS}, receives no shard leadership (it may be down,
+     * or still catching its replicas up).
+     */
+    static final long LEADER_TARGET_SILENT_MS = 1_500;
+    static final long LEADER_TARGET_SETTLE_MS = 15_000;
+    /** When the control group's leader last found each member silent for too long. */
+    private final Map<String, Long> lastUnheardNanos = new ConcurrentHashMap<>();
     private volatile long nextLeaderBalanceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_BALANCE_MS);
     /** A leadership hand-over under way (one at a time). */
     private final java.util.concurrent.atomic.AtomicBoolean balancingLeaders = new java.util.concurrent.atomic.AtomicBoolean();
