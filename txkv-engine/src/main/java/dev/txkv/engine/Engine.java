@@ -1240,10 +1240,26 @@ public final class Engine implements Backend {
             return;
         }
         closed = true;
+        // Closing finishes even on an interrupted thread (a server stopping its background
+        // work): an interrupt would cut short the waits below (the pipeline's drain, and the
+        // log's shutdown, which joins the thread that applies to storage and snapshots it), and
+        // RocksDB would then be closed under that thread, which crashes the process.
+        boolean interrupted = Thread.interrupted();
+        try {
+            closeInterruptibly();
+        } finally {
+            if (interrupted || Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void closeInterruptibly() {
+        boolean interrupted = false;
         try {
             pipeline.stop(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
         }
         log.close();
         watches.failAll(new TxkvException(ErrorCode.DATABASE_CLOSED));
@@ -1264,7 +1280,7 @@ public final class Engine implements Backend {
             try {
                 ownedCompletions.awaitTermination(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
             }
         }
         views.releaseAll();
@@ -1275,6 +1291,9 @@ public final class Engine implements Backend {
             return;
         }
         closeStorage();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void closeStorage() {

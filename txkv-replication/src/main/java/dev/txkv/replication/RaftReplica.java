@@ -399,6 +399,8 @@ final class RaftReplica implements CommitLog, Replication {
 
     /** Longest a clean shutdown waits for leadership to pass to another member. */
     static final long HANDOVER_TIMEOUT_MS = 2_000;
+    /** How long closing waits for the Raft group's applier thread to exit. */
+    static final long STOP_WAIT_MS = 15_000;
 
     /**
      * On a clean shutdown of the leader (the commit pipeline already drained): hands
@@ -472,6 +474,11 @@ final class RaftReplica implements CommitLog, Replication {
             // Closing on shutdown: nothing more to do.
         } finally {
             callbacks.shutdown();
+        }
+        // The engine closes its storage after this returns: the group's applier thread must be
+        // gone by then (a close that Ratis could not finish, interrupted, leaves it running).
+        if (!stateMachine.awaitStopped(STOP_WAIT_MS)) {
+            LOG.warn("{}: the Raft group's applier did not stop within {} ms", group.getGroupId(), STOP_WAIT_MS);
         }
     }
 }

@@ -93,6 +93,7 @@ final class TxkvStateMachine extends BaseStateMachine {
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        started = true;
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
         loadSnapshotIfNewer();
@@ -218,6 +219,40 @@ final class TxkvStateMachine extends BaseStateMachine {
             member |= self.equals(RaftPeerId.valueOf(peer.getId()));
         }
         host.membershipChanged(member);
+    }
+
+    /** Whether Ratis started this state machine (its division then applies through it until {@link #close}). */
+    private volatile boolean started;
+    /** Completes when Ratis closed this state machine: its applier thread has exited. */
+    private final java.util.concurrent.CompletableFuture<Void> stopped = new java.util.concurrent.CompletableFuture<>();
+
+    /** Called by Ratis on the applier thread as it exits (its division closed): nothing applies or snapshots after it. */
+    @Override
+    public void close() throws IOException {
+        try {
+            super.close();
+        } finally {
+            stopped.complete(null);
+        }
+    }
+
+    /**
+     * Waits up to {@code ms} until the applier thread has exited (true), so that the engine's
+     * storage may close: an interrupted division close leaves that thread running for a while.
+     */
+    boolean awaitStopped(long ms) {
+        if (!started) {
+            return true;
+        }
+        try {
+            stopped.get(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     /** This member's Raft server stopped (closed, or closed by Raft after its removal): it leads no more. */

@@ -1236,6 +1236,8 @@ final class ShardedNode implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
+    /** How long a stopping member waits for the replica copy or retirement under way. */
+    static final long REPLICA_WORK_STOP_MS = 20_000;
     /** The copies of this member's replicas that other members fetch; created at start. */
     private volatile ReplicaCopies copies;
 
@@ -1878,7 +1880,17 @@ final class ShardedNode implements AutoCloseable {
     public void close() {
         maintenance.shutdownNow();
         splitChecks.shutdownNow();
-        replicaWork.shutdownNow();
+        // A replica being dropped finishes closing first: interrupted, its Raft group could
+        // still apply to (or snapshot) storage that its engine then closes.
+        replicaWork.shutdown();
+        try {
+            if (!replicaWork.awaitTermination(REPLICA_WORK_STOP_MS, TimeUnit.MILLISECONDS)) {
+                replicaWork.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            replicaWork.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         copyServing.shutdownNow();
         if (copies != null) {
             copies.close();
