@@ -460,7 +460,6 @@ final class CommitPipeline {
         complete(rejected);
         batch.removeAll(rejected);
         CompletableFuture<Void> durable;
-        CompletableFuture<Void> lastAppendBefore = lastAppend;
         if (committed.isEmpty()) {
             sequencer.abandonBatch(version);
             // Only earlier outcomes (idempotency ids) to report: once every earlier batch is durable.
@@ -490,7 +489,9 @@ final class CommitPipeline {
                 // A batch the log refused never applies anywhere: its commits certainly did not
                 // happen (the client may send them again). Any other failure leaves them unknown.
                 CommitLog.Refused refused = CommitLog.refusal(error);
-                if (refused != null && durable != lastAppendBefore) {
+                // (A batch of repeats only waited on the previous append: its refusal is not theirs.)
+                boolean ownRefusal = refused != null && !committed.isEmpty();
+                if (ownRefusal) {
                     idempotency.refused(committed, version);
                 }
                 if (slots != null) {
@@ -499,8 +500,7 @@ final class CommitPipeline {
                 TxkvException unknown = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                         "The commit's outcome is unknown: " + error.getMessage(), error);
                 for (Pending p : answered) {
-                    p.future.completeExceptionally(refused != null && !p.repeat && durable != lastAppendBefore
-                            ? refused : unknown);
+                    p.future.completeExceptionally(ownRefusal && !p.repeat ? refused : unknown);
                 }
             });
         }
