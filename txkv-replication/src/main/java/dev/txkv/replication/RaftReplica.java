@@ -165,33 +165,22 @@ final class RaftReplica implements CommitLog, Replication {
     }
 
     /**
-     * Why an append failed. Ratis refuses a request before putting it into the log when this
-     * member is not ready to lead yet (it has not committed an entry of its term),
-     * is handing its leadership over, or has too many requests pending: then the batch
-     * certainly never commits ({@link dev.txkv.engine.CommitLog.Refused}). Any other failure,
-     * not_leader included (a leader that steps down fails the appends already in its log, which
-     * the next leader may still commit), leaves the outcome unknown.
+     * Why an append failed: always an unknown outcome. Ratis refuses some requests before
+     * logging them (LeaderNotReady, LeaderSteppingDown, ResourceUnavailable), which could be
+     * reported as {@link dev.txkv.engine.CommitLog.Refused}; doing so let a read miss a batch that
+     * then committed during shard moves (ShardedClusterTest's wrong bank totals), so until that
+     * is understood every failure leaves the outcome unknown.
      */
     static TxkvException appendFailure(RaftClientReply reply) {
-        org.apache.ratis.protocol.exceptions.RaftException e = reply.getException();
-        if (e instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
-                || e instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
-            return new dev.txkv.engine.CommitLog.Refused(ErrorCode.NOT_LEADER,
-                    "The leader refused the batch before logging it (" + describe(reply) + "); retry");
-        }
         return new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                 "The replication log did not confirm the batch: " + describe(reply));
     }
 
-    /** Why an append whose future failed (no reply) failed: Ratis fails it so when too many are pending (refused). */
+    /** Why an append whose future failed (no reply) failed: an unknown outcome, as {@link #appendFailure(RaftClientReply)}. */
     static TxkvException appendFailure(Throwable error) {
         Throwable e = error;
         while (e instanceof CompletionException && e.getCause() != null) {
             e = e.getCause();
-        }
-        if (e instanceof org.apache.ratis.protocol.exceptions.ResourceUnavailableException) {
-            return new dev.txkv.engine.CommitLog.Refused(ErrorCode.PROXY_MEMORY_LIMIT_EXCEEDED,
-                    "The replication log has too many appends pending (" + e.getMessage() + "); retry later");
         }
         return e instanceof TxkvException t ? t : new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                 "The replication log did not confirm the batch: " + e, e);
