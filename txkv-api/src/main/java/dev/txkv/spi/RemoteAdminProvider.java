@@ -57,6 +57,21 @@ public interface RemoteAdminProvider {
     byte[] move(String connection, int shard, java.util.List<String> members, String reason, Duration timeout);
 
     /**
+     * Merges shard {@code shard} of the sharded cluster behind {@code connection} with its right
+     * neighbour (the next shard in key order), online, and waits within {@code timeout} until shard
+     * {@code shard} serves both shards' keys. Both shards must have their replicas on the same
+     * members. {@code reason} says why, for status and logs (empty: an operator asked).
+     *
+     * @return the message {@code MergeResponse} of shard.proto (the shard absorbed and the shard
+     *         map afterwards), serialized
+     * @throws dev.txkv.TxkvException invalid_option_value (2006) for an unknown shard or the last
+     *         shard (it has no right neighbour), operation_failed (1000) when the two shards'
+     *         replicas are on different members or while a split, move or another merge is under
+     *         way, or the server's error
+     */
+    byte[] merge(String connection, int shard, String reason, Duration timeout);
+
+    /**
      * Excludes {@code member} of the sharded cluster behind {@code connection} (its replicas move
      * to the other members, and none is placed there), or includes it again; answers once the
      * control group recorded it, without waiting for the moves.

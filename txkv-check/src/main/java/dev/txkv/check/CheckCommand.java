@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
         description = {
             "Robustness test on real server processes started from txkv.jar:",
             "list-append and bank traffic while faults are injected (kill, pause,",
-            "restart, partition, a stranger on the Raft ports, two-phase crash points, online splits",
-            "and replica moves when sharded); the recorded history is checked (G0, G1a/b/c,",
+            "restart, partition, a stranger on the Raft ports, two-phase crash points, online splits,",
+            "replica moves and merges when sharded); the recorded history is checked (G0, G1a/b/c,",
             "G-single, G2, real-time order, lost writes, sharded: nothing left in",
             "doubt) and a report printed.",
             "Exit 0 when the history is valid, 1 otherwise. Partitions need root and",
@@ -43,13 +43,16 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Replays a run's fault schedule and workloads (default: random, printed).")
     Long seed;
 
-    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split,move,exclude", split = ",",
+    @Option(names = "--faults", defaultValue = "kill,pause,partition,restart,stranger,two-phase,split,move,exclude,merge",
+            split = ",",
             description = "Fault categories: kill, pause, partition, restart, stranger (requests from a stranger on the"
                     + " Raft ports), two-phase (with --shards: a member halted at a two-phase crash point: a"
                     + " coordinator before or after its decision, a participant after its vote), split (with --shards:"
                     + " a shard split online at a workload key), move (with --shards: a shard's replicas moved online"
                     + " to another 2 or 3 nodes), exclude (with --shards and more nodes than --shard-replicas: a node"
-                    + " excluded until it is drained, then included again) (default"
+                    + " excluded until it is drained, then included again), merge (with --shards: a shard merged"
+                    + " online with its right neighbour when both are on the same nodes, else that neighbour moved"
+                    + " onto the shard's nodes) (default"
                     + " ${DEFAULT-VALUE}); none for a run without faults.")
     List<String> faults;
 

@@ -113,12 +113,12 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
     }
 
     /**
-     * Whether split or move faults can be drawn: both are admin calls, so a secure run's status
-     * calls sign in as root.
+     * Whether split, move, exclusion or merge faults can be drawn: all are admin calls, so a
+     * secure run's status calls sign in as root.
      */
     boolean splitFaults() {
         return sharded() && (faults.contains(FaultKind.Category.SPLIT) || faults.contains(FaultKind.Category.MOVE)
-                || faults.contains(FaultKind.Category.EXCLUDE));
+                || faults.contains(FaultKind.Category.EXCLUDE) || faults.contains(FaultKind.Category.MERGE));
     }
 
     /**
@@ -162,7 +162,8 @@ record CheckSettings(Duration duration, int nodes, long seed, Set<FaultKind.Cate
             if (faults.contains(kind.category()) && !(needsFollower && nodes < 2)
                     && !(kind == FaultKind.STRANGER && plainServer)
                     && !((kind.category() == FaultKind.Category.TWO_PHASE || kind.category() == FaultKind.Category.SPLIT
-                            || kind.category() == FaultKind.Category.MOVE) && !sharded())
+                            || kind.category() == FaultKind.Category.MOVE || kind.category() == FaultKind.Category.MERGE)
+                            && !sharded())
                     && !(isPartition && (nodes < 2 || !partitionsAvailable))
                     && !(kind.category() == FaultKind.Category.EXCLUDE && !(sharded() && nodes > shardReplicas))) {
                 kinds.add(kind);

@@ -58,11 +58,19 @@ enum FaultKind {
      * holds, then includes it again, and the rebalancer may move replicas back. The moves must
      * complete and the histories stay valid.
      */
-    EXCLUDE_MEMBER(Category.EXCLUDE, false);
+    EXCLUDE_MEMBER(Category.EXCLUDE, false),
+    /**
+     * Sharded clusters only: a shard merged online with its right neighbour (txkv merge, through a
+     * random node) when the two have their replicas on the same nodes, while the traffic runs; when
+     * no two neighbours do, the right neighbour of a shard is moved onto that shard's nodes instead
+     * (txkv move), so a later merge fault can merge them. The merge or move must complete and the
+     * histories stay valid. Healing needs nothing.
+     */
+    MERGE_SHARD(Category.MERGE, false);
 
     /** What {@code --faults} names. */
     enum Category {
-        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT, MOVE, EXCLUDE;
+        KILL, PAUSE, RESTART, PARTITION, STRANGER, TWO_PHASE, SPLIT, MOVE, EXCLUDE, MERGE;
 
         String token() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -74,7 +82,8 @@ enum FaultKind {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition, stranger, two-phase, split, move, exclude)");
+            throw new IllegalArgumentException("unknown fault '" + token + "' (known: kill, pause, restart, partition,"
+                    + " stranger, two-phase, split, move, exclude, merge)");
         }
     }
 
@@ -100,7 +109,7 @@ enum FaultKind {
     /** Whether any running node may be the target (else a follower unless {@link #targetsLeader()}). */
     boolean anyNode() {
         return this == RESTART || this == STRANGER || category == Category.TWO_PHASE || this == SPLIT_SHARD
-                || this == MOVE_SHARD || this == EXCLUDE_MEMBER;
+                || this == MOVE_SHARD || this == EXCLUDE_MEMBER || this == MERGE_SHARD;
     }
 
     Category category() {

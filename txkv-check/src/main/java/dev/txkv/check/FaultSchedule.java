@@ -74,7 +74,7 @@ final class FaultSchedule {
         return switch (kind.category()) {
             case PAUSE, KILL, RESTART, TWO_PHASE -> 1_000;
             case PARTITION -> 3_000;
-            case STRANGER, SPLIT, MOVE -> 500;
+            case STRANGER, SPLIT, MOVE, MERGE -> 500;
             case EXCLUDE -> 1_000;
         };
     }
@@ -82,7 +82,7 @@ final class FaultSchedule {
     /**
      * Longest hold: pauses 1 to 5 s, kills, restarts and two-phase crashes down up to 4 s (a
      * crash point first waits until it is reached), partitions up to 8 s; a stranger's attempts
-     * take what they take, then 0.5 to 1 s, and so does a split or a move; an
+     * take what they take, then 0.5 to 1 s, and so does a split, a move or a merge; an
      * exclusion drains its node first, then holds 1 to 5 s before the node is included again.
      */
     static long holdMaxMs(FaultKind kind) {
@@ -90,7 +90,7 @@ final class FaultSchedule {
             case PAUSE -> 5_000;
             case KILL, RESTART, TWO_PHASE -> 4_000;
             case PARTITION -> 8_000;
-            case STRANGER, SPLIT, MOVE -> 1_000;
+            case STRANGER, SPLIT, MOVE, MERGE -> 1_000;
             case EXCLUDE -> 5_000;
         };
     }

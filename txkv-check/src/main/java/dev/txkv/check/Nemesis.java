@@ -89,6 +89,7 @@ final class Nemesis {
                 case STRANGER -> note = strangerOnTheRaftPort(fault.targetChoice());
                 case SPLIT -> note = splitShard(target, fault.targetChoice());
                 case MOVE -> note = moveShard(target, fault.targetChoice());
+                case MERGE -> note = mergeShards(target, fault.targetChoice());
                 case EXCLUDE -> note = excludeMember(target);
                 case TWO_PHASE -> {
                     CrashOutcome crash = crashAnywhere(kind);
@@ -148,9 +149,9 @@ final class Nemesis {
             case PAUSE -> cluster.resume(target);
             case PARTITION -> network.heal();
             case EXCLUDE -> includeMember(target);
-            case STRANGER, SPLIT, MOVE -> {
+            case STRANGER, SPLIT, MOVE, MERGE -> {
                 // Nothing to heal: every attempt was refused (or the run is invalid anyway), or
-                // the split or move is done.
+                // the split, move or merge is done.
             }
             case TWO_PHASE -> {
                 // The node that halted, and any other that reached its point as it was disarmed.
@@ -228,6 +229,75 @@ final class Nemesis {
             throw e;
         }
     }
+
+    /**
+     * Merges two neighbouring shards through node {@code index}: of the shards whose right
+     * neighbour (the next shard in key order) has its replicas on the same nodes, neither moving,
+     * {@code choice} picks the left one, and the fault waits for the merge to complete. When no
+     * two neighbours are on the same nodes, {@code choice} picks a shard and its right neighbour
+     * is moved onto that shard's nodes instead, so that a later merge fault can merge them. A
+     * merge or move refused (a split, move or other merge under way) counts as not injected, and
+     * so does a cluster with one shard: there is nothing to merge.
+     */
+    private String mergeShards(int index, int choice) {
+        String address = cluster.node(index).clientAddress();
+        List<dev.txkv.proto.Status.Shard> shards = new ArrayList<>(dev.txkv.remote.RemoteStatus
+                .fetch(address, java.time.Duration.ofSeconds(10)).getCluster().getShardsList());
+        if (shards.isEmpty()) {
+            return FaultEvent.NOT_INJECTED + ": not a sharded cluster";
+        }
+        if (shards.size() < 2) {
+            return FaultEvent.NOT_INJECTED + ": nothing to merge, the cluster has one shard";
+        }
+        shards.sort((a, b) -> dev.txkv.ByteArrays.compareUnsigned(a.getBegin().toByteArray(), b.getBegin().toByteArray()));
+        List<Integer> mergeable = new ArrayList<>();
+        for (int i = 0; i + 1 < shards.size(); i++) {
+            dev.txkv.proto.Status.Shard left = shards.get(i);
+            dev.txkv.proto.Status.Shard right = shards.get(i + 1);
+            if (left.getMovingToCount() == 0 && right.getMovingToCount() == 0
+                    && new java.util.HashSet<>(left.getReplicasList()).equals(new java.util.HashSet<>(right.getReplicasList()))) {
+                mergeable.add(i);
+            }
+        }
+        java.time.Duration wait = java.time.Duration.ofMillis(MERGE_WAIT_MS);
+        long started = System.nanoTime();
+        if (mergeable.isEmpty()) {
+            int at = Math.floorMod(choice, shards.size() - 1);
+            dev.txkv.proto.Status.Shard left = shards.get(at);
+            dev.txkv.proto.Status.Shard right = shards.get(at + 1);
+            List<String> target = List.copyOf(left.getReplicasList());
+            try {
+                dev.txkv.remote.RemoteStatus.move(address, right.getId(), target, "txkv check", wait);
+                return "no neighbouring shards on the same nodes: shard " + right.getId() + " moved from "
+                        + String.join(",", right.getReplicasList()) + " to " + String.join(",", target)
+                        + " (the nodes of shard " + left.getId() + ", to merge later) in "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms";
+            } catch (dev.txkv.TxkvException e) {
+                if (e.getError() == dev.txkv.ErrorCode.INVALID_OPTION_VALUE || e.getError() == dev.txkv.ErrorCode.OPERATION_FAILED) {
+                    return FaultEvent.NOT_INJECTED + ": no neighbouring shards on the same nodes, and the move of shard "
+                            + right.getId() + " to " + String.join(",", target) + " (the nodes of shard " + left.getId()
+                            + ") refused: " + e.getMessage();
+                }
+                throw e;
+            }
+        }
+        dev.txkv.proto.Status.Shard left = shards.get(mergeable.get(Math.floorMod(choice, mergeable.size())));
+        try {
+            dev.txkv.proto.MergeResponse r = dev.txkv.remote.RemoteStatus.merge(address, left.getId(), "txkv check", wait);
+            return "shard " + r.getShard() + " absorbed shard " + r.getAbsorbed() + " (on "
+                    + String.join(",", left.getReplicasList()) + ") in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms";
+        } catch (dev.txkv.TxkvException e) {
+            if (e.getError() == dev.txkv.ErrorCode.INVALID_OPTION_VALUE || e.getError() == dev.txkv.ErrorCode.OPERATION_FAILED) {
+                return FaultEvent.NOT_INJECTED + ": merge of shard " + left.getId() + " with its right neighbour refused: "
+                        + e.getMessage();
+            }
+            throw e;
+        }
+    }
+
+    /** How long a merge fault waits for its merge (or its move) to complete. */
+    private static final long MERGE_WAIT_MS = 60_000;
 
     /**
      * Excludes node {@code index} through another running node, and waits until no shard has a

@@ -29,11 +29,11 @@ class CheckSettingsTest {
     @Test
     void partitionsAndFollowerFaultsNeedWhatTheyNeed() {
         Set<FaultKind.Category> all = EnumSet.allOf(FaultKind.Category.class);
-        // Two-phase crash points, splits, moves and exclusions exist only in a sharded cluster.
+        // Two-phase crash points, splits, moves, exclusions and merges exist only in a sharded cluster.
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(true)).containsExactlyInAnyOrder(
                 java.util.Arrays.stream(FaultKind.values()).filter(k -> k.category() != FaultKind.Category.TWO_PHASE
                         && k.category() != FaultKind.Category.SPLIT && k.category() != FaultKind.Category.MOVE
-                        && k.category() != FaultKind.Category.EXCLUDE)
+                        && k.category() != FaultKind.Category.EXCLUDE && k.category() != FaultKind.Category.MERGE)
                         .toArray(FaultKind[]::new));
         assertThat(settings(Duration.ofSeconds(60), 3, all).faultKinds(false))
                 .doesNotContain(FaultKind.PARTITION_LEADER, FaultKind.PARTITION_FOLLOWER).contains(FaultKind.KILL_LEADER);
@@ -77,6 +77,11 @@ class CheckSettingsTest {
                 .filter(k -> k != FaultKind.EXCLUDE_MEMBER).toArray(FaultKind[]::new));
         assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, all, Path.of("r"), Path.of("j"), List.of(), 4, 2, false,
                 4, 2).faultKinds(true)).containsExactlyInAnyOrder(FaultKind.values());
+        // A merge is an admin call, as a split is: a secure run's status calls sign in as root for it too.
+        assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, EnumSet.of(FaultKind.Category.MERGE), Path.of("r"),
+                Path.of("j"), List.of(), 4, 2, false, 4, 3).splitFaults()).isTrue();
+        assertThat(new CheckSettings(Duration.ofSeconds(60), 3, 1, EnumSet.of(FaultKind.Category.KILL), Path.of("r"),
+                Path.of("j"), List.of(), 4, 2, false, 4, 3).splitFaults()).isFalse();
         CheckSettings plain = settings(Duration.ofSeconds(60), 3, all);
         assertThat(plain.sharded()).isFalse();
         assertThat(plain.serverArgs()).isEmpty();
@@ -150,7 +155,11 @@ class CheckSettingsTest {
         assertThat(FaultKind.MOVE_SHARD.anyNode()).isTrue();
         assertThat(FaultKind.Category.ofToken("exclude")).isEqualTo(FaultKind.Category.EXCLUDE);
         assertThat(FaultKind.EXCLUDE_MEMBER.anyNode()).isTrue();
+        assertThat(FaultKind.Category.ofToken("merge")).isEqualTo(FaultKind.Category.MERGE);
+        assertThat(FaultKind.MERGE_SHARD.anyNode()).isTrue();
+        assertThat(FaultKind.MERGE_SHARD.token()).isEqualTo("merge-shard");
         assertThat(FaultKind.CRASH_COORDINATOR.crashPoint()).isEqualTo("coordinator-before-decision");
-        assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'");
+        assertThatThrownBy(() -> FaultKind.Category.ofToken("flood")).hasMessageContaining("unknown fault 'flood'")
+                .hasMessageContaining("exclude, merge");
     }
 }

@@ -52,8 +52,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     /** The launcher's own subcommands, which contributed ones may not replace. */
-    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "move", "exclude",
-            "include", "user", "role", "auth", "version", "help");
+    private static final Set<String> BUILT_IN_NAMES = Set.of("cli", "status", "shards", "split", "move", "merge",
+            "exclude", "include", "user", "role", "auth", "version", "help");
 
     private Main() {
     }
@@ -129,6 +129,7 @@ public final class Main {
         cli.addSubcommand(new dev.txkv.cli.shell.ShardsCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.SplitCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.MoveCommand());
+        cli.addSubcommand(new dev.txkv.cli.shell.MergeCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.ExcludeCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.IncludeCommand());
         cli.addSubcommand(new dev.txkv.cli.shell.UserCommand());

@@ -120,6 +120,7 @@ final class Applier {
             long end = env.nanoTime();
             stats.recordBatch(batch.transactions().size(), end - start);
             idempotency.publish(batch);
+            idempotency.applied(batch.version());
             appliedVersion = batch.version();
             if (logIndex >= 0) {
                 appliedLogIndex = logIndex;

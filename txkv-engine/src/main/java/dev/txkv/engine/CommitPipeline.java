@@ -117,6 +117,26 @@ final class CommitPipeline {
     private volatile boolean stopping;
     private long lastVersion;
     private long lastForgetNanos;
+    /**
+     * An append of own commits failed with an unknown outcome (any thread sets it): the pipeline
+     * appends an empty batch after it ({@link #maybeProbe}), whose apply tells whether the
+     * failed one is in the log (then it applied first) or never will be. Until then its slot
+     * holds reads back and its commits' outcomes stay known to retries with their ids.
+     */
+    private volatile boolean probeWanted;
+    private volatile long nextProbeNanos;
+    /**
+     * How long after a failed append the probe goes out, and the least time between two (the
+     * log may keep failing them): long enough for the commits that follow at once to settle the
+     * slot themselves, short enough that reads on an idle shard wait little.
+     */
+    private static final long PROBE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** Asks for a probe ({@link #probeWanted}) no sooner than {@link #PROBE_EVERY_NANOS} from now (any thread). */
+    private void wantProbe() {
+        nextProbeNanos = env.nanoTime() + PROBE_EVERY_NANOS;
+        probeWanted = true;
+    }
     private Pending carried;
 
     CommitPipeline(TxkvConfig config, Sequencer sequencer, Gate gate, LongFunction<Resolver> resolvers,
@@ -255,6 +275,8 @@ final class CommitPipeline {
             }
             resolver = resolvers.apply(version);
             idempotency.newTerm();
+            // A new term starts from everything its log committed: nothing of an earlier term is in doubt.
+            probeWanted = false;
             lastVersion = Math.max(lastVersion, version);
             lastAppend = CompletableFuture.completedFuture(null);
         }
@@ -304,10 +326,11 @@ final class CommitPipeline {
                         }
                         continue;
                     }
-                    Pending first = carried != null ? carried : queue.poll(100, TimeUnit.MILLISECONDS);
+                    Pending first = carried != null ? carried : queue.poll(probeWanted ? 20 : 100, TimeUnit.MILLISECONDS);
                     carried = null;
                     if (first == null) {
                         maybeForget();
+                        maybeProbe();
                         continue;
                     }
                     runBatch(first);
@@ -359,9 +382,33 @@ final class CommitPipeline {
         }
         if (first == null) {
             maybeForget();
-            return did;
+            return maybeProbe() || did;
         }
         runBatch(first);
+        return true;
+    }
+
+    /** A probe's slot was refused before its append (resolve thread): probe again. */
+    void probeAgain() {
+        wantProbe();
+    }
+
+    /**
+     * Appends an empty batch at a new version if an append failed with an unknown outcome
+     * ({@link #probeWanted}) and this member may take commits (resolve thread). Returns whether it did.
+     */
+    private boolean maybeProbe() {
+        long now = env.nanoTime();
+        if (!probeWanted || now - nextProbeNanos < 0 || log.failure() != null || !gate.acceptingCommits()) {
+            return false;
+        }
+        probeWanted = false;
+        applyNewTerm();
+        if (slots != null) {
+            slots.requestGrant(new ArrayList<>());
+        } else {
+            resolveBatch(new ArrayList<>(), sequencer.beginBatch(lastVersion));
+        }
         return true;
     }
 
@@ -460,7 +507,8 @@ final class CommitPipeline {
         complete(rejected);
         batch.removeAll(rejected);
         CompletableFuture<Void> durable;
-        if (committed.isEmpty()) {
+        boolean probe = batch.isEmpty();
+        if (committed.isEmpty() && !probe) {
             sequencer.abandonBatch(version);
             // Only earlier outcomes (idempotency ids) to report: once every earlier batch is durable.
             durable = lastAppend;
@@ -471,6 +519,17 @@ final class CommitPipeline {
             }
             durable = log.append(new CommittedBatch(version, nowMs, committed));
             lastAppend = durable;
+        }
+        if (probe) {
+            durable.whenComplete((v, error) -> {
+                if (error != null) {
+                    sequencer.abandonBatch(version);
+                    if (slots != null) {
+                        slots.appendFailed(version, error);
+                    }
+                    wantProbe();
+                }
+            });
         }
         if (!batch.isEmpty()) {
             List<Pending> answered = List.copyOf(batch);
@@ -493,6 +552,12 @@ final class CommitPipeline {
                 boolean ownRefusal = refused != null && !committed.isEmpty();
                 if (ownRefusal) {
                     idempotency.refused(committed, version);
+                } else if (!committed.isEmpty()) {
+                    wantProbe();
+                    if (slots == null) {
+                        // The resolve thread may be waiting for a commit: it probes within 20 ms.
+                        onResolveThread(() -> { });
+                    }
                 }
                 if (slots != null) {
                     slots.appendFailed(version, error);

@@ -37,7 +37,7 @@ import java.util.List;
  * format 2 (the two-phase records):
  *   offset 0   u8   magic 0x54
  *          1   u8   format 2
- *          2   u8   kind (1 prepared, 2 decide, 3 decided, 4 forget, 5 split, 6 born)
+ *          2   u8   kind (1 prepared, 2 decide, 3 decided, 4 forget, 5 split, 6 born, 7 absorb)
  *          3   i64  the transaction's commit version
  *         11   i64  time, ms since the epoch
  *         19   i32  coordinating shard
@@ -50,7 +50,11 @@ import java.util.List;
  * transaction whose one mutation (a set) holds the split key. A born record (kind 6) names the
  * parent shard there and carries one transaction whose one mutation (a clear range) holds the
  * new shard's first key and the first key after it (empty: the end of the keyspace); neither
- * mutation is applied as data.
+ * mutation is applied as data. A split at a shard's own first key gives all its keys to the
+ * shard named (the right shard of a merge). An absorb record (kind 7) names the absorbed shard
+ * there and carries one transaction of two mutations: a clear range holding the absorbed keys as
+ * a born record does, then a set whose 8-byte param is the absorbed shard's fence version (its
+ * split at its first key); neither is applied as data.
  * </pre>
  *
  * @param kind what the record is
@@ -93,11 +97,13 @@ public record CommittedBatch(Kind kind, long version, long commitTimeMs, List<Co
         /** A shard gives the keys from a split key on to a new shard, from this version on (a slot). */
         SPLIT,
         /** A new shard's first record: it takes its keys, as its parent held them at this version (a slot). */
-        BORN;
+        BORN,
+        /** A shard takes the keys of its right neighbour, which gave them all away at its fence version (a slot). */
+        ABSORB;
 
         /** Whether the record takes a version slot of its shard (versions only grow along the log). */
         public boolean isSlot() {
-            return this == BATCH || this == PREPARED || this == SPLIT || this == BORN;
+            return this == BATCH || this == PREPARED || this == SPLIT || this == BORN || this == ABSORB;
         }
     }
 
@@ -126,13 +132,36 @@ public record CommittedBatch(Kind kind, long version, long commitTimeMs, List<Co
                 new TwoPhase(parent, new int[0], false));
     }
 
-    /** A split's or born record's one mutation. */
+    /**
+     * A shard absorbs [begin, end), the keys of shard {@code other}, which gave them all away at
+     * {@code fence} (see the format above): it holds them from {@code version} on.
+     */
+    static CommittedBatch absorb(long version, long timeMs, int other, byte[] begin, byte[] end, long fence) {
+        return new CommittedBatch(Kind.ABSORB, version, timeMs,
+                List.of(new Transaction(0, null, List.of(
+                        new Mutation(Mutation.CLEAR_RANGE, begin, end == null ? new byte[0] : end),
+                        new Mutation(Mutation.SET, new byte[0], ByteBuffer.allocate(8).putLong(fence).array())))),
+                new TwoPhase(other, new int[0], false));
+    }
+
+    /** A split's, born or absorb record's keys mutation (the first). */
     private Mutation shardChange() {
-        if ((kind != Kind.SPLIT && kind != Kind.BORN) || transactions.size() != 1
-                || transactions.get(0).mutations().size() != 1) {
+        int mutations = kind == Kind.ABSORB ? 2 : 1;
+        if ((kind != Kind.SPLIT && kind != Kind.BORN && kind != Kind.ABSORB) || transactions.size() != 1
+                || transactions.get(0).mutations().size() != mutations) {
             throw corrupt("a " + kind + " record is not a well-formed shard change");
         }
         return transactions.get(0).mutations().get(0);
+    }
+
+    /** An absorb record's fence: the version at which the absorbed shard gave its keys away. */
+    long absorbFence() {
+        shardChange();
+        byte[] fence = transactions.get(0).mutations().get(1).param();
+        if (fence == null || fence.length != 8) {
+            throw corrupt("an absorb record without its fence version");
+        }
+        return ByteBuffer.wrap(fence).getLong();
     }
 
     /** A split's key. */
@@ -140,18 +169,18 @@ public record CommittedBatch(Kind kind, long version, long commitTimeMs, List<Co
         return shardChange().key();
     }
 
-    /** A born record's first key. */
+    /** A born or absorb record's first key. */
     byte[] bornBegin() {
         return shardChange().key();
     }
 
-    /** A born record's end key; null for the end of the keyspace. */
+    /** A born or absorb record's end key; null for the end of the keyspace. */
     byte[] bornEnd() {
         byte[] end = shardChange().param();
         return end == null || end.length == 0 ? null : end;
     }
 
-    /** The other shard of a split (the new one) or of a born record (the parent). */
+    /** The other shard of a split (the new one, or the absorbing one), of a born record (the parent) or of an absorb record (the absorbed one). */
     int otherShard() {
         return twoPhase.coordinator();
     }

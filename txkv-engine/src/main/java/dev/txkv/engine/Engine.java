@@ -229,6 +229,9 @@ public final class Engine implements Backend {
             }
             this.slots = new ShardSlots(pipeline, ledger, shard, env, this::recheckReads, b.crashPoints,
                     b.fault == ShardFault.STALE_MAP_ACCEPTED);
+            if (b.fault == ShardFault.MERGED_AWAY_KEYS_ACCEPTED) {
+                slots.plantMergedAwayKeysAccepted();
+            }
             pipeline.useShard(slots);
             ledger.onRangeChange(slots::logRangeChanged);
             this.coordinator = new TwoPhaseCoordinator(shard, env, pipeline, ledger, idempotency,
@@ -784,6 +787,41 @@ public final class Engine implements Backend {
     }
 
     /**
+     * Gives all this shard's keys to shard {@code into}, its left neighbour, which absorbs them
+     * (leader only): from a version the sequencer grants, this shard refuses every key with
+     * wrong_shard_server. Completes with that version (the fence) once it is durable; asked
+     * again, answers the same version.
+     */
+    public CompletableFuture<Long> mergeAway(int into) {
+        if (shard == null) {
+            return notAShard();
+        }
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        pipeline.onResolveThread(() -> slots.mergeAway(into, done));
+        return done;
+    }
+
+    /**
+     * Takes [begin, end), the keys of shard {@code other}, which gave them all away at
+     * {@code fence} (leader only), at a version the sequencer grants: every replica copies them
+     * from its replica of {@code other} on the same member once that one has every slot up to
+     * the fence. Reads and conflict checks below the absorb's version are too old here from then
+     * on. Completes with that version once the record is durable (-1 if asked again after it
+     * applied).
+     *
+     * @throws TxkvException (in the future) operation_failed if this shard's keys do not end at
+     *     {@code begin}; not_leader if this member does not lead
+     */
+    public CompletableFuture<Long> absorb(int other, long fence, byte[] begin, byte[] end) {
+        if (shard == null) {
+            return notAShard();
+        }
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        pipeline.onResolveThread(() -> slots.absorb(other, fence, begin, end, done));
+        return done;
+    }
+
+    /**
      * Whether this replica has every slot up to {@code version} and resolved each: a shard split
      * at that version can give its new shard the keys (they no longer change here).
      */
@@ -868,18 +906,26 @@ public final class Engine implements Backend {
         return owned == null ? Optional.empty() : Optional.of(load.take(owned.begin(), owned.end()));
     }
 
-    /** A new shard's birth: its keys from its parent's replica on this member (the log's apply thread). */
-    private void copyFromParent(int parent, long version, byte[] begin, byte[] end, Storage into) {
+    /**
+     * A new shard's birth, or an absorb: its keys from the replica of shard {@code parent} (the
+     * parent, or the absorbed shard) on this member (the log's apply thread).
+     */
+    private void copyFromParent(int parent, long version, byte[] begin, byte[] end, Storage into, boolean outcomes) {
         Engine p = shard.splits().localReplica().apply(parent);
         if (p == null || p.ledger == null) {
-            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "Shard " + shard.shardId() + " is born from shard " + parent
+            throw new TxkvException(ErrorCode.INTERNAL_ERROR, "Shard " + shard.shardId() + " takes keys from shard " + parent
                     + ", of which this member keeps no replica");
         }
-        p.copyKeysTo(version, begin, end, into);
+        p.copyKeysTo(version, begin, end, into, outcomes);
     }
 
-    /** Copies [begin, end) into a new shard's storage once this replica settled every slot up to {@code version}. */
-    private void copyKeysTo(long version, byte[] begin, byte[] end, Storage into) {
+    /**
+     * Copies [begin, end) into another shard's storage (replacing what it held there: keys a
+     * split once gave away stay in its store) once this replica settled every slot up to
+     * {@code version}; with {@code outcomes}, also the idempotency outcomes it remembers that
+     * the other does not.
+     */
+    private void copyKeysTo(long version, byte[] begin, byte[] end, Storage into, boolean outcomes) {
         long started = System.nanoTime();
         long warned = started;
         while (!ledger.settledThrough(version)) {
@@ -907,6 +953,16 @@ public final class Engine implements Backend {
         long rows = 0;
         try (org.rocksdb.RocksIterator it = from.db.newIterator(from.data);
                 org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+            if (end != null) {
+                batch.deleteRange(into.data, begin, end);
+            } else {
+                try (org.rocksdb.RocksIterator last = into.db.newIterator(into.data)) {
+                    last.seekToLast();
+                    if (last.isValid() && dev.txkv.ByteArrays.compareUnsigned(last.key(), begin) >= 0) {
+                        batch.deleteRange(into.data, begin, ByteArrays.keyAfter(last.key()));
+                    }
+                }
+            }
             for (it.seek(begin); it.isValid() && (end == null || dev.txkv.ByteArrays.compareUnsigned(it.key(), end) < 0);
                     it.next()) {
                 batch.put(into.data, it.key(), it.value());
@@ -916,13 +972,22 @@ public final class Engine implements Backend {
                     batch.clear();
                 }
             }
+            if (outcomes) {
+                try (org.rocksdb.RocksIterator ids = from.db.newIterator(from.idempotency)) {
+                    for (ids.seekToFirst(); ids.isValid(); ids.next()) {
+                        if (into.getLatest(into.idempotency, ids.key()) == null) {
+                            batch.put(into.idempotency, ids.key(), ids.value());
+                        }
+                    }
+                }
+            }
             into.write(batch);
         } catch (org.rocksdb.RocksDBException e) {
             throw Storage.ioError("copy to a new shard", e);
         } finally {
             view.release();
         }
-        LOG.info("shard {}: a new shard took {} keys from here at version {}", shard.shardId(), rows, version);
+        LOG.info("shard {}: {} keys went from here to another shard at version {}", shard.shardId(), rows, version);
     }
 
     /** The most a new shard writes at once while it takes its keys. */
@@ -1013,7 +1078,7 @@ public final class Engine implements Backend {
         }
         if (readVersion < ledger.floor()) {
             throw new TxkvException(ErrorCode.TRANSACTION_TOO_OLD, "Read version " + readVersion + " is older than shard "
-                    + shard.shardId() + ", made by a split at " + ledger.floor() + "; retry");
+                    + shard.shardId() + ", made or grown by a split or merge at " + ledger.floor() + "; retry");
         }
         return acquireSharded(readVersion);
     }

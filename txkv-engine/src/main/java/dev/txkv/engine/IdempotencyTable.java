@@ -69,6 +69,26 @@ final class IdempotencyTable {
         }
     }
 
+    /**
+     * Log thread: takes the outcomes an absorb copied into this store (from the shard it
+     * absorbed, whose commits' retries now come here), beside those known already.
+     */
+    void absorbed(Storage from) {
+        try (RocksIterator it = from.db.newIterator(from.idempotency)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                ByteBuffer id = ByteBuffer.wrap(it.key());
+                if (v.remaining() == 18 && !byId.containsKey(id)) {
+                    byId.put(id, new Entry(id, new CommitResult(v.getLong(), v.getShort() & 0xFFFF), v.getLong()));
+                }
+            }
+        }
+        java.util.List<Entry> all = new java.util.ArrayList<>(byId.values());
+        all.sort(java.util.Comparator.comparingLong(Entry::timeMs));
+        byAge.clear();
+        byAge.addAll(all);
+    }
+
     /** The outcome of an earlier commit with this id, durable or still being written; null if none. */
     CommitResult lookup(byte[] id) {
         ByteBuffer key = ByteBuffer.wrap(id);
@@ -107,6 +127,19 @@ final class IdempotencyTable {
                         (k, e) -> e.result().version() == version ? null : e);
             }
         }
+    }
+
+    /**
+     * Log thread: a batch of {@code version} was applied. Batches apply in version order, so a
+     * commit still in flight below it never entered the log (its append failed, of unknown
+     * outcome to its client): its outcome is forgotten, and a retry with its id runs afresh
+     * instead of being told it committed.
+     */
+    void applied(long version) {
+        if (keepRefused || inFlight.isEmpty()) {
+            return;
+        }
+        inFlight.values().removeIf(e -> e.result().version() < version);
     }
 
     /** Whether {@code result} is still the outcome known for {@code id} (not forgotten since it was looked up). */

@@ -24,5 +24,11 @@ enum ShardFault {
      * The outcome of a commit whose batch the log refused stays known: a retry with the same
      * idempotency id is told it committed, although nothing of it ever applied.
      */
-    KEEP_REFUSED_OUTCOMES
+    KEEP_REFUSED_OUTCOMES,
+    /**
+     * A shard that gives all its keys away (the right shard of a merge) goes on taking commits
+     * for them from routers with an older map: the shard that absorbed them never sees those
+     * writes.
+     */
+    MERGED_AWAY_KEYS_ACCEPTED
 }

@@ -38,9 +38,11 @@ final class ShardLedger {
     interface Births {
         /**
          * Copies [begin, end) of shard {@code parent}, as it holds them from {@code version} on
-         * (every slot up to it resolved), into {@code into}'s data; blocks until it can.
+         * (every slot up to it resolved), into {@code into}'s data, replacing what {@code into}
+         * held there; with {@code outcomes}, also the outcomes of the commits with an
+         * idempotency id that {@code parent} remembers. Blocks until it can.
          */
-        void copy(int parent, long version, byte[] begin, byte[] end, Storage into);
+        void copy(int parent, long version, byte[] begin, byte[] end, Storage into, boolean outcomes);
     }
 
     /** Told the keys [begin, end) left this shard (a split): their watches must look again. */
@@ -88,11 +90,11 @@ final class ShardLedger {
     private final dev.txkv.spi.ShardMap.Shard initial;
     private final Births births;
     private final MovedAway movedAway;
-    /** Told after a split or birth changed the keys this shard holds. */
+    /** Told after a split, birth or absorb changed the keys this shard holds. */
     private volatile Runnable rangeChanged = () -> { };
     /** The keys this shard holds after every record of its log seen so far; null before a new shard's birth. */
     private volatile dev.txkv.spi.ShardMap.Shard owned;
-    /** A new shard's birth version: reads and conflict checks below it are too old here; -1 otherwise. */
+    /** A new shard's birth version, or its newest absorb's: reads and conflict checks below it are too old here; -1 otherwise. */
     private volatile long floor = -1;
     /** Splits made here, by split key: {new shard, version}. */
     private final TreeMap<byte[], long[]> splits = new TreeMap<>(Arrays::compareUnsigned);
@@ -187,7 +189,7 @@ final class ShardLedger {
         return owned;
     }
 
-    /** A new shard's birth version (older reads and conflict checks are too old here); -1 otherwise. */
+    /** A new shard's birth version, or its newest absorb's (older reads and conflict checks are too old here); -1 otherwise. */
     long floor() {
         return floor;
     }
@@ -229,7 +231,13 @@ final class ShardLedger {
         if (record.kind() == CommittedBatch.Kind.BORN && owned == null) {
             // Outside the lock: the copy waits for the parent's replica, and reads here must not
             // wait with it (they are refused until the birth is recorded below).
-            births.copy(record.otherShard(), record.version(), record.bornBegin(), record.bornEnd(), storage);
+            births.copy(record.otherShard(), record.version(), record.bornBegin(), record.bornEnd(), storage, false);
+        }
+        if (record.kind() == CommittedBatch.Kind.ABSORB && adjacent(record)) {
+            // Likewise: the keys come from the absorbed shard's replica on this member, as it
+            // holds them from its fence on (they no longer change there); reads of them are
+            // refused here until the absorb is recorded below.
+            births.copy(record.otherShard(), record.absorbFence(), record.bornBegin(), record.bornEnd(), storage, true);
         }
         byte[][] moved = null;
         synchronized (this) {
@@ -248,6 +256,7 @@ final class ShardLedger {
                     }
                     unresolved.remove(v);
                 }
+                case ABSORB -> absorb(record, logIndex, now);
                 case BATCH -> applyOrDefer(record, logIndex, now, null);
                 case PREPARED -> {
                     if (applyBeforeDecision) {
@@ -275,10 +284,48 @@ final class ShardLedger {
         if (moved != null) {
             movedAway.moved(moved[0], moved[1]);
         }
-        if (record.kind() == CommittedBatch.Kind.SPLIT || record.kind() == CommittedBatch.Kind.BORN) {
+        if (record.kind() == CommittedBatch.Kind.SPLIT || record.kind() == CommittedBatch.Kind.BORN
+                || record.kind() == CommittedBatch.Kind.ABSORB) {
             rangeChanged.run();
         }
         changed.run();
+    }
+
+    /** Whether an absorb record's keys begin where this shard's end (it has not absorbed them yet). */
+    private boolean adjacent(CommittedBatch record) {
+        dev.txkv.spi.ShardMap.Shard o = owned;
+        return o != null && o.end() != null && Arrays.equals(o.end(), record.bornBegin());
+    }
+
+    /**
+     * An absorb at its version (its keys already copied here): from it on this shard also holds
+     * the absorbed shard's keys, and reads and conflict checks below it are too old here (this
+     * shard has no history of those keys before it). A record that lands again, or that no
+     * longer fits (this shard's keys changed since), applies as an empty batch.
+     */
+    private void absorb(CommittedBatch record, long logIndex, BatchApplier now) {
+        long v = record.version();
+        CommittedBatch empty = new CommittedBatch(v, record.commitTimeMs(), List.of());
+        if (!adjacent(record)) {
+            applyOrDefer(empty, logIndex, now, null);
+            return;
+        }
+        owned = new dev.txkv.spi.ShardMap.Shard(shardId, owned.begin(), record.bornEnd());
+        floor = Math.max(floor, v);
+        byte[] range = encodeRange();
+        // The splits this shard once made inside the absorbed keys are undone: a new split at
+        // one of those keys is a new split, not the old one asked again.
+        java.util.Map<byte[], long[]> undone = record.bornEnd() == null ? splits.tailMap(record.bornBegin(), true)
+                : splits.subMap(record.bornBegin(), true, record.bornEnd(), false);
+        List<byte[]> forgotten = new ArrayList<>(undone.keySet());
+        undone.clear();
+        idempotency.absorbed(storage);
+        applyOrDefer(empty, logIndex, now, b -> {
+            b.put(storage.meta, RANGE, range);
+            for (byte[] key : forgotten) {
+                b.delete(storage.meta, ByteBuffer.allocate(SPLITS.length + key.length).put(SPLITS).put(key).array());
+            }
+        });
     }
 
     /**
@@ -296,8 +343,8 @@ final class ShardLedger {
             applyOrDefer(empty, logIndex, now, null);
             return null;
         }
-        Invariants.check(before != null && before.contains(key) && !Arrays.equals(key, before.begin()),
-                "a shard splits inside its keys", v, -1);
+        // At its first key: the shard gives all its keys away (the right shard of a merge).
+        Invariants.check(before != null && before.contains(key), "a shard splits inside its keys", v, -1);
         owned = new dev.txkv.spi.ShardMap.Shard(shardId, before.begin(), key);
         splits.put(key, new long[] {record.otherShard(), v});
         byte[] range = encodeRange();

@@ -74,17 +74,41 @@ final class ShardSlots {
         }
     }
 
-    /** A split of this shard at a key: the keys from it on go to a new shard from this slot's version. */
+    /**
+     * A split of this shard at a key: the keys from it on go to a new shard from this slot's
+     * version; at its first key ({@code whole}), all its keys go to the shard that absorbs it.
+     */
     private static final class FenceSlot extends Slot {
         final byte[] key;
         final int child;
+        final boolean whole;
         final CompletableFuture<Long> done;
 
-        FenceSlot(long version, long epoch, long previous, long parkedNanos, byte[] key, int child,
+        FenceSlot(long version, long epoch, long previous, long parkedNanos, byte[] key, int child, boolean whole,
                 CompletableFuture<Long> done) {
             super(version, epoch, previous, parkedNanos);
             this.key = key;
             this.child = child;
+            this.whole = whole;
+            this.done = done;
+        }
+    }
+
+    /** This shard takes the keys of its right neighbour, fenced at {@code fence}, from this slot's version. */
+    private static final class AbsorbSlot extends Slot {
+        final int other;
+        final long fence;
+        final byte[] begin;
+        final byte[] end;
+        final CompletableFuture<Long> done;
+
+        AbsorbSlot(long version, long epoch, long previous, long parkedNanos, int other, long fence, byte[] begin,
+                byte[] end, CompletableFuture<Long> done) {
+            super(version, epoch, previous, parkedNanos);
+            this.other = other;
+            this.fence = fence;
+            this.begin = begin;
+            this.end = end;
             this.done = done;
         }
     }
@@ -98,6 +122,10 @@ final class ShardSlots {
     private volatile dev.txkv.spi.ShardMap.Shard resolveRange;
     /** A new shard's born record on its way into the log (resolve thread), or null. */
     private CompletableFuture<Void> bornAppend;
+    /** An absorb taken by this leader and not yet applied (resolve thread): [begin, end) and its version. */
+    private AbsorbSlot absorbing;
+    /** An absorb asked and not yet taken or failed (resolve thread): another ask joins it. */
+    private CompletableFuture<Long> absorbAsked;
     private final ShardConfig config;
     private final Environment env;
     private final Runnable chainMoved;
@@ -134,6 +162,13 @@ final class ShardSlots {
 
     /** A planted bug (tests only): keys outside this shard are taken as if it held them. */
     private final boolean acceptAnyKeys;
+    /** A planted bug (tests only, {@link ShardFault#MERGED_AWAY_KEYS_ACCEPTED}): giving all keys away keeps taking them. */
+    private volatile boolean mergedAwayKeysAccepted;
+
+    /** Plants {@link ShardFault#MERGED_AWAY_KEYS_ACCEPTED} (tests only). */
+    void plantMergedAwayKeysAccepted() {
+        mergedAwayKeysAccepted = true;
+    }
 
     ShardSlots(CommitPipeline pipeline, ShardLedger ledger, ShardConfig config, Environment env, Runnable chainMoved,
             CrashPoints crashPoints, boolean acceptAnyKeys) {
@@ -203,6 +238,7 @@ final class ShardSlots {
         chainHead = ledger.slotHead();
         resolveRange = ledger.owned();
         bornAppend = null;
+        absorbing = null;
         epoch = -1;
         epochAsked = false;
         wantedEpoch.set(-1);
@@ -240,7 +276,16 @@ final class ShardSlots {
     /** Asks the sequencer for a version for this shard's batch; it is resolved when its turn comes. */
     void requestGrant(List<CommitPipeline.Pending> batch) {
         requestOwnGrant(grant -> new OwnSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), batch),
-                why -> CommitPipeline.failAll(batch, why));
+                why -> failOwn(batch, why));
+    }
+
+    /** Fails an own batch's commits; an empty one (a probe, CommitPipeline) is asked for again. */
+    private void failOwn(List<CommitPipeline.Pending> batch, TxkvException why) {
+        if (batch.isEmpty()) {
+            pipeline.probeAgain();
+        } else {
+            CommitPipeline.failAll(batch, why);
+        }
     }
 
     /** Asks the sequencer for a version of this shard's own (a batch or a split), parked as {@code slot} makes it. */
@@ -285,13 +330,46 @@ final class ShardSlots {
             }
             return;
         }
-        TxkvException outside = notSplittable(key);
+        TxkvException outside = notSplittable(key, false);
         if (outside != null) {
             done.completeExceptionally(outside);
             return;
         }
         requestOwnGrant(grant -> new FenceSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), key,
-                child, done), done::completeExceptionally);
+                child, false, done), done::completeExceptionally);
+    }
+
+    /**
+     * Gives all this shard's keys to shard {@code into}, which absorbs them (resolve thread): a
+     * split at this shard's first key, taken like one; from its version on this shard refuses
+     * every key. Asked again, answers that version.
+     */
+    void mergeAway(int into, CompletableFuture<Long> done) {
+        pipeline.catchUpTerm();
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            done.completeExceptionally(refused);
+            return;
+        }
+        dev.txkv.spi.ShardMap.Shard r = resolveRange;
+        if (r == null) {
+            done.completeExceptionally(new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Shard " + self()
+                    + " holds no keys yet (made by a split, not yet born); it cannot merge"));
+            return;
+        }
+        byte[] key = r.begin();
+        long[] earlier = ledger.splitAt(key);
+        if (earlier != null) {
+            if (earlier[0] == into) {
+                done.complete(earlier[1]);
+            } else {
+                done.completeExceptionally(new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Shard " + self()
+                        + " already gave its keys to shard " + earlier[0]));
+            }
+            return;
+        }
+        requestOwnGrant(grant -> new FenceSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), key,
+                into, true, done), done::completeExceptionally);
     }
 
     /**
@@ -299,8 +377,14 @@ final class ShardSlots {
      * after the first, or end them already (a split taken whose record's fate is not known yet:
      * it is made again, and a record that lands twice splits once).
      */
-    private TxkvException notSplittable(byte[] key) {
+    private TxkvException notSplittable(byte[] key, boolean whole) {
         dev.txkv.spi.ShardMap.Shard r = resolveRange;
+        if (whole) {
+            // All keys, from the first: the range may already be empty (taken, fate unknown).
+            return r != null && java.util.Arrays.equals(r.begin(), key) ? null
+                    : new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + self() + " no longer begins at "
+                            + dev.txkv.ByteArrays.printable(key) + "; it cannot give all its keys away");
+        }
         boolean taken = r != null && java.util.Arrays.equals(r.end(), key);
         if (r == null || (!r.contains(key) && !taken) || java.util.Arrays.equals(key, r.begin())) {
             return new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Cannot split " + (r == null ? "shard " + self() : r)
@@ -310,7 +394,7 @@ final class ShardSlots {
     }
 
     private void takeFence(FenceSlot f) {
-        TxkvException outside = notSplittable(f.key);
+        TxkvException outside = notSplittable(f.key, f.whole);
         if (outside != null) {
             f.done.completeExceptionally(outside);
             return;
@@ -319,13 +403,19 @@ final class ShardSlots {
         dev.txkv.spi.ShardMap.Shard r = resolveRange;
         // Kept even should the record fail: keys refused here by mistake cost a retry, while
         // keys taken here after a split that did land would be lost to the new shard.
-        resolveRange = new dev.txkv.spi.ShardMap.Shard(self(), r.begin(), f.key);
+        if (!(f.whole && mergedAwayKeysAccepted)) {
+            resolveRange = new dev.txkv.spi.ShardMap.Shard(self(), r.begin(), f.key);
+        }
         ledger.taken(v);
         CompletableFuture<Void> durable = pipeline.appendRecord(CommittedBatch.split(v, env.currentTimeMillis(), f.child, f.key));
         durable.whenComplete((x, e) -> {
             if (e == null) {
-                LOG.info("Shard {}: split at {} for shard {} at version {}", self(), dev.txkv.ByteArrays.printable(f.key),
-                        f.child, v);
+                if (f.whole) {
+                    LOG.info("Shard {}: gave all its keys to shard {} at version {}", self(), f.child, v);
+                } else {
+                    LOG.info("Shard {}: split at {} for shard {} at version {}", self(), dev.txkv.ByteArrays.printable(f.key),
+                            f.child, v);
+                }
                 f.done.complete(v);
             } else {
                 ledger.appendFailed(v, e);
@@ -385,9 +475,105 @@ final class ShardSlots {
     }
 
     /**
-     * The log changed the keys this shard holds (a split or a birth applied; any thread): the
-     * keys it resolves for become at most those, and a birth this leader did not take itself
-     * (an earlier term's) gives it its keys.
+     * This shard takes [begin, end), the keys of its right neighbour {@code other}, which gave
+     * them all away at {@code fence} (resolve thread): the absorb takes a version of this shard's
+     * chain like a batch. Completes with that version once its record is durable; asked again
+     * once the log applied it, at once with -1.
+     */
+    void absorb(int other, long fence, byte[] begin, byte[] end, CompletableFuture<Long> done) {
+        pipeline.catchUpTerm();
+        TxkvException refused = pipeline.refusal();
+        if (refused != null) {
+            done.completeExceptionally(refused);
+            return;
+        }
+        dev.txkv.spi.ShardMap.Shard o = ledger.owned();
+        if (o != null && o.contains(begin) && (o.end() == null
+                || (end != null && dev.txkv.ByteArrays.compareUnsigned(end, o.end()) <= 0))) {
+            done.complete(-1L);
+            return;
+        }
+        if (absorbAsked != null) {
+            absorbAsked.whenComplete((v, e) -> {
+                if (e == null) {
+                    done.complete(v);
+                } else {
+                    done.completeExceptionally(e);
+                }
+            });
+            return;
+        }
+        TxkvException apart = notAbsorbable(begin);
+        if (apart != null) {
+            done.completeExceptionally(apart);
+            return;
+        }
+        CompletableFuture<Long> asked = new CompletableFuture<>();
+        absorbAsked = asked;
+        asked.whenComplete((v, e) -> pipeline.onResolveThread(() -> {
+            if (absorbAsked == asked) {
+                absorbAsked = null;
+            }
+        }));
+        asked.whenComplete((v, e) -> {
+            if (e == null) {
+                done.complete(v);
+            } else {
+                done.completeExceptionally(e);
+            }
+        });
+        requestOwnGrant(grant -> new AbsorbSlot(grant.version(), grant.epoch(), grant.previous()[0], env.nanoTime(), other,
+                fence, begin, end, asked), asked::completeExceptionally);
+    }
+
+    /** Why this shard cannot absorb keys from {@code begin} on now, or null: they must begin where its keys end. */
+    private TxkvException notAbsorbable(byte[] begin) {
+        dev.txkv.spi.ShardMap.Shard o = ledger.owned();
+        dev.txkv.spi.ShardMap.Shard r = resolveRange;
+        if (o == null || r == null || o.end() == null || !java.util.Arrays.equals(o.end(), begin)
+                || !java.util.Arrays.equals(r.end(), begin)) {
+            return new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + self() + " (" + (r == null ? "no keys" : r)
+                    + ") does not end at " + dev.txkv.ByteArrays.printable(begin) + "; it cannot absorb the keys from there");
+        }
+        return null;
+    }
+
+    /**
+     * Takes an absorb in its turn: the resolver forgets every write below its version (it knows
+     * none of the absorbed keys' history: older transactions are too old here), and the keys
+     * are resolved here once the log applied the record (so a record that never lands never
+     * lets this shard take writes it does not hold).
+     */
+    private void takeAbsorb(AbsorbSlot a) {
+        TxkvException apart = notAbsorbable(a.begin);
+        if (apart != null) {
+            a.done.completeExceptionally(apart);
+            return;
+        }
+        long v = a.version;
+        ledger.taken(v);
+        pipeline.resolver().forgetUpTo(v);
+        absorbing = a;
+        CompletableFuture<Void> durable = pipeline.appendRecord(
+                CommittedBatch.absorb(v, env.currentTimeMillis(), a.other, a.begin, a.end, a.fence));
+        durable.whenComplete((x, e) -> {
+            if (e == null) {
+                LOG.info("Shard {}: absorbs shard {} ({} to {}) at version {}", self(), a.other,
+                        dev.txkv.ByteArrays.printable(a.begin), a.end == null ? "end" : dev.txkv.ByteArrays.printable(a.end), v);
+                a.done.complete(v);
+            } else {
+                ledger.appendFailed(v, e);
+                a.done.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                        "The absorb's outcome is unknown: " + unwrap(e).getMessage() + "; ask again", e));
+            }
+        });
+    }
+
+    /**
+     * The log changed the keys this shard holds (a split, a birth or an absorb applied; any
+     * thread): the keys it resolves for become at most those, a birth this leader did not take
+     * itself (an earlier term's) gives it its keys, and an absorb this leader took, once
+     * applied, adds the absorbed keys.
      */
     void logRangeChanged() {
         pipeline.onResolveThread(() -> {
@@ -398,6 +584,13 @@ final class ShardSlots {
             }
             if (r == null) {
                 resolveRange = o;
+                return;
+            }
+            AbsorbSlot a = absorbing;
+            if (a != null && r.end() != null && java.util.Arrays.equals(r.end(), a.begin) && o.contains(a.begin)
+                    && (o.end() == null || (a.end != null && dev.txkv.ByteArrays.compareUnsigned(a.end, o.end()) <= 0))) {
+                resolveRange = new dev.txkv.spi.ShardMap.Shard(self(), r.begin(), a.end);
+                absorbing = null;
                 return;
             }
             byte[] begin = dev.txkv.ByteArrays.compareUnsigned(r.begin(), o.begin()) >= 0 ? r.begin() : o.begin();
@@ -508,6 +701,8 @@ final class ShardSlots {
             pipeline.resolveBatch(own.batch, s.version);
         } else if (s instanceof FenceSlot f) {
             takeFence(f);
+        } else if (s instanceof AbsorbSlot a) {
+            takeAbsorb(a);
         } else {
             takePrepare((PrepareSlot) s);
         }
@@ -533,9 +728,11 @@ final class ShardSlots {
 
     private void refuse(Slot s, TxkvException why) {
         if (s instanceof OwnSlot own) {
-            CommitPipeline.failAll(own.batch, why);
+            failOwn(own.batch, why);
         } else if (s instanceof FenceSlot f) {
             f.done.completeExceptionally(why);
+        } else if (s instanceof AbsorbSlot a) {
+            a.done.completeExceptionally(why);
         } else {
             ((PrepareSlot) s).vote.completeExceptionally(why);
         }
@@ -802,7 +999,8 @@ final class ShardSlots {
             out.append(", ").append(awaitingGrants).append(" batches awaiting their grants");
         }
         for (Slot s : parked.values()) {
-            out.append(", parked ").append(s instanceof OwnSlot ? "batch" : s instanceof FenceSlot ? "split" : "prepare").append(" v").append(s.version)
+            out.append(", parked ").append(s instanceof OwnSlot ? "batch" : s instanceof FenceSlot ? "split"
+                    : s instanceof AbsorbSlot ? "absorb" : "prepare").append(" v").append(s.version)
                     .append(" (epoch ").append(s.epoch).append(", after v").append(s.previous).append(")");
         }
         if (holeAskedFor >= 0) {

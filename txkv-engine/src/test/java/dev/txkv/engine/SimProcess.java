@@ -95,17 +95,21 @@ final class SimProcess implements Backend {
     void stop() {
         if (engine != null) {
             incarnation++;
-            for (int steps = 0; engine.stepPipeline(); steps++) {
-                if (steps >= STOP_STEPS_MAX) {
-                    throw new IllegalStateException("the pipeline still had work after " + STOP_STEPS_MAX
-                            + " steps at the end of the run");
+            try {
+                for (int steps = 0; engine.stepPipeline(); steps++) {
+                    if (steps >= STOP_STEPS_MAX) {
+                        throw new IllegalStateException("the pipeline still had work after " + STOP_STEPS_MAX
+                                + " steps at the end of the run");
+                    }
+                    for (int events = 0; events < STOP_EVENTS_MAX && env.runNext(); events++) {
+                        // drain syncs and completions
+                    }
                 }
-                for (int events = 0; events < STOP_EVENTS_MAX && env.runNext(); events++) {
-                    // drain syncs and completions
-                }
+            } finally {
+                // Closed even when the run ends broken, so that its store is not left open.
+                engine.close();
+                engine = null;
             }
-            engine.close();
-            engine = null;
         }
     }
 

@@ -86,6 +86,12 @@ final class SimShardCluster implements ShardRouter.Shards {
         SimLog log;
         int incarnation;
         int crashes;
+        /**
+         * The shards merged with this one (the one it absorbed, or the one that absorbed it): one
+         * process with it from the merge on, as an absorb copies from the absorbed shard's
+         * replica on the same member. A crash takes them all, a start starts them all.
+         */
+        final List<Shard> merged = new ArrayList<>();
 
         Shard(int id, Path dir, int parent, ShardMap madeIn) {
             this.id = id;
@@ -96,7 +102,12 @@ final class SimShardCluster implements ShardRouter.Shards {
         }
 
         void start() {
-            if (parent >= 0 && !shards.get(parent).up()) {
+            if (up()) {
+                return;
+            }
+            if (parent >= 0 && !shards.get(parent).up() && !merged.contains(shards.get(parent))) {
+                // Its process is its parent's: starting that starts this one too.
+                shards.get(parent).start();
                 return;
             }
             int current = ++incarnation;
@@ -108,6 +119,9 @@ final class SimShardCluster implements ShardRouter.Shards {
                         return log;
                     }).open();
             env.repeat(() -> engine != null && incarnation == current, () -> engine.stepPipeline(), 50, 400);
+            for (Shard m : merged) {
+                m.start();
+            }
             for (Shard child : shards) {
                 if (child.parent == id && !child.up()) {
                     child.start();
@@ -132,6 +146,9 @@ final class SimShardCluster implements ShardRouter.Shards {
                 if (child.parent == id) {
                     child.crash();
                 }
+            }
+            for (Shard m : merged) {
+                m.crash();
             }
             dying.close();
         }
@@ -234,6 +251,11 @@ final class SimShardCluster implements ShardRouter.Shards {
     private final Path dir;
     /** Splits whose new shard was born. */
     int splits;
+    /** Merges whose absorb was made durable. */
+    int merges;
+    /** Splits under way, and whether a merge is (a merge runs alone, as a control group runs it). */
+    private int splitting;
+    private boolean merging;
     private final TxkvConfig config;
     private final Faults faults;
     final Sequencer sequencer;
@@ -350,13 +372,20 @@ final class SimShardCluster implements ShardRouter.Shards {
      * the new map first (heard of by the router and each process after a random delay, so
      * stale maps meet shards that moved on), then the new shard's process beside its parent's,
      * then the parent's split and the new shard's birth, each asked again until it answers.
-     * Returns false if {@code key} is already a shard's first key.
+     * One split or merge runs at a time (a split asked meanwhile runs later). Returns false if
+     * {@code key} is already a shard's first key.
      */
     boolean split(byte[] key) {
+        if (merging || splitting > 0) {
+            // One split or merge at a time, as a control group runs them: this one a little later.
+            env.schedule(() -> split(key), env.delayNanos(1_000, 20_000), TimeUnit.NANOSECONDS);
+            return true;
+        }
         ShardMap.Shard parent = latest.shardOf(key);
         if (java.util.Arrays.equals(parent.begin(), key)) {
             return false;
         }
+        splitting++;
         int child = shards.size();
         List<ShardMap.Shard> next = new ArrayList<>();
         for (ShardMap.Shard s : latest.shards()) {
@@ -380,7 +409,61 @@ final class SimShardCluster implements ShardRouter.Shards {
                 askUntilDone(() -> shards.get(parent.id()).call(e -> CompletableFuture.completedFuture(
                         e.settledThrough(version) ? Boolean.TRUE : null), false), settled -> askUntilDone(
                                 () -> created.call(e -> e.born(parent.id(), version, key, parent.end()).thenApply(x -> Boolean.TRUE), false),
-                                born -> splits++)));
+                                born -> {
+                                    splits++;
+                                    splitting--;
+                                })));
+        return true;
+    }
+
+    /**
+     * Merges the shard at {@code index} of the newest map with its right neighbour, as a sharded
+     * server's control group does: the new map first (heard of later by each, as for a split),
+     * then the right shard gives all its keys away at a fence version, and once its process has
+     * every slot up to the fence, the left shard absorbs them; each step asked again until it
+     * answers. Returns false while a split or merge is under way, or with one shard.
+     */
+    boolean merge(int index) {
+        List<ShardMap.Shard> now = latest.shards();
+        if (merging || splitting > 0 || now.size() < 2) {
+            return false;
+        }
+        int i = Math.floorMod(index, now.size() - 1);
+        ShardMap.Shard left = now.get(i);
+        ShardMap.Shard right = now.get(i + 1);
+        List<ShardMap.Shard> next = new ArrayList<>();
+        for (ShardMap.Shard s : now) {
+            if (s.id() == left.id()) {
+                next.add(new ShardMap.Shard(left.id(), left.begin(), right.end()));
+            } else if (s.id() != right.id()) {
+                next.add(s);
+            }
+        }
+        ShardMap map = new ShardMap(latest.epoch() + 1, next);
+        latest = map;
+        env.schedule(() -> routerMap = newer(routerMap, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
+        for (Shard s : shards) {
+            env.schedule(() -> s.known = newer(s.known, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
+        }
+        Shard l = shards.get(left.id());
+        Shard r = shards.get(right.id());
+        l.merged.add(r);
+        r.merged.add(l);
+        if (l.up() != r.up()) {
+            l.crash();
+            r.crash();
+            env.schedule(l::start, env.delayNanos(500, 4_000), TimeUnit.NANOSECONDS);
+        }
+        merging = true;
+        askUntilDone(() -> r.call(e -> e.mergeAway(left.id()), false), fence ->
+                askUntilDone(() -> r.call(e -> CompletableFuture.completedFuture(
+                        e.settledThrough(fence) ? Boolean.TRUE : null), false), settled -> askUntilDone(
+                                () -> l.call(e -> e.absorb(right.id(), fence, right.begin(), right.end())
+                                        .thenApply(x -> Boolean.TRUE), false),
+                                absorbed -> {
+                                    merges++;
+                                    merging = false;
+                                })));
         return true;
     }
 

@@ -50,6 +50,8 @@ final class Simulation {
         int shards;
         /** Online splits during a sharded run, at random moments and keys. */
         int splitsMax;
+        /** Online merges of two adjacent shards during a sharded run, at random moments. */
+        int mergesMax;
         ShardFault planted = ShardFault.NONE;
 
         Options sharded(int count) {
@@ -57,6 +59,12 @@ final class Simulation {
             this.keys = 8;
             this.crashesMax = 10;
             this.splitsMax = 2;
+            this.mergesMax = 2;
+            return this;
+        }
+
+        Options merges(int max) {
+            this.mergesMax = max;
             return this;
         }
 
@@ -88,7 +96,7 @@ final class Simulation {
 
     /** How a run went. {@code failure} is an exception that stopped it (a broken invariant), else null. */
     record Result(long seed, History history, CheckResult check, String failure, int crashes, int lostReplies,
-            int duplicates, int splits, long events, long ok, long info, long fail) {
+            int duplicates, int splits, int merges, long events, long ok, long info, long fail) {
         boolean valid() {
             return failure == null && check.valid();
         }
@@ -96,7 +104,7 @@ final class Simulation {
         String describe() {
             return "seed " + seed + ": " + (failure != null ? "stopped by " + failure : check.report(3)) + " [ops ok="
                     + ok + " info=" + info + " fail=" + fail + ", crashes=" + crashes + ", lost replies=" + lostReplies
-                    + ", duplicated commits=" + duplicates + ", splits=" + splits + ", events=" + events + "]";
+                    + ", duplicated commits=" + duplicates + ", splits=" + splits + ", merges=" + merges + ", events=" + events + "]";
         }
     }
 
@@ -155,6 +163,9 @@ final class Simulation {
             for (int i = 0; cluster != null && i < options.splitsMax; i++) {
                 env.schedule(this::split, env.delayNanos(1_000, 60_000), TimeUnit.NANOSECONDS);
             }
+            for (int i = 0; cluster != null && i < options.mergesMax; i++) {
+                env.schedule(this::merge, env.delayNanos(1_000, 60_000), TimeUnit.NANOSECONDS);
+            }
             while (!finished) {
                 if (!env.runNext()) {
                     failure = "no events left before the run finished (a call was never answered)";
@@ -190,7 +201,8 @@ final class Simulation {
         int lost = cluster != null ? cluster.lostMessages : process.lostReplies;
         int duplicates = cluster != null ? cluster.duplicates : process.duplicates;
         int splits = cluster != null ? cluster.splits : 0;
-        return new Result(seed, history, check, failure, crashes, lost, duplicates, splits, env.eventsRun(),
+        int merges = cluster != null ? cluster.merges : 0;
+        return new Result(seed, history, check, failure, crashes, lost, duplicates, splits, merges, env.eventsRun(),
                 history.count(OpType.OK), history.count(OpType.INFO), history.count(OpType.FAIL));
     }
 
@@ -205,6 +217,13 @@ final class Simulation {
             left = cluster.inDoubt();
         }
         return left.isEmpty() ? null : "still in doubt 10 s after the run: " + left;
+    }
+
+    /** Merges a random shard with its right neighbour, unless a split or merge is under way (then a little later). */
+    private void merge() {
+        if (clientsDone < options.clients && !cluster.merge(env.rng().nextInt(1 << 20))) {
+            env.schedule(this::merge, env.delayNanos(1_000, 20_000), TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Splits the shard of a random list's key at that key, unless the key already begins a shard. */

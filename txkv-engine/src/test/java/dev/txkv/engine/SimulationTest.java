@@ -44,8 +44,8 @@ class SimulationTest {
 
     /**
      * Four shards, each the real engine in its sharded mode, and a sequencer: list-append
-     * transactions span shards (two-phase commit), shards split online while clients work from
-     * stale maps, shards and the sequencer crash, messages are lost and commits duplicated;
+     * transactions span shards (two-phase commit), shards split and merge online while clients
+     * work from stale maps, shards and the sequencer crash, messages are lost and commits duplicated;
      * strictly serializable, and nothing in doubt afterwards.
      */
     @Test
@@ -76,6 +76,7 @@ class SimulationTest {
         long lost = 0;
         long duplicates = 0;
         long splits = 0;
+        long merges = 0;
         long info = 0;
         long ok = 0;
         for (long seed : seeds) {
@@ -85,12 +86,13 @@ class SimulationTest {
             lost += r.lostReplies();
             duplicates += r.duplicates();
             splits += r.splits();
+            merges += r.merges();
             info += r.info();
             ok += r.ok();
         }
         System.out.printf("[txkv] %s: %d runs, %d transactions ok, %d unknown, %d crashes, %d lost replies, "
-                + "%d duplicated commits, %d online splits%n", what, seeds.size(), ok, info, crashes, lost, duplicates,
-                splits);
+                + "%d duplicated commits, %d online splits, %d online merges%n", what, seeds.size(), ok, info, crashes, lost,
+                duplicates, splits, merges);
         if (seeds.size() >= 10) {
             assertThat(crashes).as("crashes injected").isGreaterThan(seeds.size());
             assertThat(lost).as("replies lost").isPositive();
@@ -169,6 +171,12 @@ class SimulationTest {
     void aRefusedCommitReportedCommittedToItsRetryIsCaught() throws IOException {
         assertCaught("refused commit reported committed to a retry with its idempotency id",
                 new Simulation.Options().sharded(4).planted(ShardFault.KEEP_REFUSED_OUTCOMES));
+    }
+
+    @Test
+    void aShardThatKeepsTakingTheKeysItGaveAwayByAMergeIsCaught() throws IOException {
+        assertCaught("merged-away keys accepted",
+                new Simulation.Options().sharded(4).merges(12).planted(ShardFault.MERGED_AWAY_KEYS_ACCEPTED));
     }
 
     @Test

@@ -49,4 +49,9 @@ public final class RemoteAdminProviderImpl implements RemoteAdminProvider {
     public byte[] move(String connection, int shard, java.util.List<String> members, String reason, Duration timeout) {
         return RemoteStatus.move(connection, shard, members, reason, timeout).toByteArray();
     }
+
+    @Override
+    public byte[] merge(String connection, int shard, String reason, Duration timeout) {
+        return RemoteStatus.merge(connection, shard, reason, timeout).toByteArray();
+    }
 }

@@ -406,6 +406,22 @@ public final class RemoteBackend implements Backend {
         });
     }
 
+    /**
+     * Merges shard {@code shard} with its right neighbour (the next shard in key order): the server
+     * asked takes the request to the control group's leader; not_leader on the way is tried again
+     * on the next server.
+     */
+    CompletableFuture<dev.txkv.proto.MergeResponse> merge(int shard, String reason, Duration timeout) {
+        dev.txkv.proto.MergeRequest message = dev.txkv.proto.MergeRequest.newBuilder()
+                .setProtocolVersion(ProtoCodec.PROTOCOL_VERSION).setShard(shard).setReason(reason).build();
+        Deadline deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return withLeaderFailover(GrpcErrors.Call.STATUS, timeout, e -> {
+            Unary<dev.txkv.proto.MergeResponse> call = new Unary<>();
+            dev.txkv.proto.ShardPeerGrpc.newStub(e.channel()).withDeadline(deadline).merge(message, call);
+            return call.future;
+        });
+    }
+
     /** Excludes or includes a member of a sharded cluster, through the control group's leader. */
     CompletableFuture<dev.txkv.proto.ExcludeResponse> exclude(String member, boolean include, Duration timeout) {
         dev.txkv.proto.ExcludeRequest message = dev.txkv.proto.ExcludeRequest.newBuilder()

@@ -82,6 +82,23 @@ public final class RemoteStatus {
     }
 
     /**
+     * Merges shard {@code shard} of the sharded cluster behind {@code connection} with its right
+     * neighbour (the next shard in key order; any server takes the request to the control group's
+     * leader) and waits within {@code timeout} until shard {@code shard} serves both shards' keys;
+     * the answer holds the shard absorbed and the shard map afterwards. Both shards must have their
+     * replicas on the same members. {@code reason} says why, for status and logs (empty: an
+     * operator asked).
+     *
+     * @throws TxkvException invalid_option_value (2006) for an unknown shard or the last shard (it
+     *         has no right neighbour); operation_failed (1000) when the two shards' replicas are on
+     *         different members (move one first) or while a split, move or another merge is under
+     *         way (try again later), or the server's error
+     */
+    public static dev.txkv.proto.MergeResponse merge(String connection, int shard, String reason, Duration timeout) {
+        return admin(connection, timeout, backend -> backend.merge(shard, reason, timeout));
+    }
+
+    /**
      * Excludes {@code member} of the sharded cluster behind {@code connection}, or includes it
      * again ({@code include}): the control group records it in the shard map and answers the map;
      * the replicas on an excluded member then move off it, one shard at a time, by themselves.

@@ -375,6 +375,75 @@ class ShardedClusterTest {
     }
 
     /**
+     * Shards merge online while transfers run: a shard a split made merges back into its
+     * parent, and two of the cluster's first shards merge; every transfer and read meets only
+     * retryable errors, the total never changes, the absorbed shards' replicas are dropped
+     * everywhere (also from a server that was down meanwhile), and nothing stays in doubt.
+     */
+    @Test
+    void shardsMergeOnlineUnderTransfers() throws Exception {
+        List<String> addresses = startCluster(4, 3);
+        String all = String.join(",", addresses);
+        Database db = openBank(all);
+        Transfers transfers = new Transfers(db, 3, 60, false);
+        Thread.sleep(2_000);
+        // Shard 0 holds accounts 0 and 1: split between them (shard 4), then merge back.
+        assertThat(RemoteStatus.split(all, account(1), Duration.ofSeconds(60)).getNewShard()).isEqualTo(4);
+        Thread.sleep(1_000);
+        long beforeMerges = transfers.done.get();
+        dev.txkv.proto.MergeResponse first = RemoteStatus.merge(all, 0, "", Duration.ofSeconds(60));
+        assertThat(first.getShard()).isZero();
+        assertThat(first.getAbsorbed()).isEqualTo(4);
+        // Shard 1 (accounts 2, 3) absorbs shard 2 (accounts 4, 5) while server c is down: the
+        // merge completes once c is back and its replica of shard 1 holds them too.
+        servers.get(2).close();
+        String ab = addresses.get(0) + "," + addresses.get(1);
+        CompletableFuture<dev.txkv.proto.MergeResponse> second = CompletableFuture.supplyAsync(
+                () -> RemoteStatus.merge(ab, 1, "", Duration.ofSeconds(90)));
+        assertThatThrownBy(() -> RemoteStatus.merge(ab, 3, "", Duration.ofSeconds(10)))
+                .isInstanceOf(TxkvException.class).hasMessageContaining("no right neighbour");
+        Thread.sleep(3_000);
+        servers.set(2, TxkvServer.start(configs.get(2)));
+        assertThat(second.get(100, TimeUnit.SECONDS).getAbsorbed()).isEqualTo(2);
+        Thread.sleep(2_000);
+        transfers.stop();
+        System.out.println("online merges: " + transfers.done.get() + " transfers (" + beforeMerges
+                + " before the merges), seed " + transfers.seed);
+        transfers.assertClean();
+        assertThat(transfers.done.get()).as("transfers after the merges").isGreaterThan(beforeMerges);
+        try (Database viaRestarted = Txkv.open(addresses.get(2))) {
+            Poll.until("the restarted server serves the total", Duration.ofSeconds(60), () -> {
+                try {
+                    return ShardedAccounts.total(viaRestarted) == ACCOUNTS * INITIAL;
+                } catch (TxkvException e) {
+                    return false;
+                }
+            });
+        }
+        dev.txkv.proto.Status status = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10));
+        assertThat(status.getCluster().getShardsList()).extracting(dev.txkv.proto.Status.Shard::getId)
+                .containsExactly(0, 1, 3);
+        byte[] third = status.getCluster().getShards(2).getBegin().toByteArray();
+        for (TxkvServer s : servers) {
+            Poll.until("the merged shards' replicas dropped", Duration.ofSeconds(30),
+                    () -> !s.shardReplicas().containsKey(2) && !s.shardReplicas().containsKey(4));
+            assertThat(s.shardReplicas().get(1).ownedKeys().orElseThrow().end()).isEqualTo(third);
+            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
+                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
+                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
+                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
+                });
+            }
+        }
+        for (String member : List.of("a", "b", "c")) {
+            Poll.until("member " + member + " deleted the merged shards' files", Duration.ofSeconds(30),
+                    () -> !java.nio.file.Files.exists(dir.resolve(member).resolve("shard-2"))
+                            && !java.nio.file.Files.exists(dir.resolve(member).resolve("shard-4")));
+        }
+        assertThat(ShardedAccounts.total(db)).isEqualTo(ACCOUNTS * INITIAL);
+    }
+
+    /**
      * Two servers join a running cluster of three (--join): each asks to be added, the control
      * group takes it in, and the rebalancer moves shard replicas onto it while transfers run;
      * the joined servers serve clients, and one restarts from its data directory.
@@ -618,6 +687,45 @@ class ShardedClusterTest {
         });
         byte[] last = db.read(tr -> tr.get(b(String.format("a/%05d", keys - 1))).join());
         assertThat(last).isEqualTo(b("after"));
+    }
+
+    /**
+     * Small, cold shards merge back by themselves: two operator splits of a cluster created with
+     * two shards leave four tiny ones, which the distributor merges until two are left (never
+     * fewer: the cluster was created with two), with every key intact.
+     */
+    @Test
+    void smallColdNeighboursMergeByThemselvesDownToTheShardsTheClusterBeganWith() throws Exception {
+        List<String> addresses = startCluster(2, 3, c -> c.autoSplit(1 << 20, 0, 300));
+        String all = String.join(",", addresses);
+        Database db = Txkv.open(all);
+        databases.add(db);
+        for (int i = 0; i < 40; i++) {
+            int k = i;
+            db.run(tr -> {
+                tr.set(b(String.format("a/%03d", k)), value(k));
+                return null;
+            });
+        }
+        RemoteStatus.split(all, b("a/010"), Duration.ofSeconds(60));
+        RemoteStatus.split(all, b("a/020"), Duration.ofSeconds(60));
+        Poll.until("the shards merged back to two", Duration.ofSeconds(60), () -> {
+            List<dev.txkv.proto.Status.Shard> shards = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10))
+                    .getCluster().getShardsList();
+            return shards.size() == 2 && shards.stream().allMatch(sh -> sh.getTwoPhase().isEmpty()
+                    || !sh.getTwoPhase().contains("merging"));
+        });
+        // Never below the two shards the cluster began with.
+        Thread.sleep(2_000);
+        assertThat(RemoteStatus.fetch(addresses.get(1), Duration.ofSeconds(10)).getCluster().getShardsList()).hasSize(2);
+        List<KeyValue> rows = db.read(tr -> tr.getRange(b("a/"), b("a0")).asList().join());
+        assertThat(rows).hasSize(40);
+        for (int i = 0; i < 40; i++) {
+            assertThat(rows.get(i).getValue()).isEqualTo(value(i));
+        }
+        assertThat(servers.stream().mapToDouble(s -> s.meterRegistry().find("txkv.shard.merges").tag("cause", "size")
+                .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).sum())
+                .as("merges the distributor made").isEqualTo(2);
     }
 
     @Test

@@ -165,11 +165,15 @@ final class RaftReplica implements CommitLog, Replication {
     }
 
     /**
-     * Why an append failed: always an unknown outcome. Ratis refuses some requests before
-     * logging them (LeaderNotReady, LeaderSteppingDown, ResourceUnavailable), which could be
-     * reported as {@link dev.txkv.engine.CommitLog.Refused}; doing so let a read miss a batch that
-     * then committed during shard moves (ShardedClusterTest's wrong bank totals), so until that
-     * is understood every failure leaves the outcome unknown.
+     * Why an append failed: always an unknown outcome ({@code commit_unknown_result}), even
+     * when Ratis refused the request before its log. Ratis answers ResourceUnavailable both
+     * before the append (too many pending) and after it (the entry is logged, but its
+     * pending-request slot went with a leadership change). LeaderNotReady means this member was
+     * elected again in a new term and has not yet applied what other leaders committed in
+     * between: resolving the slot at once (the refusal is certain) let reads on this member skip
+     * those entries, which ShardedClusterTest saw as wrong bank totals during shard moves. Left
+     * unknown, the slot resolves once this log applies a newer record or a new term begins
+     * (docs/sharding.md, "Reads"); the engine forgets its commits' outcomes then.
      */
     static TxkvException appendFailure(RaftClientReply reply) {
         return new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,

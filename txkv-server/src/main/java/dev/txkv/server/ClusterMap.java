@@ -30,9 +30,11 @@ import java.util.List;
  * @param joined the members that joined after the cluster was created, with their addresses
  * @param founders the members the cluster was created with (empty in a map recorded before
  *     members could join: the layout's then)
+ * @param merged the shards merges removed, newest last (at most {@link #MERGED_MAX}), each with
+ *     the shard that absorbed it
  */
 record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded,
-        List<ClusterMap.Joined> joined, List<String> founders) {
+        List<ClusterMap.Joined> joined, List<String> founders, List<ClusterMap.Merged> merged) {
     /** The control group's key of the map. */
     static final byte[] KEY = "\u00ff\u0002/shards/map".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -43,20 +45,33 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
      * @param splitReason while a split makes this shard: why it was split; else empty
      * @param movingTo while the shard's replicas move: the members they move to, else empty
      * @param moveReason while the shard's replicas move: why; else empty
+     * @param mergingInto while the shard merges into its left neighbour: that shard's id, else -1
+     * @param mergeAbsorbed while it merges: whether the left neighbour absorbed its keys (they
+     *     are routed there)
+     * @param mergeReason while it merges: why; else empty
      */
     record Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason,
-            List<String> movingTo, String moveReason) {
+            List<String> movingTo, String moveReason, int mergingInto, boolean mergeAbsorbed, String mergeReason) {
         Entry {
             members = List.copyOf(members);
             movingTo = List.copyOf(movingTo);
         }
 
         Entry(int id, byte[] begin, byte[] end, List<String> members) {
-            this(id, begin, end, members, -1, "", List.of(), "");
+            this(id, begin, end, members, -1, "", List.of(), "", -1, false, "");
         }
 
         Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason) {
-            this(id, begin, end, members, splittingFrom, splitReason, List.of(), "");
+            this(id, begin, end, members, splittingFrom, splitReason, List.of(), "", -1, false, "");
+        }
+
+        Entry(int id, byte[] begin, byte[] end, List<String> members, int splittingFrom, String splitReason,
+                List<String> movingTo, String moveReason) {
+            this(id, begin, end, members, splittingFrom, splitReason, movingTo, moveReason, -1, false, "");
+        }
+
+        boolean merging() {
+            return mergingInto >= 0;
         }
 
         boolean splitting() {
@@ -103,8 +118,22 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
     record Joined(String id, String raftAddress, String clientAddress) {
     }
 
+    /**
+     * A shard a merge removed, and the shard that absorbed it.
+     */
+    record Merged(int id, int into) {
+    }
+
+    /** Removed shards the map remembers (their ids are never reused; older ones are forgotten). */
+    static final int MERGED_MAX = 1_000;
+
     ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded) {
-        this(epoch, shards, nextId, excluded, List.of(), List.of());
+        this(epoch, shards, nextId, excluded, List.of(), List.of(), List.of());
+    }
+
+    ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<String> excluded, List<Joined> joined,
+            List<String> founders) {
+        this(epoch, shards, nextId, excluded, joined, founders, List.of());
     }
 
     ClusterMap {
@@ -112,6 +141,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         excluded = List.copyOf(excluded);
         joined = List.copyOf(joined);
         founders = List.copyOf(founders);
+        merged = List.copyOf(merged);
         full(shards, epoch); // checks that the shards cover the keyspace
     }
 
@@ -137,11 +167,15 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         return full(shards, epoch);
     }
 
-    /** The map requests are routed by: a shard being made is still part of its parent. */
+    /**
+     * The map requests are routed by: a shard being made is still part of its parent, and a
+     * merging shard whose keys its left neighbour absorbed is part of that neighbour.
+     */
     ShardMap routing() {
         List<ShardMap.Shard> out = new ArrayList<>(shards.size());
         for (Entry e : shards) {
-            if (e.splitting() && !out.isEmpty() && out.get(out.size() - 1).id() == e.splittingFrom()) {
+            int into = e.splitting() ? e.splittingFrom() : e.merging() && e.mergeAbsorbed() ? e.mergingInto() : -1;
+            if (into >= 0 && !out.isEmpty() && out.get(out.size() - 1).id() == into) {
                 ShardMap.Shard parent = out.remove(out.size() - 1);
                 out.add(new ShardMap.Shard(parent.id(), parent.begin(), e.end()));
             } else {
@@ -180,6 +214,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + busy.id() + " is still being split from shard "
                     + busy.splittingFrom() + "; one split at a time, try again shortly");
         }
+        refuseWhileMerging();
         List<Entry> out = new ArrayList<>(shards.size() + 1);
         int parent = -1;
         for (Entry e : shards) {
@@ -202,7 +237,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         if (parent < 0) {
             throw new IllegalStateException("no shard holds " + ByteArrays.printable(key));
         }
-        return new ClusterMap(epoch + 1, out, nextId + 1, excluded, joined, founders);
+        return new ClusterMap(epoch + 1, out, nextId + 1, excluded, joined, founders, merged);
     }
 
     /** Most replicas of a shard. */
@@ -247,6 +282,11 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is still being made by a split from shard "
                     + e.splittingFrom() + "; move it once the split is done");
         }
+        Entry m = merging();
+        if (m != null && (m.id() == id || m.mergingInto() == id)) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is merging (shard " + m.mergingInto()
+                    + " absorbs shard " + m.id() + "); move it once the merge is done");
+        }
         if (shards.stream().anyMatch(x -> x.splittingFrom() == id)) {
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is being split; move it once the split is done");
         }
@@ -259,7 +299,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (Entry x : shards) {
             out.add(x.id() == id ? new Entry(x.id(), x.begin(), x.end(), x.members(), -1, "", target, reason) : x);
         }
-        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders);
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders, merged);
     }
 
     /** This map with the move of shard {@code id} done: its replicas are on the members it moved to. */
@@ -268,7 +308,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (Entry e : shards) {
             out.add(e.id() == id && e.moving() ? new Entry(e.id(), e.begin(), e.end(), e.movingTo()) : e);
         }
-        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders);
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders, merged);
     }
 
     /**
@@ -292,7 +332,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         } else {
             next.remove(member);
         }
-        return new ClusterMap(epoch + 1, shards, nextId, next, joined, founders);
+        return new ClusterMap(epoch + 1, shards, nextId, next, joined, founders, merged);
     }
 
     /**
@@ -339,7 +379,129 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         }
         List<Joined> next = new ArrayList<>(joined);
         next.add(member);
-        return new ClusterMap(epoch + 1, shards, nextId, excluded, next, first);
+        return new ClusterMap(epoch + 1, shards, nextId, excluded, next, first, merged);
+    }
+
+    /** The shard a merge is removing (its left neighbour absorbs it), or null. */
+    Entry merging() {
+        return shards.stream().filter(Entry::merging).findFirst().orElse(null);
+    }
+
+    private void refuseWhileMerging() {
+        Entry m = merging();
+        if (m != null) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + m.mergingInto() + " is absorbing shard " + m.id()
+                    + "; one merge or split at a time, try again shortly");
+        }
+    }
+
+    /**
+     * This map with shard {@code left} merging with the shard after it: the right one gives its
+     * keys to {@code left}, which absorbs them ({@link #absorbed}), and is removed once every
+     * replica of {@code left} holds them ({@link #merged}). {@code reason} says why, for status.
+     *
+     * @throws TxkvException invalid_option_value for an unknown shard or the last one;
+     *     operation_failed while a split, move or merge runs, or when the two shards' replicas
+     *     are not on the same members
+     */
+    ClusterMap merge(int left, String reason) {
+        int i = 0;
+        while (i < shards.size() && shards.get(i).id() != left) {
+            i++;
+        }
+        if (i == shards.size()) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "No shard " + left + "; txkv shards lists them");
+        }
+        if (i == shards.size() - 1) {
+            throw new TxkvException(ErrorCode.INVALID_OPTION_VALUE, "Shard " + left
+                    + " is the last shard: it has no right neighbour to absorb");
+        }
+        Entry l = shards.get(i);
+        Entry r = shards.get(i + 1);
+        if (r.merging() && r.mergingInto() == left) {
+            return this;
+        }
+        refuseWhileMerging();
+        Entry split = splitting();
+        if (split != null) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + split.id() + " is still being split from shard "
+                    + split.splittingFrom() + "; merge once the split is done");
+        }
+        for (Entry e : List.of(l, r)) {
+            if (e.moving()) {
+                throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + e.id() + " is moving to "
+                        + String.join(",", e.movingTo()) + "; merge once the move is done");
+            }
+        }
+        if (!new java.util.HashSet<>(l.members()).equals(new java.util.HashSet<>(r.members()))) {
+            throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shards " + left + " and " + r.id()
+                    + " have their replicas on different members (" + String.join(",", l.members()) + " and "
+                    + String.join(",", r.members()) + "); move one onto the other's members first (txkv move)");
+        }
+        List<Entry> out = new ArrayList<>(shards);
+        out.set(i + 1, new Entry(r.id(), r.begin(), r.end(), r.members(), -1, "", List.of(), "", left, false, reason));
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders, merged);
+    }
+
+    /** This map with the keys of merging shard {@code id} absorbed by its left neighbour: routed there from now on. */
+    ClusterMap absorbed(int id) {
+        List<Entry> out = new ArrayList<>(shards.size());
+        for (Entry e : shards) {
+            out.add(e.id() == id && e.merging() && !e.mergeAbsorbed() ? new Entry(e.id(), e.begin(), e.end(), e.members(),
+                    -1, "", List.of(), "", e.mergingInto(), true, e.mergeReason()) : e);
+        }
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders, merged);
+    }
+
+    /** This map with merging shard {@code id} removed: its left neighbour holds its keys. The same map if it is gone. */
+    ClusterMap merged(int id) {
+        Entry gone = byId(id);
+        if (gone == null || !gone.merging()) {
+            return this;
+        }
+        List<Entry> out = new ArrayList<>(shards.size());
+        for (Entry e : shards) {
+            if (e.id() == gone.mergingInto()) {
+                out.add(new Entry(e.id(), e.begin(), gone.end(), e.members()));
+            } else if (e.id() != id) {
+                out.add(e);
+            }
+        }
+        List<Merged> removed = new ArrayList<>(merged);
+        removed.add(new Merged(id, gone.mergingInto()));
+        while (removed.size() > MERGED_MAX) {
+            removed.remove(0);
+        }
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders, removed);
+    }
+
+    /**
+     * The shard that holds the keys of shard {@code id} now: itself while it is in the map, the
+     * shard that absorbed it (as far as the map remembers) once a merge removed it; -1 if none.
+     */
+    int holderOf(int id) {
+        int current = id;
+        for (int hops = 0; hops <= merged.size(); hops++) {
+            if (byId(current) != null) {
+                return current;
+            }
+            int next = -1;
+            for (Merged m : merged) {
+                if (m.id() == current) {
+                    next = m.into();
+                }
+            }
+            if (next < 0) {
+                return -1;
+            }
+            current = next;
+        }
+        return -1;
+    }
+
+    /** Whether a merge removed shard {@code id} (as far as the map remembers). */
+    boolean wasMerged(int id) {
+        return merged.stream().anyMatch(m -> m.id() == id);
     }
 
     /** The first shard whose replicas are moving, or null. */
@@ -353,7 +515,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
         for (Entry e : shards) {
             out.add(e.id() == id ? new Entry(e.id(), e.begin(), e.end(), e.members()) : e);
         }
-        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders);
+        return new ClusterMap(epoch + 1, out, nextId, excluded, joined, founders, merged);
     }
 
     ShardMapRecord toProto() {
@@ -375,7 +537,13 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
             if (e.moving()) {
                 r.addAllMovingTo(e.movingTo()).setMoveReason(e.moveReason());
             }
+            if (e.merging()) {
+                r.setMergingInto(e.mergingInto()).setMergeAbsorbed(e.mergeAbsorbed()).setMergeReason(e.mergeReason());
+            }
             b.addShards(r);
+        }
+        for (Merged m : merged) {
+            b.addMerged(dev.txkv.proto.MergedShard.newBuilder().setId(m.id()).setInto(m.into()));
         }
         return b.build();
     }
@@ -386,7 +554,12 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
             entries.add(new Entry(r.getId(), r.getBegin().toByteArray(), r.hasEnd() ? r.getEnd().toByteArray() : null,
                     r.getMembersList(), r.hasSplittingFrom() ? r.getSplittingFrom() : -1,
                     r.hasSplittingFrom() ? r.getSplitReason() : "", r.getMovingToList(),
-                    r.getMovingToCount() > 0 ? r.getMoveReason() : ""));
+                    r.getMovingToCount() > 0 ? r.getMoveReason() : "", r.hasMergingInto() ? r.getMergingInto() : -1,
+                    r.hasMergingInto() && r.getMergeAbsorbed(), r.hasMergingInto() ? r.getMergeReason() : ""));
+        }
+        List<Merged> merged = new ArrayList<>(record.getMergedCount());
+        for (dev.txkv.proto.MergedShard m : record.getMergedList()) {
+            merged.add(new Merged(m.getId(), m.getInto()));
         }
         try {
             List<Joined> joined = new ArrayList<>(record.getJoinedCount());
@@ -394,7 +567,7 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
                 joined.add(new Joined(j.getId(), j.getRaftAddress(), j.getClientAddress()));
             }
             return new ClusterMap(record.getEpoch(), entries, record.getNextId(), record.getExcludedList(), joined,
-                    record.getFoundersList());
+                    record.getFoundersList(), merged);
         } catch (IllegalArgumentException e) {
             throw new TxkvException(ErrorCode.DATA_DIRECTORY_INVALID, "A corrupt shard map: " + e.getMessage(), e);
         }

@@ -61,7 +61,7 @@ final class Placement {
                 return Optional.of(new Move(e.id(), target, lost.contains(m) ? "member " + m + " lost" : "exclude " + m));
             }
         }
-        if (moving != null || !rebalance || map.splitting() != null) {
+        if (moving != null || !rebalance || map.splitting() != null || map.merging() != null) {
             return Optional.empty();
         }
         Map<String, Integer> counts = counts(map, members, draining);
@@ -140,9 +140,10 @@ final class Placement {
         return Optional.empty();
     }
 
-    /** A shard that may move: not being made by a split, and not being split. */
+    /** A shard that may move: not being made by a split, not being split, and not merging (either side). */
     private static boolean movable(ClusterMap map, ClusterMap.Entry e) {
-        return !e.splitting() && map.shards().stream().noneMatch(x -> x.splittingFrom() == e.id());
+        return !e.splitting() && !e.merging()
+                && map.shards().stream().noneMatch(x -> x.splittingFrom() == e.id() || x.mergingInto() == e.id());
     }
 
     /** Replicas per usable member (not draining), in id order; a shard counts where it is going. */

@@ -148,7 +148,9 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--rebalance", paramLabel = "on|off",
             description = "Whether the control group's leader evens out the members' shard replica counts by itself,"
-                    + " one move at a time, and then their shard leaderships (default on). Needs --shards.")
+                    + " one move at a time, then their shard leaderships, and merges two neighbouring shards on the same"
+                    + " members that together hold less than a quarter of --split-size and carry less than a quarter of"
+                    + " --split-load (never below --shards shards; default on). Needs --shards.")
     private String rebalance;
 
     @Option(names = "--join",

@@ -250,6 +250,47 @@ final class ShardPeerService extends ShardPeerGrpc.ShardPeerImplBase {
     }
 
     @Override
+    public void merge(dev.txkv.proto.MergeRequest request, StreamObserver<dev.txkv.proto.MergeResponse> observer) {
+        String why = reason(request.getReason());
+        if (request.getForwarded()) {
+            answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),
+                    e -> node.merge(request.getShard(), why));
+            return;
+        }
+        CompletableFuture<dev.txkv.proto.MergeResponse> result;
+        try {
+            RequestValidator.checkProtocol(request.getProtocolVersion());
+            result = node.mergeOnLeader(request.getShard(), why);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        reply(observer, result, () -> node.notLeader(ShardLayout.CONTROL));
+    }
+
+    @Override
+    public void mergeAway(dev.txkv.proto.MergeAwayRequest request, StreamObserver<dev.txkv.proto.MergeAwayResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> e
+                .mergeAway(shard(request.getInto()))
+                .thenApply(v -> dev.txkv.proto.MergeAwayResponse.newBuilder().setVersion(v).build()));
+    }
+
+    @Override
+    public void absorb(dev.txkv.proto.AbsorbRequest request, StreamObserver<dev.txkv.proto.AbsorbResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(), e -> {
+            byte[] begin = validator.key(request.getBegin());
+            byte[] end = request.hasEnd() ? validator.key(request.getEnd()) : null;
+            return e.absorb(nonNegative(request.getOther()), request.getFence(), begin, end)
+                    .thenApply(x -> dev.txkv.proto.AbsorbResponse.getDefaultInstance());
+        });
+    }
+
+    @Override
+    public void shardStats(dev.txkv.proto.ShardStatsRequest request, StreamObserver<dev.txkv.proto.ShardStatsResponse> observer) {
+        answer(observer, () -> shard(request.getShard()), request.getProtocolVersion(),
+                e -> CompletableFuture.completedFuture(node.shardStats(request.getShard(), e)));
+    }
+
+    @Override
     public void exclude(dev.txkv.proto.ExcludeRequest request, StreamObserver<dev.txkv.proto.ExcludeResponse> observer) {
         if (request.getForwarded()) {
             answer(observer, () -> ShardLayout.CONTROL, request.getProtocolVersion(),

@@ -174,6 +174,15 @@ final class ShardProtos {
                 .setSplitKey(ByteString.copyFrom(key)).setNewShard(child).build();
     }
 
+    static dev.txkv.proto.AbsorbRequest absorbRequest(int shard, int other, long fence, byte[] begin, byte[] end) {
+        dev.txkv.proto.AbsorbRequest.Builder b = dev.txkv.proto.AbsorbRequest.newBuilder().setProtocolVersion(V)
+                .setShard(shard).setOther(other).setFence(fence).setBegin(ByteString.copyFrom(begin));
+        if (end != null) {
+            b.setEnd(ByteString.copyFrom(end));
+        }
+        return b.build();
+    }
+
     static dev.txkv.proto.BornRequest bornRequest(int shard, int parent, long version, byte[] begin, byte[] end) {
         dev.txkv.proto.BornRequest.Builder b = dev.txkv.proto.BornRequest.newBuilder().setProtocolVersion(V)
                 .setShard(shard).setParent(parent).setVersion(version).setBegin(ByteString.copyFrom(begin));

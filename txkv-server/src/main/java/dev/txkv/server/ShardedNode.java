@@ -305,6 +305,10 @@ final class ShardedNode implements AutoCloseable {
             if (moving != null && control.isLeading()) {
                 driveMove(moving.id());
             }
+            ClusterMap.Entry merging = clusterMap.merging();
+            if (merging != null && control.isLeading()) {
+                driveMerge(merging.id());
+            }
             if (control.isLeading() && System.nanoTime() - nextLostCheckNanos >= 0) {
                 nextLostCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LOST_CHECK_MS);
                 distribute(control);
@@ -353,7 +357,8 @@ final class ShardedNode implements AutoCloseable {
         }
         for (Integer id : List.copyOf(engines.keySet())) {
             ClusterMap.Entry s = clusterMap.byId(id);
-            if (id != ShardLayout.CONTROL && s != null && !s.replicas().contains(self)) {
+            // Gone from the map: a merge removed it, once its neighbour's replicas all held its keys.
+            if (id != ShardLayout.CONTROL && (s == null || !s.replicas().contains(self))) {
                 retire(id);
             }
         }
@@ -430,11 +435,15 @@ final class ShardedNode implements AutoCloseable {
             ClusterMap.Entry entry = clusterMap.byId(id);
             if (id == ShardLayout.CONTROL || entry == null || entry.splitting() || !engine.isLeading()) {
                 unsplittable.remove(id);
+                lastLoads.remove(id);
                 continue;
             }
             try {
                 // Every led shard's load is taken at every check, so each period is one check long.
                 dev.txkv.engine.ShardLoad load = engine.takeLoad().orElse(null);
+                if (load != null) {
+                    lastLoads.put(id, load.keysPerSecond());
+                }
                 if (splitKey != null || clusterMap.splitting() != null) {
                     continue;
                 }
@@ -662,6 +671,206 @@ final class ShardedNode implements AutoCloseable {
                 (dev.txkv.proto.SplitOffResponse r) -> r.getVersion());
     }
 
+    // ---- Merges (run by the control group's leader) -------------------------------------------
+
+    /** Merges being driven to completion on this member (it leads the control group), by the shard removed. */
+    private final Map<Integer, CompletableFuture<Integer>> mergeDrives = new ConcurrentHashMap<>();
+    private final Map<Integer, String> mergeNotes = new ConcurrentHashMap<>();
+    /** How long an operator's merge may take before the call gives up (the merge itself goes on). */
+    static final long MERGE_WAIT_MS = 300_000;
+
+    /**
+     * Merges shard {@code left} with the shard after it, on this member, which must lead the
+     * control group: records the merge in the map, then drives it until {@code left} holds both
+     * shards' keys on every replica and the other shard is removed. {@code reason} says why
+     * (empty: an operator asked), for status and the merge counter.
+     */
+    CompletableFuture<dev.txkv.proto.MergeResponse> merge(int left, String reason) {
+        String why = reason.isEmpty() ? OPERATOR : reason;
+        log.info("member {}: asked to merge shard {} with the shard after it ({})", self, left, why);
+        return changeMap(m -> m.merge(left, why)).whenComplete((m, e) -> {
+            if (e != null) {
+                log.info("member {}: merge of shard {} refused: {}", self, left, unwrap(e).getMessage());
+            }
+        }).thenCompose(next -> {
+            ClusterMap.Entry right = next.merging();
+            if (right == null || right.mergingInto() != left) {
+                return CompletableFuture.failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED,
+                        "Shard " + left + " is not merging; try again"));
+            }
+            log.info("member {}: merging shard {} into shard {} ({})", self, right.id(), left, why);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MERGE_WAIT_MS);
+            return driveMergeUntil(right.id(), deadline).thenApply(holder -> {
+                countMerge(why.equals(OPERATOR) ? "operator" : "size");
+                return dev.txkv.proto.MergeResponse.newBuilder().setShard(holder).setAbsorbed(right.id())
+                        .setMap(clusterMap.toProto()).build();
+            });
+        });
+    }
+
+    /** {@link #merge} on the control group's leader, wherever it runs. */
+    CompletableFuture<dev.txkv.proto.MergeResponse> mergeOnLeader(int left, String reason) {
+        return onLeader(ShardLayout.CONTROL, "merge", e -> merge(left, reason), MERGE_WAIT_MS + CONTROL_CALL_MS, null,
+                (stub, answer) -> stub.merge(dev.txkv.proto.MergeRequest.newBuilder()
+                        .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(left).setForwarded(true)
+                        .setReason(reason).build(), answer),
+                (dev.txkv.proto.MergeResponse r) -> r);
+    }
+
+    private void countMerge(String cause) {
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (r != null) {
+            io.micrometer.core.instrument.Counter.builder("txkv.shard.merges")
+                    .description("Merges this member completed as the control group's leader, by cause (size, operator)")
+                    .tag("cause", cause).register(r).increment();
+        }
+    }
+
+    /** Drives the merge removing {@code right} again after each failure until it completes or {@code deadlineNanos} passes. */
+    private CompletableFuture<Integer> driveMergeUntil(int right, long deadlineNanos) {
+        return driveMerge(right).handle((holder, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(holder);
+            }
+            if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
+                return CompletableFuture.<Integer>failedFuture(error);
+            }
+            CompletableFuture<Integer> again = new CompletableFuture<>();
+            maintenance.schedule(() -> driveMergeUntil(right, deadlineNanos).whenComplete((v, e) -> {
+                if (e != null) {
+                    again.completeExceptionally(e);
+                } else {
+                    again.complete(v);
+                }
+            }), 200, TimeUnit.MILLISECONDS);
+            return again;
+        }).thenCompose(Function.identity());
+    }
+
+    /**
+     * Completes the merge that removes shard {@code right}, once (a drive under way is joined):
+     * its leader gives all its keys away at a fence version, its left neighbour's leader
+     * absorbs them (every replica copies them from its replica of {@code right} on the same
+     * member), and the map routes them there; once every replica of the neighbour holds them
+     * and {@code right} keeps no two-phase state, the map removes it and its replicas are
+     * dropped. Every step may be asked again after a failure. Answers the absorbing shard.
+     */
+    private CompletableFuture<Integer> driveMerge(int right) {
+        CompletableFuture<Integer> running = mergeDrives.get(right);
+        if (running != null) {
+            return running;
+        }
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        if (mergeDrives.putIfAbsent(right, done) != null) {
+            return mergeDrives.get(right);
+        }
+        done.whenComplete((v, e) -> mergeDrives.remove(right, done));
+        ClusterMap.Entry entry = clusterMap.byId(right);
+        if (entry == null || !entry.merging()) {
+            int holder = clusterMap.holderOf(right);
+            if (holder >= 0 && holder != right) {
+                done.complete(holder);
+            } else {
+                done.completeExceptionally(new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + right + " is not merging"));
+            }
+            return done;
+        }
+        int left = entry.mergingInto();
+        byte[] begin = entry.begin();
+        byte[] end = entry.end();
+        CompletableFuture<Void> absorbed = entry.mergeAbsorbed() ? CompletableFuture.completedFuture(null)
+                : onLeader(right, "mergeAway", e -> e.mergeAway(left), CONTROL_CALL_MS, null,
+                        (stub, answer) -> stub.mergeAway(dev.txkv.proto.MergeAwayRequest.newBuilder()
+                                .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(right).setInto(left)
+                                .build(), answer),
+                        (dev.txkv.proto.MergeAwayResponse r) -> r.getVersion())
+                .thenCompose(fence -> onLeader(left, "absorb", e -> e.absorb(right, fence, begin, end), CONTROL_CALL_MS, null,
+                        (stub, answer) -> stub.absorb(ShardProtos.absorbRequest(left, right, fence, begin, end), answer),
+                        (dev.txkv.proto.AbsorbResponse r) -> -1L))
+                .thenCompose(v -> changeMap(m -> m.byId(right) != null && m.byId(right).merging() ? m.absorbed(right) : m))
+                .thenApply(m -> (Void) null);
+        absorbed.thenCompose(x -> mergeSettled(left, right))
+                .thenCompose(x -> changeMap(m -> m.merged(right)))
+                .whenComplete((m, error) -> {
+                    if (error != null) {
+                        String why = unwrap(error).getMessage();
+                        if (!why.equals(mergeNotes.put(right, why))) {
+                            log.info("member {}: the merge of shard {} into shard {} is not done yet ({}); trying again",
+                                    self, right, left, why);
+                        }
+                        done.completeExceptionally(unwrap(error));
+                    } else {
+                        mergeNotes.remove(right);
+                        log.info("member {}: shard {} merged into shard {}, which now holds {}", self, right, left,
+                                m.byId(left) == null ? "?" : m.byId(left).shard());
+                        done.complete(left);
+                    }
+                });
+        return done;
+    }
+
+    /**
+     * Completes once every replica of {@code left} holds the keys of {@code right} by its log (a
+     * replica that has not applied the absorb yet copies them from its member's replica of
+     * {@code right}, which must stay until then) and no replica of {@code right} keeps
+     * two-phase state (its coordinator's decisions, forgotten only once every participant noted
+     * them, would be lost with it).
+     */
+    private CompletableFuture<Void> mergeSettled(int left, int right) {
+        ClusterMap.Entry l = clusterMap.byId(left);
+        ClusterMap.Entry r = clusterMap.byId(right);
+        if (l == null || r == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        byte[] end = r.end();
+        List<CompletableFuture<String>> asks = new ArrayList<>();
+        for (String m : l.replicas()) {
+            asks.add(replicaStateOf(m, left).handle((state, error) -> {
+                if (error != null || !state.getOpen() || !state.hasOwnedBegin()) {
+                    return "member " + m + "'s replica of shard " + left + " is not open";
+                }
+                boolean holds = end == null ? !state.hasOwnedEnd() : !state.hasOwnedEnd()
+                        || dev.txkv.ByteArrays.compareUnsigned(state.getOwnedEnd().toByteArray(), end) >= 0;
+                return holds ? null : "member " + m + "'s replica of shard " + left + " has not absorbed shard " + right + " yet";
+            }));
+        }
+        java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+        for (String m : r.replicas()) {
+            asks.add(replicaStateOf(m, right).handle((state, error) -> {
+                if (error != null) {
+                    return "member " + m + " did not answer for its replica of shard " + right;
+                }
+                if (state.getOpen()) {
+                    open.incrementAndGet();
+                }
+                return state.getOpen() && state.getTwoPhaseOpen() != 0 ? "member " + m + "'s replica of shard " + right
+                        + " still keeps two-phase state" : null;
+            }));
+        }
+        return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0])).thenCompose(x -> {
+            if (open.get() == 0) {
+                return CompletableFuture.<Void>failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED,
+                        "no replica of shard " + right + " is open to tell its two-phase state"));
+            }
+            for (CompletableFuture<String> a : asks) {
+                if (a.join() != null) {
+                    return CompletableFuture.<Void>failedFuture(new TxkvException(ErrorCode.OPERATION_FAILED, a.join()));
+                }
+            }
+            return CompletableFuture.<Void>completedFuture(null);
+        });
+    }
+
+    /** Shard {@code id}'s size and load as this member, its leader, measures them (ShardPeer.ShardStats). */
+    dev.txkv.proto.ShardStatsResponse shardStats(int id, Engine engine) {
+        Double load = lastLoads.get(id);
+        return dev.txkv.proto.ShardStatsResponse.newBuilder().setBytes(engine.ownedBytesEstimate())
+                .setKeysPerSecond(load == null ? -1 : load).build();
+    }
+
+    /** The load each shard this member led had over its last split check, in keys per second. */
+    private final Map<Integer, Double> lastLoads = new ConcurrentHashMap<>();
+
     /**
      * Changes the map in the control group (this member must lead it), as a transaction on its
      * key: concurrent changes conflict and one fails (retryable). Adopts the result here.
@@ -865,6 +1074,10 @@ final class ShardedNode implements AutoCloseable {
                 twoPhase = "moving to " + String.join(",", s.movingTo()) + " (" + s.moveReason() + ")"
                         + (twoPhase.isEmpty() ? "" : ", " + twoPhase);
             }
+            if (s.merging()) {
+                twoPhase = (s.mergeAbsorbed() ? "absorbed by shard " : "merging into shard ") + s.mergingInto() + " ("
+                        + s.mergeReason() + ")" + (twoPhase.isEmpty() ? "" : ", " + twoPhase);
+            }
             byte[] end = s.end() == null ? new byte[0] : s.end();
             out.add(new ClusterStatus.Shard(s.id(), s.begin(), end, s.members(),
                     leaderOf(s.id()).orElse(""), applied, bytes, twoPhase, undecided,
@@ -983,6 +1196,10 @@ final class ShardedNode implements AutoCloseable {
                 }
                 balanceLeaders(draining);
             }
+            if (rebalance && autoSplit.bytes() > 0 && System.nanoTime() - nextMergeCheckNanos >= 0) {
+                nextMergeCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(autoSplit.checkMs());
+                checkMerges();
+            }
             return;
         }
         Placement.Move m = move.get();
@@ -997,7 +1214,90 @@ final class ShardedNode implements AutoCloseable {
         });
     }
 
-    /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */
+    // ---- Automatic merges (the control group's leader) -----------------------------------------
+
+    /** A pair must be found small and cold at this many checks in a row before it merges. */
+    static final int MERGE_CHECKS = 3;
+    /** Two neighbours merge when together they hold less than the split size divided by this (and carry less than the split load so divided). */
+    static final int MERGE_FRACTION = 4;
+    private volatile long nextMergeCheckNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean mergeChecking = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Neighbours found small and cold at consecutive checks, by the left shard's id: how many in a row. */
+    private final Map<Integer, Integer> mergeStreaks = new ConcurrentHashMap<>();
+
+    /**
+     * On the control group's leader, every split check's period while nothing else changes the
+     * map: learns each shard's size and load from its leader and merges the first two
+     * neighbours on the same members that together hold less than a quarter of the split size
+     * and carry less than a quarter of the split load, at {@link #MERGE_CHECKS} checks in a row
+     * (so a shard just split, or a lull in the load, does not merge at once). Never below the
+     * number of shards the cluster was created with; neighbours on different members are left
+     * as they are.
+     */
+    private void checkMerges() {
+        ClusterMap map = clusterMap;
+        if (map.splitting() != null || map.moving() != null || map.merging() != null
+                || map.shards().size() <= layout.shards() || !mergeChecking.compareAndSet(false, true)) {
+            if (map.shards().size() <= layout.shards()) {
+                mergeStreaks.clear();
+            }
+            return;
+        }
+        Map<Integer, CompletableFuture<dev.txkv.proto.ShardStatsResponse>> asks = new java.util.TreeMap<>();
+        for (ClusterMap.Entry e : map.shards()) {
+            asks.put(e.id(), onLeader(e.id(), "shardStats", x -> CompletableFuture.completedFuture(shardStats(e.id(), x)),
+                    CONTROL_CALL_MS, null, (stub, answer) -> stub.shardStats(dev.txkv.proto.ShardStatsRequest.newBuilder()
+                            .setProtocolVersion(dev.txkv.wire.WireCommits.PROTOCOL_VERSION).setShard(e.id()).build(), answer),
+                    (dev.txkv.proto.ShardStatsResponse r) -> r).handle((r, error) -> error == null ? r : null));
+        }
+        CompletableFuture.allOf(asks.values().toArray(new CompletableFuture<?>[0])).thenAccept(x -> {
+            long bytesMax = autoSplit.bytes() / MERGE_FRACTION;
+            double loadMax = autoSplit.keysPerSecond() > 0 ? (double) autoSplit.keysPerSecond() / MERGE_FRACTION
+                    : Double.MAX_VALUE;
+            String merge = null;
+            int left = -1;
+            java.util.Set<Integer> small = new java.util.HashSet<>();
+            for (int i = 0; i + 1 < map.shards().size(); i++) {
+                ClusterMap.Entry l = map.shards().get(i);
+                ClusterMap.Entry r = map.shards().get(i + 1);
+                dev.txkv.proto.ShardStatsResponse a = asks.get(l.id()).join();
+                dev.txkv.proto.ShardStatsResponse b = asks.get(r.id()).join();
+                if (a == null || b == null || a.getBytes() < 0 || b.getBytes() < 0 || a.getKeysPerSecond() < 0
+                        || b.getKeysPerSecond() < 0 || l.splitting() || r.splitting()
+                        || !new java.util.HashSet<>(l.members()).equals(new java.util.HashSet<>(r.members()))) {
+                    continue;
+                }
+                long bytes = a.getBytes() + b.getBytes();
+                double load = a.getKeysPerSecond() + b.getKeysPerSecond();
+                if (bytes >= bytesMax || load >= loadMax) {
+                    continue;
+                }
+                small.add(l.id());
+                int streak = mergeStreaks.merge(l.id(), 1, Integer::sum);
+                if (merge == null && streak >= MERGE_CHECKS) {
+                    left = l.id();
+                    merge = "size " + bytesText(bytes) + " together, under " + bytesText(bytesMax) + String.format(
+                            java.util.Locale.ROOT, ", and load %,.0f keys/s", load) + (loadMax == Double.MAX_VALUE ? ""
+                                    : String.format(java.util.Locale.ROOT, ", under %,.0f", loadMax));
+                }
+            }
+            mergeStreaks.keySet().retainAll(small);
+            if (merge != null && clusterMap == map) {
+                int l = left;
+                String why = merge;
+                mergeStreaks.remove(l);
+                log.info("member {}: merges shard {} with the shard after it by itself ({})", self, l, why);
+                merge(l, why).whenComplete((r, error) -> {
+                    if (error != null) {
+                        log.info("member {}: the automatic merge of shard {} did not happen now: {}", self, l,
+                                unwrap(error).getMessage());
+                    }
+                });
+            }
+        }).whenComplete((x, error) -> mergeChecking.set(false));
+    }
+
+    /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */    /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */
     static final long LEADER_BALANCE_MS = 5_000;
     /**
      * A member the control group's leader has not heard from for longer than this, at any moment
@@ -1362,9 +1662,24 @@ final class ShardedNode implements AutoCloseable {
 
     /** Whether this member has its replica of {@code shard} open, and the leader it knows (ShardPeer.ReplicaState). */
     dev.txkv.proto.ReplicaStateResponse replicaState(int shard) {
-        boolean open = shard != ShardLayout.CONTROL && engines.containsKey(shard);
-        return dev.txkv.proto.ReplicaStateResponse.newBuilder().setOpen(open)
-                .setLeader(open ? leaderOf(shard).orElse("") : "").build();
+        Engine e = shard == ShardLayout.CONTROL ? null : engines.get(shard);
+        boolean open = e != null;
+        dev.txkv.proto.ReplicaStateResponse.Builder b = dev.txkv.proto.ReplicaStateResponse.newBuilder().setOpen(open)
+                .setLeader(open ? leaderOf(shard).orElse("") : "").setTwoPhaseOpen(-1);
+        if (open) {
+            try {
+                e.ownedKeys().ifPresent(k -> {
+                    b.setOwnedBegin(com.google.protobuf.ByteString.copyFrom(k.begin()));
+                    if (k.end() != null) {
+                        b.setOwnedEnd(com.google.protobuf.ByteString.copyFrom(k.end()));
+                    }
+                });
+                b.setTwoPhaseOpen(e.twoPhaseCounts().map(c -> c[0] + c[1] + c[2]).orElse(-1));
+            } catch (TxkvException closing) {
+                b.setOpen(false);
+            }
+        }
+        return b.build();
     }
 
     /** Member {@code member}'s ReplicaState of {@code shard}. */
@@ -1541,8 +1856,11 @@ final class ShardedNode implements AutoCloseable {
                 log.warn("member {}: closing its replica of shard {} failed: {}", self, shard, e.toString());
             }
             deleteReplicaFiles(shard);
-            log.info("member {}: dropped its replica of shard {} (moved to {})", self, shard,
-                    clusterMap.byId(shard) == null ? "elsewhere" : String.join(",", clusterMap.byId(shard).replicas()));
+            ClusterMap.Entry now = clusterMap.byId(shard);
+            int holder = clusterMap.holderOf(shard);
+            log.info("member {}: dropped its replica of shard {} ({})", self, shard, now != null
+                    ? "moved to " + String.join(",", now.replicas())
+                    : holder >= 0 ? "merged into shard " + holder : "no longer in the map");
         });
     }
 
@@ -1588,6 +1906,22 @@ final class ShardedNode implements AutoCloseable {
             if (!s.replicas().contains(self)) {
                 deleteReplicaFiles(s.id());
             }
+        }
+        // Replicas of shards a merge removed (dropped while this process was down, or it
+        // stopped before it deleted them).
+        try (java.util.stream.Stream<Path> list = Files.list(dataDir)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                String name = p.getFileName().toString();
+                if (name.matches("shard-[0-9]{1,9}")) {
+                    int id = Integer.parseInt(name.substring("shard-".length()));
+                    if (clusterMap.byId(id) == null && id < clusterMap.nextId()) {
+                        log.info("member {}: deletes its replica of shard {}, which a merge removed", self, id);
+                        deleteReplicaFiles(id);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            log.warn("member {}: cannot list {}: {}", self, dataDir, e.toString());
         }
     }
 
@@ -1812,6 +2146,10 @@ final class ShardedNode implements AutoCloseable {
 
         @Override
         public CompletableFuture<Void> decided(int shard, long version, boolean commit) {
+            if (clusterMap.byId(shard) == null && clusterMap.wasMerged(shard)) {
+                // Removed only once it kept no undecided slice: it noted every outcome it prepared for.
+                return CompletableFuture.completedFuture(null);
+            }
             return onLeader(shard, "decided", e -> e.decided(version, commit), CONTROL_CALL_MS, null,
                     (stub, answer) -> stub.decided(ShardProtos.decidedRequest(shard, version, commit), answer),
                     (dev.txkv.proto.DecidedResponse r) -> (Void) null);
@@ -1819,6 +2157,11 @@ final class ShardedNode implements AutoCloseable {
 
         @Override
         public CompletableFuture<Outcome> queryDecision(int coordinator, long version) {
+            if (clusterMap.byId(coordinator) == null && clusterMap.wasMerged(coordinator)) {
+                // Removed only once it kept no two-phase state: every commit it decided was
+                // noted by its participants and forgotten, so what it is asked about was rolled back.
+                return CompletableFuture.completedFuture(Outcome.ABORT);
+            }
             return onLeader(coordinator, "queryDecision", e -> e.queryDecision(version), CONTROL_CALL_MS, null,
                     (stub, answer) -> stub.queryDecision(ShardProtos.queryDecisionRequest(coordinator, version), answer),
                     (dev.txkv.proto.QueryDecisionResponse r) -> ShardProtos.outcome(r));
@@ -1858,7 +2201,11 @@ final class ShardedNode implements AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<CommitResult> commit(int shard, CommitRequest request) {
+        public CompletableFuture<CommitResult> commit(int home, CommitRequest request) {
+            // A retry whose first attempt went to a shard a merge has since removed goes to the
+            // shard that absorbed it, which took its commits' outcomes.
+            int holder = clusterMap.holderOf(home);
+            int shard = holder >= 0 ? holder : home;
             return onLeader(shard, "shardCommit", e -> e.commit(request), COMMIT_CALL_MS, ErrorCode.COMMIT_UNKNOWN_RESULT,
                     (stub, answer) -> stub.shardCommit(ShardProtos.commitRequest(shard, request), answer),
                     (dev.txkv.proto.CommitResponse r) -> new CommitResult(r.getVersion(), r.getBatchOrder()));

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The shard map's moves: what they record, what they refuse, and how they interact with splits. */
+/** The shard map's moves and merges: what they record, what they refuse, and how they interact with splits. */
 class ClusterMapTest {
     private static final List<String> MEMBERS = List.of("a", "b", "c", "d");
 
@@ -83,6 +83,75 @@ class ClusterMapTest {
 
         ClusterMap moving = twoShards().move(0, List.of("c"), "", MEMBERS);
         assertRefused(() -> moving.split(key, "asked by an operator"), ErrorCode.OPERATION_FAILED, "is moving to c");
+    }
+
+    /** Three shards on a, b, c; shard 1 made by a split of shard 0 (so 0 and 1 share members). */
+    private static ClusterMap splitOnce() {
+        ClusterMap start = ClusterMap.initial(new ShardLayout(List.of("a", "b", "c"), 2, 3));
+        byte[] key = "\u0020k".getBytes(StandardCharsets.ISO_8859_1);
+        ClusterMap split = start.split(key, "asked by an operator");
+        return split.born(split.nextId() - 1);
+    }
+
+    @Test
+    void aMergeRoutesTheRightShardToTheLeftOnceAbsorbedAndThenRemovesIt() {
+        ClusterMap start = splitOnce();
+        int child = start.nextId() - 1;
+        assertThat(start.shards()).extracting(ClusterMap.Entry::id).containsExactly(0, child, 1);
+        ClusterMap merging = start.merge(0, "asked by an operator");
+        assertThat(merging.epoch()).isEqualTo(start.epoch() + 1);
+        assertThat(merging.merging().id()).isEqualTo(child);
+        assertThat(merging.merging().mergingInto()).isZero();
+        // Asked again: the same map.
+        assertThat(merging.merge(0, "again")).isSameAs(merging);
+        // Until absorbed, each shard serves its own keys.
+        assertThat(merging.routing().shards()).extracting(dev.txkv.spi.ShardMap.Shard::id).containsExactly(0, child, 1);
+        ClusterMap absorbed = merging.absorbed(child);
+        assertThat(absorbed.routing().shards()).extracting(dev.txkv.spi.ShardMap.Shard::id).containsExactly(0, 1);
+        assertThat(absorbed.routing().shards().get(0).end()).isEqualTo(start.byId(child).end());
+        ClusterMap merged = absorbed.merged(child);
+        assertThat(merged.shards()).extracting(ClusterMap.Entry::id).containsExactly(0, 1);
+        assertThat(merged.byId(0).end()).isEqualTo(start.byId(child).end());
+        assertThat(merged.merging()).isNull();
+        assertThat(merged.holderOf(child)).isZero();
+        assertThat(merged.holderOf(0)).isZero();
+        assertThat(merged.holderOf(99)).isEqualTo(-1);
+        assertThat(merged.wasMerged(child)).isTrue();
+        assertThat(merged.merged(child)).isSameAs(merged);
+        // A chain of merges: shard 1 into 0 as well.
+        ClusterMap twice = merged.merge(0, "").absorbed(1).merged(1);
+        assertThat(twice.shards()).extracting(ClusterMap.Entry::id).containsExactly(0);
+        assertThat(twice.holderOf(child)).isZero();
+        assertThat(twice.holderOf(1)).isZero();
+        // The record keeps it all.
+        ClusterMap decoded = ClusterMap.decode(absorbed.encode());
+        assertThat(decoded.merging().mergeAbsorbed()).isTrue();
+        assertThat(decoded.merging().mergeReason()).isEqualTo("asked by an operator");
+        assertThat(ClusterMap.decode(twice.encode()).merged()).containsExactly(new ClusterMap.Merged(child, 0),
+                new ClusterMap.Merged(1, 0));
+    }
+
+    @Test
+    void badMergesAreRefused() {
+        ClusterMap start = splitOnce();
+        int child = start.nextId() - 1;
+        assertRefused(() -> start.merge(42, ""), ErrorCode.INVALID_OPTION_VALUE, "No shard 42");
+        assertRefused(() -> start.merge(1, ""), ErrorCode.INVALID_OPTION_VALUE, "no right neighbour");
+        // Different members.
+        ClusterMap apart = twoShards();
+        assertRefused(() -> apart.merge(0, ""), ErrorCode.OPERATION_FAILED, "different members");
+        // One at a time, and no split or move of either shard meanwhile.
+        ClusterMap merging = start.merge(0, "");
+        assertRefused(() -> merging.merge(child, ""), ErrorCode.OPERATION_FAILED, "one merge or split at a time");
+        assertRefused(() -> merging.split("\u0060k".getBytes(StandardCharsets.ISO_8859_1), ""), ErrorCode.OPERATION_FAILED,
+                "one merge or split at a time");
+        assertRefused(() -> merging.move(0, List.of("a", "b", "d"), "", MEMBERS), ErrorCode.OPERATION_FAILED, "is merging");
+        assertRefused(() -> merging.move(child, List.of("a", "b", "d"), "", MEMBERS), ErrorCode.OPERATION_FAILED,
+                "is merging");
+        ClusterMap moving = start.move(1, List.of("a", "b", "d"), "", MEMBERS);
+        assertRefused(() -> moving.merge(child, ""), ErrorCode.OPERATION_FAILED, "is moving");
+        ClusterMap splitting = start.split("\u0060k".getBytes(StandardCharsets.ISO_8859_1), "");
+        assertRefused(() -> splitting.merge(0, ""), ErrorCode.OPERATION_FAILED, "still being split");
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.ServiceLoader;
 
 /**
  * Asks the servers of a connection string for the cluster's status (message {@code Status} of txkv.proto), changes their
- * membership, splits and moves their shards, excludes and includes their members, and changes and lists their users
+ * membership, splits, moves and merges their shards, excludes and includes their members, and changes and lists their users
  * and roles (service {@code Auth} of auth.proto), through the {@link RemoteAdminProvider} on the class path (the remote client, txkv-remote). The provider
  * is looked up at first use; without one the call fails with the same error as {@code Txkv.open} gives.
  */
@@ -68,6 +68,17 @@ public final class RemoteStatusSource implements StatusSource {
      */
     byte[] move(int shard, List<String> members, String reason, Duration timeout) {
         return provider().move(connection, shard, members, reason, timeout);
+    }
+
+    /**
+     * Merges shard {@code shard} (sharded clusters) with its right neighbour, the next shard in key
+     * order, and waits within {@code timeout} until shard {@code shard} serves both shards' keys;
+     * returns the message {@code MergeResponse} of shard.proto (the shard absorbed and the shard map
+     * afterwards), serialized. {@code reason} says why, for status and logs (empty: an operator
+     * asked).
+     */
+    byte[] merge(int shard, String reason, Duration timeout) {
+        return provider().merge(connection, shard, reason, timeout);
     }
 
     /**

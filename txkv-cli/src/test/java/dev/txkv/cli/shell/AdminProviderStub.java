@@ -32,6 +32,11 @@ abstract class AdminProviderStub implements RemoteAdminProvider {
     }
 
     @Override
+    public byte[] merge(String connection, int shard, String reason, Duration timeout) {
+        throw unused();
+    }
+
+    @Override
     public byte[] exclude(String connection, String member, boolean include, Duration timeout) {
         throw unused();
     }

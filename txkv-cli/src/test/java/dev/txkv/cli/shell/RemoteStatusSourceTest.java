@@ -63,6 +63,13 @@ class RemoteStatusSourceTest {
             return dev.txkv.proto.MoveResponse.newBuilder().setMap(dev.txkv.proto.ShardMapRecord.newBuilder()
                     .setNextId(shard).setEpoch(members.size())).build().toByteArray();
         }
+
+        @Override
+        public byte[] merge(String connection, int shard, String reason, Duration timeout) {
+            return dev.txkv.proto.MergeResponse.newBuilder().setShard(shard).setAbsorbed(shard + 1)
+                    .setMap(dev.txkv.proto.ShardMapRecord.newBuilder().setEpoch(timeout.toMillis())).build()
+                    .toByteArray();
+        }
     }
 
     @Test
@@ -91,6 +98,15 @@ class RemoteStatusSourceTest {
     }
 
     @Test
+    void mergesGoToTheProvider() throws com.google.protobuf.InvalidProtocolBufferException {
+        RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of(new FakeProvider()));
+        dev.txkv.proto.MergeResponse r = dev.txkv.proto.MergeResponse.parseFrom(source.merge(3, "", Duration.ofSeconds(2)));
+        assertThat(r.getShard()).isEqualTo(3);
+        assertThat(r.getAbsorbed()).isEqualTo(4);
+        assertThat(r.getMap().getEpoch()).isEqualTo(2000);
+    }
+
+    @Test
     void usersAndRolesGoToTheProviderSerialized() {
         RemoteStatusSource source = new RemoteStatusSource("127.0.0.1:4500", List.of(new FakeProvider()));
         AuthDescription after = source.changeAuth(ChangeAuthRequest.newBuilder()
@@ -115,6 +131,8 @@ class RemoteStatusSourceTest {
         assertThatThrownBy(() -> source.describeAuth(Duration.ofSeconds(1)))
                 .hasMessageContaining("No remote client on the class path");
         assertThatThrownBy(() -> source.exclude("b", false, Duration.ofSeconds(1)))
+                .hasMessageContaining("No remote client on the class path");
+        assertThatThrownBy(() -> source.merge(0, "", Duration.ofSeconds(1)))
                 .hasMessageContaining("No remote client on the class path");
     }
 }

@@ -97,7 +97,7 @@ public final class AuthInterceptor implements ServerInterceptor {
                 String name = internal != null ? internal : certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
                 access = store.access(headers.get(AUTHORIZATION), name);
                 if (method.equals("txkv.v1.ShardPeer/Split") || method.equals("txkv.v1.ShardPeer/Move")
-                        || method.equals("txkv.v1.ShardPeer/Exclude")) {
+                        || method.equals("txkv.v1.ShardPeer/Exclude") || method.equals("txkv.v1.ShardPeer/Merge")) {
                     access.checkRight(Access.Right.ADMIN, method.substring(method.indexOf('/') + 1));
                 } else if (method.startsWith("txkv.v1.ShardPeer/")) {
                     // The calls between the members of a sharded cluster.
