@@ -55,7 +55,7 @@ class ClusterCheckJarIT {
         long seed = Seeds.seed();
         Path runDir = dir.resolve("run");
         Run run = check(dir, "--duration", "35s", "--nodes", "3", "--shards", "4", "--shard-replicas", "2", "--faults",
-                "kill,pause,restart,two-phase,split,move,exclude", "--seed=" + seed, "--dir", runDir.toString());
+                "kill,pause,restart,two-phase,split,move,exclude,merge", "--seed=" + seed, "--dir", runDir.toString());
         String report = run.report(runDir);
         assertThat(report).contains("\"shards\": \"4 (--shards 4 --shard-replicas 2");
         assertThat(run.output()).contains("--shards 4 --shard-replicas 2").contains("shard leaders 0=");

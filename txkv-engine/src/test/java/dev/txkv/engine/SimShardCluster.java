@@ -396,12 +396,7 @@ final class SimShardCluster implements ShardRouter.Shards {
                 next.add(s);
             }
         }
-        ShardMap map = new ShardMap(latest.epoch() + 1, next);
-        latest = map;
-        env.schedule(() -> routerMap = newer(routerMap, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
-        for (Shard s : shards) {
-            env.schedule(() -> s.known = newer(s.known, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
-        }
+        ShardMap map = publish(next);
         Shard created = new Shard(child, dir.resolve("shard-" + child), parent.id(), map);
         shards.add(created);
         created.start();
@@ -439,12 +434,7 @@ final class SimShardCluster implements ShardRouter.Shards {
                 next.add(s);
             }
         }
-        ShardMap map = new ShardMap(latest.epoch() + 1, next);
-        latest = map;
-        env.schedule(() -> routerMap = newer(routerMap, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
-        for (Shard s : shards) {
-            env.schedule(() -> s.known = newer(s.known, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
-        }
+        publish(next);
         Shard l = shards.get(left.id());
         Shard r = shards.get(right.id());
         l.merged.add(r);
@@ -465,6 +455,20 @@ final class SimShardCluster implements ShardRouter.Shards {
                                     merging = false;
                                 })));
         return true;
+    }
+
+    /**
+     * Makes {@code shards} the newest map (a control group's); the router and each process hear
+     * of it up to 20 simulated ms later, so stale maps meet shards that moved on.
+     */
+    private ShardMap publish(List<ShardMap.Shard> shards) {
+        ShardMap map = new ShardMap(latest.epoch() + 1, shards);
+        latest = map;
+        env.schedule(() -> routerMap = newer(routerMap, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
+        for (Shard s : this.shards) {
+            env.schedule(() -> s.known = newer(s.known, map), env.delayNanos(0, 20_000), TimeUnit.NANOSECONDS);
+        }
+        return map;
     }
 
     private static ShardMap newer(ShardMap a, ShardMap b) {

@@ -550,7 +550,14 @@ final class ShardedNode implements AutoCloseable {
             log.info("member {}: splitting shard {} at {} into new shard {}", self, child.splittingFrom(),
                     dev.txkv.ByteArrays.printable(key), child.id());
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SPLIT_WAIT_MS);
-            return driveUntil(child.id(), child.splittingFrom(), deadline).thenApply(version -> {
+            int made = child.id();
+            int parent = child.splittingFrom();
+            return driveUntil(() -> drive(made, parent), deadline, 200, error -> {
+                String note = unwrap(error).getMessage();
+                if (!note.equals(splitNotes.put(made, note))) {
+                    log.info("member {}: the split making shard {} is not done yet ({}); trying again", self, made, note);
+                }
+            }).thenApply(version -> {
                 countSplit(why.equals(OPERATOR) ? "operator" : why.startsWith("load") ? "load" : "size");
                 return dev.txkv.proto.SplitResponse.newBuilder()
                         .setShard(child.splittingFrom()).setNewShard(child.id()).setVersion(version)
@@ -582,29 +589,45 @@ final class ShardedNode implements AutoCloseable {
                 (dev.txkv.proto.SplitResponse r) -> r);
     }
 
-    /** Drives the split of {@code child} again after each failure until it completes or {@code deadlineNanos} passes. */
-    private CompletableFuture<Long> driveUntil(int child, int parent, long deadlineNanos) {
-        return drive(child, parent).handle((version, error) -> {
+    /**
+     * Runs {@code drive} until it completes: after each failure again {@code everyMs} later (told
+     * to {@code retried}), until {@code deadlineNanos} passes or this member no longer leads the
+     * control group; then it fails with the last failure.
+     */
+    private <T> CompletableFuture<T> driveUntil(java.util.function.Supplier<CompletableFuture<T>> drive,
+            long deadlineNanos, long everyMs, java.util.function.Consumer<Throwable> retried) {
+        return drive.get().handle((value, error) -> {
             if (error == null) {
-                return CompletableFuture.completedFuture(version);
+                return CompletableFuture.completedFuture(value);
             }
             if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
-                return CompletableFuture.<Long>failedFuture(error);
+                return CompletableFuture.<T>failedFuture(error);
             }
-            String why = unwrap(error).getMessage();
-            if (!why.equals(splitNotes.put(child, why))) {
-                log.info("member {}: the split making shard {} is not done yet ({}); trying again", self, child, why);
-            }
-            CompletableFuture<Long> again = new CompletableFuture<>();
-            maintenance.schedule(() -> driveUntil(child, parent, deadlineNanos).whenComplete((v, e) -> {
+            retried.accept(error);
+            CompletableFuture<T> again = new CompletableFuture<>();
+            maintenance.schedule(() -> driveUntil(drive, deadlineNanos, everyMs, retried).whenComplete((v, e) -> {
                 if (e != null) {
                     again.completeExceptionally(e);
                 } else {
                     again.complete(v);
                 }
-            }), 200, TimeUnit.MILLISECONDS);
+            }), everyMs, TimeUnit.MILLISECONDS);
             return again;
         }).thenCompose(Function.identity());
+    }
+
+    /**
+     * The drive of {@code key} already under way in {@code running}, or null once {@code done}
+     * is registered as it (and removed from there when it completes).
+     */
+    private static <K, T> CompletableFuture<T> runningDrive(Map<K, CompletableFuture<T>> running, K key,
+            CompletableFuture<T> done) {
+        CompletableFuture<T> other = running.putIfAbsent(key, done);
+        if (other != null) {
+            return other;
+        }
+        done.whenComplete((v, e) -> running.remove(key, done));
+        return null;
     }
 
     /**
@@ -616,15 +639,11 @@ final class ShardedNode implements AutoCloseable {
      * shard already made, answers the version of its split by asking {@code parent} again.
      */
     private CompletableFuture<Long> drive(int child, int parent) {
-        CompletableFuture<Long> running = drives.get(child);
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        CompletableFuture<Long> running = runningDrive(drives, child, done);
         if (running != null) {
             return running;
         }
-        CompletableFuture<Long> done = new CompletableFuture<>();
-        if (drives.putIfAbsent(child, done) != null) {
-            return drives.get(child);
-        }
-        done.whenComplete((v, e) -> drives.remove(child, done));
         ClusterMap.Entry entry = clusterMap.byId(child);
         if (entry == null) {
             done.completeExceptionally(new TxkvException(ErrorCode.OPERATION_FAILED, "No shard " + child + " in the map"));
@@ -700,7 +719,8 @@ final class ShardedNode implements AutoCloseable {
             }
             log.info("member {}: merging shard {} into shard {} ({})", self, right.id(), left, why);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MERGE_WAIT_MS);
-            return driveMergeUntil(right.id(), deadline).thenApply(holder -> {
+            int removed = right.id();
+            return driveUntil(() -> driveMerge(removed), deadline, 200, error -> { }).thenApply(holder -> {
                 countMerge(why.equals(OPERATOR) ? "operator" : "size");
                 return dev.txkv.proto.MergeResponse.newBuilder().setShard(holder).setAbsorbed(right.id())
                         .setMap(clusterMap.toProto()).build();
@@ -726,27 +746,6 @@ final class ShardedNode implements AutoCloseable {
         }
     }
 
-    /** Drives the merge removing {@code right} again after each failure until it completes or {@code deadlineNanos} passes. */
-    private CompletableFuture<Integer> driveMergeUntil(int right, long deadlineNanos) {
-        return driveMerge(right).handle((holder, error) -> {
-            if (error == null) {
-                return CompletableFuture.completedFuture(holder);
-            }
-            if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
-                return CompletableFuture.<Integer>failedFuture(error);
-            }
-            CompletableFuture<Integer> again = new CompletableFuture<>();
-            maintenance.schedule(() -> driveMergeUntil(right, deadlineNanos).whenComplete((v, e) -> {
-                if (e != null) {
-                    again.completeExceptionally(e);
-                } else {
-                    again.complete(v);
-                }
-            }), 200, TimeUnit.MILLISECONDS);
-            return again;
-        }).thenCompose(Function.identity());
-    }
-
     /**
      * Completes the merge that removes shard {@code right}, once (a drive under way is joined):
      * its leader gives all its keys away at a fence version, its left neighbour's leader
@@ -756,15 +755,11 @@ final class ShardedNode implements AutoCloseable {
      * dropped. Every step may be asked again after a failure. Answers the absorbing shard.
      */
     private CompletableFuture<Integer> driveMerge(int right) {
-        CompletableFuture<Integer> running = mergeDrives.get(right);
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        CompletableFuture<Integer> running = runningDrive(mergeDrives, right, done);
         if (running != null) {
             return running;
         }
-        CompletableFuture<Integer> done = new CompletableFuture<>();
-        if (mergeDrives.putIfAbsent(right, done) != null) {
-            return mergeDrives.get(right);
-        }
-        done.whenComplete((v, e) -> mergeDrives.remove(right, done));
         ClusterMap.Entry entry = clusterMap.byId(right);
         if (entry == null || !entry.merging()) {
             int holder = clusterMap.holderOf(right);
@@ -1553,7 +1548,8 @@ final class ShardedNode implements AutoCloseable {
             if (e != null) {
                 log.info("member {}: move of shard {} to {} refused: {}", self, shard, target, e.toString());
             }
-        }).thenCompose(next -> driveMoveUntil(shard, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MOVE_WAIT_MS)))
+        }).thenCompose(next -> driveUntil(() -> driveMove(shard), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MOVE_WAIT_MS),
+                500, error -> { }))
                 .thenApply(x -> dev.txkv.proto.MoveResponse.newBuilder().setMap(clusterMap.toProto()).build());
     }
 
@@ -1566,27 +1562,6 @@ final class ShardedNode implements AutoCloseable {
                 (dev.txkv.proto.MoveResponse r) -> r);
     }
 
-    /** Drives the move of {@code shard} again after each failure until it completes or {@code deadlineNanos} passes. */
-    private CompletableFuture<Void> driveMoveUntil(int shard, long deadlineNanos) {
-        return driveMove(shard).handle((x, error) -> {
-            if (error == null) {
-                return CompletableFuture.<Void>completedFuture(null);
-            }
-            if (System.nanoTime() > deadlineNanos || !control().isLeading()) {
-                return CompletableFuture.<Void>failedFuture(error);
-            }
-            CompletableFuture<Void> again = new CompletableFuture<>();
-            maintenance.schedule(() -> driveMoveUntil(shard, deadlineNanos).whenComplete((v, e) -> {
-                if (e != null) {
-                    again.completeExceptionally(e);
-                } else {
-                    again.complete(null);
-                }
-            }), 500, TimeUnit.MILLISECONDS);
-            return again;
-        }).thenCompose(Function.identity());
-    }
-
     /**
      * Completes the move of {@code shard} as the map records it, once (a drive already under way
      * is joined): waits until every member it adds has its replica open (copied from a current
@@ -1596,15 +1571,11 @@ final class ShardedNode implements AutoCloseable {
      * longer listed drop their replicas. Every step may run again after a failure.
      */
     private CompletableFuture<Void> driveMove(int shard) {
-        CompletableFuture<Void> running = moveDrives.get(shard);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> running = runningDrive(moveDrives, shard, done);
         if (running != null) {
             return running;
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (moveDrives.putIfAbsent(shard, done) != null) {
-            return moveDrives.get(shard);
-        }
-        done.whenComplete((v, e) -> moveDrives.remove(shard, done));
         ClusterMap.Entry entry = clusterMap.byId(shard);
         if (entry == null || !entry.moving()) {
             done.complete(null);
