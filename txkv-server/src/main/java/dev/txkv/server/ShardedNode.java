@@ -866,11 +866,31 @@ final class ShardedNode implements AutoCloseable {
     /** The load each shard this member led had over its last split check, in keys per second. */
     private final Map<Integer, Double> lastLoads = new ConcurrentHashMap<>();
 
+    /** How many times a change of the map that conflicts with another is made again on the newer map. */
+    static final int MAP_CHANGE_ATTEMPTS = 5;
+
     /**
      * Changes the map in the control group (this member must lead it), as a transaction on its
-     * key: concurrent changes conflict and one fails (retryable). Adopts the result here.
+     * key, and adopts the result here. Concurrent changes conflict: the one that loses is made
+     * again on the newer map (where it may now be refused, or already done), up to
+     * {@link #MAP_CHANGE_ATTEMPTS} times.
      */
     private CompletableFuture<ClusterMap> changeMap(Function<ClusterMap, ClusterMap> change) {
+        return changeMap(change, 1);
+    }
+
+    private CompletableFuture<ClusterMap> changeMap(Function<ClusterMap, ClusterMap> change, int attempt) {
+        return changeMapOnce(change).handle((m, error) -> {
+            Throwable cause = error == null ? null : unwrap(error);
+            if (cause instanceof TxkvException t && t.getError() == ErrorCode.NOT_COMMITTED
+                    && attempt < MAP_CHANGE_ATTEMPTS) {
+                return changeMap(change, attempt + 1);
+            }
+            return error == null ? CompletableFuture.completedFuture(m) : CompletableFuture.<ClusterMap>failedFuture(cause);
+        }).thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<ClusterMap> changeMapOnce(Function<ClusterMap, ClusterMap> change) {
         Engine control = control();
         if (!control.isLeading()) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.NOT_LEADER,
