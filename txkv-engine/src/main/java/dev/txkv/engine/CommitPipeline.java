@@ -538,7 +538,8 @@ final class CommitPipeline {
                     for (Pending p : answered) {
                         if (p.repeat && !idempotency.stillKnown(p.request.idempotencyId(), p.result)) {
                             p.error = new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "The earlier attempt of this"
-                                    + " commit (same idempotency id) was refused by the log meanwhile; retry");
+                                    + " commit (same idempotency id) has not applied (its append failed, or it is still"
+                                    + " on its way); retry");
                         }
                     }
                     complete(answered);

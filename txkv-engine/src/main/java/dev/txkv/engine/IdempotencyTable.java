@@ -142,13 +142,18 @@ final class IdempotencyTable {
         inFlight.values().removeIf(e -> e.result().version() < version);
     }
 
-    /** Whether {@code result} is still the outcome known for {@code id} (not forgotten since it was looked up). */
+    /**
+     * Whether {@code result}, looked up for {@code id} earlier, is the outcome of an applied commit
+     * now. A later record's successful append says nothing of an earlier batch the log refused
+     * (it never entered the log), so a repeat is answered only once its earlier commit applied.
+     */
     boolean stillKnown(byte[] id, CommitResult result) {
         if (keepRefused) {
             return true;
         }
-        CommitResult now = lookup(id);
-        return now != null && now.version() == result.version() && now.batchOrder() == result.batchOrder();
+        Entry now = byId.get(ByteBuffer.wrap(id));
+        return now != null && now.result().version() == result.version()
+                && now.result().batchOrder() == result.batchOrder();
     }
 
     /** Plants {@link ShardFault#KEEP_REFUSED_OUTCOMES} (tests only). */
