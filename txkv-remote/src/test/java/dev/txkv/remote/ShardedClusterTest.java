@@ -217,12 +217,17 @@ class ShardedClusterTest {
 
         // Nothing stays in doubt on the remaining servers.
         for (TxkvServer s : servers.subList(1, servers.size())) {
-            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
-                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
-                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
-                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
-                });
-            }
+            awaitNothingInDoubt(s);
+        }
+    }
+
+    /** Waits until no replica of {@code s} keeps undecided slices, deferred batches or open decisions. */
+    private static void awaitNothingInDoubt(TxkvServer s) {
+        for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
+            Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
+                int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
+                return c[0] == 0 && c[1] == 0 && c[2] == 0;
+            });
         }
     }
 
@@ -365,12 +370,7 @@ class ShardedClusterTest {
         }
         assertThat(servers.get(2).shardReplicas()).containsKeys(4, 5, 6);
         for (TxkvServer s : servers) {
-            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
-                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
-                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
-                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
-                });
-            }
+            awaitNothingInDoubt(s);
         }
     }
 
@@ -428,12 +428,7 @@ class ShardedClusterTest {
             Poll.until("the merged shards' replicas dropped", Duration.ofSeconds(30),
                     () -> !s.shardReplicas().containsKey(2) && !s.shardReplicas().containsKey(4));
             assertThat(s.shardReplicas().get(1).ownedKeys().orElseThrow().end()).isEqualTo(third);
-            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
-                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
-                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
-                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
-                });
-            }
+            awaitNothingInDoubt(s);
         }
         for (String member : List.of("a", "b", "c")) {
             Poll.until("member " + member + " deleted the merged shards' files", Duration.ofSeconds(30),
@@ -631,12 +626,7 @@ class ShardedClusterTest {
             assertThat(ShardedAccounts.total(viaA)).isEqualTo(ACCOUNTS * INITIAL);
         }
         for (TxkvServer s : servers) {
-            for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
-                Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
-                    int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
-                    return c[0] == 0 && c[1] == 0 && c[2] == 0;
-                });
-            }
+            awaitNothingInDoubt(s);
         }
     }
 
