@@ -686,7 +686,8 @@ class ShardedClusterTest {
      */
     @Test
     void smallColdNeighboursMergeByThemselvesDownToTheShardsTheClusterBeganWith() throws Exception {
-        List<String> addresses = startCluster(2, 3, c -> c.autoSplit(1 << 20, 0, 300));
+        // Two replicas per shard on three members, so that neighbours can sit on different members.
+        List<String> addresses = startCluster(2, 2, c -> c.autoSplit(1 << 20, 0, 300));
         String all = String.join(",", addresses);
         Database db = Txkv.open(all);
         databases.add(db);
@@ -699,6 +700,15 @@ class ShardedClusterTest {
         }
         RemoteStatus.split(all, b("a/010"), Duration.ofSeconds(60));
         RemoteStatus.split(all, b("a/020"), Duration.ofSeconds(60));
+        // The last piece goes to other members than its left neighbour's: the distributor must
+        // bring the two together by a move before it can merge them.
+        dev.txkv.proto.Status.Shard last = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10)).getCluster()
+                .getShardsList().stream().filter(sh -> java.util.Arrays.equals(sh.getBegin().toByteArray(), b("a/020")))
+                .findFirst().orElseThrow();
+        List<String> target = new ArrayList<>(last.getReplicasList());
+        String outside = java.util.stream.Stream.of("a", "b", "c").filter(m -> !target.contains(m)).findFirst().orElseThrow();
+        target.set(0, outside);
+        RemoteStatus.move(all, last.getId(), target, "test", Duration.ofSeconds(60));
         Poll.until("the shards merged back to two", Duration.ofSeconds(60), () -> {
             List<dev.txkv.proto.Status.Shard> shards = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10))
                     .getCluster().getShardsList();
@@ -716,6 +726,9 @@ class ShardedClusterTest {
         assertThat(servers.stream().mapToDouble(s -> s.meterRegistry().find("txkv.shard.merges").tag("cause", "size")
                 .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).sum())
                 .as("merges the distributor made").isEqualTo(2);
+        assertThat(servers.stream().mapToDouble(s -> s.meterRegistry().find("txkv.shard.moves").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).sum())
+                .as("moves: the operator's and at least one that brought neighbours together").isGreaterThanOrEqualTo(2);
     }
 
     @Test

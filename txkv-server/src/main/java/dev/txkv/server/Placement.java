@@ -12,9 +12,11 @@ import java.util.function.Consumer;
 /**
  * The moves the control group's leader asks for by itself (docs/sharding.md, "Moving
  * replicas"): first replicas off members that are lost or excluded, then, when no move is
- * under way, one replica from the member that keeps the most to the one that keeps the fewest,
- * once they differ by two or more. One move at a time. Then, likewise, the shard leaders per
- * member ({@link #nextLeader}). Pure: it reads a map and computes.
+ * under way, one replica from a heavier member to a lighter one. A member weighs what its
+ * replicas weigh ({@link Weights}: one unit per small idle shard, more for a large or busy one);
+ * a move is made only when it narrows the gap between the two by at least one unit, and the
+ * one that evens them out best is taken. One move at a time. Then, likewise, the shard leaders
+ * per member ({@link #nextLeader}), weighed by load. Pure: it reads a map and computes.
  */
 final class Placement {
     private Placement() {
@@ -32,12 +34,15 @@ final class Placement {
      *
      * @param members every member of the cluster
      * @param lost the members the control group's leader has not heard from for too long
-     * @param rebalance whether to even out replica counts
+     * @param rebalance whether to even out what the members keep (by {@code weights})
+     * @param weights each shard's weight as a replica
+     * @param pinned shards the rebalancer leaves where they are (a merge waits for them); moves
+     *     off lost and excluded members still take them
      * @param stuck told of each replica on a lost or excluded member that no member can take
      *     (every other usable member keeps the shard already)
      */
     static Optional<Move> next(ClusterMap map, List<String> members, Set<String> lost, boolean rebalance,
-            Consumer<String> stuck) {
+            Weights weights, Set<Integer> pinned, Consumer<String> stuck) {
         Set<String> draining = new HashSet<>(lost);
         draining.addAll(map.excluded());
         ClusterMap.Entry moving = map.moving();
@@ -50,7 +55,7 @@ final class Placement {
                 if (!draining.contains(m)) {
                     continue;
                 }
-                String replacement = fewest(map, members, draining, e.replicas());
+                String replacement = lightest(map, members, draining, e.replicas(), weights);
                 if (replacement == null) {
                     stuck.accept("no member can take the replica of shard " + e.id() + " on " + m
                             + (lost.contains(m) ? " (lost)" : " (excluded)") + ": every other one keeps it or is excluded");
@@ -64,32 +69,56 @@ final class Placement {
         if (moving != null || !rebalance || map.splitting() != null || map.merging() != null) {
             return Optional.empty();
         }
-        Map<String, Integer> counts = counts(map, members, draining);
-        if (counts.size() < 2) {
-            return Optional.empty();
-        }
-        String most = null;
-        String fewest = null;
-        for (Map.Entry<String, Integer> c : counts.entrySet()) {
-            if (most == null || c.getValue() > counts.get(most)) {
-                most = c.getKey();
-            }
-            if (fewest == null || c.getValue() < counts.get(fewest)) {
-                fewest = c.getKey();
-            }
-        }
-        if (counts.get(most) - counts.get(fewest) < 2) {
-            return Optional.empty();
-        }
-        for (ClusterMap.Entry e : map.shards()) {
-            if (movable(map, e) && e.members().contains(most) && !e.members().contains(fewest)) {
-                List<String> target = new ArrayList<>(e.members());
-                target.set(target.indexOf(most), fewest);
-                return Optional.of(new Move(e.id(), target, "rebalance: " + most + " keeps " + counts.get(most)
-                        + " replicas, " + fewest + " " + counts.get(fewest)));
+        Map<String, Double> scores = scores(map, members, draining, weights);
+        List<String> heaviestFirst = byScore(scores, true);
+        for (String heavy : heaviestFirst) {
+            for (String light : byScore(scores, false)) {
+                double gap = scores.get(heavy) - scores.get(light);
+                if (gap < 1) {
+                    break;
+                }
+                ClusterMap.Entry best = null;
+                double bestGain = 0;
+                for (ClusterMap.Entry e : map.shards()) {
+                    if (!movable(map, e) || pinned.contains(e.id()) || !e.members().contains(heavy)
+                            || e.members().contains(light)) {
+                        continue;
+                    }
+                    double gain = gain(gap, weights.replica(e.id()));
+                    if (gain > bestGain) {
+                        best = e;
+                        bestGain = gain;
+                    }
+                }
+                if (best != null) {
+                    List<String> target = new ArrayList<>(best.members());
+                    target.set(target.indexOf(heavy), light);
+                    return Optional.of(new Move(best.id(), target, "rebalance: " + heavy + " keeps "
+                            + describe(map, heavy, weights, false, null, true) + ", " + light + " "
+                            + describe(map, light, weights, false, null, false)));
+                }
             }
         }
         return Optional.empty();
+    }
+
+    /** The moves by counts alone: every shard weighs one, none is held in place. */
+    static Optional<Move> next(ClusterMap map, List<String> members, Set<String> lost, boolean rebalance,
+            Consumer<String> stuck) {
+        return next(map, members, lost, rebalance, Weights.COUNTS, Set.of(), stuck);
+    }
+
+    /**
+     * How much a move of weight {@code w} from one member to another {@code gap} lighter evens
+     * them out: the fall of the sum of their squared weights, halved ({@code w × (gap − w)}); 0
+     * unless it narrows the gap by at least one unit. Every move made so lowers the sum of all
+     * members' squared weights, so with unchanged sizes and loads the moves come to an end.
+     */
+    private static double gain(double gap, double w) {
+        if (gap - Math.abs(gap - 2 * w) < 1 - 1e-9) {
+            return 0;
+        }
+        return w * (gap - w);
     }
 
     /** Hand the leadership of shard {@code shard} from member {@code from} to member {@code to}, because of {@code reason}. */
@@ -97,39 +126,45 @@ final class Placement {
     }
 
     /**
-     * The next leadership hand-over that evens out the shard leaders per member, if any: from
-     * the member that leads the most shards, a shard of which another usable member keeps a
-     * replica and leads at least two fewer, to the one of those that leads the fewest (then the
-     * smallest id). Members that are lost or excluded never receive a leadership.
+     * The next leadership hand-over that evens out the shard leaders per member, if any. A
+     * member weighs what the shards it leads weigh as leaders ({@link Weights#leader}: one each,
+     * more for a busy one). From the heaviest member first, the hand-over of one of its shards
+     * to another usable member that keeps a replica of it, the one that evens the two out best,
+     * made only when it narrows their gap by at least one unit (then to the lighter member, then
+     * the smaller id). Members that are lost or excluded never receive a leadership; a shard in
+     * {@code pinned} (handed over a moment ago) keeps its leader.
      *
      * @param leaders the leader of each shard whose leader is known, by shard id
      */
     static Optional<LeaderMove> nextLeader(ClusterMap map, List<String> members, Set<String> draining,
-            Map<Integer, String> leaders) {
-        Map<String, Integer> counts = new TreeMap<>();
+            Map<Integer, String> leaders, Weights weights, Set<Integer> pinned) {
+        Map<String, Double> scores = new TreeMap<>();
         for (String m : members) {
             if (!draining.contains(m)) {
-                counts.put(m, 0);
+                scores.put(m, 0.0);
             }
         }
-        for (String leader : leaders.values()) {
-            counts.computeIfPresent(leader, (k, n) -> n + 1);
-        }
-        List<String> byMost = new ArrayList<>(counts.keySet());
-        byMost.sort((x, y) -> counts.get(y) - counts.get(x));
-        for (String most : byMost) {
-            int led = counts.get(most);
+        leaders.forEach((shard, leader) -> scores.computeIfPresent(leader, (k, w) -> w + weights.leader(shard)));
+        for (String heavy : byScore(scores, true)) {
             LeaderMove best = null;
+            double bestGain = 0;
             for (ClusterMap.Entry e : map.shards()) {
-                if (!most.equals(leaders.get(e.id())) || e.moving() || !movable(map, e)) {
+                if (!heavy.equals(leaders.get(e.id())) || e.moving() || !movable(map, e) || pinned.contains(e.id())) {
                     continue;
                 }
                 for (String m : e.members()) {
-                    Integer n = counts.get(m);
-                    if (n != null && n <= led - 2 && (best == null || n < counts.get(best.to())
-                            || (n.equals(counts.get(best.to())) && m.compareTo(best.to()) < 0))) {
-                        best = new LeaderMove(e.id(), most, m, "rebalance leaders: " + most + " leads " + led
-                                + " shards, " + m + " " + n);
+                    Double light = scores.get(m);
+                    if (light == null || m.equals(heavy)) {
+                        continue;
+                    }
+                    double gain = gain(scores.get(heavy) - light, weights.leader(e.id()));
+                    if (gain > bestGain + 1e-9 || (best != null && Math.abs(gain - bestGain) <= 1e-9 && gain > 0
+                            && (light < scores.get(best.to()) || (light.equals(scores.get(best.to()))
+                                    && m.compareTo(best.to()) < 0)))) {
+                        best = new LeaderMove(e.id(), heavy, m, "rebalance leaders: " + heavy + " leads "
+                                + describe(map, heavy, weights, true, leaders, true) + ", " + m + " "
+                                + describe(map, m, weights, true, leaders, false));
+                        bestGain = gain;
                     }
                 }
             }
@@ -140,38 +175,118 @@ final class Placement {
         return Optional.empty();
     }
 
+    /** {@link #nextLeader} by counts alone: every shard weighs one, none is held. */
+    static Optional<LeaderMove> nextLeader(ClusterMap map, List<String> members, Set<String> draining,
+            Map<Integer, String> leaders) {
+        return nextLeader(map, members, draining, leaders, Weights.COUNTS, Set.of());
+    }
+
+    /** A shard's size and load as its leader last measured them; a load below 0 is not known yet. */
+    record Stats(long bytes, double keysPerSecond) {
+    }
+
+    /**
+     * What the rebalancer weighs, in units of a small idle shard. As a replica a shard weighs the
+     * largest of one, its bytes in {@code bytesUnit}s and its load in {@code loadUnit}s: a
+     * cluster of small idle shards is evened out by counts, one of large or busy shards by size
+     * and load. As a leader a shard weighs the larger of one and its load in {@code loadUnit}s.
+     * A shard whose stats are unknown weighs one.
+     */
+    record Weights(Map<Integer, Stats> stats, long bytesUnit, double loadUnit) {
+        /** Every shard weighs one: replicas and leaders are evened out by counts. */
+        static final Weights COUNTS = new Weights(Map.of(), 1, 1);
+
+        Weights {
+            stats = Map.copyOf(stats);
+            if (bytesUnit <= 0 || !(loadUnit > 0)) {
+                throw new IllegalArgumentException("weight units must be positive: " + bytesUnit + ", " + loadUnit);
+            }
+        }
+
+        double replica(int shard) {
+            Stats s = stats.get(shard);
+            return s == null ? 1 : Math.max(1, Math.max((double) s.bytes() / bytesUnit, s.keysPerSecond() / loadUnit));
+        }
+
+        double leader(int shard) {
+            Stats s = stats.get(shard);
+            return s == null ? 1 : Math.max(1, s.keysPerSecond() / loadUnit);
+        }
+    }
+
+    /** Members by weight, the heaviest (or the lightest) first, then by id. */
+    private static List<String> byScore(Map<String, Double> scores, boolean heaviestFirst) {
+        List<String> out = new ArrayList<>(scores.keySet());
+        out.sort((x, y) -> {
+            int c = Double.compare(scores.get(x), scores.get(y));
+            return c != 0 ? (heaviestFirst ? -c : c) : x.compareTo(y);
+        });
+        return out;
+    }
+
+    /**
+     * What member {@code m} keeps (or leads, with {@code leaders}), for a move's reason: "3
+     * replicas" ("3" without {@code noun}), with the bytes and load of those shards when they
+     * are known.
+     */
+    private static String describe(ClusterMap map, String m, Weights weights, boolean asLeader,
+            Map<Integer, String> leaders, boolean noun) {
+        int count = 0;
+        long bytes = 0;
+        double load = 0;
+        for (ClusterMap.Entry e : map.shards()) {
+            boolean counts = asLeader ? m.equals(leaders.get(e.id())) : (e.moving() ? e.movingTo() : e.members()).contains(m);
+            if (!counts) {
+                continue;
+            }
+            count++;
+            Stats s = weights.stats().get(e.id());
+            if (s != null) {
+                bytes += Math.max(0, s.bytes());
+                load += Math.max(0, s.keysPerSecond());
+            }
+        }
+        String text = !noun ? Integer.toString(count) : asLeader ? count + (count == 1 ? " shard" : " shards")
+                : count + (count == 1 ? " replica" : " replicas");
+        if (weights.stats().isEmpty()) {
+            return text;
+        }
+        String loadText = String.format(java.util.Locale.ROOT, "%,.0f keys/s", load);
+        return text + " (" + (asLeader ? loadText : ShardedNode.bytesText(bytes) + ", " + loadText) + ")";
+    }
+
     /** A shard that may move: not being made by a split, not being split, and not merging (either side). */
     private static boolean movable(ClusterMap map, ClusterMap.Entry e) {
         return !e.splitting() && !e.merging()
                 && map.shards().stream().noneMatch(x -> x.splittingFrom() == e.id() || x.mergingInto() == e.id());
     }
 
-    /** Replicas per usable member (not draining), in id order; a shard counts where it is going. */
-    private static Map<String, Integer> counts(ClusterMap map, List<String> members, Set<String> draining) {
-        Map<String, Integer> counts = new TreeMap<>();
+    /** What each usable member (not draining) keeps, weighed, in id order; a shard counts where it is going. */
+    private static Map<String, Double> scores(ClusterMap map, List<String> members, Set<String> draining,
+            Weights weights) {
+        Map<String, Double> scores = new TreeMap<>();
         for (String m : members) {
             if (!draining.contains(m)) {
-                counts.put(m, 0);
+                scores.put(m, 0.0);
             }
         }
         for (ClusterMap.Entry e : map.shards()) {
             for (String m : e.moving() ? e.movingTo() : e.members()) {
-                counts.computeIfPresent(m, (k, n) -> n + 1);
+                scores.computeIfPresent(m, (k, w) -> w + weights.replica(e.id()));
             }
         }
-        return counts;
+        return scores;
     }
 
-    /** The usable member with the fewest replicas (then the smallest id) among those not in {@code keeping}; null if none. */
-    private static String fewest(ClusterMap map, List<String> members, Set<String> draining, List<String> keeping) {
-        String best = null;
-        int bestCount = Integer.MAX_VALUE;
-        for (Map.Entry<String, Integer> c : counts(map, members, draining).entrySet()) {
-            if (!keeping.contains(c.getKey()) && c.getValue() < bestCount) {
-                best = c.getKey();
-                bestCount = c.getValue();
+    /** The lightest usable member (then the smallest id) among those not in {@code keeping}; null if none. */
+    private static String lightest(ClusterMap map, List<String> members, Set<String> draining, List<String> keeping,
+            Weights weights) {
+        Map<String, Double> scores = scores(map, members, draining, weights);
+        for (String m : byScore(scores, false)) {
+            if (!keeping.contains(m)) {
+                return m;
             }
         }
-        return best;
+        return null;
     }
 }

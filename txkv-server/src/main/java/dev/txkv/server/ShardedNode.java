@@ -1186,13 +1186,17 @@ final class ShardedNode implements AutoCloseable {
                 }
             }
         }
+        lastLost = java.util.Set.copyOf(lost);
         java.util.Set<String> stuckNow = new java.util.HashSet<>();
-        java.util.Optional<Placement.Move> move = Placement.next(clusterMap, members(), lost, rebalance, note -> {
-            stuckNow.add(note);
-            if (irreplaceable.add(note)) {
-                log.warn("member {}: {}", self, note);
-            }
-        });
+        ClusterMap map = clusterMap;
+        Placement.Weights weights = weights(map);
+        java.util.Optional<Placement.Move> move = Placement.next(map, members(), lost, rebalance && weights != null,
+                weights == null ? Placement.Weights.COUNTS : weights, mergePinned, note -> {
+                    stuckNow.add(note);
+                    if (irreplaceable.add(note)) {
+                        log.warn("member {}: {}", self, note);
+                    }
+                });
         irreplaceable.retainAll(stuckNow);
         if (move.isEmpty()) {
             if (rebalance && clusterMap.moving() == null && System.nanoTime() - nextLeaderBalanceNanos >= 0) {
@@ -1209,53 +1213,84 @@ final class ShardedNode implements AutoCloseable {
                         draining.add(m);
                     }
                 }
-                balanceLeaders(draining);
+                balanceLeaders(draining, weights == null ? Placement.Weights.COUNTS : weights);
             }
-            if (rebalance && autoSplit.bytes() > 0 && System.nanoTime() - nextMergeCheckNanos >= 0) {
-                nextMergeCheckNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(autoSplit.checkMs());
-                checkMerges();
+            if (rebalance && System.nanoTime() - nextStatsNanos >= 0) {
+                nextStatsNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(autoSplit.checkMs());
+                gatherStats();
             }
             return;
         }
         Placement.Move m = move.get();
-        log.info("member {}: moves shard {} to {} ({})", self, m.shard(), m.target(), m.reason());
+        moveShard(m.shard(), m.target(), m.reason());
+    }
+
+    /** Records the move of {@code shard} to {@code target} in the map (one at a time); the map's move drive does the rest. */
+    private void moveShard(int shard, List<String> target, String reason) {
+        log.info("member {}: moves shard {} to {} ({})", self, shard, target, reason);
         replacing.set(true);
-        changeMap(x -> x.move(m.shard(), m.target(), m.reason(), x.members(layout.members()))).whenComplete((x, error) -> {
+        changeMap(x -> x.move(shard, target, reason, x.members(layout.members()))).whenComplete((x, error) -> {
             replacing.set(false);
             if (error != null) {
-                log.info("member {}: the move of shard {} to {} did not start: {}", self, m.shard(), m.target(),
+                log.info("member {}: the move of shard {} to {} did not start: {}", self, shard, target,
                         unwrap(error).getMessage());
             }
         });
     }
 
-    // ---- Automatic merges (the control group's leader) -----------------------------------------
+    // ---- Shard sizes and loads (the control group's leader) -----------------------------------
 
-    /** A pair must be found small and cold at this many checks in a row before it merges. */
-    static final int MERGE_CHECKS = 3;
-    /** Two neighbours merge when together they hold less than the split size divided by this (and carry less than the split load so divided). */
-    static final int MERGE_FRACTION = 4;
-    private volatile long nextMergeCheckNanos = System.nanoTime();
-    private final java.util.concurrent.atomic.AtomicBoolean mergeChecking = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Neighbours found small and cold at consecutive checks, by the left shard's id: how many in a row. */
-    private final Map<Integer, Integer> mergeStreaks = new ConcurrentHashMap<>();
+    /** The members the control group's leader found lost at its last look. */
+    private volatile java.util.Set<String> lastLost = java.util.Set.of();
+    private volatile long nextStatsNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean gathering = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Each shard's size and load as its leader last told this member, and the map they were gathered on. */
+    private volatile Map<Integer, Placement.Stats> statsSeen = Map.of();
+    private volatile ClusterMap statsMap;
 
     /**
-     * On the control group's leader, every split check's period while nothing else changes the
-     * map: learns each shard's size and load from its leader and merges the first two
-     * neighbours on the same members that together hold less than a quarter of the split size
-     * and carry less than a quarter of the split load, at {@link #MERGE_CHECKS} checks in a row
-     * (so a shard just split, or a lull in the load, does not merge at once). Never below the
-     * number of shards the cluster was created with; neighbours on different members are left
-     * as they are.
+     * The weights the rebalancer evens out on {@code map} ({@link Placement.Weights}: a shard
+     * weighs the largest of one, its bytes in eighths of the split size and its load in eighths
+     * of the split load); null while the sizes and loads at hand were gathered on a map with
+     * other shards (a split or merge since), so that nothing moves on figures of shards that no
+     * longer exist.
      */
-    private void checkMerges() {
-        ClusterMap map = clusterMap;
-        if (map.splitting() != null || map.moving() != null || map.merging() != null
-                || map.shards().size() <= layout.shards() || !mergeChecking.compareAndSet(false, true)) {
-            if (map.shards().size() <= layout.shards()) {
-                mergeStreaks.clear();
+    private Placement.Weights weights(ClusterMap map) {
+        ClusterMap seen = statsMap;
+        if (seen == null || !sameShards(seen, map)) {
+            return null;
+        }
+        long bytesUnit = (autoSplit.bytes() > 0 ? autoSplit.bytes() : ServerConfig.SPLIT_SIZE_DEFAULT) / WEIGHT_UNITS;
+        double loadUnit = (double) (autoSplit.keysPerSecond() > 0 ? autoSplit.keysPerSecond()
+                : ServerConfig.SPLIT_LOAD_DEFAULT) / WEIGHT_UNITS;
+        return new Placement.Weights(statsSeen, Math.max(1, bytesUnit), loadUnit);
+    }
+
+    /** A shard at the split size (or the split load) weighs this many small idle shards. */
+    static final int WEIGHT_UNITS = 8;
+
+    private static boolean sameShards(ClusterMap a, ClusterMap b) {
+        if (a.shards().size() != b.shards().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.shards().size(); i++) {
+            ClusterMap.Entry x = a.shards().get(i);
+            ClusterMap.Entry y = b.shards().get(i);
+            if (x.id() != y.id() || !java.util.Arrays.equals(x.begin(), y.begin()) || !java.util.Arrays.equals(x.end(), y.end())) {
+                return false;
             }
+        }
+        return true;
+    }
+
+    /**
+     * On the control group's leader, every split check's period while no replica moves: learns
+     * each shard's size and load from its leader (ShardPeer.ShardStats) for the rebalancer, then
+     * looks for shards to merge ({@link #considerMerges}).
+     */
+    private void gatherStats() {
+        ClusterMap map = clusterMap;
+        if (!gathering.compareAndSet(false, true)) {
             return;
         }
         Map<Integer, CompletableFuture<dev.txkv.proto.ShardStatsResponse>> asks = new java.util.TreeMap<>();
@@ -1266,51 +1301,120 @@ final class ShardedNode implements AutoCloseable {
                     (dev.txkv.proto.ShardStatsResponse r) -> r).handle((r, error) -> error == null ? r : null));
         }
         CompletableFuture.allOf(asks.values().toArray(new CompletableFuture<?>[0])).thenAccept(x -> {
-            long bytesMax = autoSplit.bytes() / MERGE_FRACTION;
-            double loadMax = autoSplit.keysPerSecond() > 0 ? (double) autoSplit.keysPerSecond() / MERGE_FRACTION
-                    : Double.MAX_VALUE;
-            String merge = null;
-            int left = -1;
-            java.util.Set<Integer> small = new java.util.HashSet<>();
-            for (int i = 0; i + 1 < map.shards().size(); i++) {
-                ClusterMap.Entry l = map.shards().get(i);
-                ClusterMap.Entry r = map.shards().get(i + 1);
-                dev.txkv.proto.ShardStatsResponse a = asks.get(l.id()).join();
-                dev.txkv.proto.ShardStatsResponse b = asks.get(r.id()).join();
-                if (a == null || b == null || a.getBytes() < 0 || b.getBytes() < 0 || a.getKeysPerSecond() < 0
-                        || b.getKeysPerSecond() < 0 || l.splitting() || r.splitting()
-                        || !new java.util.HashSet<>(l.members()).equals(new java.util.HashSet<>(r.members()))) {
-                    continue;
+            Map<Integer, Placement.Stats> stats = new java.util.TreeMap<>();
+            asks.forEach((id, answer) -> {
+                dev.txkv.proto.ShardStatsResponse r = answer.join();
+                if (r != null && r.getBytes() >= 0) {
+                    stats.put(id, new Placement.Stats(r.getBytes(), r.getKeysPerSecond()));
                 }
-                long bytes = a.getBytes() + b.getBytes();
-                double load = a.getKeysPerSecond() + b.getKeysPerSecond();
-                if (bytes >= bytesMax || load >= loadMax) {
-                    continue;
-                }
-                small.add(l.id());
-                int streak = mergeStreaks.merge(l.id(), 1, Integer::sum);
-                if (merge == null && streak >= MERGE_CHECKS) {
-                    left = l.id();
-                    merge = "size " + bytesText(bytes) + " together, under " + bytesText(bytesMax) + String.format(
-                            java.util.Locale.ROOT, ", and load %,.0f keys/s", load) + (loadMax == Double.MAX_VALUE ? ""
-                                    : String.format(java.util.Locale.ROOT, ", under %,.0f", loadMax));
-                }
+            });
+            statsSeen = Map.copyOf(stats);
+            statsMap = map;
+            if (autoSplit.bytes() > 0) {
+                considerMerges(map, stats);
             }
-            mergeStreaks.keySet().retainAll(small);
-            if (merge != null && clusterMap == map) {
-                int l = left;
-                String why = merge;
-                mergeStreaks.remove(l);
-                log.info("member {}: merges shard {} with the shard after it by itself ({})", self, l, why);
-                merge(l, why).whenComplete((r, error) -> {
-                    if (error != null) {
-                        log.info("member {}: the automatic merge of shard {} did not happen now: {}", self, l,
-                                unwrap(error).getMessage());
-                    }
-                });
-            }
-        }).whenComplete((x, error) -> mergeChecking.set(false));
+        }).whenComplete((x, error) -> gathering.set(false));
     }
+
+    // ---- Automatic merges (the control group's leader) -----------------------------------------
+
+    /** A pair must be found small and cold at this many checks in a row before it merges. */
+    static final int MERGE_CHECKS = 3;
+    /** Two neighbours merge when together they hold less than the split size divided by this (and carry less than the split load so divided). */
+    static final int MERGE_FRACTION = 4;
+    /** Neighbours found small and cold at consecutive checks, by the left shard's id: how many in a row. */
+    private final Map<Integer, Integer> mergeStreaks = new ConcurrentHashMap<>();
+
+    /**
+     * On the control group's leader, with each shard's size and load just gathered on
+     * {@code map}: merges the first two neighbours on the same members that together hold less
+     * than a quarter of the split size and carry less than a quarter of the split load, at
+     * {@link #MERGE_CHECKS} checks in a row (so a shard just split, or a lull in the load, does
+     * not merge at once). Such neighbours on different members are first brought together: the
+     * smaller one moves to the other's members. Never below the number of shards the cluster was
+     * created with. Shards found small and cold are held in place by the rebalancer meanwhile.
+     */
+    private void considerMerges(ClusterMap map, Map<Integer, Placement.Stats> stats) {
+        if (map.splitting() != null || map.moving() != null || map.merging() != null
+                || map.shards().size() <= layout.shards() || clusterMap != map) {
+            if (map.shards().size() <= layout.shards()) {
+                mergeStreaks.clear();
+                mergePinned = java.util.Set.of();
+            }
+            return;
+        }
+        long bytesMax = autoSplit.bytes() / MERGE_FRACTION;
+        double loadMax = autoSplit.keysPerSecond() > 0 ? (double) autoSplit.keysPerSecond() / MERGE_FRACTION
+                : Double.MAX_VALUE;
+        java.util.Set<String> unusable = new java.util.HashSet<>(lastLost);
+        unusable.addAll(map.excluded());
+        String merge = null;
+        int left = -1;
+        ClusterMap.Entry bringTogether = null;
+        List<String> together = null;
+        String togetherWhy = null;
+        java.util.Set<Integer> small = new java.util.HashSet<>();
+        java.util.Set<Integer> pinned = new java.util.HashSet<>();
+        for (int i = 0; i + 1 < map.shards().size(); i++) {
+            ClusterMap.Entry l = map.shards().get(i);
+            ClusterMap.Entry r = map.shards().get(i + 1);
+            Placement.Stats a = stats.get(l.id());
+            Placement.Stats b = stats.get(r.id());
+            if (a == null || b == null || a.keysPerSecond() < 0 || b.keysPerSecond() < 0 || l.splitting() || r.splitting()) {
+                continue;
+            }
+            long bytes = a.bytes() + b.bytes();
+            double load = a.keysPerSecond() + b.keysPerSecond();
+            if (bytes >= bytesMax || load >= loadMax) {
+                continue;
+            }
+            small.add(l.id());
+            pinned.add(l.id());
+            pinned.add(r.id());
+            int streak = mergeStreaks.merge(l.id(), 1, Integer::sum);
+            if (merge != null || streak < MERGE_CHECKS) {
+                continue;
+            }
+            String why = "size " + bytesText(bytes) + " together, under " + bytesText(bytesMax) + String.format(
+                    java.util.Locale.ROOT, ", and load %,.0f keys/s", load) + (loadMax == Double.MAX_VALUE ? ""
+                            : String.format(java.util.Locale.ROOT, ", under %,.0f", loadMax));
+            if (new java.util.HashSet<>(l.members()).equals(new java.util.HashSet<>(r.members()))) {
+                left = l.id();
+                merge = why;
+                continue;
+            }
+            // Different members: the smaller one goes where the other is, if every one of those
+            // members is usable and it keeps as many replicas there.
+            boolean rightMoves = b.bytes() <= a.bytes();
+            ClusterMap.Entry mover = rightMoves ? r : l;
+            ClusterMap.Entry stayer = rightMoves ? l : r;
+            if (bringTogether == null && mover.members().size() == stayer.members().size()
+                    && stayer.members().stream().noneMatch(unusable::contains)) {
+                bringTogether = mover;
+                together = stayer.members();
+                togetherWhy = "to merge with shard " + stayer.id() + ": " + why;
+            }
+        }
+        mergeStreaks.keySet().retainAll(small);
+        mergePinned = java.util.Set.copyOf(pinned);
+        if (merge != null) {
+            int l = left;
+            String why = merge;
+            mergeStreaks.remove(l);
+            log.info("member {}: merges shard {} with the shard after it by itself ({})", self, l, why);
+            merge(l, why).whenComplete((r, error) -> {
+                if (error != null) {
+                    log.info("member {}: the automatic merge of shard {} did not happen now: {}", self, l,
+                            unwrap(error).getMessage());
+                }
+            });
+        } else if (bringTogether != null && !replacing.get()) {
+            moveShard(bringTogether.id(), together, togetherWhy);
+        }
+    }
+
+    /** The shards of neighbours found small and cold, which the rebalancer leaves in place. */
+    private volatile java.util.Set<Integer> mergePinned = java.util.Set.of();
 
     /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */    /** How often the control group's leader evens out the shard leaders per member (when rebalancing). */
     static final long LEADER_BALANCE_MS = 5_000;
@@ -1324,6 +1428,14 @@ final class ShardedNode implements AutoCloseable {
     /** When the control group's leader last found each member silent for too long. */
     private final Map<String, Long> lastUnheardNanos = new ConcurrentHashMap<>();
     private volatile long nextLeaderBalanceNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_BALANCE_MS);
+    /**
+     * A shard whose leadership the balancer handed over keeps its new leader this long before
+     * the balancer hands it again, so that loads that shift between checks, or a hand-over
+     * that a shard's own election undid, do not make its leadership swing to and fro.
+     */
+    static final long LEADER_HOLD_MS = 60_000;
+    /** When the balancer last handed each shard's leadership over. */
+    private final Map<Integer, Long> leaderHandedNanos = new ConcurrentHashMap<>();
     /** A leadership hand-over under way (one at a time). */
     private final java.util.concurrent.atomic.AtomicBoolean balancingLeaders = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -1332,7 +1444,7 @@ final class ShardedNode implements AutoCloseable {
      * asks for the hand-over {@link Placement#nextLeader} gives, if any: the leaders' CPU, disk
      * and network load then spreads over the members as the replicas do.
      */
-    private void balanceLeaders(java.util.Set<String> draining) {
+    private void balanceLeaders(java.util.Set<String> draining, Placement.Weights weights) {
         if (!balancingLeaders.compareAndSet(false, true)) {
             return;
         }
@@ -1351,13 +1463,17 @@ final class ShardedNode implements AutoCloseable {
                     leaders.put(shard, leader.join());
                 }
             });
-            java.util.Optional<Placement.LeaderMove> next = Placement.nextLeader(map, members(), draining, leaders);
+            long now = System.nanoTime();
+            leaderHandedNanos.values().removeIf(t -> now - t > TimeUnit.MILLISECONDS.toNanos(LEADER_HOLD_MS));
+            java.util.Optional<Placement.LeaderMove> next = Placement.nextLeader(map, members(), draining, leaders, weights,
+                    java.util.Set.copyOf(leaderHandedNanos.keySet()));
             if (next.isEmpty() || map != clusterMap) {
                 return CompletableFuture.<Void>completedFuture(null);
             }
             Placement.LeaderMove m = next.get();
             log.info("member {}: hands the leadership of shard {} from {} to {} ({})", self, m.shard(), m.from(), m.to(),
                     m.reason());
+            leaderHandedNanos.put(m.shard(), System.nanoTime());
             return transferShardLeaderOnLeader(m.shard(), m.to()).whenComplete((v, error) -> {
                 if (error != null) {
                     log.info("member {}: handing the leadership of shard {} to {} failed: {}", self, m.shard(), m.to(),

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The moves the control group's leader makes by itself: off lost and excluded members, then even counts. */
+/** The moves the control group's leader makes by itself: off lost and excluded members, then even weights. */
 class PlacementTest {
     private static final List<String> FOUR = List.of("a", "b", "c", "d");
 
@@ -123,5 +123,88 @@ class PlacementTest {
         ClusterMap moving = map.move(0, List.of("a", "b", "d"), "test", FOUR);
         assertThat(Placement.nextLeader(moving, FOUR, Set.of("b", "c", "d"), leaders)).isEmpty();
         assertThat(Placement.nextLeader(moving, FOUR, Set.of("c", "d"), leaders).orElseThrow().shard()).isEqualTo(3);
+    }
+
+    private static final long MIB = 1L << 20;
+
+    @Test
+    void replicasAreEvenedOutBySizeWhereCountsAreEven() {
+        // Shards 0..3 of two replicas: 0 a,b; 1 b,c; 2 c,d; 3 d,a. Two replicas each.
+        ClusterMap map = layout(FOUR, 4, 2);
+        assertThat(map.byId(0).members()).containsExactly("a", "b");
+        assertThat(map.byId(3).members()).containsExactly("d", "a");
+        // Shard 0 holds 8 MiB (8 units of 1 MiB); the others are empty (1 unit each):
+        // a and b weigh 9, c and d 2.
+        Placement.Weights w = new Placement.Weights(java.util.Map.of(0, new Placement.Stats(8 * MIB, 0),
+                1, new Placement.Stats(0, 0), 2, new Placement.Stats(0, 0), 3, new Placement.Stats(0, 0)), MIB, 1000);
+        assertThat(next(map, FOUR, Set.of(), true, new ArrayList<>())).as("by counts").isEmpty();
+        // The big shard cannot go anywhere without making its new member as heavy: the small
+        // ones leave a and b instead.
+        Placement.Move m = Placement.next(map, FOUR, Set.of(), true, w, Set.of(), x -> { }).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(3, List.of("d", "c"),
+                "rebalance: a keeps 2 replicas (8.0 MiB, 0 keys/s), c 2 (0 B, 0 keys/s)"));
+        map = map.move(m.shard(), m.target(), m.reason(), FOUR).moved(m.shard());
+        m = Placement.next(map, FOUR, Set.of(), true, w, Set.of(), x -> { }).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(1, List.of("d", "c"),
+                "rebalance: b keeps 2 replicas (8.0 MiB, 0 keys/s), d 2 (0 B, 0 keys/s)"));
+        map = map.move(m.shard(), m.target(), m.reason(), FOUR).moved(m.shard());
+        // a 8, b 8, c 3, d 3: moving the big shard would not narrow any gap; done.
+        assertThat(Placement.next(map, FOUR, Set.of(), true, w, Set.of(), x -> { })).isEmpty();
+    }
+
+    @Test
+    void aPinnedShardStaysAndALostMembersReplicaGoesToTheLightest() {
+        ClusterMap map = layout(FOUR, 4, 2);
+        Placement.Weights w = new Placement.Weights(java.util.Map.of(0, new Placement.Stats(8 * MIB, 0)), MIB, 1000);
+        // Shard 3 held in place (a merge waits for it): b's shard 1 goes instead.
+        Placement.Move m = Placement.next(map, FOUR, Set.of(), true, w, Set.of(3), x -> { }).orElseThrow();
+        assertThat(m.shard()).isEqualTo(1);
+        assertThat(m.target()).containsExactly("d", "c");
+        // Pinned or not, a lost member's replicas leave it: b is lost, shard 0's replica there
+        // goes to the lightest member that does not keep it (c and d weigh 2, c first).
+        m = Placement.next(map, FOUR, Set.of("b"), true, w, Set.of(0, 1, 2, 3), x -> { }).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(0, List.of("a", "c"), "member b lost"));
+        // Figures of a large shard count: with shard 2 the large one, d is the heavy side.
+        Placement.Weights w2 = new Placement.Weights(java.util.Map.of(2, new Placement.Stats(8 * MIB, 0)), MIB, 1000);
+        m = Placement.next(map, FOUR, Set.of("b"), true, w2, Set.of(), x -> { }).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(0, List.of("a", "c"), "member b lost"));
+        m = Placement.next(map, FOUR, Set.of("a"), true, w2, Set.of(), x -> { }).orElseThrow();
+        assertThat(m).as("a's replica of shard 0 goes to the lighter of c (9) and d (9): c by id")
+                .isEqualTo(new Placement.Move(0, List.of("c", "b"), "member a lost"));
+    }
+
+    @Test
+    void leadersAreEvenedOutByLoadWhereCountsAreEven() {
+        List<String> three = List.of("a", "b", "c");
+        ClusterMap map = layout(three, 4, 3);
+        java.util.Map<Integer, String> leaders = java.util.Map.of(0, "a", 1, "a", 2, "b", 3, "c");
+        assertThat(Placement.nextLeader(map, three, Set.of(), leaders)).as("by counts: 2, 1, 1").isEmpty();
+        // Shards 0 and 1 each carry 3 units of load (1,500 keys/s), 2 and 3 one each (idle):
+        // a weighs 6, b and c 1. One of a's shards goes to b (the lighter, then by id).
+        Placement.Weights w = new Placement.Weights(java.util.Map.of(0, new Placement.Stats(0, 1500),
+                1, new Placement.Stats(0, 1500), 2, new Placement.Stats(0, 0), 3, new Placement.Stats(0, 0)), MIB, 500);
+        Placement.LeaderMove m = Placement.nextLeader(map, three, Set.of(), leaders, w, Set.of()).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.LeaderMove(0, "a", "b",
+                "rebalance leaders: a leads 2 shards (3,000 keys/s), b 1 (0 keys/s)"));
+        // Held: shard 0 was handed over a moment ago, so shard 1 goes instead.
+        assertThat(Placement.nextLeader(map, three, Set.of(), leaders, w, Set.of(0)).orElseThrow().shard()).isEqualTo(1);
+        // After it: a 3, b 4, c 1. b's hot shard cannot narrow the gap to c (3 units for a gap of
+        // 3), its idle one can (b 4 -> 3, c 1 -> 2).
+        java.util.Map<Integer, String> after = new java.util.HashMap<>(leaders);
+        after.put(0, "b");
+        Placement.LeaderMove n = Placement.nextLeader(map, three, Set.of(), after, w, Set.of()).orElseThrow();
+        assertThat(n).isEqualTo(new Placement.LeaderMove(2, "b", "c",
+                "rebalance leaders: b leads 2 shards (1,500 keys/s), c 1 (0 keys/s)"));
+        after.put(2, "c");
+        // a 3, b 3, c 2: even within a unit.
+        assertThat(Placement.nextLeader(map, three, Set.of(), after, w, Set.of())).isEmpty();
+    }
+
+    @Test
+    void weightUnitsMustBePositive() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Placement.Weights(java.util.Map.of(), 0, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Placement.Weights(java.util.Map.of(), 1, Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }
