@@ -732,6 +732,42 @@ class ShardedClusterTest {
     }
 
     @Test
+    void replicasAreBalancedByBytesNotByCountsAlone() throws Exception {
+        // Two members, four shards of one replica: 0 and 2 on a, 1 and 3 on b. A shard of the
+        // split size weighs 8 units (512 KiB each here), a small one 1.
+        List<String> addresses = startCluster(4, 1, c -> c.autoSplit(4 << 20, 0, 300), "a", "b");
+        Database db = Txkv.open(String.join(",", addresses));
+        databases.add(db);
+        // Shard 0 (keys below 0x40) gets 1.5 MiB: a weighs 3 + 1, b 1 + 1.
+        byte[] kib = new byte[1024];
+        java.util.Arrays.fill(kib, (byte) 'v');
+        for (int batch = 0; batch < 24; batch++) {
+            int first = batch * 64;
+            db.run(tr -> {
+                for (int i = first; i < first + 64; i++) {
+                    tr.set(b(String.format("\u0010/%05d", i)), kib);
+                }
+                return null;
+            });
+        }
+        // The big shard cannot move without making b as heavy; the small one on a moves to b,
+        // though b then keeps three replicas and a one.
+        Poll.until("shard 2 moved to b", Duration.ofSeconds(60), () -> replicasOf(addresses.get(1), 2).equals(List.of("b")));
+        Thread.sleep(3_000);
+        assertThat(replicasOf(addresses.get(0), 0)).containsExactly("a");
+        assertThat(replicasOf(addresses.get(0), 1)).containsExactly("b");
+        assertThat(replicasOf(addresses.get(0), 2)).containsExactly("b");
+        assertThat(replicasOf(addresses.get(0), 3)).containsExactly("b");
+        List<KeyValue> rows = db.read(tr -> tr.getRange(b("\u0010/"), b("\u00100")).asList().join());
+        assertThat(rows).hasSize(24 * 64);
+    }
+
+    private static List<String> replicasOf(String address, int shard) {
+        return RemoteStatus.fetch(address, Duration.ofSeconds(10)).getCluster().getShardsList().stream()
+                .filter(sh -> sh.getId() == shard).findFirst().map(sh -> List.copyOf(sh.getReplicasList())).orElse(List.of());
+    }
+
+    @Test
     void aBusyShardSplitsByLoadAndAHotKeyIsReportedNotSplit() throws Exception {
         List<String> addresses = startCluster(2, 3, c -> c.autoSplit(0, 40, 1_000));
         Database db = Txkv.open(String.join(",", addresses));
