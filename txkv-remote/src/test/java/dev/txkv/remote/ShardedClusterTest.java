@@ -732,6 +732,44 @@ class ShardedClusterTest {
     }
 
     @Test
+    void aServerLostForGoodDuringAMergeIsReplacedAndTheMergeCompletes() throws Exception {
+        // Shard 0 on a, b, c; shard 1 on b, c, d. A member unheard of for 8 s is lost: long
+        // enough for the merge below to be under way when c is found lost.
+        List<String> addresses = startCluster(2, 3, c -> c.replaceLostAfter(8_000).rebalance(false), "a", "b", "c", "d");
+        String all = String.join(",", addresses);
+        Database db = openBank(all);
+        Transfers transfers = new Transfers(db, 2, 90, true);
+        Thread.sleep(1_000);
+        // Shard 2 (accounts 1 to 3) is born on a, b and c.
+        assertThat(RemoteStatus.split(all, account(1), Duration.ofSeconds(60)).getNewShard()).isEqualTo(2);
+        // c stops for good; shard 0 then absorbs shard 2. The merge waits for every replica of
+        // shard 0, c's too, until c is found lost and shard 0's replica there moves to d.
+        servers.get(2).close();
+        String abd = String.join(",", addresses.get(0), addresses.get(1), addresses.get(3));
+        dev.txkv.proto.MergeResponse merged = RemoteStatus.merge(abd, 0, "", Duration.ofSeconds(120));
+        assertThat(merged.getShard()).isZero();
+        assertThat(merged.getAbsorbed()).isEqualTo(2);
+        Poll.until("c's replicas replaced", Duration.ofSeconds(60), () -> {
+            try {
+                dev.txkv.proto.Status st = RemoteStatus.fetch(addresses.get(3), Duration.ofSeconds(5));
+                return st.getCluster().getShardsList().stream().allMatch(r -> !r.getReplicasList().contains("c")
+                        && r.getMovingToList().isEmpty());
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+        transfers.stop();
+        transfers.assertClean();
+        try (Database viaD = Txkv.open(addresses.get(3))) {
+            assertThat(ShardedAccounts.total(viaD)).isEqualTo(ACCOUNTS * INITIAL);
+        }
+        dev.txkv.proto.Status after = RemoteStatus.fetch(addresses.get(3), Duration.ofSeconds(10));
+        assertThat(after.getCluster().getShardsList()).extracting(r -> r.getId() + ":" + r.getReplicasCount())
+                .containsExactly("0:3", "1:3");
+        awaitNothingInDoubt(servers.get(3));
+    }
+
+    @Test
     void replicasAreBalancedByBytesNotByCountsAlone() throws Exception {
         // Two members, four shards of one replica: 0 and 2 on a, 1 and 3 on b. A shard of the
         // split size weighs 8 units (512 KiB each here), a small one 1.

@@ -282,8 +282,10 @@ record ClusterMap(long epoch, List<ClusterMap.Entry> shards, int nextId, List<St
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is still being made by a split from shard "
                     + e.splittingFrom() + "; move it once the split is done");
         }
+        // The absorbing shard may move once it has absorbed (every new replica is copied from
+        // one that holds the absorbed keys): so a member lost during a merge can be replaced.
         Entry m = merging();
-        if (m != null && (m.id() == id || m.mergingInto() == id)) {
+        if (m != null && (m.id() == id || (m.mergingInto() == id && !m.mergeAbsorbed()))) {
             throw new TxkvException(ErrorCode.OPERATION_FAILED, "Shard " + id + " is merging (shard " + m.mergingInto()
                     + " absorbs shard " + m.id() + "); move it once the merge is done");
         }

@@ -47,7 +47,7 @@ final class Placement {
         draining.addAll(map.excluded());
         ClusterMap.Entry moving = map.moving();
         for (ClusterMap.Entry e : map.shards()) {
-            if (!movable(map, e) || (moving != null && moving.id() != e.id())) {
+            if (!(movable(map, e) || absorbed(map, e)) || (moving != null && moving.id() != e.id())) {
                 continue;
             }
             List<String> placement = e.moving() ? e.movingTo() : e.members();
@@ -253,6 +253,17 @@ final class Placement {
         }
         String loadText = String.format(java.util.Locale.ROOT, "%,.0f keys/s", load);
         return text + " (" + (asLeader ? loadText : ShardedNode.bytesText(bytes) + ", " + loadText) + ")";
+    }
+
+    /**
+     * The absorbing side of a merge whose keys it has taken: its replicas may leave lost and
+     * excluded members (the merge waits for every replica of it, so a member lost for good
+     * would hold the merge forever), though the rebalancer leaves it alone.
+     */
+    private static boolean absorbed(ClusterMap map, ClusterMap.Entry e) {
+        ClusterMap.Entry m = map.merging();
+        return m != null && m.mergingInto() == e.id() && m.mergeAbsorbed() && !e.splitting()
+                && map.shards().stream().noneMatch(x -> x.splittingFrom() == e.id());
     }
 
     /** A shard that may move: not being made by a split, not being split, and not merging (either side). */

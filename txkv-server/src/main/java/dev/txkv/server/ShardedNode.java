@@ -820,17 +820,17 @@ final class ShardedNode implements AutoCloseable {
         byte[] end = r.end();
         List<CompletableFuture<String>> asks = new ArrayList<>();
         for (String m : l.replicas()) {
-            asks.add(replicaStateOf(m, left).handle((state, error) -> {
-                if (error != null || !state.getOpen() || !state.hasOwnedBegin()) {
-                    return "member " + m + "'s replica of shard " + left + " is not open";
-                }
-                boolean holds = end == null ? !state.hasOwnedEnd() : !state.hasOwnedEnd()
-                        || dev.txkv.ByteArrays.compareUnsigned(state.getOwnedEnd().toByteArray(), end) >= 0;
-                return holds ? null : "member " + m + "'s replica of shard " + left + " has not absorbed shard " + right + " yet";
-            }));
+            asks.add(replicaStateOf(m, left).handle((state, error) -> error != null ? "member " + m + "'s replica of shard "
+                    + left + " is not open" : notAbsorbed(state, m, left, right, end)));
         }
+        // The right shard's replicas on lost members are not waited for: those members drop
+        // them when they come back, and its two-phase state, replicated, is told by the others.
+        java.util.Set<String> lost = lastLost;
         java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
         for (String m : r.replicas()) {
+            if (lost.contains(m)) {
+                continue;
+            }
             asks.add(replicaStateOf(m, right).handle((state, error) -> {
                 if (error != null) {
                     return "member " + m + " did not answer for its replica of shard " + right;
@@ -854,6 +854,20 @@ final class ShardedNode implements AutoCloseable {
             }
             return CompletableFuture.<Void>completedFuture(null);
         });
+    }
+
+    /**
+     * Why member {@code m}'s replica of shard {@code left}, in {@code state}, does not hold the
+     * keys of shard {@code right} (which end at {@code end}, null for the keyspace's end) yet;
+     * null when it holds them (it applied the absorb).
+     */
+    private static String notAbsorbed(dev.txkv.proto.ReplicaStateResponse state, String m, int left, int right, byte[] end) {
+        if (!state.getOpen() || !state.hasOwnedBegin()) {
+            return "member " + m + "'s replica of shard " + left + " is not open";
+        }
+        boolean holds = end == null ? !state.hasOwnedEnd() : !state.hasOwnedEnd()
+                || dev.txkv.ByteArrays.compareUnsigned(state.getOwnedEnd().toByteArray(), end) >= 0;
+        return holds ? null : "member " + m + "'s replica of shard " + left + " has not absorbed shard " + right + " yet";
     }
 
     /** Shard {@code id}'s size and load as this member, its leader, measures them (ShardPeer.ShardStats). */
@@ -1904,6 +1918,17 @@ final class ShardedNode implements AutoCloseable {
                         continue;
                     }
                     try {
+                        // A shard that absorbs another is copied only from a replica that has
+                        // absorbed it: the copy would not replay the absorb, whose keys come
+                        // from a replica of the absorbed shard on the same member.
+                        ClusterMap.Entry absorbing = clusterMap.merging();
+                        if (absorbing != null && absorbing.mergingInto() == id) {
+                            String why = notAbsorbed(replicaStateOf(source, id).orTimeout(CONTROL_CALL_MS, TimeUnit.MILLISECONDS).join(),
+                                    source, id, absorbing.id(), absorbing.end());
+                            if (why != null) {
+                                throw new TxkvException(ErrorCode.OPERATION_FAILED, why);
+                            }
+                        }
                         log.info("member {}: copying its new replica of shard {} from member {}", self, id, source);
                         long bytes = ReplicaCopies.fetch(ShardPeerGrpc.newBlockingStub(channels.channel(
                                 clientAddresses.get(source))), id, tmp);

@@ -207,4 +207,25 @@ class PlacementTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Placement.Weights(java.util.Map.of(), 1, Double.NaN))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aMemberLostDuringAMergeLeavesTheAbsorbingShardOnceItHasAbsorbed() {
+        List<String> three = List.of("a", "b", "c");
+        // Shards 0 and 1 both on a, b, c; d keeps nothing. Shard 0 absorbs shard 1.
+        ClusterMap merging = layout(three, 2, 3).merge(0, "test");
+        List<String> stuck = new ArrayList<>();
+        assertThat(next(merging, FOUR, Set.of("c"), true, stuck)).as("before the absorb nothing moves").isEmpty();
+        ClusterMap absorbed = merging.absorbed(1);
+        Placement.Move m = next(absorbed, FOUR, Set.of("c"), true, stuck).orElseThrow();
+        assertThat(m).isEqualTo(new Placement.Move(0, List.of("a", "b", "d"), "member c lost"));
+        assertThat(stuck).isEmpty();
+        ClusterMap moving = absorbed.move(m.shard(), m.target(), m.reason(), FOUR);
+        assertThat(moving.byId(0).movingTo()).containsExactly("a", "b", "d");
+        // The absorbed shard itself never moves, nor does the rebalancer move the absorbing one.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> absorbed.move(1, List.of("a", "b", "d"), "x", FOUR))
+                .hasMessageContaining("is merging");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> merging.move(0, List.of("a", "b", "d"), "x", FOUR))
+                .hasMessageContaining("is merging");
+        assertThat(next(absorbed, FOUR, Set.of(), true, stuck)).as("no rebalancing during a merge").isEmpty();
+    }
 }
