@@ -189,6 +189,12 @@ public final class ClusterCommand implements Callable<Integer> {
                         + " again at every start.")
         private String splitSize;
 
+        @Option(names = "--move-rate", paramLabel = "SIZE",
+                description = "Passed to every server (txkv server --move-rate): how fast a server copies a shard"
+                        + " replica it takes in a move, per second (e.g. 8MiB; 0: as fast as it can; default 32MiB)."
+                        + " Needs --shards; give it again at every start.")
+        private String moveRate;
+
         @Option(names = "--secure",
                 description = "TLS on every port: a CA and a node certificate are made in DIR/certs (txkv certs), every"
                         + " node serves TLS with it and members speak mutual TLS; clients need TXKV_TLS_CA_FILE"
@@ -247,9 +253,12 @@ public final class ClusterCommand implements Callable<Integer> {
                 if (splitSize != null) {
                     serverArgs.addAll(List.of("--split-size", splitSize));
                 }
-            } else if (shardReplicas != null || splitSize != null) {
-                throw new ParameterException(spec.commandLine(), (shardReplicas != null ? "--shard-replicas" : "--split-size")
-                        + " needs --shards");
+                if (moveRate != null) {
+                    serverArgs.addAll(List.of("--move-rate", moveRate));
+                }
+            } else if (shardReplicas != null || splitSize != null || moveRate != null) {
+                throw new ParameterException(spec.commandLine(), (shardReplicas != null ? "--shard-replicas"
+                        : splitSize != null ? "--split-size" : "--move-rate") + " needs --shards");
             }
             Path ca = caFile(dir);
             if (secure || ca != null) {

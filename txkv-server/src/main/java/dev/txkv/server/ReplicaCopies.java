@@ -136,11 +136,13 @@ final class ReplicaCopies implements AutoCloseable {
 
     /**
      * Fetches a copy of shard {@code shard}'s replica from the member behind {@code stub} into
-     * the new data directory {@code into} (which must not exist), file by file, synced to disk.
+     * the new data directory {@code into} (which must not exist), file by file, synced to disk,
+     * at most {@code bytesPerSecond} (0: as fast as it can).
      *
      * @return the bytes copied
      */
-    static long fetch(ShardPeerGrpc.ShardPeerBlockingStub stub, int shard, Path into) {
+    static long fetch(ShardPeerGrpc.ShardPeerBlockingStub stub, int shard, Path into, long bytesPerSecond) {
+        long startedNanos = System.nanoTime();
         StartCopyResponse started = stub.withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS).startCopy(
                 StartCopyRequest.newBuilder().setProtocolVersion(WireCommits.PROTOCOL_VERSION).setShard(shard).build());
         String id = started.getCopyId();
@@ -170,6 +172,7 @@ final class ReplicaCopies implements AutoCloseable {
                             }
                         }
                         offset += data.size();
+                        pace(startedNanos, total + offset, bytesPerSecond);
                     }
                     out.force(true);
                     total += offset;
@@ -186,6 +189,22 @@ final class ReplicaCopies implements AutoCloseable {
             } catch (RuntimeException e) {
                 // The serving member deletes it once it expires.
             }
+        }
+    }
+
+    /**
+     * Waits until {@code bytes} are due at {@code bytesPerSecond} since {@code startedNanos}
+     * (no wait when 0): a copy taken at a bounded rate takes that much less disk, network and
+     * CPU from the traffic at any moment.
+     */
+    static void pace(long startedNanos, long bytes, long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            return;
+        }
+        long dueNanos = startedNanos + (long) (bytes * 1e9 / bytesPerSecond);
+        long wait = dueNanos - System.nanoTime();
+        if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
         }
     }
 

@@ -146,9 +146,16 @@ public final class ServerCommand implements Callable<Integer> {
                     + " move to the other members, one shard at a time (0 turns it off; default 300000). Needs --shards.")
     private Long replaceLostAfterMs;
 
+    @Option(names = "--move-rate", paramLabel = "SIZE",
+            description = "How fast this server copies a shard replica it takes in a move, per second (a number of"
+                    + " bytes, or with KiB, MiB or GiB; 0: as fast as it can; default 32MiB): a lower rate makes a move"
+                    + " take longer and take less from the traffic meanwhile. Needs --shards.")
+    private String moveRate;
+
     @Option(names = "--rebalance", paramLabel = "on|off",
-            description = "Whether the control group's leader evens out the members' shard replica counts by itself,"
-                    + " one move at a time, then their shard leaderships, and merges two neighbouring shards on the same"
+            description = "Whether the control group's leader evens out what the members keep by itself (shard replicas"
+                    + " weighed by size, load and count), one move at a time, then their shard leaderships (by load),"
+                    + " and merges two neighbouring shards on the same"
                     + " members that together hold less than a quarter of --split-size and carry less than a quarter of"
                     + " --split-load (never below --shards shards; default on). Needs --shards.")
     private String rebalance;
@@ -305,6 +312,12 @@ public final class ServerCommand implements Callable<Integer> {
                 throw usage("--replace-lost-after must be 0 (off) or 1000 to 86400000 ms, got " + replaceLostAfterMs);
             }
             config.replaceLostAfter(replaceLostAfterMs);
+        }
+        if (moveRate != null) {
+            if (shards == null) {
+                throw usage("--move-rate needs --shards");
+            }
+            config.moveRate(parseSize("--move-rate", moveRate));
         }
         if (rebalance != null) {
             if (shards == null) {

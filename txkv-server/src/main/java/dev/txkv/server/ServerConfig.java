@@ -223,6 +223,28 @@ public final class ServerConfig {
     private boolean rebalance = true;
     private boolean join;
 
+    /** The default {@link #moveRate}: 32 MiB a second. */
+    public static final long MOVE_RATE_DEFAULT = 32L << 20;
+
+    private long moveBytesPerSecond = MOVE_RATE_DEFAULT;
+
+    /**
+     * How fast this server copies a shard replica it takes in a move, in bytes per second; 0
+     * copies as fast as it can (docs/sharding.md, "Moving replicas"). Default 32 MiB/s.
+     */
+    public ServerConfig moveRate(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("move rate must be 0 (no limit) or positive, got " + bytesPerSecond);
+        }
+        this.moveBytesPerSecond = bytesPerSecond;
+        return this;
+    }
+
+    /** How fast a replica taken in a move is copied, in bytes per second; 0: no limit. */
+    public long moveBytesPerSecond() {
+        return moveBytesPerSecond;
+    }
+
     /**
      * Whether this server joins a running sharded cluster as a new member (docs/sharding.md,
      * "Adding a server"): it opens no replica until the cluster's map reaches it, and asks the
@@ -239,9 +261,9 @@ public final class ServerConfig {
     }
 
     /**
-     * Whether the control group's leader of a sharded cluster evens out the members' shard
-     * replica counts by itself, one move at a time, once two members differ by two or more, and
-     * then the shard leaderships likewise (docs/sharding.md, "Rebalancing"). On by default.
+     * Whether the control group's leader of a sharded cluster evens out what the members keep by
+     * itself (shard replicas weighed by size, load and count), one move at a time, and then the
+     * shard leaderships by load (docs/sharding.md, "Rebalancing"). On by default.
      */
     public ServerConfig rebalance(boolean on) {
         this.rebalance = on;

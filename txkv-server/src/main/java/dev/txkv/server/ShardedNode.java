@@ -126,8 +126,9 @@ final class ShardedNode implements AutoCloseable {
     private final AutoSplit autoSplit;
 
     private ShardedNode(ShardLayout layout, String self, Map<String, String> clientAddresses, CrashPoints crashPoints,
-            AutoSplit autoSplit, long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials,
-            boolean joining) {
+            AutoSplit autoSplit, long replaceLostAfterMs, boolean rebalance, long moveBytesPerSecond,
+            io.grpc.ChannelCredentials peerCredentials, boolean joining) {
+        this.moveBytesPerSecond = moveBytesPerSecond;
         this.joining = joining;
         this.channels = new PeerChannels(peerCredentials);
         this.replaceLostAfterMs = replaceLostAfterMs;
@@ -157,7 +158,8 @@ final class ShardedNode implements AutoCloseable {
      * @param autoSplit when the shards this member leads split by themselves
      * @param replaceLostAfterMs how long a member may be unreachable (as the control group's
      *     leader sees it) before its replicas move to other members; 0: never
-     * @param rebalance whether the control group's leader evens out the members' replica counts
+     * @param rebalance whether the control group's leader evens out what the members keep
+     * @param moveBytesPerSecond how fast a replica this member takes in a move is copied; 0: no limit
      * @param peerCredentials the credentials of calls to other members (TLS with this member's
      *     certificate, or plaintext)
      * @param join whether this server joins a running cluster as a new member (its data directory
@@ -167,7 +169,8 @@ final class ShardedNode implements AutoCloseable {
      */
     static ShardedNode open(Path dataDir, dev.txkv.TxkvConfig config, ReplicationConfig replication,
             Map<String, String> clientAddresses, int shards, int replicas, CrashPoints crashPoints, AutoSplit autoSplit,
-            long replaceLostAfterMs, boolean rebalance, io.grpc.ChannelCredentials peerCredentials, boolean join) {
+            long replaceLostAfterMs, boolean rebalance, long moveBytesPerSecond, io.grpc.ChannelCredentials peerCredentials,
+            boolean join) {
         // Sorted, so that every server lays the cluster out alike whatever order its flags list the members in.
         List<String> members = new ArrayList<>(new java.util.TreeSet<>(replication.members().keySet()));
         ShardLayout layout = new ShardLayout(members, shards, replicas);
@@ -179,7 +182,7 @@ final class ShardedNode implements AutoCloseable {
         }
         Recorded recorded = checkLayout(dataDir, layout, join);
         ShardedNode node = new ShardedNode(recorded.layout(), replication.selfId(), clientAddresses, crashPoints,
-                autoSplit, replaceLostAfterMs, rebalance, peerCredentials, recorded.joined());
+                autoSplit, replaceLostAfterMs, rebalance, moveBytesPerSecond, peerCredentials, recorded.joined());
         try {
             node.start(dataDir, config, replication);
         } catch (RuntimeException | Error e) {
@@ -1685,6 +1688,8 @@ final class ShardedNode implements AutoCloseable {
     static final long REPLICA_WORK_STOP_MS = 20_000;
     /** The copies of this member's replicas that other members fetch; created at start. */
     private volatile ReplicaCopies copies;
+    /** How fast a replica this member takes in a move is copied, in bytes per second; 0: no limit. */
+    private final long moveBytesPerSecond;
 
     /**
      * Moves shard {@code shard}'s replicas to exactly the members {@code target}, on this member,
@@ -1931,7 +1936,7 @@ final class ShardedNode implements AutoCloseable {
                         }
                         log.info("member {}: copying its new replica of shard {} from member {}", self, id, source);
                         long bytes = ReplicaCopies.fetch(ShardPeerGrpc.newBlockingStub(channels.channel(
-                                clientAddresses.get(source))), id, tmp);
+                                clientAddresses.get(source))), id, tmp, moveBytesPerSecond);
                         log.info("member {}: copied shard {} from member {}: {} in {} ms", self, id, source,
                                 bytesText(bytes), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
                         countMovedBytes(bytes);

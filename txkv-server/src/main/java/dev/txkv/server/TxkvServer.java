@@ -223,7 +223,8 @@ public final class TxkvServer implements AutoCloseable {
                     config.peerClientAddresses(), config.shards(), config.shardReplicas(),
                     config.crashPoints() ? CrashPoints.haltingProcess() : CrashPoints.NONE,
                     new ShardedNode.AutoSplit(config.splitBytes(), config.splitKeysPerSecond(), config.splitCheckMs()),
-                    config.replaceLostAfterMs(), config.rebalance(), peerCredentials, config.join());
+                    config.replaceLostAfterMs(), config.rebalance(), config.moveBytesPerSecond(), peerCredentials,
+                    config.join());
             engine = sharded.control();
         } else if (ShardedNode.isSharded(config.dataDir())) {
             throw new dev.txkv.TxkvException(dev.txkv.ErrorCode.INVALID_OPTION_VALUE, "The data directory "

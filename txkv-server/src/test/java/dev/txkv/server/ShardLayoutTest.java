@@ -156,6 +156,27 @@ class ShardLayoutTest {
         err = new StringWriter();
         assertThat(run(err, concat(sharded, "--split-check-interval", "5"))).isEqualTo(2);
         assertThat(err.toString()).contains("--split-check-interval must be 10 to 86400000 ms, got 5");
+
+        err = new StringWriter();
+        assertThat(run(err, "--data", dir.resolve("x").toString(), "--move-rate", "8MiB")).isEqualTo(2);
+        assertThat(err.toString()).contains("--move-rate needs --shards");
+        for (String bad : new String[] {"8 MB/s", "-1", "fast"}) {
+            err = new StringWriter();
+            assertThat(run(err, concat(sharded, "--move-rate", bad))).as(bad).isEqualTo(2);
+            assertThat(err.toString()).as(bad).contains("--move-rate");
+        }
+    }
+
+    @Test
+    void aCopyIsPacedAtItsRate() {
+        long started = System.nanoTime();
+        // 256 KiB at 1 MiB/s are due a quarter of a second after the start: the pace waits for it.
+        ReplicaCopies.pace(started, 256 << 10, 1 << 20);
+        assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(240));
+        // No rate: no wait, however much was copied.
+        long before = System.nanoTime();
+        ReplicaCopies.pace(before, Long.MAX_VALUE / 2, 0);
+        assertThat(System.nanoTime() - before).isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
     }
 
     private static String[] concat(String[] a, String... b) {
