@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * The moves the control group's leader asks for by itself (docs/sharding.md, "Moving
  * replicas"): first replicas off members that are lost or excluded, then, when no move is
  * under way, one replica from a heavier member to a lighter one. A member weighs what its
- * replicas weigh ({@link Weights}: one unit per small idle shard, more for a large or busy one);
+ * replicas weigh ({@link Weights}: one unit per small shard, more for a large one);
  * a move is made only when it narrows the gap between the two by at least one unit, and the
  * one that evens them out best is taken. One move at a time. Then, likewise, the shard leaders
  * per member ({@link #nextLeader}), weighed by load. Pure: it reads a map and computes.
@@ -187,10 +187,11 @@ final class Placement {
 
     /**
      * What the rebalancer weighs, in units of a small idle shard. As a replica a shard weighs the
-     * largest of one, its bytes in {@code bytesUnit}s and its load in {@code loadUnit}s: a
-     * cluster of small idle shards is evened out by counts, one of large or busy shards by size
-     * and load. As a leader a shard weighs the larger of one and its load in {@code loadUnit}s.
-     * A shard whose stats are unknown weighs one.
+     * larger of one and its bytes in {@code bytesUnit}s: a cluster of small shards is evened out
+     * by counts, one of large shards by size. As a leader a shard weighs the larger of one and
+     * its load in {@code loadUnit}s: load is evened out by handing leaderships over, which moves
+     * no data (and a shard too busy for one member splits by load). A shard whose figures are
+     * unknown weighs one.
      */
     record Weights(Map<Integer, Stats> stats, long bytesUnit, double loadUnit) {
         /** Every shard weighs one: replicas and leaders are evened out by counts. */
@@ -205,7 +206,7 @@ final class Placement {
 
         double replica(int shard) {
             Stats s = stats.get(shard);
-            return s == null ? 1 : Math.max(1, Math.max((double) s.bytes() / bytesUnit, s.keysPerSecond() / loadUnit));
+            return s == null ? 1 : Math.max(1, (double) s.bytes() / bytesUnit);
         }
 
         double leader(int shard) {
