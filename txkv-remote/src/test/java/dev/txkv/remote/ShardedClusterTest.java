@@ -776,13 +776,15 @@ class ShardedClusterTest {
         List<String> addresses = startCluster(4, 1, c -> c.autoSplit(4 << 20, 0, 300), "a", "b");
         Database db = Txkv.open(String.join(",", addresses));
         databases.add(db);
-        // Shard 0 (keys below 0x40) gets 1.5 MiB: a weighs 3 + 1, b 1 + 1.
-        byte[] kib = new byte[1024];
-        java.util.Arrays.fill(kib, (byte) 'v');
-        for (int batch = 0; batch < 24; batch++) {
+        // Shard 0 (keys below 0x40) gets 2 MiB of values that do not compress (the size is the
+        // storage's estimate, compressed once on disk): a weighs 4 + 1, b 1 + 1.
+        Random random = new Random(Seeds.seed());
+        for (int batch = 0; batch < 32; batch++) {
             int first = batch * 64;
             db.run(tr -> {
                 for (int i = first; i < first + 64; i++) {
+                    byte[] kib = new byte[1024];
+                    random.nextBytes(kib);
                     tr.set(b(String.format("\u0010/%05d", i)), kib);
                 }
                 return null;
@@ -797,7 +799,7 @@ class ShardedClusterTest {
         assertThat(replicasOf(addresses.get(0), 2)).containsExactly("b");
         assertThat(replicasOf(addresses.get(0), 3)).containsExactly("b");
         List<KeyValue> rows = db.read(tr -> tr.getRange(b("\u0010/"), b("\u00100")).asList().join());
-        assertThat(rows).hasSize(24 * 64);
+        assertThat(rows).hasSize(32 * 64);
     }
 
     private static List<String> replicasOf(String address, int shard) {
