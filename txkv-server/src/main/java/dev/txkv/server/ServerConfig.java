@@ -270,7 +270,7 @@ public final class ServerConfig {
         return this;
     }
 
-    /** Whether replica counts and leaderships are evened out by themselves. */
+    /** Whether what the members keep and lead is evened out by itself. */
     public boolean rebalance() {
         return rebalance;
     }

@@ -144,8 +144,8 @@ public final class ExcludeCommand implements Callable<Integer> {
             out.println("No shard is on " + member + ": excluding it would move nothing.");
         } else {
             out.println("Would exclude " + member + ": the cluster would move " + count(on.size()) + " off it by"
-                    + " itself, one at a time, each to the member with the fewest replicas that keeps none of the"
-                    + " shard:");
+                    + " itself, one at a time, each to the lightest member (fewest replicas, weighed by size) that"
+                    + " keeps none of the shard:");
             for (Status.Shard s : on) {
                 out.println("shard " + s.getId() + ": " + String.join(",", s.getReplicasList())
                         + (s.getMovingToCount() > 0 ? " (" + moving(s) + ")" : "")

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "include",
         description = "Include MEMBER of a sharded txkv cluster again after txkv exclude: replicas may be placed there"
                 + " again (a txkv move, the replacement of a lost server, the rebalancer). Nothing moves back at once;"
-                + " the rebalancer evens out replica counts by itself.",
+                + " the rebalancer evens out what the members keep by itself.",
         footer = {
             "",
             "Examples:",
@@ -65,8 +65,8 @@ public final class IncludeCommand implements Callable<Integer> {
         }
         sources.apply(cluster).exclude(member, true, Duration.ofMillis(timeoutMs));
         PrintWriter out = spec.commandLine().getOut();
-        out.println(member + " is included again: replicas may be placed there (the rebalancer evens out replica"
-                + " counts by itself).");
+        out.println(member + " is included again: replicas may be placed there (the rebalancer evens out what the"
+                + " members keep by itself).");
         out.flush();
         return Main.EXIT_OK;
     }

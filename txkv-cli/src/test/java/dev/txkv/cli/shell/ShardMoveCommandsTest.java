@@ -361,8 +361,8 @@ class ShardMoveCommandsTest {
         assertThat(provider.excludes).isEmpty();
         assertThat(provider.moves).isEmpty();
         assertThat(run.out()).isEqualTo(""
-                + "Would exclude a: the cluster would move 4 shards off it by itself, one at a time, each to the member"
-                + " with the fewest replicas that keeps none of the shard:\n"
+                + "Would exclude a: the cluster would move 4 shards off it by itself, one at a time, each to the lightest"
+                + " member (fewest replicas, weighed by size) that keeps none of the shard:\n"
                 + "shard 0: a,b,c\n"
                 + "shard 2: a,c\n"
                 + "shard 3: a,b,d (moving to a,b,c: asked by an operator)\n"
@@ -429,7 +429,7 @@ class ShardMoveCommandsTest {
         assertThat(provider.excludes).containsExactly(excludeCall(CLUSTER, "c", true));
         assertThat(provider.excluded).isEmpty();
         assertThat(run.out()).isEqualTo("c is included again: replicas may be placed there (the rebalancer evens out"
-                + " replica counts by itself).\n");
+                + " what the members keep by itself).\n");
         assertThat(provider.statusConnections).isEmpty();
     }
 
