@@ -13,11 +13,7 @@ final class Futures {
 
     /** The real cause behind CompletionException/ExecutionException wrappers. */
     static Throwable unwrap(Throwable t) {
-        Throwable e = t;
-        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
+        return dev.txkv.spi.Causes.unwrap(t);
     }
 
     /** Waits for {@code f} and rethrows its failure as the original unchecked exception. */

@@ -39,11 +39,7 @@ public interface CommitLog extends AutoCloseable {
 
     /** The {@link Refused} that {@code failure} is (or wraps in CompletionExceptions); null for any other failure. */
     static Refused refusal(Throwable failure) {
-        Throwable t = failure;
-        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t instanceof Refused r ? r : null;
+        return dev.txkv.spi.Causes.unwrap(failure) instanceof Refused r ? r : null;
     }
 
     /**

@@ -1022,9 +1022,6 @@ final class ShardSlots {
 
     /** The cause a completion stage wrapped. */
     static Throwable unwrap(Throwable e) {
-        while (e instanceof java.util.concurrent.CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
+        return dev.txkv.spi.Causes.unwrap(e);
     }
 }

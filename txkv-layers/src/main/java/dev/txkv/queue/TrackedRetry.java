@@ -48,9 +48,6 @@ final class TrackedRetry {
     }
 
     static Throwable unwrap(Throwable e) {
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
+        return dev.txkv.spi.Causes.unwrap(e);
     }
 }

@@ -12,8 +12,6 @@ import io.grpc.StatusRuntimeException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Turns a failed gRPC call back into the {@link TxkvException} the server meant, or into the
@@ -159,10 +157,6 @@ final class GrpcErrors {
     }
 
     static Throwable unwrap(Throwable t) {
-        Throwable e = t;
-        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
+        return dev.txkv.spi.Causes.unwrap(t);
     }
 }

@@ -182,10 +182,7 @@ final class RaftReplica implements CommitLog, Replication {
 
     /** Why an append whose future failed (no reply) failed: an unknown outcome, as {@link #appendFailure(RaftClientReply)}. */
     static TxkvException appendFailure(Throwable error) {
-        Throwable e = error;
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
+        Throwable e = dev.txkv.spi.Causes.unwrap(error);
         return e instanceof TxkvException t ? t : new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                 "The replication log did not confirm the batch: " + e, e);
     }

@@ -64,10 +64,7 @@ final class WorkloadSupport {
     }
 
     static Throwable unwrap(Throwable t) {
-        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return dev.txkv.spi.Causes.unwrap(t);
     }
 
     private static Exception asException(Throwable t) {

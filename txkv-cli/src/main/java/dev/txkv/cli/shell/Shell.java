@@ -681,11 +681,7 @@ public final class Shell implements AutoCloseable {
     }
 
     private static Throwable unwrap(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return dev.txkv.spi.Causes.unwrap(e);
     }
 
     private static void requireArgs(ShellCommandInfo command, List<Token> args, int min, int max) {
