@@ -48,6 +48,9 @@ final class TrackedRetry {
     }
 
     static Throwable unwrap(Throwable e) {
-        return dev.txkv.spi.Causes.unwrap(e);
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
     }
 }
