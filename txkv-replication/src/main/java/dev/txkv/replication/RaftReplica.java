@@ -215,6 +215,14 @@ final class RaftReplica implements CommitLog, Replication {
         }
     }
 
+    private long currentTerm() {
+        try {
+            return raftHost.server().getDivision(group.getGroupId()).getInfo().getCurrentTerm();
+        } catch (IOException | IllegalStateException e) {
+            return -1;
+        }
+    }
+
     /** The current leader's member id, when known. */
     @Override
     public Optional<String> leaderId() {
@@ -247,8 +255,9 @@ final class RaftReplica implements CommitLog, Replication {
      */
     void onLeaderReady() {
         Thread t = new Thread(() -> {
+            long started = System.nanoTime();
             long target = committedIndex();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long deadline = started + TimeUnit.SECONDS.toNanos(60);
             while (appliedIndex() < target && System.nanoTime() < deadline && !host.closed()) {
                 try {
                     Thread.sleep(1);
@@ -260,6 +269,8 @@ final class RaftReplica implements CommitLog, Replication {
                 return;
             }
             host.beginTerm(host.config().mvccWindowMs() * 1000L);
+            LOG.info("{}: leader of term {} takes commits (applied up to log index {} in {} ms)", group.getGroupId(),
+                    currentTerm(), target, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         }, "txkv-leader-start");
         t.setDaemon(true);
         t.start();
