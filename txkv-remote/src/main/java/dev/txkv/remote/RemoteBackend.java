@@ -93,8 +93,11 @@ public final class RemoteBackend implements Backend {
     static final int COMMIT_ALONE_BYTES = 1 << 20;
     /** First wait before asking the next server after not_leader answers. */
     static final long LEADER_BACKOFF_INITIAL_MS = 10;
-    /** Longest wait between not_leader retries: an election takes about one election timeout. */
-    static final long LEADER_BACKOFF_MAX_MS = 250;
+    /**
+     * Longest wait between not_leader retries. The new leader takes commits at a moment the
+     * client cannot know, so about half of this wait is added to every failover.
+     */
+    static final long LEADER_BACKOFF_MAX_MS = 50;
     /** How long a call without a deadline looks for a leader before it reports not_leader. */
     static final long LEADER_SEARCH_UNBOUNDED_MS = 30_000;
     /** Room per element in a GetMany answer: the largest value plus framing. */
@@ -634,7 +637,8 @@ public final class RemoteBackend implements Backend {
 
         /**
          * The index to try after {@code index} answered not_leader with {@code leader} (null when
-         * it sent no detail), or -1 to give up.
+         * it sent no detail), or -1 to give up: the leader it names when that is one of our
+         * servers (the answering one included), else the next server.
          */
         int next(int index, NotLeader leader) {
             notLeaderAnswers++;
@@ -642,7 +646,9 @@ public final class RemoteBackend implements Backend {
                 return -1;
             }
             int named = namedLeader(leader);
-            if (named >= 0 && named != Math.floorMod(index, endpoints.size())) {
+            if (named >= 0) {
+                // A server that names itself was just elected and is applying what earlier
+                // leaders committed before it takes commits: ask it again after the backoff.
                 return named;
             }
             return index + 1;

@@ -199,8 +199,36 @@ class NotLeaderRetryTest {
         backend = RemoteBackend.connect(a.connection() + "," + b.connection(), new RemoteSettings());
         assertThat(backend.commit(commit()).join().version()).isEqualTo(200);
         assertThat(count(b, dev.txkv.proto.CommitRequest.class)).isGreaterThan(1);
-        // The backoff keeps the retries few: at most 250 ms apart after the first ones.
+        // The backoff keeps the retries few: at most 50 ms apart after the first ones.
         assertThat(count(a, dev.txkv.proto.CommitRequest.class)).isLessThan(20);
+    }
+
+    @Test
+    void aServerThatNamesItselfTheLeaderIsAskedAgainUntilItTakesTheCommit() throws IOException {
+        FakeServer a = fake();
+        FakeServer b = fake();
+        FakeServer c = fake();
+        follower(a, null);
+        follower(c, null);
+        // b was just elected: it names itself while it applies what the old leader committed.
+        long readyAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        b.onCommit = (r, o) -> {
+            if (System.nanoTime() < readyAt) {
+                refuse(o, leader("b", b.connection()));
+            } else {
+                o.onNext(CommitResponse.newBuilder().setVersion(400).build());
+                o.onCompleted();
+            }
+        };
+        backend = RemoteBackend.connect(a.connection() + "," + b.connection() + "," + c.connection(),
+                new RemoteSettings());
+        long start = System.nanoTime();
+        assertThat(backend.commit(commit()).join().version()).isEqualTo(400);
+        // Taken within a backoff (at most 50 ms) of b being ready, and without walking on to c.
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
+        assertThat(count(b, dev.txkv.proto.CommitRequest.class)).isGreaterThan(2);
+        assertThat(count(c, dev.txkv.proto.CommitRequest.class)).isZero();
+        assertThat(count(a, dev.txkv.proto.CommitRequest.class)).isEqualTo(1);
     }
 
     @Test
