@@ -41,7 +41,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * checkpoints, see {@link SnapshotStore}) with the log purged up to them, else the log grows
  * without bound; linearizable reads (ReadIndex),
  * used to confirm leadership for read versions and to let followers serve reads at a
- * version; election timeouts of 1 to 2 s; append-entries composition and log metadata off
+ * version; election timeouts of 1 to 1.5 s; append-entries composition and log metadata off
  * (see RATIS-NOTES); storage in the data directory, never a shared temporary folder.
  */
 final class RaftReplica implements CommitLog, Replication {
