@@ -1291,8 +1291,25 @@ public final class Engine implements Backend {
         ReplicaHealth health = health();
         return new EngineCounters(versions.latest(), stats.commits.sum(), stats.batches.sum(), stats.conflicts.sum(),
                 stats.tooOld.sum(), stats.commitsRejected.sum(), pipeline.queueDepth(), stats.writeNanosTotal.get(),
-                stats.reads.sum(), watches.count(), views.size(), storage.approximateSizeBytes(), health.failed(),
+                stats.reads.sum(), watches.count(), views.size(), storageBytes(), health.failed(),
                 health.millisSinceApply(), health.refusedRaftCalls(), health.refusedLogEntries());
+    }
+
+    /**
+     * The storage engine's estimate of its bytes, through a retained view: a snapshot install
+     * (or close) replaces and closes the store only once no view is held, and a store used
+     * after it closed crashes the process. 0 while no store is open.
+     */
+    private long storageBytes() {
+        VersionView view = views.retainLatest();
+        if (view == null) {
+            return 0;
+        }
+        try {
+            return view.storage.approximateSizeBytes();
+        } finally {
+            view.release();
+        }
     }
 
     /**
