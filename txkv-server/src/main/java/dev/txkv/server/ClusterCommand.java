@@ -191,7 +191,7 @@ public final class ClusterCommand implements Callable<Integer> {
 
         @Option(names = "--move-rate", paramLabel = "SIZE",
                 description = "Passed to every server (txkv server --move-rate): how fast a server copies a shard"
-                        + " replica it takes in a move, per second (e.g. 8MiB; 0: as fast as it can; default 32MiB)."
+                        + " replica it takes in a move, per second (e.g. 8MiB; 0: as fast as it can; default 4MiB)."
                         + " Needs --shards; give it again at every start.")
         private String moveRate;
 

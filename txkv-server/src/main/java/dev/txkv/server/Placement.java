@@ -84,8 +84,10 @@ final class Placement {
                             || e.members().contains(light)) {
                         continue;
                     }
+                    // On a tie the lighter shard moves: as much evened out, less data copied.
                     double gain = gain(gap, weights.replica(e.id()));
-                    if (gain > bestGain) {
+                    if (gain > bestGain + 1e-9 || (best != null && gain > 0 && Math.abs(gain - bestGain) <= 1e-9
+                            && weights.replica(e.id()) < weights.replica(best.id()))) {
                         best = e;
                         bestGain = gain;
                     }

@@ -148,7 +148,7 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--move-rate", paramLabel = "SIZE",
             description = "How fast this server copies a shard replica it takes in a move, per second (a number of"
-                    + " bytes, or with KiB, MiB or GiB; 0: as fast as it can; default 32MiB): a lower rate makes a move"
+                    + " bytes, or with KiB, MiB or GiB; 0: as fast as it can; default 4MiB): a lower rate makes a move"
                     + " take longer and take less from the traffic meanwhile. Needs --shards.")
     private String moveRate;
 

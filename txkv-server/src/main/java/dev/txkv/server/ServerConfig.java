@@ -223,14 +223,14 @@ public final class ServerConfig {
     private boolean rebalance = true;
     private boolean join;
 
-    /** The default {@link #moveRate}: 32 MiB a second. */
-    public static final long MOVE_RATE_DEFAULT = 32L << 20;
+    /** The default {@link #moveRate}: 4 MiB a second. */
+    public static final long MOVE_RATE_DEFAULT = 4L << 20;
 
     private long moveBytesPerSecond = MOVE_RATE_DEFAULT;
 
     /**
      * How fast this server copies a shard replica it takes in a move, in bytes per second; 0
-     * copies as fast as it can (docs/sharding.md, "Moving replicas"). Default 32 MiB/s.
+     * copies as fast as it can (docs/sharding.md, "Moving replicas"). Default 4 MiB/s.
      */
     public ServerConfig moveRate(long bytesPerSecond) {
         if (bytesPerSecond < 0) {

@@ -228,4 +228,21 @@ class PlacementTest {
                 .hasMessageContaining("is merging");
         assertThat(next(absorbed, FOUR, Set.of(), true, stuck)).as("no rebalancing during a merge").isEmpty();
     }
+
+    @Test
+    void whenTwoMovesEvenOutAlikeTheSmallerShardMoves() {
+        // Three members, two shards of two replicas: 0 on a,b (8 units), 1 on b,c (1 unit);
+        // shard 0 was just moved off a: 0 on b,c. a weighs 0, b 9, c 9.
+        List<String> three = List.of("a", "b", "c");
+        ClusterMap map = layout(three, 2, 2);
+        map = map.move(0, List.of("c", "b"), "test", three).moved(0);
+        assertThat(map.byId(1).members()).containsExactly("b", "c");
+        Placement.Weights w = new Placement.Weights(java.util.Map.of(0, new Placement.Stats(8 * MIB, 0),
+                1, new Placement.Stats(0, 0)), MIB, 1000);
+        // From b to a, moving shard 0 (8) or shard 1 (1) narrows the gap of 9 alike (to 7):
+        // the empty one goes, not 8 MiB.
+        Placement.Move m = Placement.next(map, three, Set.of(), true, w, Set.of(), x -> { }).orElseThrow();
+        assertThat(m.shard()).isEqualTo(1);
+        assertThat(m.target()).containsExactly("a", "c");
+    }
 }
