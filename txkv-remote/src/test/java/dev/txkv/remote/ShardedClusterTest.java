@@ -222,6 +222,19 @@ class ShardedClusterTest {
     }
 
     /** Waits until no replica of {@code s} keeps undecided slices, deferred batches or open decisions. */
+    /** Waits until, as the server at {@code address} sees the map, no shard keeps or is moving a replica to {@code member}. */
+    private static void awaitNoReplicaOn(String address, String member) {
+        Poll.until(member + "'s replicas replaced", Duration.ofSeconds(60), () -> {
+            try {
+                dev.txkv.proto.Status st = RemoteStatus.fetch(address, Duration.ofSeconds(5));
+                return st.getCluster().getShardsList().stream().allMatch(r -> !r.getReplicasList().contains(member)
+                        && r.getMovingToList().isEmpty());
+            } catch (TxkvException e) {
+                return false;
+            }
+        });
+    }
+
     private static void awaitNothingInDoubt(TxkvServer s) {
         for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
             Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
@@ -549,15 +562,7 @@ class ShardedClusterTest {
         // Server c stops for good: its replicas of shards 1 and 2 move to the member with the
         // fewest replicas that keeps none of the shard (b for shard 1, a for shard 2).
         servers.get(2).close();
-        Poll.until("c's replicas replaced", Duration.ofSeconds(60), () -> {
-            try {
-                dev.txkv.proto.Status s = RemoteStatus.fetch(addresses.get(3), Duration.ofSeconds(5));
-                return s.getCluster().getShardsList().stream().allMatch(r -> !r.getReplicasList().contains("c")
-                        && r.getMovingToList().isEmpty());
-            } catch (TxkvException e) {
-                return false;
-            }
-        });
+        awaitNoReplicaOn(addresses.get(3), "c");
         Thread.sleep(2_000);
         transfers.stop();
         System.out.println("online moves: " + transfers.done.get() + " transfers (" + beforeMoves + " before the moves, "
@@ -749,15 +754,7 @@ class ShardedClusterTest {
         dev.txkv.proto.MergeResponse merged = RemoteStatus.merge(abd, 0, "", Duration.ofSeconds(120));
         assertThat(merged.getShard()).isZero();
         assertThat(merged.getAbsorbed()).isEqualTo(2);
-        Poll.until("c's replicas replaced", Duration.ofSeconds(60), () -> {
-            try {
-                dev.txkv.proto.Status st = RemoteStatus.fetch(addresses.get(3), Duration.ofSeconds(5));
-                return st.getCluster().getShardsList().stream().allMatch(r -> !r.getReplicasList().contains("c")
-                        && r.getMovingToList().isEmpty());
-            } catch (TxkvException e) {
-                return false;
-            }
-        });
+        awaitNoReplicaOn(addresses.get(3), "c");
         transfers.stop();
         transfers.assertClean();
         try (Database viaD = Txkv.open(addresses.get(3))) {
