@@ -1378,8 +1378,16 @@ public final class Engine implements Backend {
         }
     }
 
+    /**
+     * Closes the store once no copy of it is being written ({@link #writeCheckpoint} holds the
+     * snapshot lock while it checkpoints, and refuses once the engine is closed): a checkpoint
+     * of a closed RocksDB crashes the process, and a replica may be dropped while another
+     * member copies it.
+     */
     private void closeStorage() {
-        storage.close();
-        directory.close();
+        synchronized (snapshotLock) {
+            storage.close();
+            directory.close();
+        }
     }
 }
