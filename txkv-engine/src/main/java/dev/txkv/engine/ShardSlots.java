@@ -418,7 +418,7 @@ final class ShardSlots {
                 }
                 f.done.complete(v);
             } else {
-                ledger.appendFailed(v, e);
+                appendFailed(v, e);
                 f.done.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                         "The split's outcome is unknown: " + unwrap(e).getMessage() + "; ask again", e));
             }
@@ -562,7 +562,7 @@ final class ShardSlots {
                         dev.txkv.ByteArrays.printable(a.begin), a.end == null ? "end" : dev.txkv.ByteArrays.printable(a.end), v);
                 a.done.complete(v);
             } else {
-                ledger.appendFailed(v, e);
+                appendFailed(v, e);
                 a.done.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
                         "The absorb's outcome is unknown: " + unwrap(e).getMessage() + "; ask again", e));
             }
@@ -781,7 +781,7 @@ final class ShardSlots {
         durable.whenComplete((x, e) -> {
             pipeline.onResolveThread(() -> preparing.remove(v));
             if (e != null) {
-                ledger.appendFailed(v, e);
+                appendFailed(v, e);
             }
             complete(p.vote, e);
             if (e == null) {
@@ -1015,9 +1015,19 @@ final class ShardSlots {
         ledger.taken(version);
     }
 
-    /** The append of slot {@code version}'s record failed with {@code error}: refused (never in the log) or outcome unknown. */
+    /**
+     * The append of slot {@code version}'s record failed with {@code error}: refused (never in
+     * the log) or outcome unknown. An unknown one stays unresolved until this log applies a
+     * newer record, so the pipeline appends an empty batch soon ({@link CommitPipeline#probeAgain}):
+     * a leader that keeps its term (a hand-over that failed, say) would otherwise hold every
+     * read at or above the slot back until some commit happened to come, and readers that
+     * retry leave none to come.
+     */
     void appendFailed(long version, Throwable error) {
         ledger.appendFailed(version, error);
+        if (CommitLog.refusal(error) == null) {
+            pipeline.probeAgain();
+        }
     }
 
     /** The cause a completion stage wrapped. */
