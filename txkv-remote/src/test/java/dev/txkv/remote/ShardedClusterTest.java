@@ -313,7 +313,20 @@ class ShardedClusterTest {
         /** Stops the transfers and the reader and waits for them. */
         void stop() throws Exception {
             stopped.set(true);
-            CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+            try {
+                CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // Say where every thread is (clients and the servers in this JVM) before failing.
+                for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
+                        .dumpAllThreads(false, false)) {
+                    StringBuilder trace = new StringBuilder(t.getThreadName()).append(' ').append(t.getThreadState());
+                    for (StackTraceElement frame : t.getStackTrace()) {
+                        trace.append("\n\tat ").append(frame);
+                    }
+                    System.out.println(trace);
+                }
+                throw e;
+            }
         }
 
         /** No transaction gave up and every total read was right. */
