@@ -94,6 +94,10 @@ public final class RaftHost implements AutoCloseable {
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         // Read versions are confirmed by a lease while it lasts, else by a ReadIndex heartbeat round.
         RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, config.leaderLease());
+        // The lease is safe only with pre-vote (Ratis's default, pinned here): a follower that
+        // heard from its leader within the minimum timeout refuses a candidate only in the
+        // pre-vote phase; in the vote of a higher term it no longer checks (docs/replication.md).
+        RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
         RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         // Ratis takes no snapshots by default, so the log would grow without bound.
