@@ -58,6 +58,8 @@ final class StatusDocument {
 
     private final Backend backend;
     private final EngineStatusReader engine;
+    /** On a leader: followers behind its commits by more than a few seconds. */
+    private final FollowerLag followerLag = new FollowerLag();
     private final ServerConfig config;
     private final String processId;
     private final Supplier<String> grpcAddress;
@@ -119,7 +121,7 @@ final class StatusDocument {
      *   <li>Any other member is available while it knows a leader and has applied a commit
      *       batch within the last {@value #APPLY_STALE_MS} ms.
      *   <li>Healthy: available, and on the leader every follower answered within an election
-     *       timeout.
+     *       timeout and holds what the leader had committed {@value FollowerLag#LAG_MS} ms ago.
      * </ul>
      */
     Health health() {
@@ -157,11 +159,23 @@ final class StatusDocument {
         }
         if (replica != null && engine.isLeading()) {
             long within = config.replication().electionTimeoutMaxMs();
+            java.util.Set<String> unreachable = new java.util.HashSet<>();
             for (FollowerProgress f : replica.followers()) {
                 if (f.lastContactMs() < 0 || f.lastContactMs() > within) {
                     healthy = false;
+                    unreachable.add(f.id());
                     messages.add(new Health.Message("member_unreachable", "Member " + f.id() + " has not answered "
                             + "the leader for " + f.lastContactMs() + " ms; if it failed, its own status says why"));
+                }
+            }
+            for (FollowerLag.Lagging l : followerLag.lagging(System.nanoTime(), replica.term(), replica.commitIndex(),
+                    replica.followers())) {
+                if (!unreachable.contains(l.id())) {
+                    healthy = false;
+                    messages.add(new Health.Message("member_lagging", "Member " + l.id() + " has not replicated what "
+                            + "the leader had committed " + FollowerLag.LAG_MS + " ms ago (it holds the log up to index "
+                            + l.matchIndex() + "; the leader had committed " + l.committedThen() + " then, "
+                            + l.committedNow() + " now); it may be catching up after a restart or from a snapshot"));
                 }
             }
         }
