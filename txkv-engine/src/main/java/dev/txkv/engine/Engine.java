@@ -236,7 +236,7 @@ public final class Engine implements Backend {
             ledger.onRangeChange(slots::logRangeChanged);
             this.coordinator = new TwoPhaseCoordinator(shard, env, pipeline, ledger, idempotency,
                     b.fault == ShardFault.ACK_BEFORE_DECISION_DURABLE, b.crashPoints);
-            slots.coordinating(coordinator::inFlight);
+            slots.coordinating(coordinator::inFlight, coordinator::resendStalled);
             ledger.drainAtOpen(host::applyBatch);
         } else {
             this.ledger = null;
@@ -1214,8 +1214,10 @@ public final class Engine implements Backend {
             return "";
         }
         int[] c = ledger.counts();
+        String twoPhase = ledger.describeTwoPhase();
         return slots.describe() + ", " + c[0] + " undecided, " + c[1] + " deferred, " + c[2] + " open decisions, unresolved "
-                + ledger.describeUnresolved() + (acceptingCommits() ? "" : ", not leading");
+                + ledger.describeUnresolved() + (acceptingCommits() ? "" : ", not leading")
+                + (twoPhase.isEmpty() ? "" : " (" + twoPhase + ")");
     }
 
     /** A sharded engine's two-phase counts: undecided slices, deferred batches, open decisions; empty if not a shard. */

@@ -565,6 +565,34 @@ final class ShardLedger {
         return unresolved.size() <= 5 ? unresolved.toString() : unresolved.first() + ".. (" + unresolved.size() + ")";
     }
 
+    /** The two-phase state in words (diagnostics): the first versions of each kind, with coordinators and participants. */
+    synchronized String describeTwoPhase() {
+        StringBuilder b = new StringBuilder();
+        describe(b, "undecided", prepared);
+        describe(b, "deferred", deferred);
+        describe(b, "open decisions", decisions);
+        return b.toString();
+    }
+
+    private static void describe(StringBuilder b, String what, TreeMap<Long, CommittedBatch> batches) {
+        if (batches.isEmpty()) {
+            return;
+        }
+        b.append(b.length() == 0 ? "" : "; ").append(what).append(':');
+        int shown = 0;
+        for (CommittedBatch c : batches.values()) {
+            if (shown++ == 3) {
+                b.append(" ... (").append(batches.size()).append(')');
+                break;
+            }
+            b.append(' ').append(c.version());
+            if (c.twoPhase() != null) {
+                b.append(" (coordinator ").append(c.twoPhase().coordinator()).append(", participants ")
+                        .append(java.util.Arrays.toString(c.twoPhase().participants())).append(')');
+            }
+        }
+    }
+
     /** Counts for status: undecided slices, deferred batches, open decisions. */
     synchronized int[] counts() {
         return new int[] {prepared.size(), deferred.size(), decisions.size()};

@@ -131,6 +131,8 @@ final class ShardSlots {
     private final Runnable chainMoved;
     /** Set once the engine made its coordinator: whether it has a transaction at a version in flight. */
     private volatile java.util.function.LongPredicate coordinating = v -> false;
+    /** The coordinator's periodic work, run with {@link #tick} while this member leads. */
+    private volatile Runnable coordinatorTick = () -> { };
     /** The newest slot taken here (or skipped as a hole); slots at or below it come too late. */
     private volatile long chainHead = -1;
     /** The sequencer epoch this shard is in; -1 until known at the start of a term. */
@@ -182,8 +184,9 @@ final class ShardSlots {
         this.resolveRange = ledger.owned();
     }
 
-    void coordinating(java.util.function.LongPredicate inFlight) {
+    void coordinating(java.util.function.LongPredicate inFlight, Runnable everyTick) {
         this.coordinating = inFlight;
+        this.coordinatorTick = everyTick;
     }
 
     long chainHead() {
@@ -939,6 +942,7 @@ final class ShardSlots {
             return;
         }
         askForReads();
+        coordinatorTick.run();
         for (CommittedBatch slice : ledger.inDoubt(TimeUnit.MILLISECONDS.toNanos(config.inDoubtMs()))) {
             long v = slice.version();
             if (!askingOutcome.add(v)) {

@@ -34,8 +34,12 @@ import org.slf4j.LoggerFactory;
  * vote missing after {@link ShardConfig#voteWaitMs()}, and the transaction rolls back; nothing
  * is logged for that (presumed abort: a coordinator that does not know a version answers abort).
  * <li>Finish: the outcome goes to every participant until each has noted it durably; then the
- * decision is forgotten. A new leader sends every decision it still remembers again.
+ * decision is forgotten. A new leader sends every decision it still remembers again, and a
+ * leader sends again any whose sending stopped ({@link #resendStalled}).
  * </ol>
+ *
+ * <p>A leader may refuse appends for a moment and go on leading in the same term (a hand-over
+ * that failed): a refused or unknown DECIDE is appended again ({@code settleFailedDecision}).
  */
 final class TwoPhaseCoordinator {
     private static final Logger LOG = LoggerFactory.getLogger(TwoPhaseCoordinator.class);
@@ -89,6 +93,12 @@ final class TwoPhaseCoordinator {
     /** Transactions in flight by idempotency id: a repeated commit waits for the first. */
     private final Map<ByteBuffer, CompletableFuture<CommitResult>> byId = new ConcurrentHashMap<>();
     private volatile long term;
+    /**
+     * For each remembered commit decision, when its outcome was last sent (or first seen by
+     * {@link #resendStalled}), environment nanos: a decision with none for a while has no
+     * sending running and is sent again.
+     */
+    private final Map<Long, Long> lastSent = new ConcurrentHashMap<>();
 
     /** A planted bug (tests only): the client is answered before the decision is durable. */
     private final boolean ackBeforeDurable;
@@ -210,16 +220,17 @@ final class TwoPhaseCoordinator {
     }
 
     private void commit(Coordination c) {
+        long startedTerm = term;
         CommittedBatch decision = new CommittedBatch(CommittedBatch.Kind.DECIDE, c.version, env.currentTimeMillis(),
                 List.of(new CommittedBatch.Transaction(0, c.request.idempotencyId(), List.of())),
                 new CommittedBatch.TwoPhase(config.shardId(), c.participants, true));
         pipeline.onResolveThread(() -> {
-            TxkvException refused = pipeline.refusal();
-            if (refused != null) {
-                // Nothing appended: the version stays in flight here until the term ends, so
-                // this member never answers abort for it; a new leader decides from its log.
-                c.result.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                        "The shard's leader changed while committing: " + refused.getMessage()));
+            if (pipeline.refusal() != null) {
+                // Nothing appended: the version stays in flight here, so this member never
+                // answers abort for it. If it leads again in this term (a hand-over that
+                // failed), it appends the decision then; a new term answers the client
+                // commit_unknown_result and its leader decides from its log.
+                settleFailedDecision(c, decision, startedTerm);
                 return;
             }
             crashPoints.reach(CrashPoints.Point.COORDINATOR_BEFORE_DECISION);
@@ -230,9 +241,11 @@ final class TwoPhaseCoordinator {
             durable.whenComplete((x, error) -> {
                 if (error != null) {
                     // The decision may still become durable: keep the version in flight (never
-                    // answered abort by this member); the next leader knows from its log.
-                    c.result.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
-                            "The commit decision's outcome is unknown: " + ShardSlots.unwrap(error).getMessage(), ShardSlots.unwrap(error)));
+                    // answered abort by this member) and append the decision again while this
+                    // member leads in this term; the client waits (a retry with the same
+                    // idempotency id waits for this attempt). A new term answers it
+                    // commit_unknown_result (endTerm); the next leader knows from its log.
+                    settleFailedDecision(c, decision, startedTerm);
                     return;
                 }
                 crashPoints.reach(CrashPoints.Point.COORDINATOR_AFTER_DECISION);
@@ -242,6 +255,41 @@ final class TwoPhaseCoordinator {
             });
         });
     }
+
+    /**
+     * The append of {@code c}'s decision failed, its outcome unknown, while this member may go
+     * on leading in the same term (a hand-over that failed; a new term ends it through
+     * {@link #endTerm}): the decision is appended again until the log takes it, and then the
+     * client is answered. Every vote was yes and this member never answered abort for the
+     * version (it stayed in flight), so committing is what any outcome would have been; a
+     * decision that lands twice is noted once. The client's answer waits meanwhile, so that a
+     * retry with the same idempotency id waits for this attempt instead of running again.
+     * Left in flight instead, it would be answered "pending" to its participants for as long as
+     * this member leads, holding their slices and every read of their shards. (Waiting for a
+     * newer record to apply would not do: the shard's own newer batches wait for this slice.)
+     */
+    private void settleFailedDecision(Coordination c, CommittedBatch decision, long startedTerm) {
+        env.schedule(() -> pipeline.onResolveThread(() -> {
+            if (term != startedTerm || !inFlight.containsKey(c.version)) {
+                return;
+            }
+            if (pipeline.refusal() != null) {
+                settleFailedDecision(c, decision, startedTerm);
+                return;
+            }
+            pipeline.appendRecord(decision).whenComplete((x, error) -> {
+                if (error != null) {
+                    settleFailedDecision(c, decision, startedTerm);
+                } else if (term == startedTerm && inFlight.remove(c.version) != null) {
+                    c.result.complete(new CommitResult(c.version, 0));
+                    finish(c.version, c.writers, true);
+                }
+            });
+        }), SETTLE_RETRY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The pause before a failed decision is appended again. */
+    private static final long SETTLE_RETRY_MS = 50;
 
     private void rollBack(Coordination c, TxkvException why) {
         inFlight.remove(c.version);
@@ -285,6 +333,9 @@ final class TwoPhaseCoordinator {
     private void sendOutcome(long version, boolean commit, List<Integer> waiting, long startedTerm, int round) {
         if (term != startedTerm || pipeline.refusal() != null) {
             return;
+        }
+        if (commit) {
+            lastSent.put(version, env.nanoTime());
         }
         if (waiting.isEmpty()) {
             if (commit) {
@@ -346,6 +397,42 @@ final class TwoPhaseCoordinator {
             }
         });
     }
+
+    /**
+     * Periodic work while leading (resolve thread): sends again every remembered commit decision
+     * whose sending stopped without forgetting it, after {@link #STALLED_IN_DOUBT_PERIODS} times
+     * {@code inDoubtMs} without a send. A sending stops when this member refuses commits for a
+     * moment (a leadership hand-over that then failed leaves it leading in the same term, so
+     * no new term sends the decisions again), and a decision stays remembered when its FORGET
+     * record's append failed. Participants acknowledge an outcome they noted already, and a
+     * second FORGET changes nothing.
+     */
+    void resendStalled() {
+        long now = env.nanoTime();
+        long stalled = TimeUnit.MILLISECONDS.toNanos(STALLED_IN_DOUBT_PERIODS * config.inDoubtMs());
+        java.util.Set<Long> open = new java.util.HashSet<>();
+        for (CommittedBatch d : ledger.openDecisions()) {
+            long v = d.version();
+            open.add(v);
+            Long last = lastSent.putIfAbsent(v, now);
+            if (last == null || now - last < stalled) {
+                continue;
+            }
+            List<Integer> waiting = new ArrayList<>();
+            for (int p : d.twoPhase().participants()) {
+                if (p != config.shardId()) {
+                    waiting.add(p);
+                }
+            }
+            LOG.info("Shard {}: sending the commit decision at version {} to shards {} again (its sending had stopped)",
+                    config.shardId(), v, waiting);
+            sendOutcome(v, true, waiting, term, 0);
+        }
+        lastSent.keySet().retainAll(open);
+    }
+
+    /** How many {@code inDoubtMs} periods without a send make a remembered decision's sending stalled. */
+    static final int STALLED_IN_DOUBT_PERIODS = 5;
 
     /** This member stopped leading: what is in flight has an outcome only the next leader knows. */
     void endTerm() {

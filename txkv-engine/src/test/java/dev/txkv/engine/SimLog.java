@@ -17,9 +17,10 @@ import java.util.concurrent.TimeUnit;
  * <p>A sharded process's log may also answer an append of a batch with commit_unknown_result
  * at once and still make it durable and apply it in its turn ({@code ambiguousP} of them), as a
  * Raft leader that lost its majority fails its pending appends that the next leader may commit.
- * It may also refuse a batch or a participant's PREPARED record outright ({@code refusedP} of
- * them): that record never applies, as a Raft leader refuses requests while it hands over or is
- * overloaded, and the leader keeps its term; half of the refusals say so
+ * It may also refuse a batch, a participant's PREPARED record or a coordinator's DECIDE or
+ * FORGET record outright ({@code refusedP} of them): that record never applies, as a Raft
+ * leader refuses requests while it hands over or is overloaded, and the leader keeps its term;
+ * half of the refusals say so
  * ({@link CommitLog.Refused}), half are reported as of unknown outcome, as Ratis's are.
  *
  * <p>Planted bugs, to show that the simulation catches them: {@link Bug#ACK_BEFORE_DURABLE}
@@ -59,7 +60,8 @@ final class SimLog implements CommitLog {
         if (crashed) {
             return CompletableFuture.failedFuture(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT, "process crashed"));
         }
-        boolean refusable = batch.kind() == CommittedBatch.Kind.BATCH || batch.kind() == CommittedBatch.Kind.PREPARED;
+        boolean refusable = batch.kind() == CommittedBatch.Kind.BATCH || batch.kind() == CommittedBatch.Kind.PREPARED
+                || batch.kind() == CommittedBatch.Kind.FORGET || batch.kind() == CommittedBatch.Kind.DECIDE;
         if (bug == Bug.NONE && refusable && refusedP > 0 && env.rng().nextDouble() < refusedP) {
             // Refused before it entered the log (a leader handing over, or overloaded): said so,
             // or (as Ratis answers) reported as of unknown outcome.

@@ -235,12 +235,14 @@ class ShardedClusterTest {
         });
     }
 
-    private static void awaitNothingInDoubt(TxkvServer s) {
+    private void awaitNothingInDoubt(TxkvServer s) {
         for (Map.Entry<Integer, Engine> shard : s.shardReplicas().entrySet()) {
-            Poll.until("no two-phase state left on shard " + shard.getKey(), Duration.ofSeconds(30), () -> {
-                int[] c = shard.getValue().twoPhaseCounts().orElseThrow();
-                return c[0] == 0 && c[1] == 0 && c[2] == 0;
-            });
+            Engine e = shard.getValue();
+            Poll.until("no two-phase state left on shard " + shard.getKey() + " of server " + servers.indexOf(s),
+                    Duration.ofSeconds(30), e::shardState, state -> {
+                        int[] c = e.twoPhaseCounts().orElseThrow();
+                        return c[0] == 0 && c[1] == 0 && c[2] == 0;
+                    });
         }
     }
 
