@@ -50,6 +50,18 @@ public final class RaftHost implements AutoCloseable {
         ExitUtils.disableSystemExit();
     }
 
+    /**
+     * How long the leader waits before it tries again to reach a follower that failed (pairs
+     * of wait and count, randomised by half either way): ten times at once, then for ten
+     * seconds every 100 ms, then every 500 ms for as long as it takes. Ratis's default ends at
+     * 5 s a try after 20 s of errors, so a member that came back after such an outage waited
+     * up to 5 s for its leader, stood for election meanwhile (refused, as the others still had
+     * their leader) and could lag for tens of seconds while every retry met it restarting.
+     * Its last pair also ends after 1,030 errors, after which Ratis would retry without waiting.
+     * A try against a stopped member is one refused connection: cheap even for many groups.
+     */
+    static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,100, 500ms," + Integer.MAX_VALUE;
+
     private final RaftPeerId self;
     private final String address;
     private final RaftProperties properties;
@@ -108,6 +120,7 @@ public final class RaftHost implements AutoCloseable {
         SizeInBytes entryMax = SizeInBytes.valueOf(entryBytesMax);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentBytes()));
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryMax);
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
         RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryMax.getSize() + (1 << 20)));
         this.properties = p;

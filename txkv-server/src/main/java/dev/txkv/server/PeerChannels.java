@@ -36,6 +36,7 @@ final class PeerChannels implements AutoCloseable {
         }
         ManagedChannel existing = channels.get(address);
         if (existing != null) {
+            reconnectSoon(address, existing);
             return existing;
         }
         if (channels.size() >= CHANNELS_MAX) {
@@ -53,6 +54,30 @@ final class PeerChannels implements AutoCloseable {
         String h = host;
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(h, port, credentials).build());
     }
+
+    /**
+     * A channel whose connection failed waits out gRPC's reconnect backoff (growing to two
+     * minutes) and fails every call meanwhile, so a member back after an outage stayed
+     * unreachable through it for seconds to minutes: status listed it unreachable, and calls
+     * between shards (prepares, decisions, forwarded commits) failed on. A call finding it so
+     * makes it reconnect at once, at most every {@value #RECONNECT_EVERY_MS} ms per address (a
+     * try at a stopped member is one refused connection).
+     */
+    private void reconnectSoon(String address, ManagedChannel channel) {
+        if (channel.getState(false) != io.grpc.ConnectivityState.TRANSIENT_FAILURE) {
+            return;
+        }
+        long now = System.nanoTime();
+        Long last = lastReconnect.get(address);
+        if (last == null || now - last >= TimeUnit.MILLISECONDS.toNanos(RECONNECT_EVERY_MS)) {
+            lastReconnect.put(address, now);
+            channel.resetConnectBackoff();
+        }
+    }
+
+    /** The least time between two reconnects that calls ask of one channel. */
+    static final long RECONNECT_EVERY_MS = 250;
+    private final Map<String, Long> lastReconnect = new ConcurrentHashMap<>();
 
     @Override
     public void close() {
