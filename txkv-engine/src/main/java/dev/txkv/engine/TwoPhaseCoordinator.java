@@ -273,7 +273,15 @@ final class TwoPhaseCoordinator {
             if (term != startedTerm || !inFlight.containsKey(c.version)) {
                 return;
             }
-            if (pipeline.refusal() != null) {
+            TxkvException refused = pipeline.refusal();
+            if (refused != null && refused.getError() != ErrorCode.NOT_LEADER) {
+                // The log failed for good (a storage error): nothing will take the decision.
+                // It stays in flight, never answered abort, until the member is rebuilt.
+                c.result.completeExceptionally(new TxkvException(ErrorCode.COMMIT_UNKNOWN_RESULT,
+                        "The commit decision could not be logged: " + refused.getMessage(), refused));
+                return;
+            }
+            if (refused != null) {
                 settleFailedDecision(c, decision, startedTerm);
                 return;
             }
