@@ -161,10 +161,15 @@ class SimulationTest {
                 new Simulation.Options().sharded(4).splits(6).planted(ShardFault.STALE_MAP_ACCEPTED));
     }
 
+    /**
+     * Up to 100 runs: since every append of unknown outcome is followed by a probe, the window
+     * in which a slot dropped too early shows is short, and about one run in ten catches it
+     * (30 runs missed it once in CI, suite seed -1824879529996270222).
+     */
     @Test
     void aFailedAppendCountedAsRolledBackIsCaught() throws IOException {
         assertCaught("failed append counted as rolled back",
-                new Simulation.Options().sharded(4).planted(ShardFault.DROP_FAILED_APPEND));
+                new Simulation.Options().sharded(4).planted(ShardFault.DROP_FAILED_APPEND), 100);
     }
 
     @Test
@@ -185,15 +190,20 @@ class SimulationTest {
     }
 
     private void assertCaught(String bug, Simulation.Options options) throws IOException {
+        assertCaught(bug, options, 30);
+    }
+
+    private void assertCaught(String bug, Simulation.Options options, int runs) throws IOException {
         long suiteSeed = Seeds.seed();
         Random suite = new Random(suiteSeed);
-        for (int i = 1; i <= 30; i++) {
+        for (int i = 1; i <= runs; i++) {
             Simulation.Result r = Simulation.run(suite.nextLong(), options, freshDir());
             if (!r.valid()) {
                 System.out.printf("[txkv] planted bug \"%s\" caught by run %d: %s%n", bug, i, r.describe());
                 return;
             }
         }
-        throw new AssertionError("The planted bug \"" + bug + "\" went unnoticed in 30 runs (suite seed " + suiteSeed + ")");
+        throw new AssertionError("The planted bug \"" + bug + "\" went unnoticed in " + runs + " runs (suite seed " + suiteSeed
+                + ")");
     }
 }
