@@ -720,14 +720,18 @@ class ShardedClusterTest {
         }
         RemoteStatus.split(all, b("a/010"), Duration.ofSeconds(60));
         RemoteStatus.split(all, b("a/020"), Duration.ofSeconds(60));
-        // The last piece goes to other members than its left neighbour's: the distributor must
-        // bring the two together by a move before it can merge them.
-        dev.txkv.proto.Status.Shard last = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10)).getCluster()
-                .getShardsList().stream().filter(sh -> java.util.Arrays.equals(sh.getBegin().toByteArray(), b("a/020")))
+        // The last piece goes to members that neither neighbour has (both sit on others), so the
+        // distributor must bring it together with one of them by a move before it can merge it.
+        List<dev.txkv.proto.Status.Shard> pieces = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10)).getCluster()
+                .getShardsList();
+        int at = java.util.stream.IntStream.range(0, pieces.size())
+                .filter(i -> java.util.Arrays.equals(pieces.get(i).getBegin().toByteArray(), b("a/020"))).findFirst().orElseThrow();
+        dev.txkv.proto.Status.Shard last = pieces.get(at);
+        java.util.Set<String> left = new java.util.HashSet<>(pieces.get(at - 1).getReplicasList());
+        java.util.Set<String> right = new java.util.HashSet<>(pieces.get(at + 1).getReplicasList());
+        List<String> target = java.util.stream.Stream.of(List.of("a", "b"), List.of("a", "c"), List.of("b", "c"))
+                .filter(t -> !new java.util.HashSet<>(t).equals(left) && !new java.util.HashSet<>(t).equals(right))
                 .findFirst().orElseThrow();
-        List<String> target = new ArrayList<>(last.getReplicasList());
-        String outside = java.util.stream.Stream.of("a", "b", "c").filter(m -> !target.contains(m)).findFirst().orElseThrow();
-        target.set(0, outside);
         RemoteStatus.move(all, last.getId(), target, "test", Duration.ofSeconds(60));
         Poll.until("the shards merged back to two", Duration.ofSeconds(60), () -> {
             List<dev.txkv.proto.Status.Shard> shards = RemoteStatus.fetch(addresses.get(0), Duration.ofSeconds(10))
